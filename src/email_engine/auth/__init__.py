@@ -1,0 +1,1 @@
+"""Users, API keys, JWT sessions, roles and the audit log."""

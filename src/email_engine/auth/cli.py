@@ -1,0 +1,120 @@
+"""``email-engine users …`` and ``email-engine keys …``."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from email_engine.auth import service
+from email_engine.auth.roles import Role
+from email_engine.auth.schemas import ApiKeyPublic, UserPublic
+from email_engine.clock import utcnow
+from email_engine.config import get_settings
+from email_engine.db import make_engine, make_session_factory, session_scope
+from email_engine.errors import InvalidInput
+
+users_app = typer.Typer(help="Manage users who log in to the API.", no_args_is_help=True)
+keys_app = typer.Typer(help="Manage named API keys (stored only as hashes).", no_args_is_help=True)
+console = Console()
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _sessions():  # type: ignore[no-untyped-def]
+    return make_session_factory(make_engine(get_settings().database_url))
+
+
+@users_app.command("create-admin")
+def create_admin(
+    email: Annotated[str, typer.Option(help="Login email of the admin.")],
+    username: Annotated[str, typer.Option(help="Short name shown in the audit log.")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                          help="At least 12 characters; prompted when omitted.")],
+) -> None:
+    """Create a user with the admin role."""
+    from email_engine.auth.schemas import UserCreate
+
+    try:
+        data = UserCreate(email=email, username=username, password=password, role=Role.ADMIN)
+    except ValueError as exc:
+        raise InvalidInput(f"Invalid admin details: {exc}") from exc
+    with session_scope(_sessions()) as session:
+        user = service.create_user(
+            session, email=data.email, username=data.username, password=data.password, role=Role.ADMIN, now=utcnow()
+        )
+        typer.echo(f"created admin {user.username} (id {user.id})")
+
+
+@users_app.command("list")
+def list_users(as_json: JsonOption = False) -> None:
+    """List users."""
+    with session_scope(_sessions()) as session:
+        users = [UserPublic.model_validate(user) for user in service.list_users(session)]
+    if as_json:
+        typer.echo(json.dumps([user.model_dump(mode="json") for user in users], indent=2))
+        return
+    table = Table("id", "username", "email", "role", "active", "last login")
+    for user in users:
+        table.add_row(str(user.id), user.username, user.email, user.role.value, str(user.is_active),
+                      user.last_login_at.isoformat() if user.last_login_at else "-")
+    console.print(table)
+
+
+@keys_app.command("create")
+def create_key(
+    name: Annotated[str, typer.Argument(help="A unique name, e.g. pmta-pipe.")],
+    role: Annotated[Role, typer.Option(help="viewer, ingest (pipe only), operator or admin.")] = Role.VIEWER,
+    expires: Annotated[datetime | None, typer.Option(help="Expiry (ISO date/time, UTC).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Create an API key and print it once."""
+    from email_engine.auth.schemas import ApiKeyCreate
+
+    expires_at = expires.replace(tzinfo=expires.tzinfo or __import__("datetime").UTC) if expires else None
+    try:
+        data = ApiKeyCreate(name=name, role=role, expires_at=expires_at)
+    except ValueError as exc:
+        raise InvalidInput(f"Invalid key details: {exc}") from exc
+    with session_scope(_sessions()) as session:
+        record, key = service.create_api_key(
+            session, name=data.name, role=data.role, expires_at=data.expires_at, now=utcnow()
+        )
+        public = ApiKeyPublic.model_validate(record)
+    if as_json:
+        typer.echo(json.dumps({**public.model_dump(mode="json"), "key": key}))
+    else:
+        typer.echo(f"API key {public.name} ({public.role.value}); store it now, it is not shown again:\n{key}")
+
+
+@keys_app.command("list")
+def list_keys(as_json: JsonOption = False) -> None:
+    """List API keys (never the keys themselves)."""
+    with session_scope(_sessions()) as session:
+        keys = [ApiKeyPublic.model_validate(key) for key in service.list_api_keys(session)]
+    if as_json:
+        typer.echo(json.dumps([key.model_dump(mode="json") for key in keys], indent=2))
+        return
+    table = Table("name", "prefix", "role", "created", "expires", "revoked")
+    for key in keys:
+        table.add_row(key.name, key.prefix, key.role.value, key.created_at.isoformat(),
+                      key.expires_at.isoformat() if key.expires_at else "-",
+                      key.revoked_at.isoformat() if key.revoked_at else "-")
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def revoke_key(name: Annotated[str, typer.Argument(help="Name of the key to revoke.")]) -> None:
+    """Revoke an API key; requests using it get 401 from then on."""
+    with session_scope(_sessions()) as session:
+        service.revoke_api_key(session, name=name, now=utcnow())
+    typer.echo(f"revoked {name}")
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(users_app, name="users")
+    root.add_typer(keys_app, name="keys")

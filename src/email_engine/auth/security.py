@@ -1,0 +1,112 @@
+"""Password hashing, API key material and JWTs. No database access here."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+import jwt
+from pwdlib import PasswordHash
+
+from email_engine.auth.roles import Role
+from email_engine.errors import Unauthenticated
+
+__all__ = [
+    "API_KEY_PREFIX",
+    "TokenClaims",
+    "decode_token",
+    "encode_token",
+    "hash_api_key",
+    "hash_password",
+    "new_api_key",
+    "verify_password",
+]
+
+API_KEY_PREFIX = "ee_"
+JWT_ALGORITHM = "HS256"
+TokenType = Literal["access", "refresh"]
+
+_password_hash = PasswordHash.recommended()  # argon2id
+
+
+def hash_password(password: str) -> str:
+    return _password_hash.hash(password)
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    return _password_hash.verify(password, password_hash)
+
+
+def new_api_key() -> tuple[str, str]:
+    """A fresh key and its lookup prefix. Keys carry 256 bits of randomness, so a fast hash suffices."""
+    prefix = secrets.token_hex(4)
+    return f"{API_KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}", prefix
+
+
+def key_prefix(key: str) -> str | None:
+    if not key.startswith(API_KEY_PREFIX):
+        return None
+    prefix, _, rest = key[len(API_KEY_PREFIX) :].partition("_")
+    return prefix if len(prefix) == 8 and rest else None
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def same_secret(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+@dataclass(frozen=True, slots=True)
+class TokenClaims:
+    user_id: int
+    role: Role
+    token_type: TokenType
+    expires_at: datetime
+
+
+def encode_token(
+    *, user_id: int, role: Role, token_type: TokenType, secret: str, now: datetime, ttl: timedelta
+) -> str:
+    payload = {
+        "sub": str(user_id),
+        "role": role.value,
+        "typ": token_type,
+        "iat": int(now.timestamp()),
+        "exp": int((now + ttl).timestamp()),
+        "jti": uuid.uuid4().hex,
+    }
+    return jwt.encode(payload, secret, algorithm=JWT_ALGORITHM)
+
+
+def decode_token(token: str, *, secret: str, expected_type: TokenType, now: datetime) -> TokenClaims:
+    try:
+        payload = jwt.decode(
+            token,
+            secret,
+            algorithms=[JWT_ALGORITHM],
+            options={"require": ["sub", "exp", "iat", "typ", "role"], "verify_exp": False},
+        )
+    except jwt.PyJWTError as exc:
+        raise Unauthenticated("The bearer token is invalid or was not signed by this server.") from exc
+    if payload["exp"] <= now.timestamp():
+        raise Unauthenticated("The bearer token has expired; log in again or use the refresh token.")
+    if payload["typ"] != expected_type:
+        raise Unauthenticated(f"A {payload['typ']} token was given where a {expected_type} token is needed.")
+    try:
+        role = Role(payload["role"])
+        user_id = int(payload["sub"])
+    except ValueError as exc:
+        raise Unauthenticated("The bearer token carries an unknown role or subject.") from exc
+    return TokenClaims(
+        user_id=user_id,
+        role=role,
+        token_type=expected_type,
+        expires_at=datetime.fromtimestamp(payload["exp"], tz=UTC),
+    )

@@ -1,0 +1,105 @@
+"""The ``email-engine`` command. Each domain adds its own commands through ``<domain>/cli.py``."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from email_engine import __version__
+from email_engine.config import check_secrets, generate_secret, get_settings
+from email_engine.errors import EmailEngineError
+from email_engine.plugins import domain_modules
+
+app = typer.Typer(
+    name="email-engine",
+    help="Deliverability control plane for PowerMTA + MailWizz senders. Settings come from the "
+    "environment and ./.env (see README, 'Configuration').",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+secrets_app = typer.Typer(help="Generate secrets for .env.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(secrets_app, name="secrets")
+
+err = Console(stderr=True)
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"email-engine {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    _version: Annotated[
+        bool, typer.Option("--version", callback=version_callback, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Email Engine command line."""
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind; keep 127.0.0.1 behind nginx.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (share Redis for limits).")] = 1,
+    migrate: Annotated[bool, typer.Option(help="Apply database migrations before serving.")] = True,
+) -> None:
+    """Run the HTTP API (uvicorn). Production runs it under gunicorn (deploy/)."""
+    import uvicorn
+
+    settings = get_settings()
+    for warning in check_secrets(settings):
+        err.print(f"[yellow]warning:[/] {warning}")
+    if migrate:
+        from email_engine.migrate import upgrade_database
+
+        upgrade_database(settings.database_url)
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Metrics from every worker are merged through files in this directory.
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="email-engine-metrics-")
+    uvicorn.run(
+        "email_engine.main:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=False
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: Annotated[str, typer.Argument(help="Target revision; default every head.")] = "heads",
+) -> None:
+    """Create or update the schema to the latest version."""
+    from email_engine.migrate import upgrade_database
+
+    settings = get_settings()
+    upgrade_database(settings.database_url, revision)
+    typer.echo(f"database upgraded to {revision}")
+
+
+@secrets_app.command("rotate")
+def secrets_rotate() -> None:
+    """Print fresh API_KEY and JWT_SECRET_KEY lines to paste into .env.
+
+    Rotating JWT_SECRET_KEY logs every user out; rotating API_KEY breaks callers that use the old one.
+    """
+    typer.echo(f"API_KEY={generate_secret()}")
+    typer.echo(f"JWT_SECRET_KEY={generate_secret()}")
+
+
+def _register_domains() -> None:
+    for module in domain_modules("cli"):
+        module.register(app)
+
+
+def main() -> None:
+    _register_domains()
+    try:
+        app()
+    except EmailEngineError as exc:
+        err.print(f"[red]error:[/] {exc.detail}")
+        raise SystemExit(2) from exc

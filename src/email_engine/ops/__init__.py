@@ -1,0 +1,1 @@
+"""Cross-cutting operations: rate limits, health, metrics, scheduler and jobs."""

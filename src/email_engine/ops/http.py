@@ -1,0 +1,187 @@
+"""The ASGI layer around every request: client address, body limits, rate limits, metrics, audit.
+
+Written as plain ASGI (not ``BaseHTTPMiddleware``) so it adds little per request and can refuse an
+oversize body before the application reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import anyio.to_thread
+import structlog
+from starlette.datastructures import Headers
+
+from email_engine.auth import service as auth_service
+from email_engine.clock import utcnow
+from email_engine.context import AppContext
+from email_engine.ops.client import client_address
+from email_engine.ops.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+log = structlog.get_logger("email_engine.http")
+
+_WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_UNLIMITED_PATHS = frozenset({"/metrics"})
+_NOT_AUDITED_PREFIXES = ("/api/v1/webhooks/",)
+
+
+def budget_for(method: str, path: str) -> str | None:
+    """Which rate-limit budget a request spends (None: not limited)."""
+    if path in _UNLIMITED_PATHS:
+        return None
+    if path.startswith("/api/v1/webhooks/"):
+        return "webhook"
+    if path.startswith("/api/v1/validation") and method == "POST":
+        return "validation"
+    return "default"
+
+
+async def send_json(send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+    payload = json.dumps(body).encode()
+    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class RequestGuard:
+    def __init__(self, app: ASGIApp, *, ctx: AppContext, body_limits: dict[str, int]) -> None:
+        self.app = app
+        self.ctx = ctx
+        # Longest prefix first so the most specific limit wins.
+        self.body_limits = sorted(body_limits.items(), key=lambda item: -len(item[0]))
+
+    def _limit_for(self, path: str) -> int:
+        for prefix, limit in self.body_limits:
+            if path.startswith(prefix):
+                return limit
+        return self.ctx.settings.max_request_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = Headers(scope=scope)
+        peer = scope.get("client")[0] if scope.get("client") else None
+        client = client_address(peer, headers.get("x-forwarded-for"), self.ctx.settings.trusted_proxy_networks)
+        state = scope.setdefault("state", {})
+        state["client_address"] = client
+        method, path = scope["method"], scope["path"]
+        status_holder = {"status": 500}
+
+        async def send_tracking(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+            await send(message)
+
+        try:
+            refused = await self._refuse(scope, headers, client, send_tracking)
+            if not refused:
+                receive = await self._bounded_receive(scope, headers, receive, send_tracking)
+                if receive is not None:
+                    await self.app(scope, receive, send_tracking)
+        finally:
+            route = scope.get("route")
+            template = getattr(route, "path", None) or "unmatched"
+            HTTP_REQUESTS.labels(method, template, str(status_holder["status"])).inc()
+            HTTP_REQUEST_SECONDS.labels(method, template).observe(time.perf_counter() - started)
+            if method in _WRITE_METHODS and path.startswith("/api/v1/") and not path.startswith(_NOT_AUDITED_PREFIXES):
+                await anyio.to_thread.run_sync(self._audit, state, method, path, status_holder["status"], client)
+
+    async def _refuse(self, scope: Scope, headers: Headers, client: str, send: Send) -> bool:
+        budget = budget_for(scope["method"], scope["path"])
+        if budget is None:
+            return False
+        try:
+            decision = self.ctx.limiter.hit(budget, client)
+        except Exception as exc:  # Redis down: fail open rather than take the API down, but say so
+            log.warning("rate_limit_unavailable", error=type(exc).__name__)
+            return False
+        if decision.allowed:
+            return False
+        await send_json(
+            send,
+            429,
+            {
+                "error": "rate_limited",
+                "detail": f"Too many requests: the limit is {decision.limit} per window for this client. "
+                f"Retry in {decision.retry_after} s.",
+                "retry_after": decision.retry_after,
+            },
+            {"Retry-After": str(decision.retry_after)},
+        )
+        return True
+
+    async def _bounded_receive(
+        self, scope: Scope, headers: Headers, receive: Receive, send: Send
+    ) -> Receive | None:
+        """Refuse bodies over the route's limit with 413; buffer chunked bodies to count them."""
+        limit = self._limit_for(scope["path"])
+        too_large = {
+            "error": "payload_too_large",
+            "detail": f"The request body is larger than the {limit} bytes this endpoint accepts.",
+            "limit_bytes": limit,
+        }
+        declared = headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                await send_json(send, 400, {"error": "bad_request", "detail": "Content-Length is not a number."})
+                return None
+            if int(declared) > limit:
+                await send_json(send, 413, too_large)
+                return None
+            return receive
+        if scope["method"] not in _WRITE_METHODS:
+            return receive
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await send_json(send, 413, too_large)
+                return None
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return replay
+
+    def _audit(self, state: dict[str, Any], method: str, path: str, status: int, client: str) -> None:
+        principal = state.get("principal")
+        try:
+            with self.ctx.session_factory() as session:
+                auth_service.record_audit(
+                    session,
+                    principal=principal,
+                    action=method,
+                    target=path,
+                    status_code=status,
+                    client_address=client,
+                    now=utcnow(),
+                )
+                session.commit()
+        except Exception as exc:  # the audit must not turn a done write into an error
+            log.error("audit_write_failed", error=type(exc).__name__, path=path)

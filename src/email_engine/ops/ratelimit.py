@@ -1,0 +1,65 @@
+"""Per-client request budgets, shared through Redis when configured, in process otherwise."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.strategies import MovingWindowRateLimiter
+
+from email_engine.config import Settings
+from email_engine.errors import ConfigurationError
+
+__all__ = ["Decision", "RateLimiter"]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    limit: int
+    remaining: int
+    retry_after: int
+
+
+class RateLimiter:
+    """Named budgets (``default``, ``webhook``, ``validation``, ``login``) keyed by client."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.enabled = settings.rate_limit_enabled
+        try:
+            self._items: dict[str, RateLimitItem] = {
+                "default": parse(settings.rate_limit_default),
+                "webhook": parse(settings.rate_limit_webhook),
+                "validation": parse(settings.rate_limit_validation),
+                "login": parse(settings.rate_limit_login),
+            }
+        except ValueError as exc:
+            raise ConfigurationError(f"A RATE_LIMIT_* setting is not a rate like '60/minute': {exc}") from exc
+        self.storage: Storage
+        if settings.redis_url:
+            self.storage = RedisStorage(
+                settings.redis_url, key_prefix=f"{settings.redis_key_prefix}ratelimit", wrap_exceptions=True
+            )
+        else:
+            self.storage = MemoryStorage()
+        self._strategy = MovingWindowRateLimiter(self.storage)
+
+    def hit(self, budget: str, client: str) -> Decision:
+        item = self._items[budget]
+        if not self.enabled:
+            return Decision(True, item.amount, item.amount, 0)
+        allowed = self._strategy.hit(item, budget, client)
+        stats = self._strategy.get_window_stats(item, budget, client)
+        retry_after = max(1, math.ceil(stats.reset_time - time.time())) if not allowed else 0
+        return Decision(allowed, item.amount, stats.remaining, retry_after)
+
+    def test(self, budget: str, client: str) -> Decision:
+        """Whether a hit would be allowed, without spending budget (used for failed logins)."""
+        item = self._items[budget]
+        if not self.enabled or self._strategy.test(item, budget, client):
+            return Decision(True, item.amount, item.amount, 0)
+        stats = self._strategy.get_window_stats(item, budget, client)
+        return Decision(False, item.amount, 0, max(1, math.ceil(stats.reset_time - time.time())))

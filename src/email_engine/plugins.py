@@ -1,0 +1,52 @@
+"""How domain packages plug into the app, the CLI, the scheduler and /health.
+
+Each domain package may provide any of these modules; whatever exists is picked up, so adding a
+capability never means editing ``main.py`` or ``cli.py``:
+
+- ``router.py``: ``router`` (an ``APIRouter``; every route requires authentication and refuses
+  ingest-only keys) and/or ``public_router`` (routes that authenticate themselves, e.g. login or
+  HMAC-signed webhooks); optional ``BODY_LIMITS = {"/api/v1/prefix": max_bytes}``.
+- ``cli.py``: ``register(root: typer.Typer) -> None``, adding sub-apps or commands.
+- ``models.py``: SQLAlchemy models (imported so Alembic and the app see every table).
+- ``jobs.py``: ``JOBS: list[JobSpec]`` for the scheduler (``email_engine.ops.jobspec``).
+- ``health.py``: ``CHECKS: list[HealthCheck]`` for ``/health`` (``email_engine.ops.healthcheck``).
+- ``lifespan.py``: ``async def startup(ctx)`` / ``async def shutdown(ctx)`` for the HTTP app.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from collections.abc import Iterator
+from types import ModuleType
+
+DOMAINS = (
+    "auth",
+    "ops",
+    "outbox",
+    "ips",
+    "warmup",
+    "reputation",
+    "validation",
+    "feedback",
+    "integrations.powermta",
+    "integrations.mailwizz",
+    "integrations.scraper_pro",
+    "integrations.alerts",
+)
+
+
+def domain_modules(kind: str) -> Iterator[ModuleType]:
+    """Import ``email_engine.<domain>.<kind>`` for every domain that has one.
+
+    Only a missing module is skipped; an import error inside an existing module propagates.
+    """
+    for domain in DOMAINS:
+        name = f"email_engine.{domain}.{kind}"
+        if importlib.util.find_spec(name) is not None:
+            yield importlib.import_module(name)
+
+
+def import_all_models() -> None:
+    for _ in domain_modules("models"):
+        pass

@@ -1,0 +1,1 @@
+"""Real peers for tests: databases, DNS servers and HTTP receivers on loopback."""
