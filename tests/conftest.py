@@ -108,7 +108,11 @@ def make_key(ctx: AppContext) -> Any:
     def _make(role: Role, name: str | None = None) -> dict[str, str]:
         with ctx.session_factory() as db_session:
             _record, key = auth_service.create_api_key(
-                db_session, name=name or f"{role.value}-{uuid.uuid4().hex[:6]}", role=role, expires_at=None, now=utcnow()
+                db_session,
+                name=name or f"{role.value}-{uuid.uuid4().hex[:6]}",
+                role=role,
+                expires_at=None,
+                now=utcnow(),
             )
             db_session.commit()
         return {"X-API-Key": key}

@@ -48,7 +48,9 @@ def root(
 def serve(
     host: Annotated[str, typer.Option(help="Address to bind; keep 127.0.0.1 behind nginx.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8000,
-    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes (share Redis for limits).")] = 1,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (share Redis for limits).")
+    ] = 1,
     migrate: Annotated[bool, typer.Option(help="Apply database migrations before serving.")] = True,
 ) -> None:
     """Run the HTTP API (uvicorn). Production runs it under gunicorn (deploy/)."""
@@ -65,7 +67,12 @@ def serve(
         # Metrics from every worker are merged through files in this directory.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="email-engine-metrics-")
     uvicorn.run(
-        "email_engine.main:create_app", factory=True, host=host, port=port, workers=workers, proxy_headers=False
+        "email_engine.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
     )
 
 

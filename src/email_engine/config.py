@@ -107,11 +107,15 @@ class Settings(BaseSettings):
 
     scraper_pro_bounce_url: str | None = Field(default=None, validation_alias="SCRAPER_PRO_BOUNCE_URL")
     scraper_pro_delivery_url: str | None = Field(default=None, validation_alias="SCRAPER_PRO_DELIVERY_URL")
-    scraper_pro_hmac_secret: SecretStr | None = Field(default=None, validation_alias="SCRAPER_PRO_HMAC_SECRET")
+    scraper_pro_hmac_secret: SecretStr | None = Field(
+        default=None, validation_alias="SCRAPER_PRO_HMAC_SECRET"
+    )
 
     mailwizz_api_url: str | None = Field(default=None, validation_alias="MAILWIZZ_API_URL")
     mailwizz_api_public_key: str | None = Field(default=None, validation_alias="MAILWIZZ_API_PUBLIC_KEY")
-    mailwizz_api_private_key: SecretStr | None = Field(default=None, validation_alias="MAILWIZZ_API_PRIVATE_KEY")
+    mailwizz_api_private_key: SecretStr | None = Field(
+        default=None, validation_alias="MAILWIZZ_API_PRIVATE_KEY"
+    )
     mailwizz_db_host: str | None = Field(default=None, validation_alias="MAILWIZZ_DB_HOST")
     mailwizz_db_port: int = Field(default=3306, validation_alias="MAILWIZZ_DB_PORT")
     mailwizz_db_user: str | None = Field(default=None, validation_alias="MAILWIZZ_DB_USER")

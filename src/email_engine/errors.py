@@ -21,8 +21,8 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
-    "Conflict",
     "ConfigurationError",
+    "Conflict",
     "DependencyUnavailable",
     "EmailEngineError",
     "InvalidInput",

@@ -97,9 +97,17 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         incident = uuid.uuid4().hex[:12]
-        log.error("unhandled_error", incident=incident, path=request.url.path, error=type(exc).__name__, exc_info=exc)
+        log.error(
+            "unhandled_error",
+            incident=incident,
+            path=request.url.path,
+            error=type(exc).__name__,
+            exc_info=exc,
+        )
         return JSONResponse(
-            _error_body("internal_error", f"An internal error occurred; it was logged as incident {incident}."),
+            _error_body(
+                "internal_error", f"An internal error occurred; it was logged as incident {incident}."
+            ),
             status_code=500,
         )
 

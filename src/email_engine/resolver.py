@@ -15,9 +15,11 @@ from email_engine.config import Settings
 __all__ = ["make_async_resolver", "make_resolver"]
 
 
-def _configure(resolver: dns.resolver.Resolver, settings: Settings, timeout: float | None) -> None:
+def _configure(resolver: dns.resolver.BaseResolver, settings: Settings, timeout: float | None) -> None:
     if settings.nameservers:
-        resolver.nameservers = [dns.nameserver.Do53Nameserver(host, port) for host, port in settings.nameservers]
+        resolver.nameservers = [
+            dns.nameserver.Do53Nameserver(host, port) for host, port in settings.nameservers
+        ]
     per_query = timeout if timeout is not None else settings.dns_timeout
     resolver.timeout = per_query
     resolver.lifetime = per_query

@@ -97,9 +97,9 @@ class DnsServer:
     def _soa_for(qname: DNSLabel, records: list[RR]) -> RR | None:
         best: RR | None = None
         for rr in records:
-            if QTYPE[rr.rtype] == "SOA" and qname.matchSuffix(rr.rname):
-                if best is None or len(rr.rname.label) > len(best.rname.label):
-                    best = rr
+            is_soa = QTYPE[rr.rtype] == "SOA" and qname.matchSuffix(rr.rname)
+            if is_soa and (best is None or len(rr.rname.label) > len(best.rname.label)):
+                best = rr
         return best
 
     # --- serving ----------------------------------------------------------------------------

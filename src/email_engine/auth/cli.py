@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
 
 from email_engine.auth import service
 from email_engine.auth.roles import Role
@@ -25,7 +26,7 @@ console = Console()
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-def _sessions():  # type: ignore[no-untyped-def]
+def _sessions() -> sessionmaker[Session]:
     return make_session_factory(make_engine(get_settings().database_url))
 
 
@@ -33,8 +34,15 @@ def _sessions():  # type: ignore[no-untyped-def]
 def create_admin(
     email: Annotated[str, typer.Option(help="Login email of the admin.")],
     username: Annotated[str, typer.Option(help="Short name shown in the audit log.")],
-    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
-                                          help="At least 12 characters; prompted when omitted.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="At least 12 characters; prompted when omitted.",
+        ),
+    ],
 ) -> None:
     """Create a user with the admin role."""
     from email_engine.auth.schemas import UserCreate
@@ -45,7 +53,12 @@ def create_admin(
         raise InvalidInput(f"Invalid admin details: {exc}") from exc
     with session_scope(_sessions()) as session:
         user = service.create_user(
-            session, email=data.email, username=data.username, password=data.password, role=Role.ADMIN, now=utcnow()
+            session,
+            email=data.email,
+            username=data.username,
+            password=data.password,
+            role=Role.ADMIN,
+            now=utcnow(),
         )
         typer.echo(f"created admin {user.username} (id {user.id})")
 
@@ -60,8 +73,14 @@ def list_users(as_json: JsonOption = False) -> None:
         return
     table = Table("id", "username", "email", "role", "active", "last login")
     for user in users:
-        table.add_row(str(user.id), user.username, user.email, user.role.value, str(user.is_active),
-                      user.last_login_at.isoformat() if user.last_login_at else "-")
+        table.add_row(
+            str(user.id),
+            user.username,
+            user.email,
+            user.role.value,
+            str(user.is_active),
+            user.last_login_at.isoformat() if user.last_login_at else "-",
+        )
     console.print(table)
 
 
@@ -75,7 +94,7 @@ def create_key(
     """Create an API key and print it once."""
     from email_engine.auth.schemas import ApiKeyCreate
 
-    expires_at = expires.replace(tzinfo=expires.tzinfo or __import__("datetime").UTC) if expires else None
+    expires_at = expires.replace(tzinfo=expires.tzinfo or UTC) if expires else None
     try:
         data = ApiKeyCreate(name=name, role=role, expires_at=expires_at)
     except ValueError as exc:
@@ -88,7 +107,9 @@ def create_key(
     if as_json:
         typer.echo(json.dumps({**public.model_dump(mode="json"), "key": key}))
     else:
-        typer.echo(f"API key {public.name} ({public.role.value}); store it now, it is not shown again:\n{key}")
+        typer.echo(
+            f"API key {public.name} ({public.role.value}); store it now, it is not shown again:\n{key}"
+        )
 
 
 @keys_app.command("list")
@@ -101,9 +122,14 @@ def list_keys(as_json: JsonOption = False) -> None:
         return
     table = Table("name", "prefix", "role", "created", "expires", "revoked")
     for key in keys:
-        table.add_row(key.name, key.prefix, key.role.value, key.created_at.isoformat(),
-                      key.expires_at.isoformat() if key.expires_at else "-",
-                      key.revoked_at.isoformat() if key.revoked_at else "-")
+        table.add_row(
+            key.name,
+            key.prefix,
+            key.role.value,
+            key.created_at.isoformat(),
+            key.expires_at.isoformat() if key.expires_at else "-",
+            key.revoked_at.isoformat() if key.revoked_at else "-",
+        )
     console.print(table)
 
 

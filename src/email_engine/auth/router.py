@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query, Request
 
 from email_engine.auth import service
 from email_engine.auth.roles import Role
@@ -27,14 +27,17 @@ router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
 @public_router.post("/login", response_model=TokenPair, summary="Exchange email and password for tokens")
-def login(body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep, ctx: ContextDep) -> dict[str, object]:
+def login(
+    body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep, ctx: ContextDep
+) -> dict[str, object]:
     """Failed attempts are limited per client address and per account (RATE_LIMIT_LOGIN)."""
     keys = (f"client:{request.state.client_address}", f"account:{body.email.lower()}")
     for key in keys:
         decision = ctx.limiter.test("login", key)
         if not decision.allowed:
             raise RateLimited(
-                f"Too many failed logins; try again in {decision.retry_after} s.", retry_after=decision.retry_after
+                f"Too many failed logins; try again in {decision.retry_after} s.",
+                retry_after=decision.retry_after,
             )
     try:
         tokens = service.login(session, settings, email=body.email, password=body.password, now=utcnow())
@@ -59,7 +62,12 @@ def list_users(session: SessionDep, _admin: AdminDep) -> object:
 @router.post("/users", response_model=UserPublic, status_code=201, summary="Create a user (admin)")
 def create_user(body: UserCreate, session: SessionDep, _admin: AdminDep) -> object:
     user = service.create_user(
-        session, email=body.email, username=body.username, password=body.password, role=body.role, now=utcnow()
+        session,
+        email=body.email,
+        username=body.username,
+        password=body.password,
+        role=body.role,
+        now=utcnow(),
     )
     session.commit()
     return user
@@ -73,7 +81,11 @@ def list_keys(session: SessionDep, _admin: AdminDep) -> object:
 @router.post("/keys", response_model=ApiKeyCreated, status_code=201, summary="Create an API key (admin)")
 def create_key(body: ApiKeyCreate, session: SessionDep, admin: AdminDep) -> object:
     record, key = service.create_api_key(
-        session, name=body.name, role=body.role, expires_at=body.expires_at, now=utcnow(),
+        session,
+        name=body.name,
+        role=body.role,
+        expires_at=body.expires_at,
+        now=utcnow(),
         created_by_user_id=admin.user_id,
     )
     session.commit()

@@ -28,7 +28,7 @@ class RefreshRequest(StrictModel):
 class TokenPair(BaseModel):
     access_token: str
     refresh_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - OAuth2 token type, not a secret
     expires_in: int
 
 

@@ -44,7 +44,9 @@ class Principal:
     user_id: int | None = None
 
 
-def create_user(session: Session, *, email: str, username: str, password: str, role: Role, now: datetime) -> User:
+def create_user(
+    session: Session, *, email: str, username: str, password: str, role: Role, now: datetime
+) -> User:
     if len(password) < 12:
         raise InvalidInput("The password must be at least 12 characters long.")
     user = User(
@@ -68,7 +70,9 @@ def list_users(session: Session) -> Sequence[User]:
     return session.scalars(select(User).order_by(User.id)).all()
 
 
-def login(session: Session, settings: Settings, *, email: str, password: str, now: datetime) -> dict[str, Any]:
+def login(
+    session: Session, settings: Settings, *, email: str, password: str, now: datetime
+) -> dict[str, Any]:
     user = session.scalar(select(User).where(User.email == email.lower()))
     # Verify against a dummy hash when the user is unknown so timing does not reveal accounts.
     stored = user.password_hash if user else _DUMMY_HASH
@@ -87,12 +91,17 @@ def issue_tokens(settings: Settings, *, user_id: int, role: Role, now: datetime)
     access_ttl = timedelta(minutes=settings.jwt_access_ttl_minutes)
     return {
         "access_token": security.encode_token(
-            user_id=user_id, role=role, token_type="access", secret=secret, now=now, ttl=access_ttl
+            user_id=user_id,
+            role=role,
+            token_type="access",  # noqa: S106
+            secret=secret,
+            now=now,
+            ttl=access_ttl,
         ),
         "refresh_token": security.encode_token(
             user_id=user_id,
             role=role,
-            token_type="refresh",
+            token_type="refresh",  # noqa: S106
             secret=secret,
             now=now,
             ttl=timedelta(days=settings.jwt_refresh_ttl_days),
@@ -102,7 +111,9 @@ def issue_tokens(settings: Settings, *, user_id: int, role: Role, now: datetime)
     }
 
 
-def refresh_tokens(session: Session, settings: Settings, *, refresh_token: str, now: datetime) -> dict[str, Any]:
+def refresh_tokens(
+    session: Session, settings: Settings, *, refresh_token: str, now: datetime
+) -> dict[str, Any]:
     claims = security.decode_token(
         refresh_token, secret=_jwt_secret(settings), expected_type="refresh", now=now
     )
@@ -204,7 +215,9 @@ def record_audit(
     )
 
 
-def list_audit(session: Session, *, limit: int, offset: int, actor: str | None = None) -> tuple[int, Sequence[AuditEntry]]:
+def list_audit(
+    session: Session, *, limit: int, offset: int, actor: str | None = None
+) -> tuple[int, Sequence[AuditEntry]]:
     query = select(AuditEntry)
     if actor:
         query = query.where(AuditEntry.actor == actor)

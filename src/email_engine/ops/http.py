@@ -45,7 +45,9 @@ def budget_for(method: str, path: str) -> str | None:
     return "default"
 
 
-async def send_json(send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
+async def send_json(
+    send: Send, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> None:
     payload = json.dumps(body).encode()
     raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
     raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
@@ -72,8 +74,11 @@ class RequestGuard:
             return
         started = time.perf_counter()
         headers = Headers(scope=scope)
-        peer = scope.get("client")[0] if scope.get("client") else None
-        client = client_address(peer, headers.get("x-forwarded-for"), self.ctx.settings.trusted_proxy_networks)
+        peer_info = scope.get("client")
+        peer = peer_info[0] if peer_info else None
+        client = client_address(
+            peer, headers.get("x-forwarded-for"), self.ctx.settings.trusted_proxy_networks
+        )
         state = scope.setdefault("state", {})
         state["client_address"] = client
         method, path = scope["method"], scope["path"]
@@ -87,16 +92,22 @@ class RequestGuard:
         try:
             refused = await self._refuse(scope, headers, client, send_tracking)
             if not refused:
-                receive = await self._bounded_receive(scope, headers, receive, send_tracking)
-                if receive is not None:
-                    await self.app(scope, receive, send_tracking)
+                bounded = await self._bounded_receive(scope, headers, receive, send_tracking)
+                if bounded is not None:
+                    await self.app(scope, bounded, send_tracking)
         finally:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             HTTP_REQUESTS.labels(method, template, str(status_holder["status"])).inc()
             HTTP_REQUEST_SECONDS.labels(method, template).observe(time.perf_counter() - started)
-            if method in _WRITE_METHODS and path.startswith("/api/v1/") and not path.startswith(_NOT_AUDITED_PREFIXES):
-                await anyio.to_thread.run_sync(self._audit, state, method, path, status_holder["status"], client)
+            if (
+                method in _WRITE_METHODS
+                and path.startswith("/api/v1/")
+                and not path.startswith(_NOT_AUDITED_PREFIXES)
+            ):
+                await anyio.to_thread.run_sync(
+                    self._audit, state, method, path, status_holder["status"], client
+                )
 
     async def _refuse(self, scope: Scope, headers: Headers, client: str, send: Send) -> bool:
         budget = budget_for(scope["method"], scope["path"])
@@ -135,7 +146,9 @@ class RequestGuard:
         declared = headers.get("content-length")
         if declared is not None:
             if not declared.isdigit():
-                await send_json(send, 400, {"error": "bad_request", "detail": "Content-Length is not a number."})
+                await send_json(
+                    send, 400, {"error": "bad_request", "detail": "Content-Length is not a number."}
+                )
                 return None
             if int(declared) > limit:
                 await send_json(send, 413, too_large)

@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import os
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client import multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 
 __all__ = ["CONTENT_TYPE_LATEST", "HTTP_REQUESTS", "HTTP_REQUEST_SECONDS", "render_metrics"]
 

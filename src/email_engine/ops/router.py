@@ -33,13 +33,19 @@ async def run_checks(ctx: ContextDep) -> dict[str, object]:
         "status": status,
         "issues": issues,
         "checks": {
-            name: {"status": result.status, "detail": result.detail, **({"data": result.data} if result.data else {})}
+            name: {
+                "status": result.status,
+                "detail": result.detail,
+                **({"data": result.data} if result.data else {}),
+            }
             for name, (_check, result) in by_name.items()
         },
     }
 
 
-@public_router.get("/health", summary="Service health", description="200 when healthy or degraded, 503 when unhealthy.")
+@public_router.get(
+    "/health", summary="Service health", description="200 when healthy or degraded, 503 when unhealthy."
+)
 async def health(ctx: ContextDep) -> JSONResponse:
     report = await run_checks(ctx)
     return JSONResponse(report, status_code=503 if report["status"] == "unhealthy" else 200)
