@@ -46,7 +46,10 @@ def upgrade() -> None:
         sa.Column("last_used_at", UTCDateTime(), nullable=True),
         sa.Column("created_by_user_id", BigIntPK, nullable=True),
         sa.ForeignKeyConstraint(
-            ["created_by_user_id"], ["user.id"], name=op.f("fk_api_key_created_by_user_id_user"), ondelete="SET NULL"
+            ["created_by_user_id"],
+            ["user.id"],
+            name=op.f("fk_api_key_created_by_user_id_user"),
+            ondelete="SET NULL",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_api_key")),
         sa.UniqueConstraint("name", name=op.f("uq_api_key_name")),
