@@ -1,0 +1,464 @@
+"""PowerMTA accounting CSV → typed records (pure, streaming).
+
+PowerMTA writes RFC 4180 CSV with a header line whose column order follows ``record-fields``, so every
+field is looked up by header name. A new header line in the middle of a stream (restart, rotation, changed
+``record-fields``) switches the mapping. A line that cannot be read becomes a :class:`DeadLetter` carrying
+its line number, a reason a person can act on and the raw text; the stream always continues.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import re
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from operator import itemgetter
+from typing import Final
+
+__all__ = [
+    "MAX_FIELD_CHARS",
+    "MAX_LINE_CHARS",
+    "RECORD_TYPES",
+    "AccountingRecord",
+    "DeadLetter",
+    "clean_diagnostic",
+    "parse_accounting",
+    "parse_time",
+    "record_key",
+    "split_status",
+]
+
+#: Record types PowerMTA writes: delivered, bounced, transient (per recipient), transient (per queue),
+#: received, feedback loop, remote bounce, remote status.
+RECORD_TYPES: Final = frozenset({"d", "b", "t", "tq", "r", "f", "rb", "rs"})
+#: Types that describe one recipient, so a record without ``rcpt`` is unusable.
+_NEEDS_RCPT: Final = frozenset({"d", "b", "t", "f", "rb", "rs"})
+
+#: A field longer than this is truncated (hostile or runaway input must not blow up memory downstream).
+MAX_FIELD_CHARS: Final = 8192
+#: A logical record (several physical lines when a quoted field holds line breaks) longer than this is
+#: set aside.
+MAX_LINE_CHARS: Final = 128 * 1024
+#: How many physical lines one quoted field may span before the opening line is declared broken.
+MAX_RECORD_LINES: Final = 32
+#: How much raw text a dead letter keeps.
+MAX_RAW_CHARS: Final = 8192
+
+
+@dataclass(frozen=True, slots=True)
+class AccountingRecord:
+    """One accounting record. Strings are "" when the column is absent or empty; times are tz-aware."""
+
+    type: str
+    time_logged: datetime | None = None
+    time_queued: datetime | None = None
+    orig: str = ""
+    rcpt: str = ""
+    orcpt: str = ""
+    dsn_action: str = ""
+    #: The bare enhanced status code (``5.1.1``), or "" when the field holds none.
+    dsn_status: str = ""
+    #: The remote server's response with the diagnostic type (``smtp;``) removed.
+    dsn_diag: str = ""
+    dsn_mta: str = ""
+    bounce_cat: str = ""
+    src_type: str = ""
+    src_mta: str = ""
+    dlv_type: str = ""
+    dlv_source_ip: str = ""
+    dlv_destination_ip: str = ""
+    dlv_size: int | None = None
+    vmta: str = ""
+    vmta_pool: str = ""
+    job_id: str = ""
+    env_id: str = ""
+    queue: str = ""
+    feedback_type: str = ""
+    #: ``header_<Name>`` columns, keyed by ``<Name>`` as written in the header line.
+    headers: Mapping[str, str] = field(default_factory=dict, hash=False)
+    #: Physical line where the record starts (0 when it did not come from a file, e.g. a DSN message).
+    line_number: int = 0
+    #: Text after the code in ``dsnStatus`` (``bad destination mailbox address``).
+    dsn_status_text: str = ""
+    #: ``dsnDiag`` exactly as logged.
+    dsn_diag_raw: str = ""
+    #: Columns this parser has no attribute for (``dlvEsmtpAvailable``, ``rcvMxHostname``…), by header name.
+    extra: Mapping[str, str] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A line set aside: where it was, why, and what it said (truncated to MAX_RAW_CHARS)."""
+
+    line_number: int
+    reason: str
+    raw: str
+
+
+# Header name (lower-cased) → attribute; the values stay strings until _build converts them.
+_COLUMNS: Final[dict[str, str]] = {
+    "type": "type",
+    "timelogged": "time_logged",
+    "timequeued": "time_queued",
+    "orig": "orig",
+    "rcpt": "rcpt",
+    "orcpt": "orcpt",
+    "dsnaction": "dsn_action",
+    "dsnstatus": "dsn_status",
+    "dsndiag": "dsn_diag",
+    "dsnmta": "dsn_mta",
+    "bouncecat": "bounce_cat",
+    "srctype": "src_type",
+    "srcmta": "src_mta",
+    "dlvtype": "dlv_type",
+    "dlvsourceip": "dlv_source_ip",
+    "dlvdestinationip": "dlv_destination_ip",
+    "dlvsize": "dlv_size",
+    "vmta": "vmta",
+    "vmtapool": "vmta_pool",
+    "jobid": "job_id",
+    "envid": "env_id",
+    "queue": "queue",
+    "feedbacktype": "feedback_type",
+    "feedback-type": "feedback_type",
+}
+_ATTRS: Final = tuple(dict.fromkeys(_COLUMNS.values()))
+_HEADER_CELL = re.compile(r"[A-Za-z_][\w.-]*")
+
+# One complete RFC 4180 record, and one whose last field opens a quote that the line does not close.
+_FIELD = r'(?:"(?:[^"]|"")*+"|[^",\r\n]*+)'
+_COMPLETE = re.compile(rf"{_FIELD}(?:,{_FIELD})*+\r?\n?")
+_OPEN = re.compile(rf'(?:{_FIELD},)*+"(?:[^"]|"")*+')
+
+_STATUS = re.compile(r"\s*([245]\.\d{1,3}\.\d{1,3})\b\s*(.*)", re.DOTALL)
+_OFFSET_GAP = re.compile(r"\s+([+-]\d{2}:?\d{2})$")
+_DIAG_TYPE = re.compile(r"\s*[A-Za-z][A-Za-z0-9-]*\s*;\s*")
+
+
+def split_status(value: str) -> tuple[str, str]:
+    """``"5.1.1 (bad destination mailbox address)"`` → ``("5.1.1", "bad destination mailbox address")``."""
+    match = _STATUS.match(value)
+    if match is None:
+        return "", value.strip()
+    text = match.group(2).strip()
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
+    return match.group(1), text
+
+
+def clean_diagnostic(value: str) -> str:
+    """Drop the RFC 3464 diagnostic type (``smtp;``, ``x-postfix;``) and surrounding blanks."""
+    match = _DIAG_TYPE.match(value)
+    return (value[match.end() :] if match else value).strip()
+
+
+@lru_cache(maxsize=4096)
+def parse_time(value: str) -> datetime | None:
+    """PowerMTA (``2026-11-24 10:00:01-0500``) or ISO 8601 text → aware datetime; no offset means UTC.
+
+    Returns None for "" and raises ValueError for text that is no time. Cached: a busy log repeats each
+    second.
+    """
+    text = value.strip()
+    if not text:
+        return None
+    if text[-1] in "zZ":
+        text = text[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        # "2026-11-24 10:00:01 -0500": a blank before the offset.
+        parsed = datetime.fromisoformat(_OFFSET_GAP.sub(r"\1", text))
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _is_header(cells: Sequence[str]) -> bool:
+    # A data row always carries a time, which has blanks or colons, so it can never look like this.
+    return (
+        len(cells) > 1
+        and any(cell.strip().lower() == "type" for cell in cells)
+        and all(_HEADER_CELL.fullmatch(cell.strip()) for cell in cells)
+    )
+
+
+class _Mapping:
+    """Where each attribute sits in rows written under one header line."""
+
+    __slots__ = ("extras", "getter", "header_columns", "width")
+
+    def __init__(self, cells: Sequence[str]) -> None:
+        self.width = len(cells)
+        positions: dict[str, int] = {}
+        headers: list[tuple[int, str]] = []
+        extras: list[tuple[int, str]] = []
+        for index, raw_name in enumerate(cells):
+            name = raw_name.strip()
+            attr = _COLUMNS.get(name.lower())
+            if attr is not None:
+                positions.setdefault(attr, index)
+            elif name.lower().startswith("header_"):
+                headers.append((index, name[len("header_") :]))
+            else:
+                extras.append((index, name))
+        # Absent columns read the "" appended at index `width`: one itemgetter call fetches every attribute.
+        self.getter = itemgetter(*(positions.get(attr, self.width) for attr in _ATTRS))
+        self.header_columns = tuple(headers)
+        self.extras = tuple(extras)
+
+
+class _Feeder:
+    """An iterator the csv reader pulls exactly one logical record from at a time."""
+
+    __slots__ = ("item",)
+
+    def __init__(self) -> None:
+        self.item: str | None = None
+
+    def __iter__(self) -> _Feeder:
+        return self
+
+    def __next__(self) -> str:
+        item, self.item = self.item, None
+        if item is None:
+            raise StopIteration
+        return item
+
+
+def _truncate(value: str) -> str:
+    return value if len(value) <= MAX_FIELD_CHARS else value[:MAX_FIELD_CHARS]
+
+
+def _logical_records(lines: Iterable[str], first_line_number: int) -> Iterator[tuple[int, str, str | None]]:
+    """Physical lines → (line number, text, None) per record, or (line number, raw, reason) for broken lines.
+
+    A quoted field may span lines (RFC 4180); an unclosed quote may swallow at most MAX_RECORD_LINES lines or
+    MAX_LINE_CHARS characters, after which only its first line is set aside and the rest is read again.
+    """
+    pending: deque[tuple[int, str]] = deque()
+    source = iter(lines)
+    number = first_line_number - 1
+
+    def pull() -> tuple[int, str] | None:
+        nonlocal number
+        if pending:
+            return pending.popleft()
+        for line in source:
+            number += 1
+            return number, line
+        return None
+
+    while (item := pull()) is not None:
+        start, text = item
+        if '"' not in text or _COMPLETE.fullmatch(text) or not _OPEN.fullmatch(text.rstrip("\r\n")):
+            yield start, text, None  # complete, or broken in a way the csv reader will name
+            continue
+        parts = [text]
+        size = len(text)
+        consumed: list[tuple[int, str]] = []
+        closed = False
+        while len(parts) < MAX_RECORD_LINES and size <= MAX_LINE_CHARS:
+            following = pull()
+            if following is None:
+                break
+            consumed.append(following)
+            parts.append(following[1])
+            size += len(following[1])
+            joined = "".join(parts)
+            if _COMPLETE.fullmatch(joined):
+                yield start, joined, None
+                closed = True
+                break
+        if not closed:
+            yield start, text, "A quoted field is opened on this line and never closed."
+            pending.extendleft(reversed(consumed))
+
+
+def parse_accounting(
+    lines: Iterable[str], *, header: Sequence[str] | None = None, first_line_number: int = 1
+) -> Iterator[AccountingRecord | DeadLetter]:
+    """Parse accounting CSV lines (with or without line ends) lazily, one result per record or broken line.
+
+    ``header`` supplies the column names when the stream does not start with its header line (a replayed
+    spool chunk); ``first_line_number`` numbers the first line given.
+    """
+    mapping = _Mapping(header) if header is not None else None
+    feeder = _Feeder()
+    reader = csv.reader(feeder, strict=True)
+    for number, logical, problem in _logical_records(lines, first_line_number):
+        text = logical
+        if problem is not None:
+            yield DeadLetter(number, problem, text[:MAX_RAW_CHARS])
+            continue
+        if not text.strip():
+            continue  # a blank line holds no record
+        if len(text) > MAX_LINE_CHARS:
+            yield DeadLetter(
+                number,
+                f"The line is {len(text)} characters long; the limit is {MAX_LINE_CHARS}.",
+                text[:MAX_RAW_CHARS],
+            )
+            continue
+        if "\x00" in text:
+            text = text.replace("\x00", "\ufffd")  # PostgreSQL text cannot hold NUL
+        feeder.item = text
+        try:
+            row = next(reader)
+        except (csv.Error, StopIteration) as exc:
+            feeder.item = None
+            yield DeadLetter(number, f"The line is not valid CSV: {exc}.", text[:MAX_RAW_CHARS])
+            continue
+        if _is_header(row):
+            mapping = _Mapping(row)
+            continue
+        if mapping is None:
+            yield DeadLetter(
+                number, "A record arrived before any header line naming the columns.", text[:MAX_RAW_CHARS]
+            )
+            continue
+        if len(row) != mapping.width:
+            yield DeadLetter(
+                number,
+                f"The line has {len(row)} fields but the header line names {mapping.width}.",
+                text[:MAX_RAW_CHARS],
+            )
+            continue
+        result = _build(row, mapping, number)
+        if isinstance(result, str):
+            yield DeadLetter(number, result, text[:MAX_RAW_CHARS])
+        else:
+            yield result
+
+
+def _build(row: list[str], mapping: _Mapping, number: int) -> AccountingRecord | str:
+    """One row → a record, or the reason it is unusable."""
+    row.append("")
+    (
+        kind,
+        time_logged,
+        time_queued,
+        orig,
+        rcpt,
+        orcpt,
+        dsn_action,
+        dsn_status,
+        dsn_diag,
+        dsn_mta,
+        bounce_cat,
+        src_type,
+        src_mta,
+        dlv_type,
+        dlv_source_ip,
+        dlv_destination_ip,
+        dlv_size,
+        vmta,
+        vmta_pool,
+        job_id,
+        env_id,
+        queue,
+        feedback_type,
+    ) = mapping.getter(row)
+    kind = kind.strip().lower()
+    if kind not in RECORD_TYPES:
+        shown = kind[:40] or "(empty)"
+        return f"Unknown record type {shown!r}; expected one of {', '.join(sorted(RECORD_TYPES))}."
+    if kind in _NEEDS_RCPT and not rcpt.strip():
+        return f"A {kind!r} record needs a recipient (rcpt) and this one has none."
+    try:
+        logged_at = parse_time(time_logged[:64])
+    except ValueError:
+        return f"timeLogged {time_logged[:64]!r} is not a time (expected e.g. 2026-11-24 10:00:01-0500)."
+    try:
+        queued_at = parse_time(time_queued[:64])
+    except ValueError:
+        return f"timeQueued {time_queued[:64]!r} is not a time (expected e.g. 2026-11-24 10:00:01-0500)."
+    size: int | None = None
+    if dlv_size.strip():
+        try:
+            size = int(dlv_size)
+        except ValueError:
+            return f"dlvSize {dlv_size[:40]!r} is not a whole number of bytes."
+        if size < 0:
+            return f"dlvSize {size} is negative."
+    status_code, status_text = split_status(dsn_status[:MAX_FIELD_CHARS]) if dsn_status else ("", "")
+    raw_diag = _truncate(dsn_diag)
+    headers = {name: _truncate(row[index]) for index, name in mapping.header_columns}
+    extra = {name: _truncate(row[index]) for index, name in mapping.extras}
+    return AccountingRecord(
+        kind,
+        logged_at,
+        queued_at,
+        _truncate(orig.strip()),
+        _truncate(rcpt.strip()),
+        _truncate(orcpt.strip()),
+        _truncate(dsn_action.strip()),
+        status_code,
+        clean_diagnostic(raw_diag) if raw_diag else "",
+        _truncate(dsn_mta.strip()),
+        _truncate(bounce_cat.strip()),
+        _truncate(src_type.strip()),
+        _truncate(src_mta.strip()),
+        _truncate(dlv_type.strip()),
+        _truncate(dlv_source_ip.strip()),
+        _truncate(dlv_destination_ip.strip()),
+        size,
+        _truncate(vmta.strip()),
+        _truncate(vmta_pool.strip()),
+        _truncate(job_id.strip()),
+        _truncate(env_id.strip()),
+        _truncate(queue.strip()),
+        _truncate(feedback_type.strip()),
+        headers,
+        number,
+        _truncate(status_text),
+        raw_diag,
+        extra,
+    )
+
+
+def _time_key(value: datetime | None) -> str:
+    return "" if value is None else value.astimezone(UTC).isoformat()
+
+
+def record_key(record: AccountingRecord) -> str:
+    """Idempotency key from the record's content (never its position): a replay maps to the same key.
+
+    Two genuine attempts differ at least in their time or their outcome, so they get different keys.
+    Times are compared as instants, so the same moment written with another offset is the same record.
+    """
+    parts = (
+        record.type,
+        _time_key(record.time_logged),
+        _time_key(record.time_queued),
+        record.orig,
+        record.rcpt,
+        record.orcpt,
+        record.dsn_action,
+        record.dsn_status,
+        record.dsn_status_text,
+        record.dsn_diag_raw or record.dsn_diag,
+        record.dsn_mta,
+        record.bounce_cat,
+        record.src_type,
+        record.src_mta,
+        record.dlv_type,
+        record.dlv_source_ip,
+        record.dlv_destination_ip,
+        "" if record.dlv_size is None else str(record.dlv_size),
+        record.vmta,
+        record.vmta_pool,
+        record.job_id,
+        record.env_id,
+        record.queue,
+        record.feedback_type,
+        str(len(record.headers)),
+        *(part for item in sorted(record.headers.items()) for part in item),
+        *(part for item in sorted(record.extra.items()) for part in item),
+    )
+    # Length-prefixed, so no value can shift into its neighbour and collide with another record.
+    text = "".join(f"{len(part)}:{part}" for part in parts)
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16)
+    return digest.hexdigest()
