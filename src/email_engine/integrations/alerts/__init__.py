@@ -1,1 +1,1 @@
-"""integrations/alerts"""
+"""Operator alerts: deduplicated conditions, reminders, "resolved" messages, delivered through the outbox."""

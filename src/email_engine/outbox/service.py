@@ -1,0 +1,156 @@
+"""Outbox service: enqueue in the caller's transaction, inspect, retry by hand.
+
+Delivery (claiming and completing events) lives in :mod:`email_engine.outbox.delivery`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from email_engine.errors import Conflict, InvalidInput, NotFound
+from email_engine.outbox.models import OutboxEvent, OutboxStatus
+
+__all__ = [
+    "MAX_PAYLOAD_BYTES",
+    "backlog",
+    "enqueue_event",
+    "recent_dead",
+    "retry_event",
+    "status_counts",
+]
+
+MAX_PAYLOAD_BYTES = 262_144
+_UNDELIVERED = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+
+
+def _check_event(
+    kind: str, payload: Mapping[str, Any], idempotency_key: str, now: datetime
+) -> dict[str, Any]:
+    if not kind or len(kind) > 64:
+        raise InvalidInput("An outbox event kind must be 1 to 64 characters.")
+    if not idempotency_key or len(idempotency_key) > 255:
+        raise InvalidInput("An outbox idempotency key must be 1 to 255 characters.")
+    if now.tzinfo is None:
+        raise InvalidInput("now must be timezone-aware.")
+    if not isinstance(payload, Mapping):
+        raise InvalidInput("An outbox payload must be a JSON object.")
+    try:
+        encoded = json.dumps(payload, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"The {kind} outbox payload is not JSON-serialisable: {exc}.") from exc
+    if len(encoded.encode()) > MAX_PAYLOAD_BYTES:
+        raise InvalidInput(
+            f"The {kind} outbox payload is over {MAX_PAYLOAD_BYTES} bytes; send smaller batches."
+        )
+    loaded: dict[str, Any] = json.loads(encoded)
+    return loaded
+
+
+def enqueue_event(
+    session: Session,
+    *,
+    kind: str,
+    payload: Mapping[str, Any],
+    idempotency_key: str,
+    now: datetime,
+) -> bool:
+    """Add an event in the caller's transaction (flush only). False when the key exists already.
+
+    Duplicates never raise and never disturb the transaction: the insert is an
+    ``INSERT … ON CONFLICT DO NOTHING`` on the unique idempotency key.
+    """
+    values = {
+        "kind": kind,
+        "idempotency_key": idempotency_key,
+        "payload": _check_event(kind, payload, idempotency_key, now),
+        "status": OutboxStatus.PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        statement: Any = postgresql.insert(OutboxEvent).values(**values)
+    elif dialect == "sqlite":
+        statement = sqlite.insert(OutboxEvent).values(**values)
+    else:  # pragma: no cover - only PostgreSQL and SQLite are supported
+        raise InvalidInput(f"The outbox does not support the {dialect} database.")
+    # RETURNING, not rowcount: psycopg reports -1 for ORM-enabled inserts.
+    statement = statement.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(OutboxEvent.id)
+    inserted_id = session.execute(statement).scalar_one_or_none()
+    session.flush()
+    return inserted_id is not None
+
+
+def backlog(session: Session) -> dict[str, int]:
+    """Undelivered events (pending or being sent) per kind."""
+    rows = session.execute(
+        select(OutboxEvent.kind, func.count())
+        .where(OutboxEvent.status.in_(_UNDELIVERED))
+        .group_by(OutboxEvent.kind)
+    ).all()
+    return {kind: int(count) for kind, count in rows}
+
+
+def status_counts(session: Session) -> dict[str, dict[str, int]]:
+    """``{kind: {status: count}}`` with every status present (zero when none)."""
+    counts: dict[str, dict[str, int]] = {}
+    rows = session.execute(
+        select(OutboxEvent.kind, OutboxEvent.status, func.count()).group_by(
+            OutboxEvent.kind, OutboxEvent.status
+        )
+    ).all()
+    for kind, status, count in rows:
+        counts.setdefault(kind, dict.fromkeys(OutboxStatus.ALL, 0))[status] = int(count)
+    return counts
+
+
+def oldest_undelivered(session: Session) -> datetime | None:
+    value = session.scalar(
+        select(func.min(OutboxEvent.created_at)).where(OutboxEvent.status.in_(_UNDELIVERED))
+    )
+    return value
+
+
+def recent_dead(session: Session, *, limit: int = 50) -> list[OutboxEvent]:
+    return list(
+        session.scalars(
+            select(OutboxEvent)
+            .where(OutboxEvent.status == OutboxStatus.DEAD)
+            .order_by(OutboxEvent.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def retry_event(session: Session, *, event_id: int, now: datetime) -> OutboxEvent:
+    """Put a dead (or failing) event back in the queue for an immediate attempt with fresh attempts."""
+    event = session.get(OutboxEvent, event_id)
+    if event is None:
+        raise NotFound(f"Outbox event {event_id} does not exist.")
+    if event.status == OutboxStatus.SENT:
+        raise Conflict(f"Outbox event {event_id} was delivered at {event.sent_at}; it is not sent again.")
+    result = session.execute(
+        update(OutboxEvent)
+        .where(OutboxEvent.id == event_id, OutboxEvent.status != OutboxStatus.SENT)
+        .values(
+            status=OutboxStatus.PENDING,
+            attempts=0,
+            next_attempt_at=now,
+            locked_until=None,
+            claimed_by=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise Conflict(f"Outbox event {event_id} changed while retrying it; look at it again.")
+    session.flush()
+    session.refresh(event)
+    return event
