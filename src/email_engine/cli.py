@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -96,6 +97,56 @@ def secrets_rotate() -> None:
     """
     typer.echo(f"API_KEY={generate_secret()}")
     typer.echo(f"JWT_SECRET_KEY={generate_secret()}")
+
+
+@app.command()
+def init(
+    env_file: Annotated[
+        Path, typer.Option(help="Where to write settings when the file does not exist.")
+    ] = Path(".env"),
+    admin_email: Annotated[str, typer.Option(help="Login email of the first admin.")] = "admin@example.com",
+) -> None:
+    """First run on this machine: write .env with fresh secrets (if absent), migrate, create a first admin.
+
+    Safe to run again: an existing .env and existing users are left alone.
+    """
+    import secrets as random_secrets
+
+    from email_engine.auth import service as auth_service
+    from email_engine.auth.roles import Role
+    from email_engine.clock import utcnow
+    from email_engine.db import make_engine, make_session_factory, session_scope
+    from email_engine.migrate import upgrade_database
+
+    if not env_file.exists():
+        Path("var").mkdir(exist_ok=True)
+        env_file.write_text(
+            "# Written by `email-engine init`; see README 'Configuration'.\n"
+            "ENVIRONMENT=development\n"
+            f"API_KEY={generate_secret()}\n"
+            f"JWT_SECRET_KEY={generate_secret()}\n"
+            "DATABASE_URL=sqlite:///./var/email-engine.db\n"
+        )
+        env_file.chmod(0o600)
+        typer.echo(f"wrote {env_file} with fresh secrets (mode 0600)")
+        get_settings.cache_clear()
+    settings = get_settings()
+    upgrade_database(settings.database_url)
+    typer.echo("database schema is up to date")
+    with session_scope(make_session_factory(make_engine(settings.database_url))) as session:
+        if auth_service.list_users(session):
+            typer.echo("users exist already; no admin created")
+            return
+        password = random_secrets.token_urlsafe(18)
+        auth_service.create_user(
+            session, email=admin_email, username="admin", password=password, role=Role.ADMIN, now=utcnow()
+        )
+    typer.echo(
+        f"created admin {admin_email} with password {password}\n"
+        "log in: curl -s -X POST http://127.0.0.1:8000/api/v1/auth/login -H 'Content-Type: application/json' "
+        f'-d \'{{"email": "{admin_email}", "password": "{password}"}}\'\n'
+        "or use the API_KEY from .env as the X-API-Key header. API docs: http://127.0.0.1:8000/docs"
+    )
 
 
 def _register_domains() -> None:

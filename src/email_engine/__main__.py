@@ -1,0 +1,3 @@
+from email_engine.cli import main
+
+main()
