@@ -1,0 +1,170 @@
+"""The verdict on one address (pure): syntax result + rules + DNS facts + suppression → verdict.
+
+    invalid   syntax, nxdomain, no_mx, null_mx, mx_unroutable, disposable, blocked_prefix, suppressed
+    unknown   dns_timeout, dns_error   (never valid: the answer may come next time)
+    risky     role, typo (with a suggestion)
+    valid     none of the above
+
+Reasons accumulate; the worst class decides (invalid > unknown > risky > valid).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from email_engine.validation.rules import RuleSet, suggest_domain
+from email_engine.validation.syntax import ParsedAddress, SyntaxIssue
+
+__all__ = [
+    "AddressVerdict",
+    "DnsStatus",
+    "DomainFacts",
+    "Reason",
+    "Verdict",
+    "decide",
+    "rule_reasons",
+    "wants_dns",
+]
+
+
+class Verdict(StrEnum):
+    VALID = "valid"
+    INVALID = "invalid"
+    RISKY = "risky"
+    UNKNOWN = "unknown"
+
+
+class Reason(StrEnum):
+    SYNTAX = "syntax"
+    SUPPRESSED = "suppressed"
+    BLOCKED_PREFIX = "blocked_prefix"
+    DISPOSABLE = "disposable"
+    NXDOMAIN = "nxdomain"
+    NULL_MX = "null_mx"
+    NO_MX = "no_mx"
+    MX_UNROUTABLE = "mx_unroutable"
+    DNS_TIMEOUT = "dns_timeout"
+    DNS_ERROR = "dns_error"
+    ROLE = "role"
+    TYPO = "typo"
+
+
+class DnsStatus(StrEnum):
+    OK = "ok"
+    NXDOMAIN = "nxdomain"
+    NO_MX = "no_mx"
+    NULL_MX = "null_mx"
+    UNROUTABLE = "unroutable"
+    TIMEOUT = "timeout"
+    ERROR = "error"
+
+
+@dataclass(frozen=True, slots=True)
+class DomainFacts:
+    """What DNS says about a mail domain. ``ttl`` is how long it may be cached (None: never)."""
+
+    status: DnsStatus
+    mx: tuple[str, ...] = ()
+    ttl: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AddressVerdict:
+    email: str
+    normalized: str | None
+    verdict: Verdict
+    reasons: tuple[Reason, ...]
+    suggestion: str | None = None
+    mx: tuple[str, ...] = ()
+    detail: str | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.verdict is Verdict.VALID
+
+
+INVALID_REASONS = frozenset(
+    {
+        Reason.SYNTAX,
+        Reason.SUPPRESSED,
+        Reason.BLOCKED_PREFIX,
+        Reason.DISPOSABLE,
+        Reason.NXDOMAIN,
+        Reason.NULL_MX,
+        Reason.NO_MX,
+        Reason.MX_UNROUTABLE,
+    }
+)
+UNKNOWN_REASONS = frozenset({Reason.DNS_TIMEOUT, Reason.DNS_ERROR})
+_ORDER = {reason: index for index, reason in enumerate(Reason)}
+_DNS_REASON = {
+    DnsStatus.NXDOMAIN: Reason.NXDOMAIN,
+    DnsStatus.NO_MX: Reason.NO_MX,
+    DnsStatus.NULL_MX: Reason.NULL_MX,
+    DnsStatus.UNROUTABLE: Reason.MX_UNROUTABLE,
+    DnsStatus.TIMEOUT: Reason.DNS_TIMEOUT,
+    DnsStatus.ERROR: Reason.DNS_ERROR,
+}
+
+
+def rule_reasons(address: ParsedAddress, rules: RuleSet) -> tuple[list[Reason], str | None]:
+    """Reasons that need no DNS (prefixes, disposable, typo) and the typo suggestion."""
+    reasons: list[Reason] = []
+    kind = rules.prefix_kind(address.local)
+    if kind == "blocked":
+        reasons.append(Reason.BLOCKED_PREFIX)
+    elif kind == "role":
+        reasons.append(Reason.ROLE)
+    if rules.is_disposable(address.domain) or (
+        address.ascii_domain != address.domain and rules.is_disposable(address.ascii_domain)
+    ):
+        reasons.append(Reason.DISPOSABLE)
+    suggested = suggest_domain(address.domain)
+    suggestion = None
+    if suggested is not None:
+        reasons.append(Reason.TYPO)
+        suggestion = f"{address.local}@{suggested}"
+    return reasons, suggestion
+
+
+def wants_dns(reasons: list[Reason]) -> bool:
+    """DNS is only asked when the rules have not already made the address invalid."""
+    return not any(reason in INVALID_REASONS for reason in reasons)
+
+
+def _classify(reasons: tuple[Reason, ...]) -> Verdict:
+    if any(reason in INVALID_REASONS for reason in reasons):
+        return Verdict.INVALID
+    if any(reason in UNKNOWN_REASONS for reason in reasons):
+        return Verdict.UNKNOWN
+    if reasons:
+        return Verdict.RISKY
+    return Verdict.VALID
+
+
+def decide(
+    parsed: ParsedAddress | SyntaxIssue,
+    *,
+    rules: RuleSet,
+    facts: DomainFacts | None,
+    suppressed: bool = False,
+) -> AddressVerdict:
+    """The verdict for one address. ``facts`` may be None only when the rules already make it invalid;
+    a missing answer otherwise counts as a DNS error, never as valid."""
+    if isinstance(parsed, SyntaxIssue):
+        return AddressVerdict(parsed.original, None, Verdict.INVALID, (Reason.SYNTAX,), detail=parsed.message)
+    reasons, suggestion = rule_reasons(parsed, rules)
+    if suppressed:
+        reasons.append(Reason.SUPPRESSED)
+    mx: tuple[str, ...] = ()
+    if wants_dns(reasons):
+        if facts is None:
+            reasons.append(Reason.DNS_ERROR)
+        else:
+            mx = facts.mx
+            dns_reason = _DNS_REASON.get(facts.status)
+            if dns_reason is not None:
+                reasons.append(dns_reason)
+    ordered = tuple(sorted(reasons, key=_ORDER.__getitem__))
+    return AddressVerdict(parsed.original, parsed.normalized, _classify(ordered), ordered, suggestion, mx)
