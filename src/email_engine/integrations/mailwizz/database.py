@@ -1,0 +1,271 @@
+"""MailWizz's MySQL side: read a delivery server, set its quotas and status (PyMySQL).
+
+MailWizz's REST API cannot change delivery servers, so the engine writes the
+``{prefix}delivery_server`` table directly, touching only ``hourly_quota``, ``daily_quota``,
+``status`` and ``last_updated``. Each change is one ``UPDATE`` inside a transaction that first locks
+the row (``SELECT … FOR UPDATE``): it happens completely or not at all, and nothing is written when
+the row already holds the wanted values.
+
+Errors::
+
+    InvalidInput           a quota or status the engine refuses to write (checked before connecting)
+    NotFound               no delivery server with that server_id
+    Conflict               the server was disabled/hidden/deleted in MailWizz; not reactivated
+    ConfigurationError     settings missing, bad table prefix, or the table does not exist
+    DependencyUnavailable  MariaDB/MySQL unreachable, refused the login, or timed out
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pymysql
+import pymysql.cursors
+import structlog
+
+from email_engine.config import Settings
+from email_engine.errors import ConfigurationError, DependencyUnavailable, NotFound
+from email_engine.integrations.mailwizz.quota import DesiredServer, plan_server_update
+from email_engine.integrations.mailwizz.settings import MailwizzSettings
+
+__all__ = ["DeliveryServer", "MailwizzDatabase", "ServerUpdate", "check_table_prefix"]
+
+log = structlog.get_logger(__name__)
+
+_PREFIX = re.compile(r"^[A-Za-z0-9_]{0,32}$")
+_COLUMNS = (
+    "server_id",
+    "name",
+    "hostname",
+    "type",
+    "status",
+    "hourly_quota",
+    "daily_quota",
+    "monthly_quota",
+    "last_updated",
+)
+# MySQL error codes that mean "the table is not there" / "no such column".
+_NO_TABLE, _NO_COLUMN = 1146, 1054
+
+
+def check_table_prefix(prefix: str) -> str:
+    """The prefix if it is safe to put in a table name (letters, digits, underscore; max 32)."""
+    if not _PREFIX.match(prefix):
+        raise ConfigurationError(
+            f"MAILWIZZ_DB_TABLE_PREFIX {prefix!r} is not valid: use letters, digits and underscores only "
+            "(MailWizz's default is mw_)."
+        )
+    return prefix
+
+
+@dataclass(frozen=True)
+class DeliveryServer:
+    server_id: int
+    name: str | None
+    hostname: str
+    type: str
+    status: str
+    hourly_quota: int
+    daily_quota: int
+    monthly_quota: int
+    last_updated: datetime | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "server_id": self.server_id,
+            "name": self.name,
+            "hostname": self.hostname,
+            "type": self.type,
+            "status": self.status,
+            "hourly_quota": self.hourly_quota,
+            "daily_quota": self.daily_quota,
+            "monthly_quota": self.monthly_quota,
+        }
+
+
+@dataclass(frozen=True)
+class ServerUpdate:
+    """The outcome of a write: what changed (column -> [old, new]) and the row afterwards."""
+
+    server: DeliveryServer
+    changed: dict[str, list[Any]]
+
+    @property
+    def wrote(self) -> bool:
+        return bool(self.changed)
+
+
+class MailwizzDatabase:
+    """Connections are opened per call: the engine writes a few rows a day, never in a hot loop."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        user: str,
+        password: str,
+        database: str,
+        port: int = 3306,
+        table_prefix: str = "mw_",
+        connect_timeout: float = 5.0,
+    ) -> None:
+        self._params: dict[str, Any] = {
+            "host": host,
+            "port": port,
+            "user": user,
+            "password": password,
+            "database": database,
+            "connect_timeout": connect_timeout,
+            "read_timeout": max(connect_timeout, 10.0),
+            "write_timeout": max(connect_timeout, 10.0),
+            "charset": "utf8mb4",
+            "autocommit": False,
+            "cursorclass": pymysql.cursors.DictCursor,
+        }
+        self.table = f"`{check_table_prefix(table_prefix)}delivery_server`"
+        self.where = f"{host}:{port}/{database}"
+
+    @classmethod
+    def from_settings(cls, settings: Settings, extra: MailwizzSettings | None = None) -> MailwizzDatabase:
+        missing = [
+            name
+            for name, value in (
+                ("MAILWIZZ_DB_HOST", settings.mailwizz_db_host),
+                ("MAILWIZZ_DB_USER", settings.mailwizz_db_user),
+                ("MAILWIZZ_DB_NAME", settings.mailwizz_db_name),
+            )
+            if not value
+        ]
+        if missing:
+            raise ConfigurationError(
+                "The MailWizz database is not configured: set " + ", ".join(missing) + "."
+            )
+        extra = extra or MailwizzSettings()
+        password = settings.mailwizz_db_password
+        return cls(
+            host=str(settings.mailwizz_db_host),
+            port=settings.mailwizz_db_port,
+            user=str(settings.mailwizz_db_user),
+            password=password.get_secret_value() if password else "",
+            database=str(settings.mailwizz_db_name),
+            table_prefix=settings.mailwizz_db_table_prefix,
+            connect_timeout=extra.db_connect_timeout,
+        )
+
+    @contextmanager
+    def _connection(self) -> Iterator[pymysql.connections.Connection[pymysql.cursors.DictCursor]]:
+        try:
+            connection = pymysql.connect(**self._params)
+        except pymysql.err.OperationalError as exc:
+            raise DependencyUnavailable(
+                f"The MailWizz database at {self.where} is not reachable ({_reason(exc)}); "
+                "nothing was written. The next run retries."
+            ) from None
+        try:
+            yield connection
+        except pymysql.err.ProgrammingError as exc:
+            connection.rollback()
+            if exc.args and exc.args[0] in (_NO_TABLE, _NO_COLUMN):
+                raise ConfigurationError(
+                    f"The MailWizz table {self.table} at {self.where} is missing or not MailWizz's "
+                    f"({_reason(exc)}); check MAILWIZZ_DB_NAME and MAILWIZZ_DB_TABLE_PREFIX."
+                ) from None
+            raise
+        except (pymysql.err.OperationalError, pymysql.err.InterfaceError) as exc:
+            _rollback_quietly(connection)
+            raise DependencyUnavailable(
+                f"The MailWizz database at {self.where} failed mid-way ({_reason(exc)}); "
+                "the change was rolled back and nothing was written."
+            ) from None
+        except BaseException:
+            _rollback_quietly(connection)
+            raise
+        finally:
+            _close_quietly(connection)
+
+    def _select(self, cursor: pymysql.cursors.DictCursor, server_id: int, *, lock: bool) -> dict[str, Any]:
+        columns = ", ".join(f"`{name}`" for name in _COLUMNS)
+        sql = f"SELECT {columns} FROM {self.table} WHERE `server_id` = %s"  # noqa: S608 - fixed names
+        cursor.execute(sql + (" FOR UPDATE" if lock else ""), (server_id,))
+        row = cursor.fetchone()
+        if row is None:
+            raise NotFound(
+                f"MailWizz has no delivery server with server_id {server_id} in {self.table}; "
+                "check the IP's mailwizz_server_id."
+            )
+        return dict(row)
+
+    def read_server(self, server_id: int) -> DeliveryServer:
+        with self._connection() as connection, connection.cursor() as cursor:
+            row = self._select(cursor, server_id, lock=False)
+            connection.rollback()
+        return _server(row)
+
+    def apply(self, server_id: int, desired: DesiredServer) -> ServerUpdate:
+        """Make the row hold ``desired`` (quotas and/or status); write only what differs."""
+        with self._connection() as connection, connection.cursor() as cursor:
+            current = self._select(cursor, server_id, lock=True)
+            changes = plan_server_update(current, desired)
+            if not changes:
+                connection.rollback()
+                return ServerUpdate(server=_server(current), changed={})
+            assignments = ", ".join(f"`{column}` = %s" for column in changes)
+            sql = (
+                f"UPDATE {self.table} SET {assignments}, `last_updated` = NOW() "  # noqa: S608 - fixed names
+                "WHERE `server_id` = %s"
+            )
+            cursor.execute(sql, (*changes.values(), server_id))
+            after = self._select(cursor, server_id, lock=False)
+            connection.commit()
+        changed = {column: [current[column], value] for column, value in changes.items()}
+        log.info("mailwizz.server_updated", server_id=server_id, changed=changed)
+        return ServerUpdate(server=_server(after), changed=changed)
+
+    def set_quotas(self, server_id: int, *, hourly: int | None, daily: int | None) -> ServerUpdate:
+        return self.apply(server_id, DesiredServer(hourly_quota=hourly, daily_quota=daily))
+
+    def set_status(self, server_id: int, status: str) -> ServerUpdate:
+        return self.apply(server_id, DesiredServer(status=status))  # type: ignore[arg-type]
+
+    def ping(self) -> None:
+        """Connect and check the table exists (for health checks)."""
+        with self._connection() as connection, connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {self.table} LIMIT 1")  # noqa: S608 - fixed names
+            connection.rollback()
+
+
+def _server(row: dict[str, Any]) -> DeliveryServer:
+    return DeliveryServer(
+        server_id=int(row["server_id"]),
+        name=row["name"],
+        hostname=str(row["hostname"]),
+        type=str(row["type"]),
+        status=str(row["status"]),
+        hourly_quota=int(row["hourly_quota"]),
+        daily_quota=int(row["daily_quota"]),
+        monthly_quota=int(row["monthly_quota"]),
+        last_updated=row["last_updated"],
+    )
+
+
+def _reason(exc: BaseException) -> str:
+    # PyMySQL errors are (code, message); the message never holds the password.
+    if len(exc.args) >= 2:
+        return f"MySQL error {exc.args[0]}: {exc.args[1]}"
+    return str(exc) or type(exc).__name__
+
+
+def _rollback_quietly(connection: Any) -> None:
+    # The connection may already be broken; the original error is the one worth reporting.
+    with suppress(Exception):
+        connection.rollback()
+
+
+def _close_quietly(connection: Any) -> None:
+    with suppress(Exception):
+        connection.close()

@@ -1,0 +1,160 @@
+"""Pushing an IP's limits and status to MailWizz, recorded in ``actuation`` rows.
+
+One row per wanted state of one IP on one target: a push that fails leaves the row ``failed`` with
+``last_error`` (visible at ``GET /api/v1/ips/{id}/actuation``), and the caller's next run retries
+the same row (``attempts`` counts). Once ``applied``, later pushes of the same values re-check the
+target (correcting drift from hand edits) and update the same row. New values supersede any
+unfinished row (``superseded``) and start a new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from email_engine.errors import (
+    ConfigurationError,
+    Conflict,
+    DependencyUnavailable,
+    EmailEngineError,
+    NotFound,
+)
+from email_engine.integrations.mailwizz.database import ServerUpdate
+from email_engine.integrations.mailwizz.quota import DesiredServer
+from email_engine.ips.lifecycle import SENDING_STATES, IpState
+from email_engine.ips.models import Actuation, SendingIp
+
+__all__ = ["ActuationResult", "ServerWriter", "list_actuations", "push_mailwizz_limits"]
+
+log = structlog.get_logger(__name__)
+
+TARGET_MAILWIZZ = "mailwizz"
+TARGETS = frozenset({TARGET_MAILWIZZ, "powermta"})
+_UNFINISHED = ("pending", "failed")
+
+
+class ServerWriter(Protocol):
+    """What :func:`push_mailwizz_limits` needs from the MailWizz adapter (``MailwizzDatabase``)."""
+
+    def apply(self, server_id: int, desired: DesiredServer) -> ServerUpdate: ...
+
+
+@dataclass(frozen=True)
+class ActuationResult:
+    """``status``: ``applied`` (MailWizz holds the values now), ``failed`` (see ``error``; retried by
+    the next call), or ``skipped`` (the IP has no MailWizz server id; nothing recorded)."""
+
+    status: Literal["applied", "failed", "skipped"]
+    actuation_id: int | None = None
+    changed: dict[str, list[Any]] = field(default_factory=dict)
+    error: str | None = None
+
+
+def push_mailwizz_limits(
+    session: Session,
+    mw_adapter: ServerWriter,
+    *,
+    ip: SendingIp,
+    hourly: int | None,
+    daily: int | None,
+    active: bool,
+    now: datetime,
+) -> ActuationResult:
+    """Make IP ``ip``'s MailWizz delivery server hold these quotas and status; record the outcome.
+
+    ``hourly`` / ``daily``: messages (1..100,000,000) or None to leave that quota alone; ``active``:
+    True sets the server ``active``, False ``inactive``. Raises ``InvalidInput`` (bad quota) or
+    ``Conflict`` (``active=True`` for an IP that is not warming/active) before anything is written
+    anywhere. Peer trouble (database down, row missing, server disabled in MailWizz) does not
+    raise: the row is ``failed`` with the reason and the result says so. Flushes; caller commits.
+    """
+    desired_server = DesiredServer(
+        hourly_quota=hourly, daily_quota=daily, status="active" if active else "inactive"
+    )
+    if active and IpState(ip.state) not in SENDING_STATES:
+        raise Conflict(
+            f"IP {ip.address} is {ip.state}; its MailWizz server can be active only while the IP is "
+            "warming or active."
+        )
+    if ip.mailwizz_server_id is None:
+        return ActuationResult(status="skipped")
+    desired = {"server_id": ip.mailwizz_server_id, **desired_server.as_dict()}
+    row = _row_for(session, ip.id, desired, now)
+    row.attempts += 1
+    row.last_attempt_at = now
+    try:
+        update = mw_adapter.apply(ip.mailwizz_server_id, desired_server)
+    except (DependencyUnavailable, NotFound, Conflict, ConfigurationError) as exc:
+        return _failed(session, row, ip, exc)
+    row.status = "applied"
+    row.applied = {**update.server.as_dict(), "changed": update.changed}
+    row.applied_at = now
+    row.last_error = None
+    session.flush()
+    log.info(
+        "actuation.applied",
+        target=TARGET_MAILWIZZ,
+        ip_id=ip.id,
+        server_id=ip.mailwizz_server_id,
+        changed=update.changed,
+        attempts=row.attempts,
+    )
+    return ActuationResult(status="applied", actuation_id=row.id, changed=update.changed)
+
+
+def _row_for(session: Session, ip_id: int, desired: dict[str, Any], now: datetime) -> Actuation:
+    latest = session.scalar(
+        select(Actuation)
+        .where(Actuation.ip_id == ip_id, Actuation.target == TARGET_MAILWIZZ)
+        .order_by(Actuation.id.desc())
+        .limit(1)
+    )
+    if latest is not None and latest.desired == desired and latest.status in (*_UNFINISHED, "applied"):
+        return latest
+    if latest is not None and latest.status in _UNFINISHED:
+        latest.status = "superseded"
+    row = Actuation(
+        ip_id=ip_id,
+        target=TARGET_MAILWIZZ,
+        desired=desired,
+        applied=None,
+        status="pending",
+        attempts=0,
+        last_error=None,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def _failed(session: Session, row: Actuation, ip: SendingIp, exc: EmailEngineError) -> ActuationResult:
+    row.status = "failed"
+    row.last_error = exc.detail[:2000]
+    session.flush()
+    log.warning(
+        "actuation.failed",
+        target=TARGET_MAILWIZZ,
+        ip_id=ip.id,
+        server_id=ip.mailwizz_server_id,
+        attempts=row.attempts,
+        error=exc.code,
+    )
+    return ActuationResult(status="failed", actuation_id=row.id, error=exc.detail)
+
+
+def list_actuations(
+    session: Session, ip_id: int, *, target: str | None = None, limit: int = 50, offset: int = 0
+) -> tuple[int, list[Actuation]]:
+    """Actuations of one IP, newest first."""
+    query = select(Actuation).where(Actuation.ip_id == ip_id)
+    if target is not None:
+        query = query.where(Actuation.target == target)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(Actuation.id.desc()).limit(limit).offset(offset)).all()
+    return total, list(rows)
