@@ -12,10 +12,12 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from email_engine.config import Settings
 from email_engine.context import AppContext
+from email_engine.errors import DependencyUnavailable
 from email_engine.resolver import make_async_resolver
 from email_engine.validation.cache import FactsCache, MemoryFactsCache, RedisFactsCache
 from email_engine.validation.dns import DomainLookup
@@ -165,7 +167,15 @@ def session_suppression(session: Session) -> SuppressionCheck:
                 )
                 _warned_missing_suppression = True
             return set()
-        return set(suppressed_addresses(session, addresses))
+        try:
+            return set(suppressed_addresses(session, addresses))
+        except SQLAlchemyError as exc:
+            session.rollback()
+            raise DependencyUnavailable(
+                "The suppression list could not be read from the database "
+                f"({type(exc).__name__}); run `email-engine db upgrade`, check DATABASE_URL, "
+                "or validate without the suppression check (--no-suppression)."
+            ) from exc
 
     return check
 

@@ -1,0 +1,141 @@
+"""``email-engine validate INPUT.csv -o OUTPUT.csv``: clean a list before it goes to MailWizz."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from email_engine.config import get_settings
+from email_engine.context import build_context
+from email_engine.errors import InvalidInput
+from email_engine.validation.csvfile import ProgressCallback, inspect_csv, validate_csv
+from email_engine.validation.service import session_suppression, validator_for
+from email_engine.validation.settings import get_validation_settings
+
+__all__ = ["register"]
+
+err = Console(stderr=True)
+
+
+@contextmanager
+def _progress(enabled: bool, total_bytes: int) -> Iterator[ProgressCallback | None]:
+    """A rich progress bar (bytes read, rows/s, ETA) on a terminal; nothing otherwise."""
+    if not enabled:
+        yield None
+        return
+    started = time.monotonic()
+    with Progress(
+        TextColumn("[bold]validating"),
+        BarColumn(),
+        TaskProgressColumn(),
+        DownloadColumn(),
+        TextColumn("{task.fields[rows]} rows · {task.fields[rate]} rows/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=err,
+        transient=False,
+    ) as progress:
+        task = progress.add_task("validate", total=max(total_bytes, 1), rows=0, rate=0)
+
+        def update(rows: int, position: int) -> None:
+            elapsed = max(time.monotonic() - started, 1e-6)
+            progress.update(task, completed=position, rows=f"{rows:,}", rate=f"{rows / elapsed:,.0f}")
+
+        yield update
+
+
+def validate_command(  # noqa: PLR0917 - typer maps parameters to options
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT.csv", help="UTF-8 CSV with a header line.")],
+    output: Annotated[
+        Path,
+        typer.Option("-o", "--output", help="Where to write INPUT's rows plus verdict, reasons, suggestion."),
+    ],
+    column: Annotated[
+        str | None,
+        typer.Option(help="Name (or 1-based number) of the address column; detected when omitted."),
+    ] = None,
+    split: Annotated[
+        bool,
+        typer.Option(
+            "--split", help="Also write OUTPUT.valid.csv, .invalid.csv, .risky.csv and .unknown.csv."
+        ),
+    ] = False,
+    resume: Annotated[
+        bool,
+        typer.Option(
+            "--resume", help="Continue an interrupted run from its checkpoint instead of starting over."
+        ),
+    ] = False,
+    suppression: Annotated[
+        bool, typer.Option(help="Mark addresses on the suppression list (needs the database).")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary for scripts.")] = False,
+) -> None:
+    """Validate every address in a CSV file of any size (streamed; memory stays flat).
+
+    Verdicts: valid, invalid (syntax, nxdomain, no_mx, null_mx, mx_unroutable, disposable,
+    blocked_prefix, suppressed), risky (role, typo) and unknown (dns_timeout, dns_error: check
+    again later). Output appears only when the whole file is done; an interrupted run continues
+    with --resume. Exit code 2 on bad input.
+    """
+    if output.resolve() == input_path.resolve():
+        raise InvalidInput("The output file must differ from the input file.")
+    plan = inspect_csv(input_path, column=column)
+    settings = get_settings()
+    ctx = build_context(settings)
+    started = time.monotonic()
+    try:
+        validator = validator_for(ctx, get_validation_settings())
+        with (
+            ctx.session_factory() as session,
+            _progress(sys.stderr.isatty() and not as_json, plan.size) as bar,
+        ):
+            check = session_suppression(session) if suppression else None
+            try:
+                summary = validate_csv(
+                    plan,
+                    output,
+                    validator=validator,
+                    suppression=check,
+                    split=split,
+                    resume=resume,
+                    chunk_rows=get_validation_settings().job_chunk_rows,
+                    on_progress=bar,
+                )
+            except KeyboardInterrupt:
+                err.print("[yellow]interrupted:[/] run the same command with --resume to continue.")
+                raise typer.Exit(130) from None
+    finally:
+        ctx.close()
+    seconds = time.monotonic() - started
+    result = {**asdict(summary), "seconds": round(seconds, 3)}
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    typer.echo(
+        f"{summary.rows:,} rows ({summary.email_column!r}): {summary.valid:,} valid, {summary.invalid:,} invalid, "
+        f"{summary.risky:,} risky, {summary.unknown:,} unknown in {seconds:.1f} s → {output}"
+    )
+
+
+def register(root: typer.Typer) -> None:
+    root.command("validate")(validate_command)
