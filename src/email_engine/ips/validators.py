@@ -45,7 +45,7 @@ class IpPurpose(StrEnum):
 
 
 def normalise_address(value: str) -> str:
-    text = value.strip()
+    text = value
     if not text or len(text) > 45 or any(ch.isspace() for ch in text):
         raise ValueError(f"{value!r} is not an IP address (IPv4 like 192.0.2.10 or IPv6 like 2001:db8::10).")
     if "%" in text:
@@ -73,8 +73,16 @@ def normalise_address(value: str) -> str:
     return str(address)
 
 
+def _no_whitespace(value: str, what: str) -> None:
+    # Names reach config files and shells: a space or newline anywhere, even at the end, is refused
+    # rather than silently trimmed.
+    if any(ch.isspace() for ch in value):
+        raise ValueError(f"The {what} {value!r} contains spaces or line breaks; remove them.")
+
+
 def _normalise_name(value: str, *, what: str, min_labels: int) -> str:
-    text = value.strip().lower()
+    _no_whitespace(value, what)
+    text = value.lower()
     if text.endswith("."):
         text = text[:-1]
     example = "mail1.example.com"
@@ -83,7 +91,7 @@ def _normalise_name(value: str, *, what: str, min_labels: int) -> str:
     if len(text) > 253:
         raise ValueError(f"The {what} is longer than 253 characters.")
     labels = text.split(".")
-    bad = [label for label in labels if not _LABEL.match(label)]
+    bad = [label for label in labels if not _LABEL.fullmatch(label)]
     if bad:
         raise ValueError(
             f"The {what} {value!r} is not a valid DNS name: each dot-separated part must be 1-63 "
@@ -109,8 +117,9 @@ def normalise_domain(value: str, *, what: str = "domain") -> str:
 
 def normalise_dkim_selector(value: str) -> str:
     """A DKIM selector: one or more DNS labels (``s1``, ``mail.2026``), at most 63 characters."""
-    text = value.strip().lower()
-    if not text or len(text) > 63 or not all(_LABEL.match(label) for label in text.split(".")):
+    _no_whitespace(value, "DKIM selector")
+    text = value.lower()
+    if not text or len(text) > 63 or not all(_LABEL.fullmatch(label) for label in text.split(".")):
         raise ValueError(
             f"The DKIM selector {value!r} is not valid: use letters, digits and inner hyphens, "
             "optionally dot-separated, at most 63 characters (for example s2026)."
@@ -120,8 +129,9 @@ def normalise_dkim_selector(value: str) -> str:
 
 def normalise_slug(value: str, *, what: str) -> str:
     """A VMTA or pool name: ``[a-z0-9-]+``, starting with a letter or digit, at most 64 characters."""
-    text = value.strip()
-    if not _SLUG.match(text):
+    _no_whitespace(value, what)
+    text = value
+    if not _SLUG.fullmatch(text):
         raise ValueError(
             f"The {what} {value!r} is not valid: use lowercase letters, digits and hyphens only, "
             "starting with a letter or digit, at most 64 characters (for example vmta-mail1)."

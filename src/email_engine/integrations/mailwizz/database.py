@@ -55,7 +55,7 @@ _NO_TABLE, _NO_COLUMN = 1146, 1054
 
 def check_table_prefix(prefix: str) -> str:
     """The prefix if it is safe to put in a table name (letters, digits, underscore; max 32)."""
-    if not _PREFIX.match(prefix):
+    if not _PREFIX.fullmatch(prefix):
         raise ConfigurationError(
             f"MAILWIZZ_DB_TABLE_PREFIX {prefix!r} is not valid: use letters, digits and underscores only "
             "(MailWizz's default is mw_)."

@@ -1,0 +1,243 @@
+"""Inventory API: /api/v1/ips, /api/v1/domains, /api/v1/pools (reads: viewer; writes: operator)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from email_engine.auth.roles import Role, role_allows
+from email_engine.auth.schemas import Page
+from email_engine.auth.service import Principal
+from email_engine.clock import utcnow
+from email_engine.deps import CurrentPrincipal, SessionDep
+from email_engine.errors import PermissionDenied
+from email_engine.ips import service
+from email_engine.ips.lifecycle import IpState
+from email_engine.ips.schemas import (
+    ActuationPublic,
+    DomainCreate,
+    DomainPublic,
+    DomainUpdate,
+    IpCreate,
+    IpPublic,
+    IpUpdate,
+    PoolCreate,
+    PoolPublic,
+    PoolUpdate,
+    TransitionPublic,
+    TransitionRequest,
+)
+from email_engine.ips.validators import IpPurpose
+
+router = APIRouter(prefix="/api/v1", tags=["inventory"])
+
+Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
+Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE)]
+Offset = Annotated[int, Query(ge=0, le=10**9)]
+
+
+def actor_of(principal: Principal) -> str:
+    return f"{principal.kind}:{principal.name}"
+
+
+def _page(total: int, rows: object, limit: int, offset: int) -> dict[str, object]:
+    return {"items": rows, "total": total, "limit": limit, "offset": offset}
+
+
+# --- IPs ---------------------------------------------------------------------------------------
+
+
+@router.get("/ips", response_model=Page[IpPublic], summary="List sending IPs")
+def list_ips(
+    session: SessionDep,
+    _who: CurrentPrincipal,
+    *,
+    state: IpState | None = None,
+    purpose: IpPurpose | None = None,
+    pool_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, object]:
+    total, rows = service.list_ips(
+        session,
+        state=state.value if state else None,
+        purpose=purpose.value if purpose else None,
+        pool_id=pool_id,
+        limit=limit,
+        offset=offset,
+    )
+    return _page(total, rows, limit, offset)
+
+
+@router.post("/ips", response_model=IpPublic, status_code=201, summary="Add a sending IP (starts in standby)")
+def create_ip(body: IpCreate, session: SessionDep, who: CurrentPrincipal) -> object:
+    ip = service.create_ip(
+        session,
+        address=body.address,
+        hostname=body.hostname,
+        purpose=body.purpose.value,
+        vmta_name=body.vmta_name,
+        pool_id=body.pool_id,
+        mailwizz_server_id=body.mailwizz_server_id,
+        notes=body.notes,
+        actor=actor_of(who),
+        now=utcnow(),
+    )
+    session.commit()
+    return ip
+
+
+@router.get("/ips/{ip_id}", response_model=IpPublic, summary="One sending IP")
+def get_ip(ip_id: Id, session: SessionDep, _who: CurrentPrincipal) -> object:
+    return service.get_ip(session, ip_id)
+
+
+@router.patch("/ips/{ip_id}", response_model=IpPublic, summary="Change an IP's details (not its state)")
+def update_ip(ip_id: Id, body: IpUpdate, session: SessionDep, _who: CurrentPrincipal) -> object:
+    changes = body.model_dump(include=body.model_fields_set, mode="json")
+    ip = service.update_ip(session, ip_id, changes, now=utcnow())
+    session.commit()
+    return ip
+
+
+@router.delete("/ips/{ip_id}", status_code=204, summary="Delete a retired or never-used IP")
+def delete_ip(ip_id: Id, session: SessionDep, _who: CurrentPrincipal) -> Response:
+    service.delete_ip(session, ip_id)
+    session.commit()
+    return Response(status_code=204)
+
+
+@router.post(
+    "/ips/{ip_id}/transition",
+    response_model=TransitionPublic,
+    status_code=201,
+    summary="Move an IP to another lifecycle state (force needs admin)",
+)
+def transition_ip(ip_id: Id, body: TransitionRequest, session: SessionDep, who: CurrentPrincipal) -> object:
+    if body.force and not role_allows(who.role, Role.ADMIN):
+        raise PermissionDenied("Forcing a transition needs the admin role.")
+    record = service.transition_ip(
+        session,
+        ip_id=ip_id,
+        to_state=body.state,
+        reason=body.reason,
+        actor=actor_of(who),
+        now=utcnow(),
+        force=body.force,
+    )
+    session.commit()
+    return record
+
+
+@router.get("/ips/{ip_id}/history", response_model=Page[TransitionPublic], summary="An IP's transitions")
+def ip_history(
+    ip_id: Id, session: SessionDep, _who: CurrentPrincipal, limit: Limit = 50, offset: Offset = 0
+) -> dict[str, object]:
+    total, rows = service.list_history(session, ip_id, limit=limit, offset=offset)
+    return _page(total, rows, limit, offset)
+
+
+@router.get(
+    "/ips/{ip_id}/actuation",
+    response_model=Page[ActuationPublic],
+    summary="Pushes of this IP's limits to MailWizz/PowerMTA",
+)
+def ip_actuation(
+    ip_id: Id, session: SessionDep, _who: CurrentPrincipal, limit: Limit = 50, offset: Offset = 0
+) -> dict[str, object]:
+    service.get_ip(session, ip_id)
+    total, rows = service.list_actuations(session, ip_id, limit=limit, offset=offset)
+    return _page(total, rows, limit, offset)
+
+
+# --- pools -------------------------------------------------------------------------------------
+
+
+@router.get("/pools", response_model=Page[PoolPublic], summary="List pools")
+def list_pools(
+    session: SessionDep,
+    _who: CurrentPrincipal,
+    purpose: IpPurpose | None = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> dict[str, object]:
+    total, rows = service.list_pools(
+        session, purpose=purpose.value if purpose else None, limit=limit, offset=offset
+    )
+    return _page(total, rows, limit, offset)
+
+
+@router.post("/pools", response_model=PoolPublic, status_code=201, summary="Create a pool")
+def create_pool(body: PoolCreate, session: SessionDep, _who: CurrentPrincipal) -> object:
+    pool = service.create_pool(
+        session, name=body.name, purpose=body.purpose.value, notes=body.notes, now=utcnow()
+    )
+    session.commit()
+    return pool
+
+
+@router.get("/pools/{pool_id}", response_model=PoolPublic, summary="One pool")
+def get_pool(pool_id: Id, session: SessionDep, _who: CurrentPrincipal) -> object:
+    return service.get_pool(session, pool_id)
+
+
+@router.patch("/pools/{pool_id}", response_model=PoolPublic, summary="Rename or re-purpose a pool")
+def update_pool(pool_id: Id, body: PoolUpdate, session: SessionDep, _who: CurrentPrincipal) -> object:
+    changes = body.model_dump(include=body.model_fields_set, mode="json")
+    pool = service.update_pool(session, pool_id, changes, now=utcnow())
+    session.commit()
+    return pool
+
+
+@router.delete("/pools/{pool_id}", status_code=204, summary="Delete an empty pool")
+def delete_pool(pool_id: Id, session: SessionDep, _who: CurrentPrincipal) -> Response:
+    service.delete_pool(session, pool_id)
+    session.commit()
+    return Response(status_code=204)
+
+
+# --- domains -----------------------------------------------------------------------------------
+
+
+@router.get("/domains", response_model=Page[DomainPublic], summary="List sending domains")
+def list_domains(
+    session: SessionDep, _who: CurrentPrincipal, limit: Limit = 50, offset: Offset = 0
+) -> dict[str, object]:
+    total, rows = service.list_domains(session, limit=limit, offset=offset)
+    return _page(total, rows, limit, offset)
+
+
+@router.post("/domains", response_model=DomainPublic, status_code=201, summary="Add a sending domain")
+def create_domain(body: DomainCreate, session: SessionDep, _who: CurrentPrincipal) -> object:
+    domain = service.create_domain(
+        session,
+        name=body.name,
+        dkim_selector=body.dkim_selector,
+        bounce_domain=body.bounce_domain,
+        tracking_domain=body.tracking_domain,
+        notes=body.notes,
+        now=utcnow(),
+    )
+    session.commit()
+    return domain
+
+
+@router.get("/domains/{domain_id}", response_model=DomainPublic, summary="One sending domain")
+def get_domain(domain_id: Id, session: SessionDep, _who: CurrentPrincipal) -> object:
+    return service.get_domain(session, domain_id)
+
+
+@router.patch("/domains/{domain_id}", response_model=DomainPublic, summary="Change a sending domain")
+def update_domain(domain_id: Id, body: DomainUpdate, session: SessionDep, _who: CurrentPrincipal) -> object:
+    changes = body.model_dump(include=body.model_fields_set, mode="json")
+    domain = service.update_domain(session, domain_id, changes, now=utcnow())
+    session.commit()
+    return domain
+
+
+@router.delete("/domains/{domain_id}", status_code=204, summary="Delete a sending domain")
+def delete_domain(domain_id: Id, session: SessionDep, _who: CurrentPrincipal) -> Response:
+    service.delete_domain(session, domain_id)
+    session.commit()
+    return Response(status_code=204)

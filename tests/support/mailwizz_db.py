@@ -1,0 +1,95 @@
+"""A throwaway MailWizz-shaped database on the local MariaDB (127.0.0.1:3306, root, no password).
+
+The delivery-server table comes from ``mailwizz_schema.sql`` (MailWizz's own DDL). Each
+:class:`MailwizzTestDb` is a fresh database ``ee_test_<random>``, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pymysql
+import pymysql.cursors
+
+from email_engine.integrations.mailwizz.database import MailwizzDatabase
+from tests.support.databases import MARIADB
+
+SCHEMA = Path(__file__).with_name("mailwizz_schema.sql")
+
+
+class MailwizzTestDb:
+    def __init__(self, name: str, prefix: str) -> None:
+        self.name = name
+        self.prefix = prefix
+        self.table = f"`{prefix}delivery_server`"
+
+    def connect(self) -> pymysql.connections.Connection[pymysql.cursors.DictCursor]:
+        return pymysql.connect(
+            **MARIADB, database=self.name, autocommit=True, cursorclass=pymysql.cursors.DictCursor
+        )
+
+    def adapter(self, **overrides: Any) -> MailwizzDatabase:
+        params: dict[str, Any] = {
+            "host": MARIADB["host"],
+            "port": MARIADB["port"],
+            "user": MARIADB["user"],
+            "password": MARIADB["password"],
+            "database": self.name,
+            "table_prefix": self.prefix,
+            "connect_timeout": 3.0,
+        }
+        params.update(overrides)
+        return MailwizzDatabase(**params)
+
+    def add_server(self, *, status: str = "inactive", hourly: int = 0, daily: int = 0, **extra: Any) -> int:
+        values: dict[str, Any] = {
+            "type": "smtp",
+            "name": "pmta-test",
+            "hostname": "mta1.example.test",
+            "username": "mailer",
+            "password": "not-a-real-password",
+            "from_email": "sender@example.com",
+            "hourly_quota": hourly,
+            "daily_quota": daily,
+            "status": status,
+            "date_added": "2026-01-01 00:00:00",
+            "last_updated": "2026-01-01 00:00:00",
+        }
+        values.update(extra)
+        columns = ", ".join(f"`{key}`" for key in values)
+        marks = ", ".join(["%s"] * len(values))
+        with self.connect() as conn, conn.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {self.table} ({columns}) VALUES ({marks})", tuple(values.values()))
+            return int(cursor.lastrowid)
+
+    def row(self, server_id: int) -> dict[str, Any]:
+        with self.connect() as conn, conn.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM {self.table} WHERE server_id = %s", (server_id,))
+            row = cursor.fetchone()
+            assert row is not None, f"no delivery server {server_id}"
+            return dict(row)
+
+    def all_rows(self) -> list[dict[str, Any]]:
+        with self.connect() as conn, conn.cursor() as cursor:
+            cursor.execute(f"SELECT * FROM {self.table} ORDER BY server_id")
+            return [dict(row) for row in cursor.fetchall()]
+
+
+@contextmanager
+def throwaway_mailwizz_db(prefix: str = "mw_") -> Iterator[MailwizzTestDb]:
+    name = f"ee_test_{uuid.uuid4().hex[:12]}"
+    admin = pymysql.connect(**MARIADB, autocommit=True)
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+            cursor.execute(f"USE `{name}`")
+            cursor.execute(SCHEMA.read_text().replace("{prefix}", prefix))
+        yield MailwizzTestDb(name, prefix)
+    finally:
+        with admin.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        admin.close()
