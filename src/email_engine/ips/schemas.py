@@ -27,6 +27,7 @@ __all__ = [
     "TransitionRequest",
 ]
 
+
 class StrictModel(_StrictBase):
     """Unknown fields refused, and nothing trimmed: a name with a trailing newline is an error."""
 

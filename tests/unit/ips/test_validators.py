@@ -113,7 +113,7 @@ def test_slugs_accepted(raw: str) -> None:
     ["VMTA1", "vmta_1", "vmta 1", "vmta-1\n", "-vmta", "vmta}", "vmta.1", "", "x" * 65, "vmta'1", "ä"],
 )
 def test_bad_slugs_refused(raw: str) -> None:
-    with pytest.raises(ValueError, match="lowercase letters, digits and hyphens|spaces"):
+    with pytest.raises(ValueError, match=r"lowercase letters, digits and hyphens|spaces"):
         v.normalise_slug(raw, what="VMTA name")
 
 
