@@ -2,17 +2,20 @@
 # Make sure the services and system tools the tests use are there: PostgreSQL, Redis, MariaDB,
 # and the Debian packages in scripts/system-packages.txt. Starts stopped services; says what is missing.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 missing=()
-for pkg in $(grep -v '^#' scripts/system-packages.txt); do
+while read -r pkg; do
+  case "$pkg" in ''|'#'*) continue ;; esac
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
-done
+done < scripts/system-packages.txt
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "installing Debian packages: ${missing[*]}" >&2
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
-      || { echo "error: could not install ${missing[*]}" >&2; exit 1; }
+    if ! { apt-get update -qq >/dev/null &&
+           DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }; then
+      echo "error: could not install ${missing[*]}" >&2; exit 1
+    fi
   else
     echo "error: missing Debian packages: ${missing[*]} (install them as root: apt-get install ${missing[*]})" >&2
     exit 1
@@ -27,7 +30,8 @@ wait_for() {  # name, command
 if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   if command -v pg_ctlcluster >/dev/null; then
     echo "starting PostgreSQL" >&2
-    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start || true
+    version=$(find /etc/postgresql -mindepth 1 -maxdepth 1 -printf '%f\n' | sort | tail -n 1)
+    pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
     wait_for PostgreSQL "pg_isready -h 127.0.0.1 -p 5432 -q" || exit 1
   else
     echo "error: PostgreSQL is not running on 127.0.0.1:5432 and is not installed (apt-get install postgresql)" >&2; exit 1

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Install Email Engine: system user, code in $APP_DIR, virtualenv, .env with fresh secrets (0600),
+# migrations, log directory, logrotate, systemd unit, start and health check.
+# Usage: sudo deploy/install.sh            (every path is a variable, see deploy/lib.sh)
+set -euo pipefail
+# shellcheck source=deploy/lib.sh
+. "$(dirname "$0")/lib.sh"
+SOURCE_DIR=${SOURCE_DIR:-$(cd "$DEPLOY_DIR/.." && pwd)}
+
+"$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "Python 3.11 or newer is needed"
+
+if [ "$SKIP_USER" != 1 ] && ! id "$SERVICE_USER" >/dev/null 2>&1; then
+  log "creating system user $SERVICE_USER"
+  useradd --system --home-dir "$APP_DIR" --shell /usr/sbin/nologin "$SERVICE_USER"
+fi
+
+mkdir -p "$APP_DIR" "$DATA_DIR/spool" "$DATA_DIR/dkim" "$LOG_DIR" "$BACKUP_ROOT" "$SYSTEMD_DIR" "$LOGROTATE_DIR"
+log "installing code from $SOURCE_DIR into $CODE_DIR"
+install_code "$SOURCE_DIR"
+
+if [ ! -f "$ENV_FILE" ]; then
+  log "writing $ENV_FILE with fresh secrets"
+  umask 077
+  {
+    sed -e "s|@DATA_DIR@|$DATA_DIR|g" "$DEPLOY_DIR/env.template"
+    "$VENV_DIR/bin/email-engine" secrets rotate
+  } > "$ENV_FILE"
+  [ -n "${DATABASE_URL:-}" ] && printf 'DATABASE_URL=%s\n' "$DATABASE_URL" >> "$ENV_FILE"
+  [ -n "${REDIS_URL:-}" ] && printf 'REDIS_URL=%s\n' "$REDIS_URL" >> "$ENV_FILE"
+  chmod 600 "$ENV_FILE"
+fi
+
+log "applying database migrations"
+engine db upgrade
+
+render "$DEPLOY_DIR/email-engine.service.in" "$SYSTEMD_DIR/$SERVICE_NAME.service"
+render "$DEPLOY_DIR/logrotate.in" "$LOGROTATE_DIR/$SERVICE_NAME"
+if [ "$SKIP_USER" != 1 ]; then
+  chown -R "$SERVICE_USER:$SERVICE_USER" "$DATA_DIR" "$LOG_DIR"
+  chown "$SERVICE_USER:$SERVICE_USER" "$ENV_FILE"
+fi
+
+log "starting $SERVICE_NAME"
+$SERVICE_CTL daemon-reload
+$SERVICE_CTL enable "$SERVICE_NAME"
+$SERVICE_CTL restart "$SERVICE_NAME"
+wait_healthy || die "$SERVICE_NAME did not report healthy at $HEALTH_URL within ${HEALTH_TIMEOUT}s (see journalctl -u $SERVICE_NAME)"
+log "installed and healthy: $HEALTH_URL"
