@@ -1,0 +1,211 @@
+"""Bounce classification (pure): (dsnStatus, dsnDiag) → PowerMTA category and contact-level type.
+
+The whole decision is "the first rule whose pattern matches one subject string", the subject being
+``bounce_subject(status, diag)``. That shape is deliberate: PowerMTA's ``<bounce-category-patterns>`` is also
+"first match wins" over the status and diagnostic, so the rules in ``bounce_rules.yaml`` can be rendered into
+PowerMTA's configuration and both sides agree. PowerMTA's own ``bounceCat`` is used only when no rule matched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from importlib import resources
+from typing import Any, Final
+
+import yaml
+
+from email_engine.errors import ConfigurationError
+
+__all__ = [
+    "BLOCK_CATEGORIES",
+    "CATEGORIES",
+    "HARD_CATEGORIES",
+    "BounceRule",
+    "BounceType",
+    "Classification",
+    "bounce_subject",
+    "classify_bounce",
+    "load_rules",
+    "type_for",
+]
+
+#: PowerMTA's bounce categories (DESIGN.md "Wire formats").
+CATEGORIES: Final = (
+    "bad-mailbox",
+    "bad-domain",
+    "inactive-mailbox",
+    "quota-issues",
+    "no-answer-from-host",
+    "relaying-issues",
+    "routing-errors",
+    "spam-related",
+    "policy-related",
+    "content-related",
+    "message-expired",
+    "bad-connection",
+    "bad-configuration",
+    "protocol-errors",
+    "invalid-sender",
+    "virus-related",
+    "other",
+)
+#: The address itself is dead.
+HARD_CATEGORIES: Final = frozenset({"bad-mailbox", "bad-domain", "inactive-mailbox"})
+#: Our IP, domain, content or policy was refused; the contact may be perfectly alive.
+BLOCK_CATEGORIES: Final = frozenset(
+    {
+        "spam-related",
+        "policy-related",
+        "content-related",
+        "virus-related",
+        "relaying-issues",
+        "invalid-sender",
+    }
+)
+_MAX_SUBJECT_CHARS: Final = 2048
+
+
+class BounceType(StrEnum):
+    HARD = "hard"
+    BLOCK = "block"
+    SOFT = "soft"
+
+
+@dataclass(frozen=True, slots=True)
+class BounceRule:
+    """One ordered rule: ``pattern`` (case-insensitive) is searched in ``bounce_subject(status, diag)``."""
+
+    name: str
+    category: str
+    pattern: re.Pattern[str]
+    #: Limits the rule to these recipient domains; empty means every domain. PowerMTA cannot express this.
+    domains: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    category: str
+    type: BounceType
+    #: Name of the matching rule, ``powermta:<bounceCat>`` when PowerMTA's category was used, or ``default``.
+    rule: str
+
+
+def bounce_subject(status: str | None, diag: str | None) -> str:
+    """The one string every rule is matched against: the status code, a blank, then the diagnostic text."""
+    return f"{(status or '').strip()} {(diag or '').strip()}"[:_MAX_SUBJECT_CHARS]
+
+
+def type_for(category: str, status: str | None = None) -> BounceType:
+    """Contact-level type of a category. A transient (4.x.x) answer never marks an address dead."""
+    if category in BLOCK_CATEGORIES:
+        return BounceType.BLOCK
+    if category in HARD_CATEGORIES and not (status or "").strip().startswith("4"):
+        return BounceType.HARD
+    return BounceType.SOFT
+
+
+def _compile(spec: Mapping[str, Any], position: int) -> BounceRule:
+    name = str(spec.get("name") or f"rule-{position}")
+    category = spec.get("category")
+    if category not in CATEGORIES:
+        raise ConfigurationError(
+            f"Bounce rule {name!r} has category {category!r}; use one of: {', '.join(CATEGORIES)}."
+        )
+    status = spec.get("status")
+    text = spec.get("text")
+    if not status and not text:
+        raise ConfigurationError(f"Bounce rule {name!r} needs a status pattern, a text pattern or both.")
+    # A status-only rule is anchored on the status at the start of the subject and must end where the code ends.
+    head = rf"^(?:{status})(?![\d.])" if status else ""
+    if status and text:
+        source = rf"{head}.*?(?:{text})"
+    elif status:
+        source = head
+    else:
+        source = str(text)
+    try:
+        pattern = re.compile(source, re.IGNORECASE | re.DOTALL)
+    except re.error as exc:
+        raise ConfigurationError(f"Bounce rule {name!r} has an invalid regular expression: {exc}.") from exc
+    domains = frozenset(str(d).lower() for d in spec.get("domains") or ())
+    return BounceRule(name=name, category=str(category), pattern=pattern, domains=domains)
+
+
+def parse_rules(data: Mapping[str, Any]) -> list[BounceRule]:
+    """Rules from the YAML document shape ``{"rules": [...]}``; raises ConfigurationError with the reason."""
+    specs = data.get("rules") if isinstance(data, Mapping) else None
+    if not isinstance(specs, list) or not specs:
+        raise ConfigurationError("The bounce rules document needs a non-empty 'rules' list.")
+    rules = [_compile(spec, i) for i, spec in enumerate(specs)]
+    names = [rule.name for rule in rules]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise ConfigurationError(f"Bounce rule names must be unique; repeated: {', '.join(duplicates)}.")
+    return rules
+
+
+@lru_cache(maxsize=1)
+def _builtin_rules() -> tuple[BounceRule, ...]:
+    text = resources.files("email_engine.feedback").joinpath("bounce_rules.yaml").read_text(encoding="utf-8")
+    return tuple(parse_rules(yaml.safe_load(text)))
+
+
+@lru_cache(maxsize=1)
+def _builtin_uses_domains() -> bool:
+    return any(rule.domains for rule in _builtin_rules())
+
+
+def load_rules() -> list[BounceRule]:
+    """The shipped rules, in order (first match wins)."""
+    return list(_builtin_rules())
+
+
+def _first_match(rules: Sequence[BounceRule], subject: str, domain: str) -> BounceRule | None:
+    for rule in rules:
+        if rule.domains and domain not in rule.domains:
+            continue
+        if rule.pattern.search(subject):
+            return rule
+    return None
+
+
+@lru_cache(maxsize=65536)
+def _classify_cached(status: str, diag: str, bounce_cat: str, domain: str) -> Classification:
+    rule = _first_match(_builtin_rules(), bounce_subject(status, diag), domain)
+    if rule is not None:
+        return Classification(rule.category, type_for(rule.category, status), rule.name)
+    if bounce_cat in CATEGORIES:
+        return Classification(bounce_cat, type_for(bounce_cat, status), f"powermta:{bounce_cat}")
+    return Classification("other", BounceType.SOFT, "default")
+
+
+def classify_bounce(
+    status: str | None,
+    diag: str | None,
+    *,
+    bounce_cat: str | None = None,
+    recipient_domain: str | None = None,
+    rules: Iterable[BounceRule] | None = None,
+) -> Classification:
+    """Classify one bounce. ``rules`` replaces the shipped rules (tests, operator overrides); uncached then.
+
+    ``bounce_cat`` (PowerMTA's own category) is a fallback only: where a rule matches, the rule wins.
+    """
+    cat = (bounce_cat or "").strip().lower()
+    domain = (recipient_domain or "").strip().lower().rstrip(".")
+    code = (status or "").strip()
+    text = (diag or "").strip()[:_MAX_SUBJECT_CHARS]
+    if rules is None:
+        # Without domain-limited rules the domain cannot change the answer; leaving it out of the key
+        # lets one cache entry serve every recipient domain.
+        return _classify_cached(code, text, cat, domain if _builtin_uses_domains() else "")
+    rule = _first_match(list(rules), bounce_subject(code, text), domain)
+    if rule is not None:
+        return Classification(rule.category, type_for(rule.category, code), rule.name)
+    if cat in CATEGORIES:
+        return Classification(cat, type_for(cat, code), f"powermta:{cat}")
+    return Classification("other", BounceType.SOFT, "default")
