@@ -28,7 +28,6 @@ from email_engine.context import build_context
 from email_engine.errors import InvalidInput
 from email_engine.validation.csvfile import ProgressCallback, inspect_csv, validate_csv
 from email_engine.validation.service import session_suppression, validator_for
-from email_engine.validation.settings import get_validation_settings
 
 __all__ = ["register"]
 
@@ -104,7 +103,7 @@ def validate_command(  # noqa: PLR0917 - typer maps parameters to options
     ctx = build_context(settings)
     started = time.monotonic()
     try:
-        validator = validator_for(ctx, get_validation_settings())
+        validator = validator_for(ctx)
         with (
             ctx.session_factory() as session,
             _progress(sys.stderr.isatty() and not as_json, plan.size) as bar,
@@ -118,7 +117,7 @@ def validate_command(  # noqa: PLR0917 - typer maps parameters to options
                     suppression=check,
                     split=split,
                     resume=resume,
-                    chunk_rows=get_validation_settings().job_chunk_rows,
+                    chunk_rows=validator.options.job_chunk_rows,
                     on_progress=bar,
                 )
             except KeyboardInterrupt:

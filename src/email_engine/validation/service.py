@@ -18,11 +18,12 @@ from sqlalchemy.orm import Session
 from email_engine.config import Settings
 from email_engine.context import AppContext
 from email_engine.errors import DependencyUnavailable
+from email_engine.ops.domain_settings import domain_settings
 from email_engine.resolver import make_async_resolver
 from email_engine.validation.cache import FactsCache, MemoryFactsCache, RedisFactsCache
 from email_engine.validation.dns import DomainLookup
 from email_engine.validation.rules import RuleSet, build_rules
-from email_engine.validation.settings import ValidationSettings, get_validation_settings
+from email_engine.validation.settings import ValidationSettings
 from email_engine.validation.syntax import ParsedAddress, SyntaxIssue, parse_address
 from email_engine.validation.verdict import (
     AddressVerdict,
@@ -132,15 +133,14 @@ def make_cache(ctx: AppContext, options: ValidationSettings) -> FactsCache:
     return MemoryFactsCache(max_entries=options.cache_max_entries)
 
 
-def validator_for(ctx: AppContext, options: ValidationSettings | None = None) -> Validator:
+def validator_for(ctx: AppContext) -> Validator:
     """The process's validator (one per context, so the in-process cache outlives requests)."""
+    options = domain_settings(ctx, ValidationSettings)
     existing = ctx.extras.get(_CONTEXT_KEY)
-    if isinstance(existing, Validator) and options is None:
+    if isinstance(existing, Validator) and existing.options is options:
         return existing
-    opts = options or get_validation_settings()
-    validator = Validator.create(ctx.settings, opts, cache=make_cache(ctx, opts))
-    if options is None:
-        ctx.extras[_CONTEXT_KEY] = validator
+    validator = Validator.create(ctx.settings, options, cache=make_cache(ctx, options))
+    ctx.extras[_CONTEXT_KEY] = validator
     return validator
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +14,6 @@ __all__ = [
     "DEFAULT_BLOCKED_PREFIXES",
     "DEFAULT_ROLE_PREFIXES",
     "ValidationSettings",
-    "get_validation_settings",
 ]
 
 CommaList = Annotated[list[str], NoDecode]
@@ -121,6 +119,7 @@ class ValidationSettings(BaseSettings):
     cache_max_entries: int = Field(default=200_000, ge=100, validation_alias="VALIDATION_CACHE_MAX_ENTRIES")
 
     jobs_dir: Path = Field(default=Path("./data/validation-jobs"), validation_alias="VALIDATION_JOBS_DIR")
+    jobs_autostart: bool = Field(default=True, validation_alias="VALIDATION_JOBS_AUTOSTART")
     job_chunk_rows: int = Field(
         default=5_000, ge=10, le=100_000, validation_alias="VALIDATION_JOB_CHUNK_ROWS"
     )
@@ -128,8 +127,3 @@ class ValidationSettings(BaseSettings):
     _split = field_validator(
         "role_prefixes", "blocked_prefixes", "disposable_allowlist", "disposable_blocklist", mode="before"
     )(_split_commas)
-
-
-@lru_cache(maxsize=1)
-def get_validation_settings() -> ValidationSettings:
-    return ValidationSettings()

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from email_validator import EmailNotValidError, validate_email
+from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
 __all__ = ["ParsedAddress", "SyntaxIssue", "parse_address"]
 
@@ -24,6 +25,8 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _FAST = re.compile(rf"({_ATEXT}+(?:\.{_ATEXT}+)*)@((?:{_LABEL}\.)+[A-Za-z]{{2,63}})")
 # Names the library treats specially (reserved TLDs); always let it decide.
 _SPECIAL_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
+# RFC 2142 mailbox names the library lower-cases (INFO@ → info@); the fast path does the same.
+_CASE_INSENSITIVE = frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,8 @@ def parse_address(
                 and "--" not in domain
                 and domain.rpartition(".")[2] not in _SPECIAL_TLDS
             ):
+                if local.lower() in _CASE_INSENSITIVE:
+                    local = local.lower()
                 return ParsedAddress(text, f"{local}@{domain}", local, domain, domain)
     try:
         result = validate_email(
@@ -68,6 +73,7 @@ def parse_address(
             allow_quoted_local=allow_quoted_local,
             allow_domain_literal=False,
             allow_display_name=False,
+            strict=True,  # RFC 5321's 64-octet local part: providers refuse longer ones
             test_environment=allow_test_domains,
         )
     except EmailNotValidError as exc:
