@@ -1,0 +1,75 @@
+"""Scheduled jobs: ``warmup`` (daily decisions + MailWizz quotas) and ``failover`` (guarded failover)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from email_engine.context import AppContext
+from email_engine.db import session_scope
+from email_engine.errors import ConfigurationError
+from email_engine.ips.actuation import ServerWriter
+from email_engine.ops.jobspec import JobSpec
+from email_engine.warmup import failover_service, service
+from email_engine.warmup.settings import WarmupSettings, get_warmup_settings
+
+__all__ = ["JOBS", "mailwizz_writer", "run_failover_job", "run_warmup_job", "warmup_settings"]
+
+log = structlog.get_logger(__name__)
+
+SETTINGS_KEY = "warmup.settings"
+MAILWIZZ_KEY = "warmup.mailwizz"
+
+
+def warmup_settings(ctx: AppContext) -> WarmupSettings:
+    """The context's warmup settings (tests install their own under ``ctx.extras``)."""
+    value = ctx.extras.get(SETTINGS_KEY)
+    return value if isinstance(value, WarmupSettings) else get_warmup_settings()
+
+
+def mailwizz_writer(ctx: AppContext) -> ServerWriter | None:
+    """The MailWizz database adapter, or None when MAILWIZZ_DB_* are not set (pushes are skipped)."""
+    installed = ctx.extras.get(MAILWIZZ_KEY)
+    if installed is not None:
+        return installed  # type: ignore[return-value]
+    from email_engine.integrations.mailwizz.database import MailwizzDatabase
+
+    try:
+        return MailwizzDatabase.from_settings(ctx.settings)
+    except ConfigurationError as exc:
+        log.info("warmup.mailwizz_not_configured", detail=exc.detail)
+        return None
+
+
+def run_warmup_job(ctx: AppContext, now: datetime) -> dict[str, Any]:
+    with session_scope(ctx.session_factory) as session:
+        return service.run_warmup(session, now=now, mailwizz=mailwizz_writer(ctx))
+
+
+def run_failover_job(ctx: AppContext, now: datetime) -> dict[str, Any]:
+    with session_scope(ctx.session_factory) as session:
+        return failover_service.run_failover(
+            session, now=now, mailwizz=mailwizz_writer(ctx), settings=warmup_settings(ctx)
+        )
+
+
+JOBS: list[JobSpec] = [
+    JobSpec(
+        name="warmup",
+        run=run_warmup_job,
+        interval_seconds=3600,
+        description="Decide today's step of every running warmup plan from yesterday's results (once per "
+        "UTC day) and push the day's hourly/daily quotas and status to MailWizz (every run; failed pushes "
+        "are retried).",
+    ),
+    JobSpec(
+        name="failover",
+        run=run_failover_job,
+        interval_seconds=900,
+        description="Quarantine active IPs listed on a major DNSBL or with a block spike and let a warm "
+        "standby take over (a cold one starts warming); refused when the list is the cause. Moves "
+        "quarantined IPs through resting back to a new warmup plan.",
+    ),
+]

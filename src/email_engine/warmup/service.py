@@ -1,0 +1,615 @@
+"""Warmup plans in the database: create, start, pause, resume, abort, the daily run, current limits.
+
+Services flush; the router, CLI or job commits. ``now`` is always a parameter. MailWizz is reached
+through the inventory's ``push_mailwizz_limits`` (recorded in ``actuation`` rows, retried by the next
+run); pass ``mailwizz=None`` when the MailWizz database is not configured (pushes are skipped and the
+summary says so).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
+
+import structlog
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from email_engine.errors import Conflict, InvalidInput, NotFound
+from email_engine.ips.actuation import ServerWriter, push_mailwizz_limits
+from email_engine.ips.lifecycle import IpState
+from email_engine.ips.models import SendingIp
+from email_engine.warmup.models import WarmupDay, WarmupPlan
+from email_engine.warmup.plan import (
+    PRESETS,
+    DayResult,
+    Decision,
+    Gates,
+    Listing,
+    PlanSpec,
+    PlanState,
+    PlanStatus,
+    ScheduleError,
+    Step,
+    next_step,
+    paused_state,
+    resume_state,
+)
+
+__all__ = [
+    "CREATED",
+    "ResultsReader",
+    "VolumeLimit",
+    "abort_plan",
+    "create_plan",
+    "current_limits",
+    "get_plan",
+    "list_plans",
+    "pause_plan",
+    "plan_detail",
+    "read_day_results",
+    "resume_plan",
+    "run_warmup",
+    "start_plan",
+]
+
+log = structlog.get_logger(__name__)
+
+CREATED = "created"  # a plan not started yet (not a planner state: nothing is sent)
+UNFINISHED = (CREATED, PlanStatus.RUNNING.value, PlanStatus.PAUSED.value)
+JOB_ACTOR = "job:warmup"
+
+ResultsReader = Callable[[Session, SendingIp, date, datetime | None], DayResult | None]
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeLimit:
+    """Messages per day and per hour an IP may send today (0 means: send nothing)."""
+
+    daily: int
+    hourly: int
+
+
+# --- conversions --------------------------------------------------------------------------------
+
+
+def _spec(plan: WarmupPlan) -> PlanSpec:
+    return PlanSpec(
+        curve=tuple(plan.schedule),
+        gates=Gates(**plan.gates),
+        provider_shares=dict(plan.provider_shares),
+        active_hours=plan.active_hours,
+    )
+
+
+def _state(plan: WarmupPlan) -> PlanState:
+    return PlanState(
+        status=PlanStatus(plan.status),
+        day_index=plan.day_index,
+        consecutive_failures=plan.consecutive_failures,
+        last_day=plan.last_day,
+    )
+
+
+def _store_state(plan: WarmupPlan, state: PlanState, now: datetime) -> None:
+    plan.status = state.status.value
+    plan.day_index = state.day_index
+    plan.consecutive_failures = state.consecutive_failures
+    plan.last_day = state.last_day
+    plan.updated_at = now
+
+
+def _limit_of(plan: WarmupPlan) -> VolumeLimit | None:
+    """Today's limit of a plan that is running (None when it sends nothing under the plan)."""
+    if plan.status != PlanStatus.RUNNING.value or plan.day_index is None:
+        return None
+    spec = _spec(plan)
+    daily = spec.curve[plan.day_index]
+    hourly = max(1, -(-daily // spec.active_hours))
+    return VolumeLimit(daily=daily, hourly=hourly)
+
+
+# --- create / read ------------------------------------------------------------------------------
+
+
+def get_plan(session: Session, plan_id: int) -> WarmupPlan:
+    plan = session.get(WarmupPlan, plan_id)
+    if plan is None:
+        raise NotFound(f"There is no warmup plan {plan_id}.")
+    return plan
+
+
+def _get_ip(session: Session, ip_id: int) -> SendingIp:
+    ip = session.get(SendingIp, ip_id)
+    if ip is None:
+        raise NotFound(f"There is no IP {ip_id}; add it to the inventory first (POST /api/v1/ips).")
+    return ip
+
+
+def create_plan(
+    session: Session,
+    *,
+    ip_id: int,
+    preset: str | None = None,
+    schedule: Sequence[int] | None = None,
+    gates: Mapping[str, Any] | None = None,
+    provider_shares: Mapping[str, float] | None = None,
+    active_hours: int | None = None,
+    default_gates: Gates | None = None,
+    actor: str,
+    now: datetime,
+) -> WarmupPlan:
+    """A new plan for ``ip_id`` from a preset or a custom schedule, not started yet.
+
+    Raises ``InvalidInput`` (unknown preset, bad schedule or gate), ``NotFound`` (no such IP) or
+    ``Conflict`` (the IP already has an unfinished plan, or is retired).
+    """
+    if (preset is None) == (schedule is None):
+        raise InvalidInput('Give exactly one of "preset" or "schedule".')
+    base: PlanSpec
+    if preset is not None:
+        if preset not in PRESETS:
+            raise InvalidInput(f"Unknown preset {preset!r}; use one of: {', '.join(sorted(PRESETS))}.")
+        base = PRESETS[preset].spec
+    else:
+        try:
+            base = PlanSpec(curve=tuple(schedule or ()))
+        except ScheduleError as exc:
+            raise InvalidInput(str(exc)) from None
+    gate_values = asdict(default_gates or Gates())
+    known = {field.name for field in fields(Gates)}
+    for key, value in (gates or {}).items():
+        if key not in known:
+            raise InvalidInput(f"Unknown gate {key!r}; known gates: {', '.join(sorted(known))}.")
+        if value is not None:
+            gate_values[key] = value
+    try:
+        spec = PlanSpec(
+            curve=base.curve,
+            gates=Gates(**gate_values),
+            provider_shares=dict(provider_shares)
+            if provider_shares is not None
+            else dict(base.provider_shares),
+            active_hours=active_hours if active_hours is not None else base.active_hours,
+        )
+    except ScheduleError as exc:
+        raise InvalidInput(str(exc)) from None
+    except TypeError as exc:
+        raise InvalidInput(f"A gate has a value of the wrong type ({exc}).") from None
+
+    ip = _get_ip(session, ip_id)
+    if ip.state == IpState.RETIRED.value:
+        raise Conflict(f"IP {ip.address} is retired; reinstate it before planning a warmup.")
+    busy = session.scalar(
+        select(WarmupPlan.id).where(WarmupPlan.ip_id == ip.id, WarmupPlan.status.in_(UNFINISHED)).limit(1)
+    )
+    if busy is not None:
+        raise Conflict(f"IP {ip.address} already has warmup plan {busy}; abort it before creating another.")
+    plan = WarmupPlan(
+        ip_id=ip.id,
+        preset=preset,
+        schedule=list(spec.curve),
+        gates=asdict(spec.gates),
+        provider_shares=dict(spec.provider_shares),
+        active_hours=spec.active_hours,
+        status=CREATED,
+        day_index=None,
+        consecutive_failures=0,
+        last_day=None,
+        created_by=actor[:128],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(plan)
+    session.flush()
+    log.info(
+        "warmup.plan_created", plan_id=plan.id, ip_id=ip.id, preset=preset, days=len(spec.curve), actor=actor
+    )
+    return plan
+
+
+def list_plans(
+    session: Session, *, status: str | None = None, ip_id: int | None = None, limit: int = 50, offset: int = 0
+) -> tuple[int, list[WarmupPlan]]:
+    query = select(WarmupPlan)
+    if status is not None:
+        allowed = (CREATED, *(s.value for s in PlanStatus))
+        if status not in allowed:
+            raise InvalidInput(f"Unknown plan status {status!r}; use one of: {', '.join(allowed)}.")
+        query = query.where(WarmupPlan.status == status)
+    if ip_id is not None:
+        query = query.where(WarmupPlan.ip_id == ip_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(WarmupPlan.id.desc()).limit(limit).offset(offset)).all()
+    return total, list(rows)
+
+
+def plan_detail(session: Session, plan_id: int) -> dict[str, Any]:
+    """The plan, its curve, where the IP is on it, and why each day advanced or held."""
+    plan = get_plan(session, plan_id)
+    ip = _get_ip(session, plan.ip_id)
+    days = session.scalars(
+        select(WarmupDay).where(WarmupDay.plan_id == plan.id).order_by(WarmupDay.day)
+    ).all()
+    limit = _limit_of(plan)
+    return {
+        "id": plan.id,
+        "ip_id": ip.id,
+        "ip_address": ip.address,
+        "ip_state": ip.state,
+        "preset": plan.preset,
+        "status": plan.status,
+        "status_reason": plan.status_reason,
+        "curve": list(plan.schedule),
+        "days_in_curve": len(plan.schedule),
+        "day_number": None if plan.day_index is None else plan.day_index + 1,
+        "today_limit": None if limit is None else {"daily": limit.daily, "hourly": limit.hourly},
+        "consecutive_failures": plan.consecutive_failures,
+        "gates": plan.gates,
+        "provider_shares": plan.provider_shares,
+        "active_hours": plan.active_hours,
+        "created_by": plan.created_by,
+        "created_at": plan.created_at,
+        "started_at": plan.started_at,
+        "paused_at": plan.paused_at,
+        "ended_at": plan.ended_at,
+        "days": [
+            {
+                "day": row.day,
+                "day_number": None if row.day_index is None else row.day_index + 1,
+                "daily_limit": row.daily_limit,
+                "hourly_limit": row.hourly_limit,
+                "provider_limits": row.provider_limits,
+                "decision": row.decision,
+                "reasons": row.reasons,
+                "gates": row.gates,
+                "results": row.results,
+            }
+            for row in days
+        ],
+    }
+
+
+def current_limits(session: Session, *, now: datetime) -> dict[int, VolumeLimit]:
+    """Today's warmup limits keyed by ``sending_ip.id`` (for the PowerMTA renderer).
+
+    Running plans give their curve point; a paused plan gives ``VolumeLimit(0, 0)`` (send nothing:
+    do not render a rate of 0, leave the VMTA out). IPs without an unfinished plan are not listed:
+    their state decides (active = full volume; quarantined/resting/retired/standby = not sending).
+    """
+    del now  # limits change only when the daily run records a decision
+    limits: dict[int, VolumeLimit] = {}
+    plans = session.scalars(
+        select(WarmupPlan).where(WarmupPlan.status.in_((PlanStatus.RUNNING.value, PlanStatus.PAUSED.value)))
+    )
+    for plan in plans:
+        limit = _limit_of(plan)
+        limits[plan.ip_id] = limit if limit is not None else VolumeLimit(daily=0, hourly=0)
+    return limits
+
+
+# --- results --------------------------------------------------------------------------------------
+
+
+def read_day_results(
+    session: Session, ip: SendingIp, day: date, listed_since: datetime | None
+) -> DayResult | None:
+    """Yesterday's counts for ``ip`` (feedback stats) plus listings first seen since ``listed_since``.
+
+    None when nothing at all was recorded for the IP that day and it has no new listing.
+    """
+    from email_engine.feedback.stats import daily_ip_results
+    from email_engine.reputation.service import listed_ips
+
+    counts = daily_ip_results(session, ip_address=ip.address, day=day)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+    listings = tuple(
+        Listing(zone=item.zone, major=item.major)
+        for item in listed_ips(session).get(ip.address, [])
+        if (listed_since is None or item.first_seen_at >= listed_since) and item.first_seen_at < end
+    )
+    values = (
+        counts.sent,
+        counts.hard_bounces,
+        counts.soft_bounces,
+        counts.blocks,
+        counts.complaints,
+        counts.deferred,
+        counts.delivered,
+    )
+    if not any(values) and not listings:
+        return None
+    return DayResult(
+        sent=counts.sent,
+        delivered=counts.delivered,
+        hard_bounces=counts.hard_bounces,
+        soft_bounces=counts.soft_bounces,
+        blocks=counts.blocks,
+        complaints=counts.complaints,
+        deferred=counts.deferred,
+        new_listings=listings,
+    )
+
+
+# --- pushing to MailWizz --------------------------------------------------------------------------
+
+
+def push_limits(
+    session: Session,
+    mailwizz: ServerWriter | None,
+    ip: SendingIp,
+    limit: VolumeLimit | None,
+    now: datetime,
+    *,
+    keep_quotas_active: bool = False,
+) -> dict[str, Any]:
+    """Make MailWizz match the plan: quotas + active while it sends, inactive when it must not.
+
+    ``keep_quotas_active``: with no limit, set the server active and leave its quotas as they are
+    (a warm standby taking over at the volume it was warmed to).
+    """
+    if ip.mailwizz_server_id is None:
+        return {"status": "skipped", "detail": "the IP has no MailWizz delivery-server id"}
+    if mailwizz is None:
+        return {"status": "skipped", "detail": "the MailWizz database is not configured (MAILWIZZ_DB_*)"}
+    if limit is not None and limit.daily > 0:
+        hourly = min(limit.hourly, limit.daily)
+        result = push_mailwizz_limits(
+            session, mailwizz, ip=ip, hourly=hourly, daily=limit.daily, active=True, now=now
+        )
+    else:
+        result = push_mailwizz_limits(
+            session,
+            mailwizz,
+            ip=ip,
+            hourly=None,
+            daily=None,
+            active=keep_quotas_active and limit is None,
+            now=now,
+        )
+    return {"status": result.status, "actuation_id": result.actuation_id, "error": result.error}
+
+
+# --- state changes --------------------------------------------------------------------------------
+
+
+def transition(
+    session: Session, ip: SendingIp, to_state: IpState, *, reason: str, actor: str, now: datetime
+) -> None:
+    from email_engine.ips.service import transition_ip
+
+    if ip.state != to_state.value:
+        transition_ip(session, ip_id=ip.id, to_state=to_state, reason=reason, actor=actor, now=now)
+
+
+def _record_day(
+    session: Session, plan: WarmupPlan, step: Step, *, today: date, results: DayResult | None, now: datetime
+) -> WarmupDay:
+    row = WarmupDay(
+        plan_id=plan.id,
+        day=today,
+        day_index=step.day_index,
+        daily_limit=step.daily,
+        hourly_limit=step.hourly,
+        provider_limits=dict(step.provider_limits),
+        decision=step.decision.value,
+        reasons=list(step.reasons),
+        gates=[asdict(outcome) for outcome in step.gates],
+        results=None
+        if results is None
+        else {**asdict(results), "new_listings": [asdict(x) for x in results.new_listings]},
+        decided_at=now,
+    )
+    session.add(row)
+    _store_state(plan, step.state, now)
+    session.flush()
+    log.info(
+        "warmup.day_decided",
+        plan_id=plan.id,
+        ip_id=plan.ip_id,
+        day=today.isoformat(),
+        decision=step.decision.value,
+        daily=step.daily,
+        hourly=step.hourly,
+    )
+    return row
+
+
+AlertSeverity = Literal["info", "warning", "critical"]
+
+
+def alert(
+    session: Session, *, key: str, severity: AlertSeverity, title: str, text: str, now: datetime
+) -> bool:
+    """Queue an alert through the alerts domain (deduplicated by ``key``)."""
+    from email_engine.integrations.alerts.service import raise_alert
+
+    return raise_alert(session, key=key, severity=severity, title=title, text=text, now=now)
+
+
+def start_plan(
+    session: Session, *, plan_id: int, actor: str, now: datetime, mailwizz: ServerWriter | None
+) -> tuple[WarmupPlan, dict[str, Any]]:
+    """Start a created plan: the IP moves to ``warming``, day 1's limits are recorded and pushed."""
+    plan = get_plan(session, plan_id)
+    if plan.status != CREATED:
+        raise Conflict(f"Warmup plan {plan.id} is {plan.status}; only a created plan can be started.")
+    ip = _get_ip(session, plan.ip_id)
+    transition(session, ip, IpState.WARMING, reason=f"warmup plan {plan.id} started", actor=actor, now=now)
+    plan.status = PlanStatus.RUNNING.value
+    plan.started_at = now
+    plan.status_reason = None
+    step = next_step(_spec(plan), _state(plan), None, now.date())
+    _record_day(session, plan, step, today=now.date(), results=None, now=now)
+    push = push_limits(session, mailwizz, ip, _limit_of(plan), now)
+    log.info("warmup.plan_started", plan_id=plan.id, ip_id=ip.id, actor=actor)
+    return plan, push
+
+
+def pause_plan(
+    session: Session,
+    *,
+    plan_id: int,
+    reason: str | None,
+    actor: str,
+    now: datetime,
+    mailwizz: ServerWriter | None,
+) -> tuple[WarmupPlan, dict[str, Any]]:
+    """Pause a running plan; the IP's MailWizz server goes inactive until a person resumes it."""
+    plan = get_plan(session, plan_id)
+    try:
+        state = paused_state(_state(plan))
+    except ValueError as exc:
+        raise Conflict(str(exc)) from None
+    _store_state(plan, state, now)
+    plan.paused_at = now
+    plan.status_reason = f"paused by {actor}" + (f": {reason}" if reason else "")
+    session.flush()
+    push = push_limits(session, mailwizz, _get_ip(session, plan.ip_id), None, now)
+    log.info("warmup.plan_paused", plan_id=plan.id, actor=actor)
+    return plan, push
+
+
+def resume_plan(
+    session: Session, *, plan_id: int, actor: str, now: datetime, mailwizz: ServerWriter | None
+) -> tuple[WarmupPlan, dict[str, Any]]:
+    """Resume a paused plan a few points lower on the curve (never where it stopped)."""
+    plan = get_plan(session, plan_id)
+    try:
+        state = resume_state(_spec(plan), _state(plan))
+    except ValueError as exc:
+        raise Conflict(str(exc)) from None
+    ip = _get_ip(session, plan.ip_id)
+    transition(session, ip, IpState.WARMING, reason=f"warmup plan {plan.id} resumed", actor=actor, now=now)
+    _store_state(plan, state, now)
+    plan.paused_at = None
+    plan.status_reason = f"resumed by {actor} at day {(state.day_index or 0) + 1}"
+    session.flush()
+    push = push_limits(session, mailwizz, ip, _limit_of(plan), now)
+    log.info("warmup.plan_resumed", plan_id=plan.id, day_index=state.day_index, actor=actor)
+    return plan, push
+
+
+def abort_plan(
+    session: Session,
+    *,
+    plan_id: int,
+    reason: str | None,
+    actor: str,
+    now: datetime,
+    mailwizz: ServerWriter | None,
+) -> tuple[WarmupPlan, dict[str, Any]]:
+    """Abort an unfinished plan; a warming IP goes back to standby (cold) and stops sending."""
+    plan = get_plan(session, plan_id)
+    if plan.status not in UNFINISHED:
+        raise Conflict(f"Warmup plan {plan.id} is already {plan.status}.")
+    plan.status = PlanStatus.ABORTED.value
+    plan.ended_at = now
+    plan.updated_at = now
+    plan.status_reason = f"aborted by {actor}" + (f": {reason}" if reason else "")
+    ip = _get_ip(session, plan.ip_id)
+    push: dict[str, Any] = {"status": "skipped", "detail": "the IP was not warming"}
+    if ip.state == IpState.WARMING.value:
+        transition(
+            session, ip, IpState.STANDBY, reason=f"warmup plan {plan.id} aborted", actor=actor, now=now
+        )
+        push = push_limits(session, mailwizz, ip, None, now)
+    session.flush()
+    log.info("warmup.plan_aborted", plan_id=plan.id, actor=actor)
+    return plan, push
+
+
+# --- the daily run --------------------------------------------------------------------------------
+
+
+def _decide_today(
+    session: Session, plan: WarmupPlan, ip: SendingIp, *, today: date, now: datetime, reader: ResultsReader
+) -> Step:
+    yesterday = today - timedelta(days=1)
+    results = reader(session, ip, yesterday, plan.started_at)
+    step = next_step(_spec(plan), _state(plan), results, today)
+    _record_day(session, plan, step, today=today, results=results, now=now)
+    if step.decision is Decision.PAUSE and plan.paused_at is None:
+        plan.paused_at = now
+        plan.status_reason = "; ".join(step.reasons)
+        alert(
+            session,
+            key=f"warmup:plan:{plan.id}:paused",
+            severity="critical"
+            if any(x.major for x in (results.new_listings if results else ()))
+            else "warning",
+            title=f"Warmup of {ip.address} paused",
+            text=f"Warmup plan {plan.id} for {ip.address} was paused on {today.isoformat()}: "
+            + "; ".join(step.reasons),
+            now=now,
+        )
+    elif step.decision is Decision.COMPLETE:
+        plan.ended_at = now
+        plan.status_reason = "completed: the IP is warm"
+        transition(
+            session, ip, IpState.ACTIVE, reason=f"warmup plan {plan.id} completed", actor=JOB_ACTOR, now=now
+        )
+    session.flush()
+    return step
+
+
+def run_warmup(
+    session: Session,
+    *,
+    now: datetime,
+    mailwizz: ServerWriter | None,
+    reader: ResultsReader | None = None,
+) -> dict[str, Any]:
+    """One pass of the warmup job: decide today for each running plan (once per UTC day) and make
+    MailWizz hold every unfinished plan's limits (idempotent; failed pushes are retried next pass)."""
+    reader = reader or read_day_results
+    today = now.astimezone(UTC).date()
+    summary: dict[str, Any] = {
+        "day": today.isoformat(),
+        "decided": {},
+        "pushed": 0,
+        "push_failed": [],
+        "push_skipped": 0,
+        "errors": [],
+    }
+    plans = session.scalars(
+        select(WarmupPlan)
+        .where(WarmupPlan.status.in_((PlanStatus.RUNNING.value, PlanStatus.PAUSED.value)))
+        .order_by(WarmupPlan.id)
+    ).all()
+    for plan in plans:
+        ip = _get_ip(session, plan.ip_id)
+        limit: VolumeLimit | None
+        try:
+            with session.begin_nested():
+                if plan.last_day is None or plan.last_day < today:
+                    step = _decide_today(session, plan, ip, today=today, now=now, reader=reader)
+                    summary["decided"][str(plan.id)] = step.decision.value
+                limit = _limit_of(plan)
+                if plan.status == PlanStatus.COMPLETED.value:
+                    # The IP is active now: keep the final curve point as its quota.
+                    final = plan.schedule[-1]
+                    limit = VolumeLimit(daily=final, hourly=max(1, -(-final // plan.active_hours)))
+                push = push_limits(session, mailwizz, ip, limit, now)
+        except (Conflict, InvalidInput, ValueError) as exc:
+            detail = getattr(exc, "detail", str(exc))
+            summary["errors"].append({"plan_id": plan.id, "error": detail})
+            log.warning("warmup.plan_failed", plan_id=plan.id, error=detail)
+            continue
+        if push["status"] == "applied":
+            summary["pushed"] += 1
+        elif push["status"] == "failed":
+            summary["push_failed"].append({"plan_id": plan.id, "ip_id": ip.id, "error": push["error"]})
+        else:
+            summary["push_skipped"] += 1
+    log.info(
+        "warmup.run",
+        day=today.isoformat(),
+        plans=len(plans),
+        pushed=summary["pushed"],
+        push_failed=len(summary["push_failed"]),
+        errors=len(summary["errors"]),
+    )
+    return summary
