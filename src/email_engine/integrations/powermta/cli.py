@@ -1,0 +1,284 @@
+"""``email-engine pmta …`` (render, diff, deploy, lint), ``dkim generate`` and ``dns records``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
+
+from email_engine.clock import utcnow
+from email_engine.config import get_settings
+from email_engine.db import make_engine, make_session_factory, session_scope
+from email_engine.errors import InvalidInput, NotFound
+from email_engine.integrations.powermta import deploy as deployer
+from email_engine.integrations.powermta import dkim, service
+from email_engine.integrations.powermta.dns_records import SendingHost, dns_records, to_bind, to_rows
+from email_engine.integrations.powermta.linter import LintReport, lint_path
+from email_engine.integrations.powermta.renderer import RenderedConfig
+from email_engine.integrations.powermta.settings import PowerMtaSettings
+
+pmta_app = typer.Typer(
+    help="PowerMTA configuration as code: render, diff, deploy, lint.", no_args_is_help=True
+)
+dkim_app = typer.Typer(help="DKIM keys for sending domains.", no_args_is_help=True)
+dns_app = typer.Typer(help="DNS records the operator must publish.", no_args_is_help=True)
+console = Console()
+err = Console(stderr=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+def _sessions() -> sessionmaker[Session]:
+    return make_session_factory(make_engine(get_settings().database_url))
+
+
+def _render() -> tuple[RenderedConfig, LintReport]:
+    with session_scope(_sessions()) as session:
+        return service.render_from_db(session, PowerMtaSettings(), now=utcnow())
+
+
+def _print_report(report: LintReport) -> None:
+    for issue in report.issues:
+        colour = "red" if issue.severity == "error" else "yellow"
+        err.print(f"[{colour}]{issue}[/]", highlight=False, markup=True, soft_wrap=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+@pmta_app.command("render")
+def render(
+    out: Annotated[
+        Path,
+        typer.Option("--out", help="Directory to write config, routing-domains, bounce-classifications."),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Render the configuration from the inventory and write it to --out (files mode 0640).
+
+    Nothing is written if the linter finds an error in the result.
+    """
+    rendered, report = _render()
+    if not report.ok():
+        _print_report(report)
+        raise _fail(f"the rendered configuration has {len(report.errors)} lint error(s); nothing was written")
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in rendered.files.items():
+        deployer.atomic_write(out / name, text.encode("utf-8"))
+    if as_json:
+        typer.echo(json.dumps({"out": str(out), "files": sorted(rendered.files), "lint": report.as_dict()}))
+    else:
+        typer.echo(f"wrote {', '.join(sorted(rendered.files))} to {out} ({len(report.warnings)} warning(s))")
+
+
+@pmta_app.command("diff")
+def diff(
+    config_dir: Annotated[
+        Path | None, typer.Option("--dir", help="Deployed directory (default PMTA_CONFIG_DIR).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show what a deploy would change (unified diff, secrets redacted). Exit 1 when files differ."""
+    rendered, _report = _render()
+    target = config_dir or Path(PowerMtaSettings().config_dir)
+    diffs = deployer.diff_files(rendered.files, target)
+    output: dict[str, str] = {}
+    for name, text in diffs.items():
+        shown = text
+        for secret in rendered.secrets:
+            shown = shown.replace(secret, "[redacted]")
+        output[name] = shown
+    if as_json:
+        typer.echo(json.dumps({"dir": str(target), "changed": sorted(output), "diffs": output}))
+    elif output:
+        for text in output.values():
+            sys.stdout.write(text)
+    else:
+        typer.echo(f"{target} is up to date")
+    if output:
+        raise typer.Exit(1)
+
+
+@pmta_app.command("deploy")
+def deploy(
+    force: Annotated[bool, typer.Option("--force", help="Write and reload even if nothing changed.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Render, lint, back up the deployed files, write atomically, reload PowerMTA.
+
+    If PMTA_RELOAD_COMMAND fails, the previous files are restored byte for byte and the command exits 1.
+    """
+    settings = PowerMtaSettings()
+    rendered, report = _render()
+    if not report.ok():
+        _print_report(report)
+        raise _fail(f"refusing to deploy: {len(report.errors)} lint error(s) in the rendered configuration")
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S%fZ")
+    try:
+        result = deployer.deploy_files(
+            rendered.files,
+            Path(settings.config_dir),
+            reload_command=settings.reload_command,
+            stamp=stamp,
+            timeout=settings.reload_timeout,
+            keep=settings.backup_keep,
+            force=force,
+        )
+    except deployer.ReloadFailed as exc:
+        raise _fail(exc.detail) from exc
+    if as_json:
+        typer.echo(json.dumps(result.as_dict()))
+    elif not result.written:
+        typer.echo(f"{settings.config_dir} is up to date; nothing to deploy")
+    else:
+        typer.echo(f"deployed {', '.join(result.written)}; backup in {result.backup_dir}; PowerMTA reloaded")
+
+
+@pmta_app.command("lint")
+def lint(
+    path: Annotated[
+        Path, typer.Argument(help="Configuration file, e.g. /etc/pmta/config (includes are followed).")
+    ],
+    strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
+    inventory: Annotated[
+        bool, typer.Option("--inventory", help="Also check every inventory IP has a VMTA.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Check a PowerMTA configuration: tags, directives, references, placeholders, duplicate IPs, permissions."""
+    expected: list[str] = []
+    if inventory:
+        with session_scope(_sessions()) as session:
+            snapshot = service.snapshot_inventory(session, now=utcnow())
+        expected = [ip.address for ip in snapshot.ips if ip.state != "retired"]
+    report = lint_path(path, expected_ips=expected)
+    if as_json:
+        typer.echo(json.dumps({**report.as_dict(), "ok": report.ok(strict=strict)}))
+    else:
+        _print_report(report)
+    if not report.ok(strict=strict):
+        if not as_json:
+            err.print(
+                f"[red]error:[/] {len(report.errors)} error(s), {len(report.warnings)} warning(s) in {path}"
+            )
+        raise typer.Exit(1)
+    if not as_json:
+        typer.echo(f"{path}: OK ({len(report.files)} file(s), {len(report.warnings)} warning(s))")
+
+
+@dkim_app.command("generate")
+def dkim_generate(  # noqa: PLR0917 - Typer options
+    domain: Annotated[str, typer.Option(help="Sending domain, e.g. example.com.")],
+    selector: Annotated[str, typer.Option(help="Selector, e.g. s2026 (letters, digits, '-', '_', '.').")],
+    algorithm: Annotated[str, typer.Option(help="rsa (default, verified everywhere) or ed25519.")] = "rsa",
+    bits: Annotated[int, typer.Option(help="RSA key size.")] = 2048,
+    key_dir: Annotated[
+        Path | None, typer.Option(help="Directory for the key (default DKIM_KEY_DIR).")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace an existing key for this selector.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate a DKIM key (private key written 0600) and print the TXT record to publish."""
+    if algorithm not in ("rsa", "ed25519"):
+        raise InvalidInput("--algorithm must be rsa or ed25519.")
+    directory = key_dir or Path(PowerMtaSettings().dkim_key_dir)
+    path = dkim.key_path(directory, domain=domain, selector=selector)
+    pair = dkim.generate_key("rsa" if algorithm == "rsa" else "ed25519", bits=bits)
+    dkim.write_private_key(path, pair.private_pem, overwrite=force)
+    name = f"{selector}._domainkey.{domain.lower().rstrip('.')}"
+    chunks = dkim.split_txt(pair.txt)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {"key_path": str(path), "record": name, "type": "TXT", "value": pair.txt, "strings": chunks}
+            )
+        )
+        return
+    typer.echo(f"private key: {path} (mode 0600)")
+    typer.echo(f"publish this TXT record at {name}:")
+    typer.echo(" ".join(f'"{chunk}"' for chunk in chunks))
+
+
+def _dkim_txt(directory: Path, domain: str, selector: str | None) -> str | None:
+    if not selector:
+        return None
+    path = dkim.key_path(directory, domain=domain, selector=selector)
+    try:
+        return dkim.public_txt_from_private(path.read_bytes())
+    except OSError:
+        return None
+
+
+@dns_app.command("records")
+def records(
+    domain: Annotated[str, typer.Argument(help="A sending domain from the inventory.")],
+    fmt: Annotated[str, typer.Option("--format", help="bind, table or both.")] = "both",
+    mx_host: Annotated[
+        str | None, typer.Option(help="MX host for the bounce domain (default: first IP's host name).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print the SPF, DKIM, DMARC, MX, return-path, A and PTR records to create for DOMAIN."""
+    from sqlalchemy import select
+
+    from email_engine.ips.models import SendingDomain, SendingIp
+
+    settings = PowerMtaSettings()
+    name = domain.lower().rstrip(".")
+    with session_scope(_sessions()) as session:
+        row = session.scalar(select(SendingDomain).where(SendingDomain.name == name))
+        if row is None:
+            raise NotFound(
+                f"{name} is not a sending domain in the inventory; add it first (email-engine ips …)."
+            )
+        hosts = [
+            SendingHost(ip.address, ip.hostname)
+            for ip in session.scalars(
+                select(SendingIp).where(SendingIp.state != "retired").order_by(SendingIp.id)
+            )
+        ]
+        selector, bounce = row.dkim_selector, row.bounce_domain
+    found, notes = dns_records(
+        name,
+        hosts=hosts,
+        dkim_selector=selector,
+        dkim_txt=_dkim_txt(Path(settings.dkim_key_dir), name, selector),
+        bounce_domain=bounce,
+        mx_host=mx_host or settings.host_name,
+        dmarc_rua=settings.dmarc_rua,
+    )
+    if as_json:
+        payload: dict[str, Any] = {
+            "domain": name,
+            "records": [record.as_dict() for record in found],
+            "notes": notes,
+        }
+        typer.echo(json.dumps(payload, indent=2))
+        return
+    if fmt not in ("bind", "table", "both"):
+        raise InvalidInput("--format must be bind, table or both.")
+    if fmt in ("bind", "both"):
+        typer.echo(to_bind(found, notes))
+    if fmt in ("table", "both"):
+        table = Table("type", "name", "value", "where")
+        for row_values in to_rows(found):
+            table.add_row(*row_values)
+        console.print(table)
+        for note in notes:
+            console.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(pmta_app, name="pmta")
+    root.add_typer(dkim_app, name="dkim")
+    root.add_typer(dns_app, name="dns")

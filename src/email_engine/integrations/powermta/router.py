@@ -1,0 +1,75 @@
+"""``/api/v1/pmta``: the rendered configuration (secrets redacted) and the editable throttle tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body
+
+from email_engine.clock import utcnow
+from email_engine.deps import ContextDep, CurrentPrincipal, OperatorDep, SessionDep
+from email_engine.integrations.powermta import service
+from email_engine.integrations.powermta.schemas import RenderedConfigPublic, ThrottleTablesPublic
+from email_engine.integrations.powermta.settings import PowerMtaSettings, get_powermta_settings
+
+__all__ = ["BODY_LIMITS", "router"]
+
+router = APIRouter(prefix="/api/v1/pmta", tags=["powermta"])
+
+# A full table with a few hundred patterns is ~60 kB; leave room, refuse anything absurd.
+BODY_LIMITS = {"/api/v1/pmta/throttles": 512 * 1024}
+
+
+def _settings(ctx: ContextDep) -> PowerMtaSettings:
+    configured = ctx.extras.get("powermta_settings")
+    return configured if isinstance(configured, PowerMtaSettings) else get_powermta_settings()
+
+
+def _public(stored: service.StoredTables) -> dict[str, Any]:
+    return {
+        "source": stored.source,
+        "updated_at": stored.updated_at,
+        "updated_by": stored.updated_by,
+        "tables": stored.tables.model_dump(mode="json"),
+    }
+
+
+@router.get(
+    "/config", response_model=RenderedConfigPublic, summary="Render the PowerMTA files (secrets redacted)"
+)
+def get_config(session: SessionDep, ctx: ContextDep, _principal: CurrentPrincipal) -> dict[str, Any]:
+    """The files ``email-engine pmta render`` would write, rendered from the current inventory, and the
+    linter's findings. The SMTP password is replaced by ``[redacted]``."""
+    rendered, report = service.render_from_db(session, _settings(ctx), now=utcnow())
+    return {"files": rendered.redacted(), "lint": report.as_dict()}
+
+
+@router.get(
+    "/throttles", response_model=ThrottleTablesPublic, summary="The throttle and backoff tables in use"
+)
+def get_throttles(session: SessionDep, _principal: CurrentPrincipal) -> dict[str, Any]:
+    return _public(service.load_tables(session))
+
+
+@router.put(
+    "/throttles", response_model=ThrottleTablesPublic, summary="Replace the throttle and backoff tables"
+)
+def put_throttles(
+    session: SessionDep,
+    principal: OperatorDep,
+    document: dict[str, Any] = Body(...),  # noqa: B008
+) -> dict[str, Any]:
+    """Validates the whole document (rates, intervals, domains, patterns that PowerMTA can read and
+    that match their examples) and stores it; the next render uses it. Nothing is stored on error."""
+    stored = service.save_tables(
+        session, document=document, actor=f"{principal.kind}:{principal.name}", now=utcnow()
+    )
+    session.commit()
+    return _public(stored)
+
+
+@router.delete("/throttles", response_model=ThrottleTablesPublic, summary="Go back to the shipped defaults")
+def reset_throttles(session: SessionDep, _principal: OperatorDep) -> dict[str, Any]:
+    stored = service.reset_tables(session)
+    session.commit()
+    return _public(stored)
