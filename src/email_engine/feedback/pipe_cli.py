@@ -1,0 +1,101 @@
+"""``email-engine pipe``: the program PowerMTA's ``<acct-file |…>`` directive runs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from email_engine.config import get_settings
+from email_engine.feedback.ingest import ForwardPolicy
+from email_engine.feedback.settings import FeedbackSettings
+
+__all__ = ["register"]
+
+
+def _forward(settings_url_bounce: str | None, settings_url_delivery: str | None, diag: int) -> ForwardPolicy:
+    return ForwardPolicy(
+        bounces=bool(settings_url_bounce), deliveries=bool(settings_url_delivery), diag_max_chars=diag
+    )
+
+
+def pipe(
+    drain: Annotated[
+        bool, typer.Option("--drain", help="Do not read stdin: store what the spool holds, then exit.")
+    ] = False,
+    restore_rejected: Annotated[
+        bool,
+        typer.Option(
+            "--restore-rejected",
+            help="With --drain: first move segments from the spool's rejected/ folder back into the queue.",
+        ),
+    ] = False,
+    source: Annotated[
+        str | None, typer.Option(help="Label stored with each record (default PIPE_SOURCE, 'pipe').")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the final report as JSON on stdout.")
+    ] = False,
+) -> None:
+    """Read PowerMTA accounting CSV on stdin and store every record.
+
+    Batches are written to a durable spool (PIPE_SPOOL_DIR) and then stored in the database given by
+    DATABASE_URL. If the database is unreachable, batches wait in the spool and are replayed in order
+    when it is back (or with --drain). Exits 0 at end of input once every record is stored or spooled.
+    """
+    from email_engine.feedback.pipe import drain_spool, open_factory, run_pipe
+    from email_engine.feedback.spool import Spool
+    from email_engine.logging import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings)
+    feedback = FeedbackSettings()
+    spool = Spool(feedback.pipe_spool_dir)
+    factory = open_factory(settings.database_url, connect_timeout=feedback.pipe_connect_timeout)
+    forward = _forward(
+        settings.scraper_pro_bounce_url, settings.scraper_pro_delivery_url, feedback.diag_max_chars
+    )
+    if drain:
+        if restore_rejected:
+            spool.restore_rejected()
+        report = drain_spool(spool, factory, forward=forward)
+        summary: dict[str, object] = {
+            "stored_segments": report.segments,
+            "rejected_segments": report.rejected,
+            "left_in_spool": report.remaining,
+            **{f"stored_{k}": v for k, v in report.result.as_dict().items()},
+            "error": report.unreachable,
+        }
+        _print(summary, as_json)
+        if report.unreachable is not None:
+            typer.echo(
+                f"error: the database is unreachable ({report.unreachable}); the spool is kept.", err=True
+            )
+            raise typer.Exit(1)
+        return
+    result = run_pipe(
+        sys.stdin.buffer,
+        spool=spool,
+        factory=factory,
+        forward=forward,
+        source=source or feedback.pipe_source,
+        batch_size=feedback.pipe_batch_size,
+        flush_seconds=feedback.pipe_flush_seconds,
+        retry_max=feedback.pipe_retry_max_seconds,
+    )
+    _print(result.as_dict(), as_json)
+
+
+def _print(summary: dict[str, object], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(summary))
+    else:
+        typer.echo(
+            " ".join(f"{key}={value}" for key, value in summary.items() if value is not None), err=True
+        )
+
+
+def register(root: typer.Typer) -> None:
+    root.command("pipe")(pipe)

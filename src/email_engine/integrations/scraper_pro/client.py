@@ -1,0 +1,65 @@
+"""POST signed batches of feedback events to scraper-pro (the only I/O of this integration)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from email_engine import __version__
+from email_engine.integrations.scraper_pro.signing import signed_headers
+
+__all__ = ["BatchOutcome", "post_events"]
+
+_PERMANENT = frozenset(range(400, 500)) - {408, 409, 425, 429}
+
+
+@dataclass(frozen=True, slots=True)
+class BatchOutcome:
+    ok: bool
+    retryable: bool
+    error: str | None = None
+
+
+def encode_batch(kind: str, events: Sequence[dict[str, Any]]) -> bytes:
+    return json.dumps(
+        {"kind": kind, "events": list(events)}, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+
+def post_events(
+    *,
+    url: str,
+    secret: str,
+    kind: str,
+    events: Sequence[dict[str, Any]],
+    timeout: float,
+    transport: httpx.BaseTransport | None = None,
+) -> BatchOutcome:
+    """Send one batch; 2xx accepts every event, 4xx (but 408/409/425/429) refuses them for good."""
+    body = encode_batch(kind, events)
+    keys = "\n".join(str(event.get("idempotency_key", "")) for event in events)
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": f"email-engine/{__version__}",
+        "Idempotency-Key": hashlib.sha256(keys.encode()).hexdigest(),
+        **signed_headers(secret, body, now=time.time()),
+    }
+    try:
+        with httpx.Client(timeout=timeout, transport=transport) as client:
+            response = client.post(url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return BatchOutcome(ok=False, retryable=True, error=f"scraper-pro unreachable: {type(exc).__name__}")
+    if 200 <= response.status_code < 300:
+        return BatchOutcome(ok=True, retryable=False)
+    detail = response.text[:200].replace("\n", " ")
+    return BatchOutcome(
+        ok=False,
+        retryable=response.status_code not in _PERMANENT,
+        error=f"scraper-pro answered HTTP {response.status_code}: {detail}",
+    )
