@@ -57,7 +57,12 @@ def start(name: str) -> None:
     command = shlex.split(unit["ExecStart"][0])
     log = (_state() / f"{name}.log").open("ab")
     process = subprocess.Popen(
-        command, cwd=unit["WorkingDirectory"][0], env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        command,
+        cwd=unit["WorkingDirectory"][0],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     (_state() / f"{name}.pid").write_text(str(process.pid))
 

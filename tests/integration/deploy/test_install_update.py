@@ -20,11 +20,17 @@ import httpx
 import psycopg
 import pytest
 
-from tests.support.databases import throwaway_postgres
+from tests.support.databases import backend, throwaway_postgres
 
-pytestmark = pytest.mark.slow
+# Always uses PostgreSQL (the production shape), so it runs once: in the PostgreSQL pass of scripts/test.sh.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(backend() != "postgresql", reason="deploy test runs once, in the PostgreSQL pass"),
+]
 
-IGNORE = shutil.ignore_patterns(".git", ".venv", "var", "__pycache__", "*.db", ".env", ".pytest_cache", ".mypy_cache")
+IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", "var", "__pycache__", "*.db", ".env", ".pytest_cache", ".mypy_cache"
+)
 
 
 def _free_port() -> int:
@@ -50,7 +56,7 @@ def deployment(tmp_path: Path, repo_root: Path) -> Iterator[dict[str, str]]:
             "SERVICECTL_STATE": str(tmp_path / "state"),
             "BIND": f"127.0.0.1:{port}",
             "WORKERS": "2",
-            "HEALTH_TIMEOUT": "90",
+            "HEALTH_TIMEOUT": "30",
             "PYTHON": sys.executable,
             "DATABASE_URL": url.replace("postgresql+psycopg://", "postgresql://"),
         }
@@ -58,15 +64,20 @@ def deployment(tmp_path: Path, repo_root: Path) -> Iterator[dict[str, str]]:
         try:
             yield env
         finally:
-            subprocess.run([sys.executable, str(repo_root / "tests/support/servicectl.py"), "stop", "email-engine"],
-                           env=env, check=False)
+            subprocess.run(
+                [sys.executable, str(repo_root / "tests/support/servicectl.py"), "stop", "email-engine"],
+                env=env,
+                check=False,
+            )
 
 
 def _snapshot(repo_root: Path, dest: Path) -> Path:
     """The committed tree when this is a git checkout (others' unsaved edits stay out), else a copy."""
     if (repo_root / ".git").exists():
         dest.mkdir()
-        archive = subprocess.run(["git", "-C", str(repo_root), "archive", "HEAD"], capture_output=True, check=True)
+        archive = subprocess.run(
+            ["git", "-C", str(repo_root), "archive", "HEAD"], capture_output=True, check=True
+        )
         subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
     else:
         shutil.copytree(repo_root, dest, ignore=IGNORE)
@@ -75,7 +86,11 @@ def _snapshot(repo_root: Path, dest: Path) -> Path:
 
 def _run(script: Path, env: dict[str, str], source: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["bash", str(script)], env={**env, "SOURCE_DIR": str(source)}, capture_output=True, text=True, timeout=900
+        ["bash", str(script)],
+        env={**env, "SOURCE_DIR": str(source)},
+        capture_output=True,
+        text=True,
+        timeout=900,
     )
 
 
@@ -88,12 +103,20 @@ def test_install_update_and_rollback(deployment: dict[str, str], repo_root: Path
     app_dir = Path(env["PREFIX"]) / "opt/email-engine"
     env_file = app_dir / ".env"
     assert env_file.stat().st_mode & 0o777 == 0o600
-    settings = dict(line.split("=", 1) for line in env_file.read_text().splitlines() if "=" in line and not line.startswith("#"))
+    settings = dict(
+        line.split("=", 1)
+        for line in env_file.read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
     api_key = settings["API_KEY"]
     assert len(api_key) >= 32
 
-    created = httpx.post(f"{base}/api/v1/keys", json={"name": "kept-key", "role": "viewer"},
-                         headers={"X-API-Key": api_key}, timeout=10)
+    created = httpx.post(
+        f"{base}/api/v1/keys",
+        json={"name": "kept-key", "role": "viewer"},
+        headers={"X-API-Key": api_key},
+        timeout=10,
+    )
     assert created.status_code == 201
 
     # A good update: the version changes, the data stays.
@@ -118,7 +141,9 @@ def test_install_update_and_rollback(deployment: dict[str, str], repo_root: Path
         '    op.execute("DELETE FROM api_key")\n\n\ndef downgrade():\n    pass\n'
     )
     main = v3 / "src/email_engine/main.py"
-    main.write_text(main.read_text() + '\n\ndef create_app(*_a, **_k):  # noqa\n    raise RuntimeError("broken build")\n')
+    main.write_text(
+        main.read_text() + '\n\ndef create_app(*_a, **_k):  # noqa\n    raise RuntimeError("broken build")\n'
+    )
     failed = _run(v1 / "deploy/update.sh", env, v3)
     assert failed.returncode != 0
     assert "rolled back" in failed.stderr
