@@ -1,0 +1,257 @@
+"""MailWizz's REST API (httpx): find a subscriber by email, unsubscribe it from one list or all.
+
+Used only to sync hard bounces and complaints into MailWizz (off by default,
+``MAILWIZZ_SYNC_SUPPRESSIONS``). Delivery servers are not reachable through this API; see
+:mod:`email_engine.integrations.mailwizz.database`.
+
+Authentication (``MAILWIZZ_API_AUTH``), as MailWizz documents it:
+
+- ``api-key`` (MailWizz 2.x and 3.x): the key in an ``X-Api-Key`` header (``MAILWIZZ_API_KEY``).
+- ``signature`` (MailWizz 1.x): ``X-MW-PUBLIC-KEY``, ``X-MW-TIMESTAMP``, ``X-MW-REMOTE-ADDR`` and
+  ``X-MW-SIGNATURE`` = hex HMAC-SHA1, keyed with the private key, of
+  ``"<METHOD> <url>[?<sorted query>]<? or &><sorted, percent-encoded header and body params>&"``
+  (the scheme of MailWizz's official SDKs; ``MAILWIZZ_API_PUBLIC_KEY`` / ``MAILWIZZ_API_PRIVATE_KEY``).
+
+Request bodies are form-encoded; answers are JSON ``{"status": "success"|"error", ...}``.
+
+Errors::
+
+    InvalidInput           a list uid or address that cannot be sent as given
+    ConfigurationError     settings missing, or MailWizz refused the credentials (401/403)
+    DependencyUnavailable  MailWizz unreachable, timed out, answered 5xx or not JSON
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+from urllib.parse import quote, urlencode
+
+import httpx
+import structlog
+
+from email_engine.config import Settings
+from email_engine.errors import ConfigurationError, DependencyUnavailable, InvalidInput
+from email_engine.integrations.mailwizz.settings import MailwizzSettings
+
+__all__ = [
+    "ApiKeyAuth",
+    "MailwizzApi",
+    "SignatureAuth",
+    "Subscriber",
+    "mask_email",
+    "signature_base",
+]
+
+log = structlog.get_logger(__name__)
+
+_LIST_UID = re.compile(r"[A-Za-z0-9]{1,40}")
+_SUBSCRIBER_UID = re.compile(r"[A-Za-z0-9]{1,40}")
+_EMAIL = re.compile(r"[^\s@\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,253}")
+
+
+def mask_email(email: str) -> str:
+    """``j***@example.com``: enough to follow a log line, not a full recipient address."""
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def _check_email(email: str) -> str:
+    if len(email) > 254 or not _EMAIL.fullmatch(email):
+        raise InvalidInput("That is not an email address MailWizz can look up.")
+    return email
+
+
+def _check_list_uid(list_uid: str) -> str:
+    if not _LIST_UID.fullmatch(list_uid):
+        raise InvalidInput(
+            f"{list_uid!r} is not a MailWizz list uid (letters and digits, like ab123cd456ef7)."
+        )
+    return list_uid
+
+
+class Auth(Protocol):
+    def headers(
+        self, method: str, url: str, query: Mapping[str, str], body: Mapping[str, str]
+    ) -> dict[str, str]: ...
+
+
+@dataclass(frozen=True)
+class ApiKeyAuth:
+    """MailWizz 2.x/3.x."""
+
+    key: str
+
+    def headers(
+        self, method: str, url: str, query: Mapping[str, str], body: Mapping[str, str]
+    ) -> dict[str, str]:
+        return {"X-Api-Key": self.key}
+
+
+def signature_base(method: str, url: str, query: Mapping[str, str], signed_params: Mapping[str, str]) -> str:
+    """The string MailWizz 1.x signs (see the module docstring)."""
+    request_url = url.rstrip("/")
+    separator = "?"
+    if query:
+        request_url += "?" + urlencode(sorted(query.items()))
+        separator = "&"
+    encoded = "".join(
+        f"{quote(str(key))}={quote(str(signed_params[key]))}&" for key in sorted(signed_params, key=str.lower)
+    )
+    return f"{method.upper()} {request_url}{separator}{encoded}"
+
+
+@dataclass(frozen=True)
+class SignatureAuth:
+    """MailWizz 1.x: public key plus an HMAC-SHA1 signature with the private key."""
+
+    public_key: str
+    private_key: str
+    clock: Callable[[], float] = time.time
+
+    def headers(
+        self, method: str, url: str, query: Mapping[str, str], body: Mapping[str, str]
+    ) -> dict[str, str]:
+        headers = {
+            "X-MW-PUBLIC-KEY": self.public_key,
+            "X-MW-REMOTE-ADDR": "",
+            "X-MW-TIMESTAMP": str(int(self.clock())),
+        }
+        base = signature_base(method, url, query, {**headers, **body})
+        digest = hmac.new(self.private_key.encode(), base.encode(), hashlib.sha1).hexdigest()
+        return {**headers, "X-MW-SIGNATURE": digest}
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    subscriber_uid: str
+    status: str
+
+
+class MailwizzApi:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        auth: Auth,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        if not base_url.startswith(("http://", "https://")):
+            raise ConfigurationError("MAILWIZZ_API_URL must start with http:// or https://.")
+        self.base_url = base_url.rstrip("/")
+        self.auth = auth
+        self._client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, extra: MailwizzSettings | None = None) -> MailwizzApi:
+        extra = extra or MailwizzSettings()
+        if not settings.mailwizz_api_url:
+            raise ConfigurationError("MAILWIZZ_API_URL is not set.")
+        auth: Auth
+        if extra.api_auth == "api-key":
+            if extra.api_key is None or not extra.api_key.get_secret_value():
+                raise ConfigurationError("MAILWIZZ_API_AUTH=api-key needs MAILWIZZ_API_KEY.")
+            auth = ApiKeyAuth(extra.api_key.get_secret_value())
+        else:
+            private = settings.mailwizz_api_private_key
+            if not settings.mailwizz_api_public_key or private is None or not private.get_secret_value():
+                raise ConfigurationError(
+                    "MAILWIZZ_API_AUTH=signature needs MAILWIZZ_API_PUBLIC_KEY and MAILWIZZ_API_PRIVATE_KEY."
+                )
+            auth = SignatureAuth(settings.mailwizz_api_public_key, private.get_secret_value())
+        return cls(base_url=settings.mailwizz_api_url, auth=auth, timeout=extra.api_timeout)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> MailwizzApi:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _call(
+        self,
+        method: Literal["GET", "PUT"],
+        path: str,
+        *,
+        query: Mapping[str, str] | None = None,
+        body: Mapping[str, str] | None = None,
+    ) -> tuple[int, dict[str, Any]]:
+        url = f"{self.base_url}/{path}"
+        query = dict(query or {})
+        body = dict(body or {})
+        headers = self.auth.headers(method, url, query, body)
+        try:
+            response = self._client.request(
+                method, url, params=sorted(query.items()) or None, data=body or None, headers=headers
+            )
+        except httpx.HTTPError as exc:
+            raise DependencyUnavailable(
+                f"MailWizz's API at {self.base_url} did not answer ({type(exc).__name__}); retry later."
+            ) from None
+        if response.status_code in (401, 403):
+            raise ConfigurationError(
+                f"MailWizz refused the API credentials (HTTP {response.status_code}); check MAILWIZZ_API_AUTH "
+                "and the keys."
+            )
+        if response.status_code >= 500:
+            raise DependencyUnavailable(
+                f"MailWizz's API failed with HTTP {response.status_code}; retry later."
+            )
+        try:
+            payload = response.json()
+        except ValueError:
+            raise DependencyUnavailable(
+                f"MailWizz's API answered HTTP {response.status_code} with something that is not JSON."
+            ) from None
+        if not isinstance(payload, dict):
+            raise DependencyUnavailable("MailWizz's API answered with JSON that is not an object.")
+        return response.status_code, payload
+
+    def find_subscriber(self, list_uid: str, email: str) -> Subscriber | None:
+        """The subscriber with this address in the list, or None."""
+        path = f"lists/{_check_list_uid(list_uid)}/subscribers/search-by-email"
+        status, payload = self._call("GET", path, query={"EMAIL": _check_email(email)})
+        if status == 404 or payload.get("status") != "success":
+            return None
+        data = payload.get("data")
+        if not isinstance(data, dict) or not _SUBSCRIBER_UID.fullmatch(str(data.get("subscriber_uid", ""))):
+            return None
+        return Subscriber(subscriber_uid=str(data["subscriber_uid"]), status=str(data.get("status", "")))
+
+    def unsubscribe(self, list_uid: str, email: str) -> Literal["unsubscribed", "already", "not-found"]:
+        """Unsubscribe the address from one list (find it, then PUT …/unsubscribe)."""
+        subscriber = self.find_subscriber(list_uid, email)
+        if subscriber is None:
+            return "not-found"
+        if subscriber.status in ("unsubscribed", "blacklisted"):
+            return "already"
+        path = f"lists/{list_uid}/subscribers/{subscriber.subscriber_uid}/unsubscribe"
+        status, payload = self._call("PUT", path)
+        if payload.get("status") != "success":
+            raise DependencyUnavailable(f"MailWizz did not unsubscribe the address (HTTP {status}).")
+        log.info("mailwizz.unsubscribed", list_uid=list_uid, email=mask_email(email))
+        return "unsubscribed"
+
+    def unsubscribe_everywhere(self, email: str) -> bool:
+        """Unsubscribe the address from every list of the customer (used for complaints)."""
+        status, payload = self._call(
+            "PUT",
+            "lists/subscribers/unsubscribe-by-email-from-all-lists",
+            body={"EMAIL": _check_email(email)},
+        )
+        if status == 404:
+            return False
+        if payload.get("status") != "success":
+            raise DependencyUnavailable(
+                f"MailWizz did not unsubscribe the address everywhere (HTTP {status})."
+            )
+        log.info("mailwizz.unsubscribed_everywhere", email=mask_email(email))
+        return True

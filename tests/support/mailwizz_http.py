@@ -1,0 +1,162 @@
+"""A local MailWizz REST API for tests: the documented subscriber endpoints and both auth schemes.
+
+Runs a real ``ThreadingHTTPServer`` on 127.0.0.1, port 0. It checks authentication the way
+MailWizz does (``X-Api-Key`` for 2.x/3.x; the 1.x HMAC-SHA1 signature, rebuilt here from the
+request as received) and answers ``{"status": ..., ...}`` JSON like MailWizz.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+
+
+@dataclass
+class FakeMailwizz:
+    auth: Literal["api-key", "signature"] = "api-key"
+    api_key: str = "test-api-key-0123456789"
+    public_key: str = "pub-0123456789abcdef"
+    private_key: str = "priv-fedcba9876543210"
+    # list_uid -> email -> {"subscriber_uid", "status"}
+    lists: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    calls: list[tuple[str, str]] = field(default_factory=list)
+    fail_status: int | None = None
+    not_json: bool = False
+    base_url: str = ""
+
+    def add(self, list_uid: str, email: str, uid: str, status: str = "confirmed") -> None:
+        self.lists.setdefault(list_uid, {})[email] = {"subscriber_uid": uid, "status": status}
+
+    def status_of(self, list_uid: str, email: str) -> str:
+        return self.lists[list_uid][email]["status"]
+
+    # --- authentication, as the MailWizz API checks it -----------------------------------------
+
+    def authenticated(self, method: str, path: str, headers: Any, body: dict[str, str]) -> bool:
+        if self.auth == "api-key":
+            return bool(hmac.compare_digest(headers.get("X-Api-Key", ""), self.api_key))
+        signature = headers.get("X-MW-SIGNATURE", "")
+        if headers.get("X-MW-PUBLIC-KEY") != self.public_key:
+            return False
+        try:
+            if abs(time.time() - int(headers.get("X-MW-TIMESTAMP", "0"))) > 300:
+                return False
+        except ValueError:
+            return False
+        parts = urlsplit(path)
+        url = self.base_url + parts.path
+        separator = "?"
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        if query:
+            url += "?" + urlencode(sorted(query))
+            separator = "&"
+        params = {
+            name: headers.get(name, "") for name in ("X-MW-PUBLIC-KEY", "X-MW-REMOTE-ADDR", "X-MW-TIMESTAMP")
+        }
+        params.update(body)
+        pairs = "".join(f"{quote(k)}={quote(params[k])}&" for k in sorted(params, key=str.lower))
+        expected = hmac.new(
+            self.private_key.encode(), f"{method} {url}{separator}{pairs}".encode(), hashlib.sha1
+        ).hexdigest()
+        return hmac.compare_digest(signature, expected)
+
+    # --- endpoints ---------------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, body: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        parts = urlsplit(path)
+        segments = [s for s in parts.path.split("/") if s]
+        query = dict(parse_qsl(parts.query))
+        if (
+            method == "GET"
+            and len(segments) == 4
+            and segments[0] == "lists"
+            and segments[2:]
+            == [
+                "subscribers",
+                "search-by-email",
+            ]
+        ):
+            record = self.lists.get(segments[1], {}).get(query.get("EMAIL", ""))
+            if record is None:
+                return 404, {"status": "error", "error": "The subscriber does not exist in this list."}
+            return 200, {"status": "success", "data": dict(record)}
+        if method == "PUT" and len(segments) == 5 and segments[0] == "lists" and segments[4] == "unsubscribe":
+            for record in self.lists.get(segments[1], {}).values():
+                if record["subscriber_uid"] == segments[3]:
+                    record["status"] = "unsubscribed"
+                    return 200, {"status": "success"}
+            return 404, {"status": "error", "error": "The subscriber does not exist in this list."}
+        if method == "PUT" and segments == ["lists", "subscribers", "unsubscribe-by-email-from-all-lists"]:
+            email = body.get("EMAIL", "")
+            found = [lst[email] for lst in self.lists.values() if email in lst]
+            if not found:
+                return 404, {"status": "error", "error": "The subscriber does not exist."}
+            for record in found:
+                record["status"] = "unsubscribed"
+            return 200, {"status": "success"}
+        return 404, {"status": "error", "error": "Not found."}
+
+
+def _handler(fake: FakeMailwizz) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # quiet
+            return
+
+        def _serve(self, method: str) -> None:
+            length = int(self.headers.get("Content-Length", "0") or 0)
+            raw = self.rfile.read(length).decode() if length else ""
+            body = dict(parse_qsl(raw, keep_blank_values=True))
+            fake.calls.append((method, self.path))
+            if fake.fail_status is not None:
+                return self._send(fake.fail_status, {"status": "error", "error": "boom"})
+            if fake.not_json:
+                data = b"<html>maintenance</html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                return None
+            if not fake.authenticated(method, self.path, self.headers, body):
+                return self._send(401, {"status": "error", "error": "Invalid API credentials."})
+            status, payload = fake.handle(method, self.path, body)
+            return self._send(status, payload)
+
+        def _send(self, status: int, payload: dict[str, Any]) -> None:
+            data = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            self._serve("GET")
+
+        def do_PUT(self) -> None:
+            self._serve("PUT")
+
+    return Handler
+
+
+@contextmanager
+def running_mailwizz(fake: FakeMailwizz) -> Iterator[FakeMailwizz]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    fake.base_url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
