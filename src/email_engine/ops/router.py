@@ -7,10 +7,13 @@ from fastapi.responses import JSONResponse
 
 from email_engine.deps import ContextDep
 from email_engine.ops.healthcheck import CheckResult, HealthCheck, overall_status
+from email_engine.ops.job_routes import jobs_router
 from email_engine.ops.metrics import CONTENT_TYPE_LATEST, render_metrics
 from email_engine.plugins import domain_modules
 
 public_router = APIRouter(tags=["ops"])
+router = APIRouter()  # authenticated ops endpoints (jobs)
+router.include_router(jobs_router)
 
 
 def all_checks() -> list[HealthCheck]:

@@ -1,0 +1,75 @@
+"""``GET /api/v1/jobs``, ``GET /api/v1/jobs/{name}/runs``, ``POST /api/v1/jobs/{name}/run`` (operator)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from email_engine.clock import utcnow
+from email_engine.deps import ContextDep, OperatorDep, SessionDep
+from email_engine.errors import Conflict
+from email_engine.ops.domain_settings import domain_settings
+from email_engine.ops.job_status import job_overview, run_history
+from email_engine.ops.leader import process_identity
+from email_engine.ops.lifespan import running_scheduler
+from email_engine.ops.registry import all_jobs, find_job
+from email_engine.ops.runner import run_job
+from email_engine.ops.scheduler import make_lease
+from email_engine.ops.settings import SchedulerSettings
+
+jobs_router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
+
+JobName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
+
+
+def leader_summary(ctx: ContextDep) -> dict[str, Any] | None:
+    settings = domain_settings(ctx, SchedulerSettings)
+    scheduler = running_scheduler(ctx)
+    lease = scheduler.lease if scheduler else make_lease(ctx, settings, "observer")
+    holder = lease.current()
+    return holder.as_dict() if holder else None
+
+
+@jobs_router.get("", summary="Periodic jobs: interval, last run, duration, result, error, next run")
+def list_jobs(ctx: ContextDep, session: SessionDep) -> dict[str, Any]:
+    settings = domain_settings(ctx, SchedulerSettings)
+    jobs = all_jobs(settings, include_disabled=True)
+    scheduler = running_scheduler(ctx)
+    live = scheduler.next_run_times() if scheduler and scheduler.is_leader else None
+    return {
+        "leader": leader_summary(ctx),
+        "this_worker": {
+            "scheduler_enabled": scheduler is not None,
+            "is_leader": bool(scheduler and scheduler.is_leader),
+        },
+        "jobs": job_overview(
+            session,
+            jobs,
+            now=utcnow(),
+            disabled=[j.name for j in jobs if settings.is_disabled(j.name)],
+            live_next=live,
+        ),
+    }
+
+
+@jobs_router.get("/{name}/runs", summary="Recent runs of one job, newest first")
+def job_runs(
+    name: JobName,
+    ctx: ContextDep,
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[dict[str, Any]]:
+    find_job(all_jobs(domain_settings(ctx, SchedulerSettings), include_disabled=True), name)
+    return run_history(session, job=name, limit=limit)
+
+
+@jobs_router.post("/{name}/run", summary="Run a job now in this worker and record the run (operator)")
+def run_job_now(name: JobName, ctx: ContextDep, _operator: OperatorDep) -> dict[str, Any]:
+    spec = find_job(all_jobs(domain_settings(ctx, SchedulerSettings), include_disabled=True), name)
+    outcome = run_job(ctx, spec, trigger="manual", worker=process_identity())
+    if outcome.status == "skipped":
+        raise Conflict(
+            f"The job {name} is already running; try again when it finishes.", run_id=outcome.run_id
+        )
+    return outcome.as_dict()

@@ -1,0 +1,210 @@
+"""Run one job and record it in ``job_run``, holding the job's lock so runs never overlap.
+
+The lock (``job_lock`` row) is taken with a conditional update, renewed by a heartbeat thread while
+the job runs, and released at the end; a crashed run's lock expires after ``LOCK_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import structlog
+from sqlalchemy import or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from email_engine.clock import utcnow
+from email_engine.context import AppContext
+from email_engine.db import session_scope
+from email_engine.ops.job_metrics import JOB_DURATION, JOB_RUNS
+from email_engine.ops.jobspec import JobSpec
+from email_engine.ops.models import JobLock, JobRun
+
+__all__ = ["LOCK_SECONDS", "RunOutcome", "acquire_job_lock", "release_job_lock", "run_job"]
+
+log = structlog.get_logger("email_engine.jobs")
+
+LOCK_SECONDS = 60.0
+HEARTBEAT_SECONDS = 15.0
+MAX_ERROR = 4000
+Trigger = Literal["schedule", "manual"]
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    """``status`` is ok, error or skipped (recorded), or duplicate (a scheduled run another leader
+    already did this period; not recorded)."""
+
+    run_id: int | None
+    job: str
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    duration_seconds: float | None
+    result: dict[str, Any] | None
+    error: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "job": self.job,
+            "status": self.status,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "duration_seconds": self.duration_seconds,
+            "result": self.result,
+            "error": self.error,
+        }
+
+
+def acquire_job_lock(
+    session: Session, *, job: str, holder: str, now: datetime, ttl: float = LOCK_SECONDS
+) -> bool:
+    until = now + timedelta(seconds=ttl)
+    taken = session.execute(
+        update(JobLock)
+        .where(
+            JobLock.job == job,
+            or_(JobLock.holder.is_(None), JobLock.holder == holder, JobLock.locked_until < now),
+        )
+        .values(holder=holder, locked_until=until)
+        .returning(JobLock.job)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if taken is not None:
+        return True
+    module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    inserted = session.execute(
+        module.insert(JobLock)
+        .values(job=job, holder=holder, locked_until=until)
+        .on_conflict_do_nothing(index_elements=["job"])
+        .returning(JobLock.job)
+    ).scalar_one_or_none()
+    return inserted is not None
+
+
+def release_job_lock(session: Session, *, job: str, holder: str) -> None:
+    session.execute(
+        update(JobLock)
+        .where(JobLock.job == job, JobLock.holder == holder)
+        .values(holder=None, locked_until=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+class _Heartbeat:
+    """Keeps extending the job lock while the run lasts (the job may take longer than the TTL)."""
+
+    def __init__(self, ctx: AppContext, job: str, holder: str) -> None:
+        self._ctx, self._job, self._holder = ctx, job, holder
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name=f"job-lock-{job}", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(HEARTBEAT_SECONDS):
+            try:
+                with session_scope(self._ctx.session_factory) as session:
+                    acquire_job_lock(session, job=self._job, holder=self._holder, now=utcnow())
+            except Exception as exc:  # a missed heartbeat only shortens the lock
+                log.warning("job_lock_heartbeat_failed", job=self._job, error=type(exc).__name__)
+
+
+def _json_safe(value: object) -> dict[str, Any]:
+    try:
+        data = json.loads(json.dumps(value, default=str, allow_nan=False))
+    except ValueError:  # NaN/infinity: JSON columns refuse them
+        return {"value": repr(value)[:MAX_ERROR]}
+    return data if isinstance(data, dict) else {"value": data}
+
+
+def _recent_scheduled_start(session: Session, job: str) -> datetime | None:
+    return session.scalar(
+        select(JobRun.started_at)
+        .where(JobRun.job == job, JobRun.trigger == "schedule", JobRun.status != "skipped")
+        .order_by(JobRun.started_at.desc())
+        .limit(1)
+    )
+
+
+def run_job(
+    ctx: AppContext,
+    spec: JobSpec,
+    *,
+    trigger: Trigger,
+    worker: str,
+    clock: Callable[[], datetime] = utcnow,
+    min_gap_seconds: float | None = None,
+) -> RunOutcome:
+    """Run ``spec`` once and record the run. Never raises for a failing job: the error is recorded.
+
+    ``min_gap_seconds`` (scheduled runs): if another scheduled run started more recently than
+    that, this one is a duplicate from a leader change and is dropped without a record.
+    """
+    holder = f"{worker}:{uuid.uuid4().hex[:8]}"
+    started = clock()
+    with session_scope(ctx.session_factory) as session:
+        locked = acquire_job_lock(session, job=spec.name, holder=holder, now=started)
+        if locked and min_gap_seconds is not None:
+            last = _recent_scheduled_start(session, spec.name)
+            if last is not None and (started - last).total_seconds() < min_gap_seconds:
+                release_job_lock(session, job=spec.name, holder=holder)
+                return RunOutcome(None, spec.name, "duplicate", started, None, None, None, None)
+        run = JobRun(
+            job=spec.name,
+            trigger=trigger,
+            status="running" if locked else "skipped",
+            started_at=started,
+            worker=worker[:128],
+        )
+        if not locked:
+            run.finished_at, run.duration_seconds = started, 0.0
+            run.error = "Another run of this job is still in progress; this run was skipped."
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    if not locked:
+        JOB_RUNS.labels(job=spec.name, status="skipped").inc()
+        log.info("job_skipped", job=spec.name, trigger=trigger, reason="locked")
+        return RunOutcome(run_id, spec.name, "skipped", started, started, 0.0, None, run.error)
+
+    status, result, error = "ok", None, None
+    began = time.perf_counter()
+    try:
+        with _Heartbeat(ctx, spec.name, holder):
+            result = _json_safe(spec.run(ctx, started))
+    except Exception as exc:  # record every failure; the scheduler must keep going
+        status = "error"
+        error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
+        log.error("job_failed", job=spec.name, trigger=trigger, error=error, exc_info=exc)
+    duration = time.perf_counter() - began
+    finished = clock()
+    with session_scope(ctx.session_factory) as session:
+        session.execute(
+            update(JobRun)
+            .where(JobRun.id == run_id)
+            .values(
+                status=status, finished_at=finished, duration_seconds=duration, result=result, error=error
+            )
+            .execution_options(synchronize_session=False)
+        )
+        release_job_lock(session, job=spec.name, holder=holder)
+    JOB_RUNS.labels(job=spec.name, status=status).inc()
+    JOB_DURATION.labels(job=spec.name).observe(duration)
+    if status == "ok":
+        log.info("job_finished", job=spec.name, trigger=trigger, duration=round(duration, 3))
+    return RunOutcome(run_id, spec.name, status, started, finished, duration, result, error)
