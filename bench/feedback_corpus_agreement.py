@@ -16,9 +16,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.unit.feedback.sisimai_corpus import NOT_BOUNCES, corpus_rows  # noqa: E402
+from tests.unit.feedback.sisimai_corpus import NOT_BOUNCES, CorpusRow, corpus_rows  # noqa: E402
 
+from email_engine.errors import EmailEngineError  # noqa: E402
 from email_engine.feedback.bounce import BLOCK_CATEGORIES, BounceType, classify_bounce  # noqa: E402
+from email_engine.feedback.dsn import parse_dsn  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "bounce-corpus"
 
@@ -63,7 +65,41 @@ def main() -> int:
             f"ours={result.category}/{result.type} rule={result.rule} status={row.status or '-'} "
             f"diag={row.diag[:160]!r}"
         )
+    end_to_end(args.corpus, rows)
     return 0
+
+
+def end_to_end(folder: Path, rows: list[CorpusRow]) -> None:
+    """parse-dsn on each .eml, then classify our own reading; matched to Sisimai's rows by recipient order."""
+    by_key = {(row.file, row.idx): row for row in rows}
+    files = sorted((folder / "eml").glob("*.eml"))
+    parsed = refused = compared = agree = block_as_hard = 0
+    for path in files:
+        try:
+            records = parse_dsn(path.read_bytes())
+        except EmailEngineError:
+            refused += 1
+            continue
+        parsed += 1
+        for idx, record in enumerate(records, start=1):
+            row = by_key.get((path.stem, idx))
+            if row is None or record.type == "f":
+                continue
+            compared += 1
+            result = classify_bounce(record.dsn_status, record.dsn_diag)
+            agree += result.category in row.expected
+            if row.expected <= BLOCK_CATEGORIES and result.type is BounceType.HARD:
+                block_as_hard += 1
+                print(
+                    f"  E2E BLOCK->HARD {path.stem}#{idx} {row.reason} {record.dsn_status} {record.dsn_diag[:100]!r}"
+                )
+    print(
+        f"\nend to end (parse-dsn + classify): {len(files)} messages, {parsed} parsed, {refused} refused as not DSN/ARF"
+    )
+    print(
+        f"  recipients compared with Sisimai: {compared}; category agreement {agree}/{compared} = {100 * agree / max(compared, 1):.1f}%"
+    )
+    print(f"  Sisimai block-type rows typed hard: {block_as_hard}")
 
 
 if __name__ == "__main__":
