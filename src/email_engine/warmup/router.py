@@ -1,0 +1,178 @@
+"""``/api/v1/warmup``: presets, plans (create, start, pause, resume, abort), limits, failover events."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from email_engine.clock import utcnow
+from email_engine.deps import ContextDep, CurrentPrincipal, SessionDep
+from email_engine.warmup import failover_service, service
+from email_engine.warmup.jobs import mailwizz_writer, warmup_settings
+from email_engine.warmup.plan import PRESETS
+from email_engine.warmup.schemas import (
+    FailoverEventOut,
+    PlanAction,
+    PlanCreate,
+    PlanDetail,
+    PlanPage,
+    PlanSummary,
+    Preset,
+)
+
+router = APIRouter(prefix="/api/v1/warmup", tags=["warmup"])
+
+
+def _actor(principal: CurrentPrincipal) -> str:
+    return f"{principal.kind}:{principal.name}"[:128]
+
+
+def _detail(session: SessionDep, plan_id: int, push: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {**service.plan_detail(session, plan_id), "push": push}
+
+
+@router.get("/presets", response_model=list[Preset], summary="Built-in warmup curves")
+def list_presets() -> list[dict[str, Any]]:
+    return [
+        {
+            "name": preset.name,
+            "description": preset.description,
+            "days": len(preset.spec.curve),
+            "curve": list(preset.spec.curve),
+            "active_hours": preset.spec.active_hours,
+            "provider_shares": dict(preset.spec.provider_shares),
+        }
+        for preset in PRESETS.values()
+    ]
+
+
+@router.get("/plans", response_model=PlanPage, summary="List warmup plans")
+def list_plans(
+    session: SessionDep,
+    status: Annotated[str | None, Query(max_length=16)] = None,
+    ip_id: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    total, rows = service.list_plans(session, status=status, ip_id=ip_id, limit=limit, offset=offset)
+    return {
+        "items": [PlanSummary.model_validate(r) for r in rows],
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+    }
+
+
+@router.post("/plans", response_model=PlanDetail, status_code=201, summary="Create a warmup plan")
+def create_plan(
+    body: PlanCreate, session: SessionDep, ctx: ContextDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """From a preset (`{"ip_id", "preset"}`) or a custom schedule (`{"ip_id", "schedule": [daily volumes]}`);
+    `"start": true` starts it at once."""
+    now = utcnow()
+    actor = _actor(principal)
+    plan = service.create_plan(
+        session,
+        ip_id=body.ip_id,
+        preset=body.preset,
+        schedule=body.schedule,
+        gates=body.gates.model_dump(exclude_none=True) if body.gates else None,
+        provider_shares=body.provider_shares,
+        active_hours=body.active_hours,
+        default_gates=warmup_settings(ctx).default_gates(),
+        actor=actor,
+        now=now,
+    )
+    push = None
+    if body.start:
+        _plan, push = service.start_plan(
+            session, plan_id=plan.id, actor=actor, now=now, mailwizz=mailwizz_writer(ctx)
+        )
+    session.commit()
+    return _detail(session, plan.id, push)
+
+
+@router.get("/plans/{plan_id}", response_model=PlanDetail, summary="A plan: curve, position, daily reasons")
+def get_plan(plan_id: int, session: SessionDep) -> dict[str, Any]:
+    return _detail(session, plan_id)
+
+
+@router.post("/plans/{plan_id}/start", response_model=PlanDetail, summary="Start a created plan")
+def start_plan(
+    plan_id: int, session: SessionDep, ctx: ContextDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    _plan, push = service.start_plan(
+        session, plan_id=plan_id, actor=_actor(principal), now=utcnow(), mailwizz=mailwizz_writer(ctx)
+    )
+    session.commit()
+    return _detail(session, plan_id, push)
+
+
+@router.post("/plans/{plan_id}/pause", response_model=PlanDetail, summary="Pause a running plan")
+def pause_plan(
+    plan_id: int,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: CurrentPrincipal,
+    body: PlanAction | None = None,
+) -> dict[str, Any]:
+    _plan, push = service.pause_plan(
+        session,
+        plan_id=plan_id,
+        reason=body.reason if body else None,
+        actor=_actor(principal),
+        now=utcnow(),
+        mailwizz=mailwizz_writer(ctx),
+    )
+    session.commit()
+    return _detail(session, plan_id, push)
+
+
+@router.post("/plans/{plan_id}/resume", response_model=PlanDetail, summary="Resume a paused plan (lower)")
+def resume_plan(
+    plan_id: int, session: SessionDep, ctx: ContextDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    _plan, push = service.resume_plan(
+        session, plan_id=plan_id, actor=_actor(principal), now=utcnow(), mailwizz=mailwizz_writer(ctx)
+    )
+    session.commit()
+    return _detail(session, plan_id, push)
+
+
+@router.post("/plans/{plan_id}/abort", response_model=PlanDetail, summary="Abort a plan")
+def abort_plan(
+    plan_id: int,
+    session: SessionDep,
+    ctx: ContextDep,
+    principal: CurrentPrincipal,
+    body: PlanAction | None = None,
+) -> dict[str, Any]:
+    _plan, push = service.abort_plan(
+        session,
+        plan_id=plan_id,
+        reason=body.reason if body else None,
+        actor=_actor(principal),
+        now=utcnow(),
+        mailwizz=mailwizz_writer(ctx),
+    )
+    session.commit()
+    return _detail(session, plan_id, push)
+
+
+@router.get("/limits", summary="Today's warmup limits per IP id (what PowerMTA and MailWizz get)")
+def current_limits(session: SessionDep) -> dict[str, dict[str, int]]:
+    limits = service.current_limits(session, now=utcnow())
+    return {str(ip_id): {"daily": limit.daily, "hourly": limit.hourly} for ip_id, limit in limits.items()}
+
+
+@router.get("/failovers", summary="Failover decisions (done, refused, standby warming)")
+def list_failovers(
+    session: SessionDep,
+    ip_id: Annotated[int | None, Query(ge=1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    total, rows = failover_service.list_failover_events(session, ip_id=ip_id, limit=limit, offset=offset)
+    items = [FailoverEventOut.model_validate(row).model_dump(mode="json") for row in rows]
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
