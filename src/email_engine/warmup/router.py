@@ -161,9 +161,12 @@ def abort_plan(
 
 
 @router.get("/limits", summary="Today's warmup limits per IP id (what PowerMTA and MailWizz get)")
-def current_limits(session: SessionDep) -> dict[str, dict[str, int]]:
+def current_limits(session: SessionDep) -> dict[str, dict[str, Any]]:
     limits = service.current_limits(session, now=utcnow())
-    return {str(ip_id): {"daily": limit.daily, "hourly": limit.hourly} for ip_id, limit in limits.items()}
+    return {
+        str(ip_id): {"daily": limit.daily, "hourly": limit.hourly, "providers": dict(limit.providers)}
+        for ip_id, limit in limits.items()
+    }
 
 
 @router.get("/failovers", summary="Failover decisions (done, refused, standby warming)")

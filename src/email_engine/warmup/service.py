@@ -9,7 +9,7 @@ summary says so).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 
@@ -33,8 +33,10 @@ from email_engine.warmup.plan import (
     PlanStatus,
     ScheduleError,
     Step,
+    hourly_limit,
     next_step,
     paused_state,
+    provider_limits,
     resume_state,
 )
 
@@ -66,10 +68,15 @@ ResultsReader = Callable[[Session, SendingIp, date, datetime | None], DayResult 
 
 @dataclass(frozen=True, slots=True)
 class VolumeLimit:
-    """Messages per day and per hour an IP may send today (0 means: send nothing)."""
+    """Messages per day and per hour an IP may send today (0 means: send nothing).
+
+    ``providers``: per-provider daily caps (gmail, microsoft, yahoo, other…) for a renderer that can
+    apply per-domain rates; empty when not applicable.
+    """
 
     daily: int
     hourly: int
+    providers: Mapping[str, int] = field(default_factory=dict)
 
 
 # --- conversions --------------------------------------------------------------------------------
@@ -107,8 +114,11 @@ def _limit_of(plan: WarmupPlan) -> VolumeLimit | None:
         return None
     spec = _spec(plan)
     daily = spec.curve[plan.day_index]
-    hourly = max(1, -(-daily // spec.active_hours))
-    return VolumeLimit(daily=daily, hourly=hourly)
+    return VolumeLimit(
+        daily=daily,
+        hourly=hourly_limit(daily, spec.active_hours),
+        providers=provider_limits(daily, spec.provider_shares),
+    )
 
 
 # --- create / read ------------------------------------------------------------------------------
@@ -159,7 +169,7 @@ def create_plan(
         except ScheduleError as exc:
             raise InvalidInput(str(exc)) from None
     gate_values = asdict(default_gates or Gates())
-    known = {field.name for field in fields(Gates)}
+    known = {item.name for item in fields(Gates)}
     for key, value in (gates or {}).items():
         if key not in known:
             raise InvalidInput(f"Unknown gate {key!r}; known gates: {', '.join(sorted(known))}.")

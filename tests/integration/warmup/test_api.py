@@ -71,7 +71,13 @@ def test_create_start_show_pause_resume_abort(
     listed = client.get("/api/v1/warmup/plans?status=running", headers=operator_headers).json()
     assert listed["total"] == 1 and listed["items"][0]["id"] == plan["id"]
     limits = client.get("/api/v1/warmup/limits", headers=operator_headers).json()
-    assert limits == {str(ip_id): {"daily": 20, "hourly": 2}}
+    assert limits == {
+        str(ip_id): {
+            "daily": 20,
+            "hourly": 2,
+            "providers": {"gmail": 7, "microsoft": 6, "yahoo": 4, "other": 10},
+        }
+    }
 
     paused = client.post(
         f"/api/v1/warmup/plans/{plan['id']}/pause", json={"reason": "list check"}, headers=operator_headers
