@@ -97,14 +97,19 @@ def diff_files(files: Mapping[str, str], target_dir: Path) -> dict[str, str]:
     return diffs
 
 
-def run_reload(command: str, *, timeout: float) -> tuple[bool, str]:
-    """Run the reload command (no shell); returns (succeeded, combined output)."""
+def parse_command(command: str) -> list[str]:
     try:
         argv = shlex.split(command)
     except ValueError as exc:
         raise ConfigurationError(f"PMTA_RELOAD_COMMAND cannot be parsed: {exc}.") from exc
     if not argv:
         raise ConfigurationError("PMTA_RELOAD_COMMAND is empty; set it to e.g. `pmta reload`.")
+    return argv
+
+
+def run_reload(command: str, *, timeout: float) -> tuple[bool, str]:
+    """Run the reload command (no shell); returns (succeeded, combined output)."""
+    argv = parse_command(command)
     try:
         completed = subprocess.run(  # noqa: S603 - operator-configured command, no shell
             argv, capture_output=True, text=True, timeout=timeout, check=False
@@ -175,6 +180,7 @@ def deploy_files(
 ) -> DeployResult:
     """Back up, write atomically, reload; restore the backup and raise :class:`ReloadFailed` on failure."""
     _check_names(files)
+    parse_command(reload_command)  # a bad command is refused before anything is touched
     if not target_dir.is_dir():
         raise ConfigurationError(f"PMTA_CONFIG_DIR {target_dir} does not exist or is not a directory.")
     result = DeployResult()
@@ -194,7 +200,11 @@ def deploy_files(
         raise DependencyUnavailable(
             f"Writing {target_dir} failed ({exc.strerror}); the previous files were restored from {backup}."
         ) from exc
-    succeeded, output = run_reload(reload_command, timeout=timeout)
+    try:
+        succeeded, output = run_reload(reload_command, timeout=timeout)
+    except BaseException:
+        restore_backup(target_dir, backup, names)
+        raise
     result.reload_output = output
     if not succeeded:
         restore_backup(target_dir, backup, names)

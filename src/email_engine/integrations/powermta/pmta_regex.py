@@ -72,6 +72,8 @@ def _convert(source: str) -> str:
                 continue
             elif ord(nxt) > 127:
                 out.append(f"\\x{{{ord(nxt):04x}}}")
+            elif nxt == "#":
+                out.append("\\x23")
             elif nxt in "\n\r":
                 raise InexpressiblePattern(f"Pattern {source[:60]!r} contains a line break.")
             else:

