@@ -94,7 +94,10 @@ def classify() -> None:
     """
     seen, errors = _classify_stream(sys.stdin.buffer, sys.stdout)
     if errors:
-        err.print(f'error: {errors} of {seen} input lines could not be classified; see their "error" fields.')
+        typer.echo(
+            f'error: {errors} of {seen} input lines could not be classified; see their "error" fields.',
+            err=True,
+        )
         raise typer.Exit(code=1)
 
 
