@@ -13,6 +13,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.registry import Collector
 
 __all__ = ["CONTENT_TYPE_LATEST", "HTTP_REQUESTS", "HTTP_REQUEST_SECONDS", "render_metrics"]
 
@@ -29,11 +30,15 @@ HTTP_REQUEST_SECONDS = Histogram(
 )
 
 
-def render_metrics() -> bytes:
+def render_metrics(*extra: Collector) -> bytes:
+    """Process (or merged multiprocess) metrics, then the ``extra`` collectors (database state gauges)."""
+    state = CollectorRegistry(auto_describe=False)
+    for collector in extra:
+        state.register(collector)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return generate_latest(registry)
+        return generate_latest(registry) + generate_latest(state)
     from prometheus_client import REGISTRY
 
-    return generate_latest(REGISTRY)
+    return generate_latest(REGISTRY) + generate_latest(state)

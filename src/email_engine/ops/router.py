@@ -6,6 +6,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from email_engine.deps import ContextDep
+from email_engine.ops.gauges import StateCollector
 from email_engine.ops.healthcheck import CheckResult, HealthCheck, overall_status
 from email_engine.ops.job_routes import jobs_router
 from email_engine.ops.metrics import CONTENT_TYPE_LATEST, render_metrics
@@ -55,5 +56,5 @@ async def health(ctx: ContextDep) -> JSONResponse:
 
 
 @public_router.get("/metrics", summary="Prometheus metrics", include_in_schema=True)
-def metrics() -> Response:
-    return Response(render_metrics(), media_type=CONTENT_TYPE_LATEST)
+def metrics(ctx: ContextDep) -> Response:
+    return Response(render_metrics(StateCollector(ctx)), media_type=CONTENT_TYPE_LATEST)
