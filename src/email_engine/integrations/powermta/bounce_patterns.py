@@ -60,6 +60,12 @@ def render_bounce_patterns(rules: Sequence[RuleLike]) -> str:
     ]
     for index, rule in enumerate(rules, start=1):
         category = _category_name(rule.category)
+        if getattr(rule, "domains", None):
+            raise InvalidInput(
+                f"Classifier rule {index} ({getattr(rule, 'name', '?')}) is limited to some recipient domains, "
+                "which <bounce-category-patterns> cannot express; remove the limit or keep it out of the "
+                "rules PowerMTA uses."
+            )
         try:
             text = to_pmta_regex(rule.pattern)
         except InvalidInput as exc:
