@@ -253,7 +253,9 @@ def read_dnsbl_answer(zone: Zone, answer: DnsAnswer) -> ZoneResult:
     if answer.kind == "timeout":
         detail = f" ({answer.detail})" if answer.detail else ""
         return ZoneResult(
-            zone.name, "unknown", meaning=f"no answer in time{detail}; the listing status is unknown, not clean"
+            zone.name,
+            "unknown",
+            meaning=f"no answer in time{detail}; the listing status is unknown, not clean",
         )
     if answer.kind == "error":
         return ZoneResult(zone.name, "error", meaning=f"lookup failed: {answer.detail or 'DNS error'}")
@@ -279,7 +281,9 @@ def read_dnsbl_answer(zone: Zone, answer: DnsAnswer) -> ZoneResult:
         elif _in_range(code, zone.error_range):
             errors.append(f"query refused by {zone.label or zone.name} (error code {code})")
         elif code == "127.0.0.1":
-            errors.append("answer 127.0.0.1 is reserved by RFC 5782 and never a listing; the list may be blocking queries")
+            errors.append(
+                "answer 127.0.0.1 is reserved by RFC 5782 and never a listing; the list may be blocking queries"
+            )
         elif code in zone.clean_codes:
             clean.append(zone.clean_codes[code])
         else:
