@@ -565,6 +565,24 @@ def _decide_today(
     return step
 
 
+def _pause_for_state(session: Session, plan: WarmupPlan, ip: SendingIp, now: datetime) -> None:
+    """Someone moved the IP out of ``warming`` by hand: the plan stops pushing volume until resumed."""
+    _store_state(plan, paused_state(_state(plan)), now)
+    plan.paused_at = now
+    plan.status_reason = (
+        f"paused: the IP was moved to {ip.state} outside the plan; resume the plan to re-warm"
+    )
+    alert(
+        session,
+        key=f"warmup:plan:{plan.id}:paused",
+        severity="warning",
+        title=f"Warmup of {ip.address} paused",
+        text=f"IP {ip.address} is {ip.state}, not warming, so warmup plan {plan.id} was paused.",
+        now=now,
+    )
+    session.flush()
+
+
 def run_warmup(
     session: Session,
     *,
@@ -594,6 +612,9 @@ def run_warmup(
         limit: VolumeLimit | None
         try:
             with session.begin_nested():
+                if plan.status == PlanStatus.RUNNING.value and ip.state != IpState.WARMING.value:
+                    _pause_for_state(session, plan, ip, now)
+                    summary["decided"][str(plan.id)] = "pause"
                 if plan.last_day is None or plan.last_day < today:
                     step = _decide_today(session, plan, ip, today=today, now=now, reader=reader)
                     summary["decided"][str(plan.id)] = step.decision.value

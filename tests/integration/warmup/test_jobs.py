@@ -68,3 +68,22 @@ def test_failover_job_runs_with_nothing_to_do(ctx: AppContext, mw: MailwizzTestD
     ctx.extras[MAILWIZZ_KEY] = mw.adapter()
     failover = next(job for job in JOBS if job.name == "failover")
     assert failover.run(ctx, T0) == {"day": T0.date().isoformat(), "actions": [], "recovered": []}
+
+
+def test_ip_moved_out_of_warming_by_hand_pauses_the_plan(
+    ctx: AppContext, session: Session, mw: MailwizzTestDb
+) -> None:
+    from email_engine.ips.service import transition_ip
+
+    server = mw.add_server(status="inactive")
+    ip = make_ip(session, "192.0.2.31", server_id=server, now=T0)
+    plan = service.create_plan(session, ip_id=ip.id, preset="standard", actor="test", now=T0)
+    service.start_plan(session, plan_id=plan.id, actor="test", now=T0, mailwizz=mw.adapter())
+    transition_ip(session, ip_id=ip.id, to_state="resting", reason="operator parks it", actor="test", now=T0)
+    session.commit()
+    ctx.extras[MAILWIZZ_KEY] = mw.adapter()
+    summary = next(job for job in JOBS if job.name == "warmup").run(ctx, T0 + timedelta(hours=1))
+    assert summary["errors"] == [] and summary["decided"] == {str(plan.id): "pause"}
+    session.expire_all()
+    assert session.get(type(plan), plan.id).status == "paused"  # type: ignore[union-attr]
+    assert mw.row(server)["status"] == "inactive"
