@@ -35,6 +35,7 @@ mixedmx.mail.test.        300 IN MX 20 mx1.good.mail.test.
 slowmx.mail.test.         300 IN MX 10 mx.slowhost.test.
 shortttl.mail.test.       1 IN MX 10 mx1.good.mail.test.
 gmial.com.                300 IN MX 10 mx1.good.mail.test.
+gmal.com.                 300 IN MX 10 mx1.good.mail.test.
 """
 
 

@@ -91,10 +91,9 @@ def validate_command(  # noqa: PLR0917 - typer maps parameters to options
 ) -> None:
     """Validate every address in a CSV file of any size (streamed; memory stays flat).
 
-    Verdicts: valid, invalid (syntax, nxdomain, no_mx, null_mx, mx_unroutable, disposable,
-    blocked_prefix, suppressed), risky (role, typo) and unknown (dns_timeout, dns_error: check
-    again later). Output appears only when the whole file is done; an interrupted run continues
-    with --resume. Exit code 2 on bad input.
+    Verdicts: valid; invalid (syntax, nxdomain, no_mx, null_mx, mx_unroutable, disposable, blocked_prefix, suppressed); risky (role, typo); unknown (dns_timeout, dns_error: check again later).
+
+    The output appears only when the whole file is done; an interrupted run continues with --resume. Exit code 2 on bad input.
     """
     if output.resolve() == input_path.resolve():
         raise InvalidInput("The output file must differ from the input file.")
