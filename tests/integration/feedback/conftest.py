@@ -15,9 +15,25 @@ from pydantic import SecretStr
 from email_engine.config import Settings
 from email_engine.context import AppContext
 from email_engine.feedback.settings import FeedbackSettings
+from tests.conftest import make_settings
 
 EMAIL_ENGINE = str(Path(sys.executable).parent / "email-engine")
 INGEST_SECRET = "t3st-ingest-hmac-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+
+
+SCRAPER_SECRET = "t3st-scraper-pro-hmac-0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str | None) -> Settings:
+    """Scraper-pro feeds configured (nothing is sent unless a test drains the outbox)."""
+    return make_settings(
+        database_url,
+        redis_url,
+        SCRAPER_PRO_BOUNCE_URL="http://127.0.0.1:9/bounces",
+        SCRAPER_PRO_DELIVERY_URL="http://127.0.0.1:9/deliveries",
+        SCRAPER_PRO_HMAC_SECRET=SCRAPER_SECRET,
+    )
 
 
 @pytest.fixture
