@@ -44,6 +44,8 @@ __all__ = [
     "MailwizzApi",
     "SignatureAuth",
     "Subscriber",
+    "check_email",
+    "check_list_uid",
     "mask_email",
     "signature_base",
 ]
@@ -61,13 +63,13 @@ def mask_email(email: str) -> str:
     return f"{local[:1]}***@{domain}"
 
 
-def _check_email(email: str) -> str:
+def check_email(email: str) -> str:
     if len(email) > 254 or not _EMAIL.fullmatch(email):
         raise InvalidInput("That is not an email address MailWizz can look up.")
     return email
 
 
-def _check_list_uid(list_uid: str) -> str:
+def check_list_uid(list_uid: str) -> str:
     if not _LIST_UID.fullmatch(list_uid):
         raise InvalidInput(
             f"{list_uid!r} is not a MailWizz list uid (letters and digits, like ab123cd456ef7)."
@@ -217,8 +219,8 @@ class MailwizzApi:
 
     def find_subscriber(self, list_uid: str, email: str) -> Subscriber | None:
         """The subscriber with this address in the list, or None."""
-        path = f"lists/{_check_list_uid(list_uid)}/subscribers/search-by-email"
-        status, payload = self._call("GET", path, query={"EMAIL": _check_email(email)})
+        path = f"lists/{check_list_uid(list_uid)}/subscribers/search-by-email"
+        status, payload = self._call("GET", path, query={"EMAIL": check_email(email)})
         if status == 404 or payload.get("status") != "success":
             return None
         data = payload.get("data")
@@ -245,7 +247,7 @@ class MailwizzApi:
         status, payload = self._call(
             "PUT",
             "lists/subscribers/unsubscribe-by-email-from-all-lists",
-            body={"EMAIL": _check_email(email)},
+            body={"EMAIL": check_email(email)},
         )
         if status == 404:
             return False

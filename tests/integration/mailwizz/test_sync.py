@@ -1,0 +1,115 @@
+"""Hard bounces and complaints reach MailWizz through the outbox, off by default."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from email_engine.context import AppContext
+from email_engine.errors import InvalidInput
+from email_engine.integrations.mailwizz.senders import SENDERS, send_suppressions
+from email_engine.integrations.mailwizz.settings import MailwizzSettings
+from email_engine.integrations.mailwizz.sync import SYNC_KIND, enqueue_suppression_sync
+from email_engine.ops.domain_settings import install_settings
+from email_engine.outbox.models import OutboxEvent
+from tests.support.mailwizz_http import FakeMailwizz, running_mailwizz
+
+NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
+LIST = "ab123cd456ef7"
+ON = MailwizzSettings(
+    _env_file=None, MAILWIZZ_SYNC_SUPPRESSIONS=True, MAILWIZZ_API_KEY="test-api-key-0123456789"
+)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeMailwizz]:
+    with running_mailwizz(FakeMailwizz()) as server:
+        server.add(LIST, "gone@example.com", "sub0000000001")
+        server.add("zz999yy888xx7", "gone@example.com", "sub0000000002")
+        yield server
+
+
+def _events(session: Session) -> list[OutboxEvent]:
+    return list(
+        session.scalars(select(OutboxEvent).where(OutboxEvent.kind == SYNC_KIND).order_by(OutboxEvent.id))
+    )
+
+
+def test_off_by_default(session: Session) -> None:
+    off = MailwizzSettings(_env_file=None)  # type: ignore[call-arg]
+    assert off.sync_suppressions is False
+    assert not enqueue_suppression_sync(
+        session, settings=off, email="gone@example.com", reason="hard_bounce", now=NOW
+    )
+    assert _events(session) == []
+
+
+def test_enqueue_is_idempotent_and_validated(session: Session) -> None:
+    assert enqueue_suppression_sync(
+        session, settings=ON, email="Gone@Example.com", reason="complaint", now=NOW
+    )
+    assert not enqueue_suppression_sync(
+        session, settings=ON, email="gone@example.com", reason="complaint", now=NOW
+    )
+    for email, reason, uids in (
+        ("not an address", "complaint", ()),
+        ("a@example.com\r\nX: y", "complaint", ()),
+        ("a@example.com", "spam", ()),
+        ("a@example.com", "complaint", ("../customers",)),
+    ):
+        with pytest.raises(InvalidInput):
+            enqueue_suppression_sync(
+                session, settings=ON, email=email, reason=reason, list_uids=uids, now=NOW
+            )  # type: ignore[arg-type]
+    session.commit()
+    assert len(_events(session)) == 1
+
+
+def test_sender_unsubscribes_in_mailwizz(ctx: AppContext, session: Session, fake: FakeMailwizz) -> None:
+    assert SENDERS[SYNC_KIND] is send_suppressions
+    ctx.settings = ctx.settings.model_copy(update={"mailwizz_api_url": fake.base_url})
+    install_settings(ctx, ON)
+    enqueue_suppression_sync(session, settings=ON, email="gone@example.com", reason="complaint", now=NOW)
+    enqueue_suppression_sync(
+        session, settings=ON, email="gone@example.com", reason="hard_bounce", list_uids=[LIST], now=NOW
+    )
+    enqueue_suppression_sync(session, settings=ON, email="unknown@example.org", reason="complaint", now=NOW)
+    session.commit()
+    results = send_suppressions(ctx, _events(session))
+    assert [r.ok for r in results] == [True, True, True]
+    assert fake.status_of(LIST, "gone@example.com") == "unsubscribed"
+    assert fake.status_of("zz999yy888xx7", "gone@example.com") == "unsubscribed"
+
+
+def test_unreachable_mailwizz_is_retryable_and_bad_config_is_not(ctx: AppContext, session: Session) -> None:
+    install_settings(ctx, ON)
+    enqueue_suppression_sync(session, settings=ON, email="gone@example.com", reason="complaint", now=NOW)
+    session.commit()
+    events = _events(session)
+    [unconfigured] = send_suppressions(ctx, events)
+    assert (
+        not unconfigured.ok
+        and not unconfigured.retryable
+        and "MAILWIZZ_API_URL" in (unconfigured.error or "")
+    )
+    with running_mailwizz(FakeMailwizz()) as server:
+        url = server.base_url
+    ctx.settings = ctx.settings.model_copy(update={"mailwizz_api_url": url})  # the server is gone now
+    [down] = send_suppressions(ctx, events)
+    assert not down.ok and down.retryable
+
+
+def test_wrong_key_dead_letters_with_a_reason(ctx: AppContext, session: Session, fake: FakeMailwizz) -> None:
+    ctx.settings = ctx.settings.model_copy(update={"mailwizz_api_url": fake.base_url})
+    install_settings(
+        ctx, MailwizzSettings(_env_file=None, MAILWIZZ_SYNC_SUPPRESSIONS=True, MAILWIZZ_API_KEY="wrong")
+    )  # type: ignore[call-arg]
+    enqueue_suppression_sync(session, settings=ON, email="gone@example.com", reason="complaint", now=NOW)
+    session.commit()
+    [result] = send_suppressions(ctx, _events(session))
+    assert not result.ok and not result.retryable and "credentials" in (result.error or "")
+    assert fake.status_of(LIST, "gone@example.com") == "confirmed"
