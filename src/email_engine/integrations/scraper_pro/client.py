@@ -16,7 +16,9 @@ from email_engine.integrations.scraper_pro.signing import signed_headers
 
 __all__ = ["BatchOutcome", "post_events"]
 
-_PERMANENT = frozenset(range(400, 500)) - {408, 409, 425, 429}
+# Refused for good: the body itself is wrong. 401/403/404 usually mean a secret or URL to fix on
+# either side, so those events wait (and retry) instead of being dead-lettered at once.
+_PERMANENT = frozenset({400, 410, 413, 415, 422})
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +43,7 @@ def post_events(
     timeout: float,
     transport: httpx.BaseTransport | None = None,
 ) -> BatchOutcome:
-    """Send one batch; 2xx accepts every event, 4xx (but 408/409/425/429) refuses them for good."""
+    """Send one batch; 2xx accepts every event, 400/410/413/415/422 refuse them for good, the rest retry."""
     body = encode_batch(kind, events)
     keys = "\n".join(str(event.get("idempotency_key", "")) for event in events)
     headers = {
