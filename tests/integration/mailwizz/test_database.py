@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from typing import Any
 
 import pytest
 
@@ -180,3 +181,18 @@ def test_from_settings_reaches_the_database(mw: MailwizzTestDb) -> None:
         MAILWIZZ_DB_TABLE_PREFIX=mw.prefix,
     )
     assert MailwizzDatabase.from_settings(settings).read_server(server_id).daily_quota == 90
+
+
+def test_health_check(mw: MailwizzTestDb, ctx: Any) -> None:
+    import asyncio
+
+    from email_engine.integrations.mailwizz.health import check_mailwizz_database
+
+    assert asyncio.run(check_mailwizz_database(ctx)).status == "not_configured"
+    ctx.settings = ctx.settings.model_copy(
+        update={"mailwizz_db_host": "127.0.0.1", "mailwizz_db_user": "root", "mailwizz_db_name": mw.name}
+    )
+    assert asyncio.run(check_mailwizz_database(ctx)).status == "ok"
+    ctx.settings = ctx.settings.model_copy(update={"mailwizz_db_table_prefix": "nope_"})
+    failed = asyncio.run(check_mailwizz_database(ctx))
+    assert failed.status == "fail" and "MAILWIZZ_DB_TABLE_PREFIX" in failed.detail
