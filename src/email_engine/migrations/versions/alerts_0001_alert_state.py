@@ -37,7 +37,17 @@ def upgrade() -> None:
         sa.UniqueConstraint("key", name=op.f("uq_alert_state_key")),
     )
     op.create_index(op.f("ix_alert_state_status"), "alert_state", ["status"])
+    op.create_table(
+        "alert_delivery",
+        sa.Column("id", BigIntPK, primary_key=True),
+        sa.Column("event_id", sa.BigInteger(), nullable=False),
+        sa.Column("destination", sa.String(64), nullable=False),
+        sa.Column("delivered_at", UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alert_delivery")),
+        sa.UniqueConstraint("event_id", "destination", name=op.f("uq_alert_delivery_event_id_destination")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("alert_delivery")
     op.drop_table("alert_state")
