@@ -131,9 +131,9 @@ _ATTRS: Final = tuple(dict.fromkeys(_COLUMNS.values()))
 _HEADER_CELL = re.compile(r"[A-Za-z_][\w.-]*")
 
 # One complete RFC 4180 record, and one whose last field opens a quote that the line does not close.
-_FIELD = r'(?:"(?:[^"]|"")*+"|[^",\r\n]*+)'
+_FIELD = r'(?:"[^"]*+(?:""[^"]*+)*+"|[^",\r\n]*+)'
 _COMPLETE = re.compile(rf"{_FIELD}(?:,{_FIELD})*+\r?\n?")
-_OPEN = re.compile(rf'(?:{_FIELD},)*+"(?:[^"]|"")*+')
+_OPEN = re.compile(rf'(?:{_FIELD},)*+"[^"]*+(?:""[^"]*+)*+')
 
 _STATUS = re.compile(r"\s*([245]\.\d{1,3}\.\d{1,3})\b\s*(.*)", re.DOTALL)
 _OFFSET_GAP = re.compile(r"\s+([+-]\d{2}:?\d{2})$")
@@ -254,7 +254,8 @@ def _logical_records(lines: Iterable[str], first_line_number: int) -> Iterator[t
 
     while (item := pull()) is not None:
         start, text = item
-        if '"' not in text or _COMPLETE.fullmatch(text) or not _OPEN.fullmatch(text.rstrip("\r\n")):
+        # An even number of quotes cannot leave a quoted field open: the common case costs one count().
+        if text.count('"') % 2 == 0 or not _OPEN.fullmatch(text.rstrip("\r\n")):
             yield start, text, None  # complete, or broken in a way the csv reader will name
             continue
         parts = [text]
@@ -312,7 +313,7 @@ def parse_accounting(
             feeder.item = None
             yield DeadLetter(number, f"The line is not valid CSV: {exc}.", text[:MAX_RAW_CHARS])
             continue
-        if _is_header(row):
+        if ":" not in text and _is_header(row):  # header names hold no colon; every data row's time does
             mapping = _Mapping(row)
             continue
         if mapping is None:
@@ -327,16 +328,18 @@ def parse_accounting(
                 text[:MAX_RAW_CHARS],
             )
             continue
-        result = _build(row, mapping, number)
+        result = _build(row, mapping, number, len(text) > MAX_FIELD_CHARS)
         if isinstance(result, str):
             yield DeadLetter(number, result, text[:MAX_RAW_CHARS])
         else:
             yield result
 
 
-def _build(row: list[str], mapping: _Mapping, number: int) -> AccountingRecord | str:
-    """One row → a record, or the reason it is unusable."""
+def _build(row: list[str], mapping: _Mapping, number: int, long_line: bool) -> AccountingRecord | str:
+    """One row → a record, or the reason it is unusable. Only a long line can hold an oversize field."""
     row.append("")
+    if long_line:
+        row = [_truncate(cell) for cell in row]
     (
         kind,
         time_logged,
@@ -384,38 +387,37 @@ def _build(row: list[str], mapping: _Mapping, number: int) -> AccountingRecord |
             return f"dlvSize {dlv_size[:40]!r} is not a whole number of bytes."
         if size < 0:
             return f"dlvSize {size} is negative."
-    status_code, status_text = split_status(dsn_status[:MAX_FIELD_CHARS]) if dsn_status else ("", "")
-    raw_diag = _truncate(dsn_diag)
-    headers = {name: _truncate(row[index]) for index, name in mapping.header_columns}
-    extra = {name: _truncate(row[index]) for index, name in mapping.extras}
+    status_code, status_text = split_status(dsn_status) if dsn_status else ("", "")
+    headers = {name: row[index] for index, name in mapping.header_columns}
+    extra = {name: row[index] for index, name in mapping.extras} if mapping.extras else {}
     return AccountingRecord(
         kind,
         logged_at,
         queued_at,
-        _truncate(orig.strip()),
-        _truncate(rcpt.strip()),
-        _truncate(orcpt.strip()),
-        _truncate(dsn_action.strip()),
+        orig.strip(),
+        rcpt.strip(),
+        orcpt.strip(),
+        dsn_action,
         status_code,
-        clean_diagnostic(raw_diag) if raw_diag else "",
-        _truncate(dsn_mta.strip()),
-        _truncate(bounce_cat.strip()),
-        _truncate(src_type.strip()),
-        _truncate(src_mta.strip()),
-        _truncate(dlv_type.strip()),
-        _truncate(dlv_source_ip.strip()),
-        _truncate(dlv_destination_ip.strip()),
+        clean_diagnostic(dsn_diag) if dsn_diag else "",
+        dsn_mta,
+        bounce_cat.strip(),
+        src_type,
+        src_mta,
+        dlv_type,
+        dlv_source_ip,
+        dlv_destination_ip,
         size,
-        _truncate(vmta.strip()),
-        _truncate(vmta_pool.strip()),
-        _truncate(job_id.strip()),
-        _truncate(env_id.strip()),
-        _truncate(queue.strip()),
-        _truncate(feedback_type.strip()),
+        vmta,
+        vmta_pool,
+        job_id,
+        env_id,
+        queue,
+        feedback_type.strip(),
         headers,
         number,
-        _truncate(status_text),
-        raw_diag,
+        status_text,
+        dsn_diag,
         extra,
     )
 

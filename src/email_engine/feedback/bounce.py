@@ -30,6 +30,7 @@ __all__ = [
     "bounce_subject",
     "classify_bounce",
     "load_rules",
+    "normalize_diagnostic",
     "type_for",
 ]
 
@@ -68,6 +69,14 @@ BLOCK_CATEGORIES: Final = frozenset(
 )
 _MAX_SUBJECT_CHARS: Final = 2048
 
+# Parts of a reply that differ from one recipient or attempt to the next and that no rule looks at: local parts
+# of addresses, IPv4 addresses, long numbers (queue ids, timestamps). Replacing them before the cache lookup lets
+# one cache entry serve every recipient of the same answer. A test checks that no shipped rule's decision
+# changes through this (the rules never name a local part, a concrete IPv4 address or a 5+ digit number).
+_LOCAL_PART = re.compile(r"[\w.+'=-]+@(?=[\w-]+\.)")
+_IPV4 = re.compile(r"(?<![\d.])\d{1,3}(?:\.\d{1,3}){3}(?![\d.])")
+_LONG_NUMBER = re.compile(r"\d{5,}")
+
 
 class BounceType(StrEnum):
     HARD = "hard"
@@ -92,6 +101,11 @@ class Classification:
     type: BounceType
     #: Name of the matching rule, ``powermta:<bounceCat>`` when PowerMTA's category was used, or ``default``.
     rule: str
+
+
+def normalize_diagnostic(diag: str) -> str:
+    """The diagnostic with recipient-specific parts replaced (see above); used only as a cache key."""
+    return _LONG_NUMBER.sub("0", _IPV4.sub("192.0.2.0", _LOCAL_PART.sub("x@", diag)))
 
 
 def bounce_subject(status: str | None, diag: str | None) -> str:
@@ -202,7 +216,9 @@ def classify_bounce(
     if rules is None:
         # Without domain-limited rules the domain cannot change the answer; leaving it out of the key
         # lets one cache entry serve every recipient domain.
-        return _classify_cached(code, text, cat, domain if _builtin_uses_domains() else "")
+        return _classify_cached(
+            code, normalize_diagnostic(text), cat, domain if _builtin_uses_domains() else ""
+        )
     rule = _first_match(list(rules), bounce_subject(code, text), domain)
     if rule is not None:
         return Classification(rule.category, type_for(rule.category, code), rule.name)
