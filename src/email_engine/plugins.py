@@ -33,6 +33,7 @@ DOMAINS = (
     "integrations.mailwizz",
     "integrations.scraper_pro",
     "integrations.alerts",
+    "preflight",
 )
 
 

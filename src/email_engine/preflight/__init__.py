@@ -1,0 +1,1 @@
+"""``email-engine preflight``: the deployment guide's GO/NO-GO checklist as one command."""
