@@ -11,8 +11,6 @@ import disposable_email_domains
 
 __all__ = ["RuleSet", "build_rules", "local_prefix_kind", "suggest_domain"]
 
-_SEPARATOR_OR_DIGITS = re.compile(r"[-._+0-9]")
-
 
 @dataclass(frozen=True)
 class RuleSet:
@@ -21,8 +19,13 @@ class RuleSet:
     disposable: frozenset[str]
     role_prefixes: frozenset[str]
     blocked_prefixes: frozenset[str]
-    _prefix_cache: dict[str, str | None] = field(default_factory=dict, compare=False, repr=False)
     _disposable_cache: dict[str, bool] = field(default_factory=dict, compare=False, repr=False)
+    _blocked: re.Pattern[str] = field(init=False, compare=False, repr=False)
+    _role: re.Pattern[str] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_blocked", _prefix_pattern(self.blocked_prefixes))
+        object.__setattr__(self, "_role", _prefix_pattern(self.role_prefixes))
 
     def is_disposable(self, domain: str) -> bool:
         """The domain or any parent of it (``x.mailinator.com``) is on the list."""
@@ -36,14 +39,21 @@ class RuleSet:
         return found
 
     def prefix_kind(self, local: str) -> str | None:
-        """``"blocked"``, ``"role"`` or None for a local part."""
-        cached = self._prefix_cache.get(local, "")
-        if cached != "":
-            return cached
-        kind = local_prefix_kind(local, blocked=self.blocked_prefixes, role=self.role_prefixes)
-        if len(self._prefix_cache) < 500_000:
-            self._prefix_cache[local] = kind
-        return kind
+        """``"blocked"``, ``"role"`` or None for a local part (case and ``+tag`` ignored)."""
+        base = local.lower().lstrip('"')
+        if self._blocked.match(base):
+            return "blocked"
+        if self._role.match(base):
+            return "role"
+        return None
+
+
+def _prefix_pattern(prefixes: frozenset[str]) -> re.Pattern[str]:
+    """The prefix alone, or followed by a separator or digit ("sales-eu", "info2", "noreply+x")."""
+    if not prefixes:
+        return re.compile(r"(?!)")
+    names = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
+    return re.compile(rf"(?:{names})(?:\Z|[-._+0-9\"])")
 
 
 def build_rules(
@@ -59,31 +69,14 @@ def build_rules(
     ) - allow
     return RuleSet(
         disposable=frozenset(disposable),
-        role_prefixes=frozenset(p.lower() for p in role_prefixes),
-        blocked_prefixes=frozenset(p.lower() for p in blocked_prefixes),
+        role_prefixes=frozenset(p.strip().lower() for p in role_prefixes if p.strip()),
+        blocked_prefixes=frozenset(p.strip().lower() for p in blocked_prefixes if p.strip()),
     )
 
 
-def _matches_prefix(base: str, prefixes: frozenset[str]) -> bool:
-    if base in prefixes:
-        return True
-    # "sales-eu", "info2", "noreply.billing": the prefix followed by a separator or a digit.
-    for position in range(1, len(base)):
-        if _SEPARATOR_OR_DIGITS.match(base, position) and base[:position] in prefixes:
-            return True
-    return False
-
-
 def local_prefix_kind(local: str, *, blocked: frozenset[str], role: frozenset[str]) -> str | None:
-    """Classify a local part; the ``+tag`` is ignored and case does not matter."""
-    base = local.lower().split("+", 1)[0].strip('"')
-    if not base:
-        return None
-    if _matches_prefix(base, blocked):
-        return "blocked"
-    if _matches_prefix(base, role):
-        return "role"
-    return None
+    """Classify a local part against explicit prefix sets (see :meth:`RuleSet.prefix_kind`)."""
+    return RuleSet(disposable=frozenset(), role_prefixes=role, blocked_prefixes=blocked).prefix_kind(local)
 
 
 # --- typos -----------------------------------------------------------------------------------------

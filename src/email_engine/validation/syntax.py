@@ -10,10 +10,13 @@ anything unusual goes to the library, which also writes the error sentence.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from email_validator import EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
+from email_validator.syntax import validate_email_local_part
 
 __all__ = ["ParsedAddress", "SyntaxIssue", "parse_address"]
 
@@ -23,6 +26,9 @@ MAX_LOCAL_LENGTH = 64
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _FAST = re.compile(rf"({_ATEXT}+(?:\.{_ATEXT}+)*)@((?:{_LABEL}\.)+[A-Za-z]{{2,63}})")
+_ASCII_LOCAL = re.compile(rf"{_ATEXT}+(?:\.{_ATEXT}+)*")
+# Quoting, comments, display names, whitespace: only the library parses these.
+_UNUSUAL_LOCAL = re.compile(r'["@<>()\[\]\\,;:\s]')
 # Names the library treats specially (reserved TLDs); always let it decide.
 _SPECIAL_TLDS = frozenset({"arpa", "invalid", "local", "localhost", "onion", "test"})
 # RFC 2142 mailbox names the library lower-cases (INFO@ → info@); the fast path does the same.
@@ -65,6 +71,52 @@ def parse_address(
                 if local.lower() in _CASE_INSENSITIVE:
                     local = local.lower()
                 return ParsedAddress(text, f"{local}@{domain}", local, domain, domain)
+    local, at, domain_part = candidate.rpartition("@")
+    if at and not candidate.isascii() and local and not _UNUSUAL_LOCAL.search(local):
+        # An internationalised domain costs the IDNA library ~300 µs and depends only on the domain,
+        # so it is computed once per domain; the local part goes through the library's own local-part
+        # check. On any doubt the whole address goes to the library, which words the error.
+        domain = _domain_forms(domain_part, allow_test_domains)
+        normalized_local = _local_form(local) if domain is not None else None
+        if (
+            domain is not None
+            and normalized_local is not None
+            and len(normalized_local.encode()) + 1 + len(domain[1]) <= MAX_ADDRESS_LENGTH - 20
+        ):
+            return ParsedAddress(
+                text, f"{normalized_local}@{domain[0]}", normalized_local, domain[0], domain[1]
+            )
+    return _parse_with_library(text, candidate, allow_quoted_local, allow_test_domains)
+
+
+def _local_form(local: str) -> str | None:
+    """The NFC local part if the library's local-part rules accept it, else None."""
+    if local.isascii():
+        if len(local) > MAX_LOCAL_LENGTH or not _ASCII_LOCAL.fullmatch(local):
+            return None
+        return local.lower() if local.lower() in _CASE_INSENSITIVE else local
+    normalized = unicodedata.normalize("NFC", local)
+    try:
+        validate_email_local_part(local, allow_smtputf8=True, allow_empty_local=False, strict=True)
+        info = validate_email_local_part(
+            normalized, allow_smtputf8=True, allow_empty_local=False, strict=True
+        )
+    except EmailNotValidError:
+        return None
+    result: str = info["local_part"]
+    return result
+
+
+@lru_cache(maxsize=50_000)
+def _domain_forms(domain_part: str, allow_test_domains: bool) -> tuple[str, str] | None:
+    """(Unicode, A-label) forms of a domain the library accepts, or None."""
+    parsed = _parse_with_library("a@" + domain_part, "a@" + domain_part, False, allow_test_domains)
+    return (parsed.domain, parsed.ascii_domain) if isinstance(parsed, ParsedAddress) else None
+
+
+def _parse_with_library(
+    text: str, candidate: str, allow_quoted_local: bool, allow_test_domains: bool
+) -> ParsedAddress | SyntaxIssue:
     try:
         result = validate_email(
             candidate,
