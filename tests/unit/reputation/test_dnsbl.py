@@ -34,7 +34,10 @@ def test_default_catalogue_has_the_required_lists_and_no_sorbs() -> None:
         "multi.surbl.org",
     ]
     assert not any("sorbs" in name for name in names)
-    assert {z.name for z in catalogue().values() if z.kind == "domain"} == {"dbl.spamhaus.org", "multi.surbl.org"}
+    assert {z.name for z in catalogue().values() if z.kind == "domain"} == {
+        "dbl.spamhaus.org",
+        "multi.surbl.org",
+    }
 
 
 @pytest.mark.parametrize(
@@ -65,7 +68,12 @@ def test_reverse_ip(address: str, expected: str) -> None:
         (DBL, "192.0.2.1", None, None),  # IPs never go to a domain list
         (SPAMCOP, "example.com", None, None),
         (SPAMCOP, "2001:db8::1", None, None),  # SpamCop lists no IPv6
-        (ZEN, "2001:db8::1", None, "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.zen.spamhaus.org"),
+        (
+            ZEN,
+            "2001:db8::1",
+            None,
+            "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.zen.spamhaus.org",
+        ),
     ],
 )
 def test_query_name(zone, target, dqs, expected) -> None:  # type: ignore[no-untyped-def]
@@ -85,12 +93,30 @@ def test_target_kind_refuses_garbage(target: str) -> None:
         (ZEN, DnsAnswer.listed("127.0.0.2"), "listed", ("127.0.0.2",), "SBL"),
         (ZEN, DnsAnswer.listed("127.0.0.4", "127.0.0.10"), "listed", ("127.0.0.4", "127.0.0.10"), "XBL"),
         (ZEN, DnsAnswer.listed("127.0.0.99"), "listed", ("127.0.0.99",), "code 127.0.0.99"),
-        (ZEN, DnsAnswer.listed("127.255.255.254"), "error", ("127.255.255.254",), "query refused: public resolver"),
+        (
+            ZEN,
+            DnsAnswer.listed("127.255.255.254"),
+            "error",
+            ("127.255.255.254",),
+            "query refused: public resolver",
+        ),
         (ZEN, DnsAnswer.listed("127.255.255.252"), "error", ("127.255.255.252",), "typing error"),
         (ZEN, DnsAnswer.listed("127.255.255.255"), "error", ("127.255.255.255",), "excessive"),
-        (ZEN, DnsAnswer.listed("127.255.255.240"), "error", ("127.255.255.240",), "error code 127.255.255.240"),
+        (
+            ZEN,
+            DnsAnswer.listed("127.255.255.240"),
+            "error",
+            ("127.255.255.240",),
+            "error code 127.255.255.240",
+        ),
         # an error code next to a listing code still makes the whole answer an error, never a listing
-        (ZEN, DnsAnswer.listed("127.0.0.2", "127.255.255.254"), "error", ("127.0.0.2", "127.255.255.254"), "public"),
+        (
+            ZEN,
+            DnsAnswer.listed("127.0.0.2", "127.255.255.254"),
+            "error",
+            ("127.0.0.2", "127.255.255.254"),
+            "public",
+        ),
         (ZEN, DnsAnswer.listed("10.0.0.1"), "error", ("10.0.0.1",), "rewrites NXDOMAIN"),
         (ZEN, DnsAnswer.listed("198.51.100.7"), "error", ("198.51.100.7",), "outside 127.0.0.0/8"),
         (ZEN, DnsAnswer.listed("127.0.0.1"), "error", ("127.0.0.1",), "RFC 5782"),
@@ -122,7 +148,9 @@ def test_timeout_is_never_clean() -> None:
 
 
 def test_custom_zones_and_selection() -> None:
-    zones = resolve_zone_names(["zen.spamhaus.org", "ZEN.spamhaus.org.", "rbl.example.org", "domain:uri.example.org"])
+    zones = resolve_zone_names(
+        ["zen.spamhaus.org", "ZEN.spamhaus.org.", "rbl.example.org", "domain:uri.example.org"]
+    )
     assert [z.name for z in zones] == ["zen.spamhaus.org", "rbl.example.org", "uri.example.org"]
     assert zones[1].kind == "ip" and zones[1].custom and not zones[1].major
     assert zones[2].kind == "domain"
@@ -132,8 +160,15 @@ def test_custom_zones_and_selection() -> None:
 
 @pytest.mark.parametrize(
     "entries",
-    [[], [" "], ["no_dots"], ["bad zone.example"], ["x" * 300 + ".example"], ["zone$.example"],
-     [f"z{i}.example.org" for i in range(65)]],
+    [
+        [],
+        [" "],
+        ["no_dots"],
+        ["bad zone.example"],
+        ["x" * 300 + ".example"],
+        ["zone$.example"],
+        [f"z{i}.example.org" for i in range(65)],
+    ],
 )
 def test_selection_refuses_bad_input(entries: list[str]) -> None:
     with pytest.raises(InvalidInput):

@@ -1,0 +1,382 @@
+"""Table tests of the pure DNS-authentication checks on hand-made DNS snapshots."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
+
+from email_engine.reputation.dns_auth import (
+    DnsFacts,
+    Fact,
+    MissingFact,
+    NeedFacts,
+    SendingIpFacts,
+    check_bounce_mx,
+    check_dkim,
+    check_dmarc,
+    check_mta_sts,
+    check_ptr,
+    check_spf,
+    evaluate_spf,
+    organisational_domain,
+    parse_tags,
+    validate_domain,
+)
+
+IP = "192.0.2.10"
+
+
+def snapshot(entries: dict[tuple[str, str], list[str] | Fact]) -> DnsFacts:
+    result = DnsFacts()
+    for (name, rdtype), value in entries.items():
+        result.put(name, rdtype, value if isinstance(value, Fact) else Fact("records", tuple(value)))
+    return result
+
+
+NX = Fact("nxdomain")
+
+
+def weak_or_real_rsa_key(key_size: int) -> rsa.RSAPublicKey:
+    """cryptography refuses to generate keys under 1024 bits; a weak public key is built from its numbers."""
+    if key_size >= 1024:
+        return rsa.generate_private_key(public_exponent=65537, key_size=key_size).public_key()
+    modulus = (1 << (key_size - 1)) | secrets.randbits(key_size - 1) | 1
+    return rsa.RSAPublicNumbers(65537, modulus).public_key()
+
+
+TIMEOUT = Fact("timeout", detail="no answer in 1 s")
+
+
+@pytest.mark.parametrize(
+    ("records", "result", "matched"),
+    [
+        ({("example.com", "TXT"): ["v=spf1 ip4:192.0.2.0/24 -all"]}, "pass", "ip4:192.0.2.0/24"),
+        ({("example.com", "TXT"): ["v=spf1 ip4:198.51.100.1 -all"]}, "fail", "-all"),
+        ({("example.com", "TXT"): ["v=spf1 ip4:198.51.100.1 ~all"]}, "softfail", "~all"),
+        ({("example.com", "TXT"): ["v=spf1 ip4:198.51.100.1"]}, "neutral", None),
+        ({("example.com", "TXT"): ["v=spf1 +all"]}, "pass", "+all"),
+        ({("example.com", "TXT"): ["v=spf1 ?all"]}, "neutral", "?all"),
+        ({("example.com", "TXT"): ["some other text"]}, "none", None),
+        ({("example.com", "TXT"): NX}, "none", None),
+        ({("example.com", "TXT"): ["v=spf1 -all", "v=spf1 +all"]}, "permerror", None),
+        ({("example.com", "TXT"): ["v=spf1 ip4:192.0.2.300 -all"]}, "permerror", None),
+        ({("example.com", "TXT"): ["v=spf1 bogus:thing -all"]}, "permerror", None),
+        ({("example.com", "TXT"): ["v=spf1 ip6:2001:db8::/32 -all"]}, "fail", "-all"),
+        ({("example.com", "TXT"): TIMEOUT}, "temperror", None),
+        (
+            {
+                ("example.com", "TXT"): ["v=spf1 include:_spf.example.net -all"],
+                ("_spf.example.net", "TXT"): ["v=spf1 ip4:192.0.2.10 -all"],
+            },
+            "pass",
+            "include:_spf.example.net",
+        ),
+        (
+            {
+                ("example.com", "TXT"): ["v=spf1 include:missing.example.net -all"],
+                ("missing.example.net", "TXT"): NX,
+            },
+            "permerror",
+            None,
+        ),
+        (
+            {
+                ("example.com", "TXT"): ["v=spf1 a mx -all"],
+                ("example.com", "A"): ["198.51.100.9"],
+                ("example.com", "MX"): ["10 mx.example.com"],
+                ("mx.example.com", "A"): ["192.0.2.10"],
+            },
+            "pass",
+            "mx",
+        ),
+        (
+            {
+                ("example.com", "TXT"): ["v=spf1 a:net.example.com/24 -all"],
+                ("net.example.com", "A"): ["192.0.2.200"],
+            },
+            "pass",
+            "a:net.example.com/24",
+        ),
+        (
+            {
+                ("example.com", "TXT"): ["v=spf1 redirect=_spf.example.org"],
+                ("_spf.example.org", "TXT"): ["v=spf1 ip4:192.0.2.10 -all"],
+            },
+            "pass",
+            "ip4:192.0.2.10",
+        ),
+        (
+            {
+                ("example.com", "TXT"): ["v=spf1 exists:%{i}._spf.example.com -all"],
+                ("192.0.2.10._spf.example.com", "A"): ["127.0.0.2"],
+            },
+            "pass",
+            "exists:%{i}._spf.example.com",
+        ),
+        (
+            {
+                ("example.com", "TXT"): ["v=spf1 a:v1.example.com a:v2.example.com a:v3.example.com -all"],
+                ("v1.example.com", "A"): NX,
+                ("v2.example.com", "A"): NX,
+                ("v3.example.com", "A"): NX,
+            },
+            "permerror",  # a third void lookup
+            None,
+        ),
+    ],
+)
+def test_evaluate_spf(records, result, matched) -> None:  # type: ignore[no-untyped-def]
+    evaluation = evaluate_spf("example.com", IP, snapshot(records))
+    assert evaluation.result == result, evaluation.reason
+    assert evaluation.matched == matched
+
+
+def test_spf_lookup_limit_is_permerror() -> None:
+    records: dict[tuple[str, str], list[str] | Fact] = {
+        ("example.com", "TXT"): [
+            "v=spf1 " + " ".join(f"include:i{n}.example.net" for n in range(11)) + " ip4:192.0.2.10 -all"
+        ]
+    }
+    for n in range(11):
+        records[(f"i{n}.example.net", "TXT")] = [f"v=spf1 ip4:198.51.100.{n} -all"]
+    evaluation = evaluate_spf("example.com", IP, snapshot(records))
+    assert evaluation.result == "permerror"
+    assert "more than 10 DNS lookups" in evaluation.reason
+    assert evaluation.lookups == 11
+
+
+def test_spf_asks_for_what_it_lacks() -> None:
+    with pytest.raises(MissingFact) as caught:
+        evaluate_spf(
+            "example.com", IP, snapshot({("example.com", "TXT"): ["v=spf1 include:_spf.example.net -all"]})
+        )
+    assert (caught.value.name, caught.value.rdtype) == ("_spf.example.net", "TXT")
+
+
+@pytest.mark.parametrize(
+    ("record", "status", "phrase"),
+    [
+        ("v=spf1 ip4:192.0.2.10 -all", "pass", "authorises 192.0.2.10"),
+        ("v=spf1 +all", "fail", "authorises every host"),
+        ("v=spf1 ?all", "fail", "not a pass"),
+        ("v=spf1 ip4:192.0.2.10 ?all", "warn", "?all"),
+        ("v=spf1 ip4:192.0.2.10 +all", "fail", "+all"),
+        ("v=spf1 -all", "fail", "add ip4:192.0.2.10"),
+        ("v=spf1 ip4:192.0.2.10 ptr -all", "pass", "authorises"),
+    ],
+)
+def test_check_spf_sentences(record: str, status: str, phrase: str) -> None:
+    check = check_spf("example.com", IP, snapshot({("example.com", "TXT"): [record]}))
+    assert check.status == status
+    assert phrase in check.sentence
+
+
+def test_check_spf_missing_record_says_what_to_publish() -> None:
+    check = check_spf("example.com", IP, snapshot({("example.com", "TXT"): NX}))
+    assert check.status == "fail" and "v=spf1 ip4:192.0.2.10 ~all" in check.sentence
+
+
+def _dkim_record(key_size: int | None = None, *, ed: bool = False, extra: str = "") -> str:
+    if ed:
+        raw = (
+            ed25519.Ed25519PrivateKey.generate()
+            .public_key()
+            .public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        )
+        return f"v=DKIM1; k=ed25519; p={base64.b64encode(raw).decode()}{extra}"
+    assert key_size is not None
+    der = weak_or_real_rsa_key(key_size).public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}{extra}"
+
+
+@pytest.mark.parametrize(
+    ("record", "status", "phrase"),
+    [
+        (_dkim_record(2048), "pass", "2048-bit"),
+        (_dkim_record(1024), "warn", "2048 bits is recommended"),
+        (_dkim_record(512), "fail", "only 512 bits"),
+        (_dkim_record(2048, extra="; t=y"), "warn", "testing"),
+        (_dkim_record(ed=True), "pass", "ed25519"),
+        ("v=DKIM1; k=rsa; p=", "fail", "revoked"),
+        ("v=DKIM1; k=rsa; p=!!!notbase64", "fail", "not valid base64"),
+        ("v=DKIM1; k=rsa; p=" + base64.b64encode(b"garbage-bytes").decode(), "fail", "not an RSA public key"),
+        ("v=DKIM2; p=abc", "fail", "v=DKIM1"),
+        ("v=DKIM1; k=dsa; p=" + base64.b64encode(b"x").decode(), "fail", "k=dsa"),
+    ],
+)
+def test_check_dkim(record: str, status: str, phrase: str) -> None:
+    check = check_dkim("example.com", "s1", snapshot({("s1._domainkey.example.com", "TXT"): [record]}))
+    assert check.status == status, check.sentence
+    assert phrase in check.sentence
+
+
+def test_dkim_missing_and_unset_selector() -> None:
+    assert (
+        check_dkim("example.com", "s1", snapshot({("s1._domainkey.example.com", "TXT"): NX})).status == "fail"
+    )
+    assert check_dkim("example.com", None, DnsFacts()).status == "warn"
+    assert (
+        check_dkim("example.com", "s1", snapshot({("s1._domainkey.example.com", "TXT"): TIMEOUT})).status
+        == "warn"
+    )
+
+
+@pytest.mark.parametrize(
+    ("records", "status", "phrase"),
+    [
+        (["v=DMARC1; p=none; rua=mailto:d@example.com"], "pass", "p=none (monitoring) is the right start"),
+        (["v=DMARC1; p=reject; rua=mailto:d@example.com; adkim=s"], "pass", "p=reject is enforced"),
+        (["v=DMARC1; p=quarantine"], "warn", "no rua="),
+        (["v=DMARC1; p=quarantine; pct=20; rua=mailto:d@example.com"], "warn", "pct=20"),
+        (["v=DMARC1; p=bogus"], "fail", "no valid p="),
+        (["v=DMARC1; p=none; pct=500"], "fail", "pct=500"),
+        (["v=DMARC1; p=none; adkim=x"], "fail", "adkim=x"),
+        (["v=DMARC1; p=none", "v=DMARC1; p=reject"], "fail", "2 DMARC records"),
+        (["v=DMARC1; p=none; garbage"], "fail", "cannot be parsed"),
+    ],
+)
+def test_check_dmarc(records: list[str], status: str, phrase: str) -> None:
+    check = check_dmarc("example.com", snapshot({("_dmarc.example.com", "TXT"): records}))
+    assert check.status == status, check.sentence
+    assert phrase in check.sentence
+
+
+def test_dmarc_missing_and_organisational_fallback() -> None:
+    missing = check_dmarc("example.com", snapshot({("_dmarc.example.com", "TXT"): NX}))
+    assert missing.status == "fail" and "p=none is the right start" in missing.sentence
+    inherited = check_dmarc(
+        "news.example.com",
+        snapshot(
+            {
+                ("_dmarc.news.example.com", "TXT"): NX,
+                ("_dmarc.example.com", "TXT"): ["v=DMARC1; p=none; rua=mailto:d@example.com"],
+            }
+        ),
+    )
+    assert inherited.status == "pass" and inherited.data["name"] == "_dmarc.example.com"
+    assert organisational_domain("a.b.example.co.uk") == "example.co.uk"
+
+
+@pytest.mark.parametrize(
+    ("entries", "hostname", "status", "phrase"),
+    [
+        (
+            {("10.2.0.192.in-addr.arpa", "PTR"): ["mta1.example.com"], ("mta1.example.com", "A"): [IP]},
+            "mta1.example.com",
+            "pass",
+            "resolves back",
+        ),
+        (
+            {
+                ("10.2.0.192.in-addr.arpa", "PTR"): ["mta1.example.com"],
+                ("mta1.example.com", "A"): ["192.0.2.99"],
+            },
+            "mta1.example.com",
+            "fail",
+            "does not resolve back",
+        ),
+        (
+            {("10.2.0.192.in-addr.arpa", "PTR"): ["mta1.example.com"], ("mta1.example.com", "A"): NX},
+            "mta1.example.com",
+            "fail",
+            "does not resolve back",
+        ),
+        (
+            {("10.2.0.192.in-addr.arpa", "PTR"): ["mta9.example.com"], ("mta9.example.com", "A"): [IP]},
+            "mta1.example.com",
+            "warn",
+            "differs from the VMTA hostname",
+        ),
+        ({("10.2.0.192.in-addr.arpa", "PTR"): NX}, "mta1.example.com", "fail", "no PTR record"),
+    ],
+)
+def test_check_ptr(entries, hostname, status, phrase) -> None:  # type: ignore[no-untyped-def]
+    check = check_ptr(IP, hostname, snapshot(entries))
+    assert check.status == status
+    assert phrase in check.sentence
+
+
+def test_bounce_mx_and_optional_records() -> None:
+    ok = check_bounce_mx(
+        "example.com", "bounce.example.com", snapshot({("bounce.example.com", "MX"): ["10 mx.example.com"]})
+    )
+    assert ok.status == "pass"
+    assert (
+        check_bounce_mx(
+            "example.com", "bounce.example.com", snapshot({("bounce.example.com", "MX"): NX})
+        ).status
+        == "fail"
+    )
+    assert (
+        check_bounce_mx(
+            "example.com", "bounce.example.com", snapshot({("bounce.example.com", "MX"): ["0 ."]})
+        ).status
+        == "fail"
+    )
+    sts = check_mta_sts("example.com", snapshot({("_mta-sts.example.com", "TXT"): ["v=STSv1; id=2026"]}))
+    assert sts.status == "info" and "is published" in sts.sentence
+    assert (
+        "not published"
+        in check_mta_sts("example.com", snapshot({("_mta-sts.example.com", "TXT"): NX})).sentence
+    )
+
+
+def test_parse_tags() -> None:
+    assert parse_tags(" v=DKIM1 ; k=rsa;p=AB CD ;") == {"v": "DKIM1", "k": "rsa", "p": "AB CD"}
+    with pytest.raises(ValueError, match="tag=value"):
+        parse_tags("v=DKIM1; oops")
+
+
+def _full_snapshot(**overrides: list[str] | Fact) -> DnsFacts:
+    entries: dict[tuple[str, str], list[str] | Fact] = {
+        ("bounce.example.com", "TXT"): ["v=spf1 ip4:192.0.2.10 -all"],
+        ("bounce.example.com", "MX"): ["10 mx.example.com"],
+        ("s1._domainkey.example.com", "TXT"): [_dkim_record(2048)],
+        ("_dmarc.example.com", "TXT"): ["v=DMARC1; p=none; rua=mailto:d@example.com"],
+        ("10.2.0.192.in-addr.arpa", "PTR"): ["mta1.example.com"],
+        ("mta1.example.com", "A"): [IP],
+        ("_mta-sts.example.com", "TXT"): NX,
+        ("_smtp._tls.example.com", "TXT"): NX,
+    }
+    for key, value in overrides.items():
+        name, rdtype = key.rsplit("__", 1)
+        entries[(name, rdtype)] = value
+    return snapshot(entries)
+
+
+def test_validate_domain_compliance() -> None:
+    ips = [SendingIpFacts(IP, "mta1.example.com")]
+    report = validate_domain(
+        "example.com", dkim_selector="s1", bounce_domain="bounce.example.com", ips=ips, facts=_full_snapshot()
+    )
+    assert report.status == "pass", [c.as_dict() for c in report.checks if c.status != "pass"]
+    assert report.compliance["status"] == "dns_compliant"
+    unsub = [r for r in report.compliance["requirements"] if r["name"] == "one_click_unsubscribe"][0]
+    assert unsub["status"] == "unverified" and "MailWizz" in unsub["sentence"]
+
+    broken = validate_domain(
+        "example.com",
+        dkim_selector="s1",
+        bounce_domain="bounce.example.com",
+        ips=ips,
+        facts=_full_snapshot(**{"_dmarc.example.com__TXT": NX}),
+    )
+    assert broken.status == "fail"
+    assert broken.compliance["status"] == "non_compliant"
+    assert {r["name"]: r["status"] for r in broken.compliance["requirements"]}["dmarc"] == "not_met"
+
+
+def test_validate_domain_lists_every_missing_fact_at_once() -> None:
+    with pytest.raises(NeedFacts) as caught:
+        validate_domain(
+            "example.com", dkim_selector="s1", bounce_domain=None, ips=[SendingIpFacts(IP)], facts=DnsFacts()
+        )
+    assert ("example.com", "TXT") in caught.value.missing
+    assert ("s1._domainkey.example.com", "TXT") in caught.value.missing
+    assert ("10.2.0.192.in-addr.arpa", "PTR") in caught.value.missing
