@@ -88,8 +88,8 @@ class DeadLetterItem:
 
 def split_address(address: str | None) -> tuple[str, str]:
     """(local part, lower-cased domain); the domain is empty when there is no ``@``."""
-    if not address:
-        return "", ""
+    if not address or "@" not in address:
+        return (address or "").strip(), ""
     local, _, domain = address.strip().rpartition("@")
     return local, domain.strip().lower().rstrip(".")
 
