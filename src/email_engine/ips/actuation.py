@@ -17,6 +17,7 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from email_engine.context import AppContext
 from email_engine.errors import (
     ConfigurationError,
     Conflict,
@@ -29,13 +30,23 @@ from email_engine.integrations.mailwizz.quota import DesiredServer
 from email_engine.ips.lifecycle import SENDING_STATES, IpState
 from email_engine.ips.models import Actuation, SendingIp
 
-__all__ = ["ActuationResult", "ServerWriter", "list_actuations", "push_mailwizz_limits"]
+__all__ = [
+    "MAILWIZZ_ADAPTER_KEY",
+    "ActuationResult",
+    "ServerWriter",
+    "list_actuations",
+    "mailwizz_adapter",
+    "pause_in_mailwizz",
+    "push_mailwizz_limits",
+    "retry_failed_actuations",
+]
 
 log = structlog.get_logger(__name__)
 
 TARGET_MAILWIZZ = "mailwizz"
 TARGETS = frozenset({TARGET_MAILWIZZ, "powermta"})
 _UNFINISHED = ("pending", "failed")
+MAILWIZZ_ADAPTER_KEY = "ips.mailwizz_adapter"
 
 
 class ServerWriter(Protocol):
@@ -158,3 +169,70 @@ def list_actuations(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(query.order_by(Actuation.id.desc()).limit(limit).offset(offset)).all()
     return total, list(rows)
+
+
+def mailwizz_adapter(ctx: AppContext) -> ServerWriter | None:
+    """The MailWizz database adapter of this context, or None when ``MAILWIZZ_DB_HOST`` is unset.
+
+    Tests and embedding code may install their own under ``ctx.extras[MAILWIZZ_ADAPTER_KEY]``.
+    """
+    installed = ctx.extras.get(MAILWIZZ_ADAPTER_KEY)
+    if installed is not None:
+        return installed  # type: ignore[return-value]
+    if not ctx.settings.mailwizz_db_host:
+        return None
+    from email_engine.integrations.mailwizz.database import MailwizzDatabase
+    from email_engine.integrations.mailwizz.settings import MailwizzSettings
+    from email_engine.ops.domain_settings import domain_settings
+
+    return MailwizzDatabase.from_settings(ctx.settings, domain_settings(ctx, MailwizzSettings))
+
+
+def pause_in_mailwizz(
+    session: Session, mw_adapter: ServerWriter, *, ip: SendingIp, now: datetime
+) -> ActuationResult:
+    """Set the IP's delivery server inactive, leaving its quotas alone (recorded like any push)."""
+    return push_mailwizz_limits(session, mw_adapter, ip=ip, hourly=None, daily=None, active=False, now=now)
+
+
+def retry_failed_actuations(
+    session: Session, mw_adapter: ServerWriter, *, now: datetime, limit: int = 200
+) -> dict[str, int]:
+    """Push every ``failed`` MailWizz actuation again; drop those the IP has outgrown.
+
+    A failed row is superseded instead of retried when the IP's MailWizz server id changed, or when
+    it asked for ``active`` and the IP no longer sends (it was quarantined meanwhile).
+    """
+    summary = {"retried": 0, "applied": 0, "failed": 0, "superseded": 0}
+    rows = session.scalars(
+        select(Actuation)
+        .where(Actuation.target == TARGET_MAILWIZZ, Actuation.status == "failed")
+        .order_by(Actuation.id)
+        .limit(limit)
+    ).all()
+    for row in rows:
+        ip = session.get(SendingIp, row.ip_id)
+        desired = row.desired
+        active = desired.get("status") == "active"
+        outgrown = (
+            ip is None
+            or ip.mailwizz_server_id != desired.get("server_id")
+            or (active and IpState(ip.state) not in SENDING_STATES)
+        )
+        if outgrown or ip is None:
+            row.status = "superseded"
+            summary["superseded"] += 1
+            continue
+        result = push_mailwizz_limits(
+            session,
+            mw_adapter,
+            ip=ip,
+            hourly=desired.get("hourly_quota"),
+            daily=desired.get("daily_quota"),
+            active=active,
+            now=now,
+        )
+        summary["retried"] += 1
+        summary["applied" if result.status == "applied" else "failed"] += 1
+    session.flush()
+    return summary

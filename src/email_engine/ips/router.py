@@ -10,10 +10,11 @@ from email_engine.auth.roles import Role, role_allows
 from email_engine.auth.schemas import Page
 from email_engine.auth.service import Principal
 from email_engine.clock import utcnow
-from email_engine.deps import CurrentPrincipal, SessionDep
-from email_engine.errors import PermissionDenied
+from email_engine.deps import ContextDep, CurrentPrincipal, SessionDep
+from email_engine.errors import ConfigurationError, PermissionDenied
 from email_engine.ips import service
-from email_engine.ips.lifecycle import IpState
+from email_engine.ips.actuation import mailwizz_adapter, pause_in_mailwizz
+from email_engine.ips.lifecycle import SENDING_STATES, IpState
 from email_engine.ips.schemas import (
     ActuationPublic,
     DomainCreate,
@@ -114,20 +115,36 @@ def delete_ip(ip_id: Id, session: SessionDep, _who: CurrentPrincipal) -> Respons
     status_code=201,
     summary="Move an IP to another lifecycle state (force needs admin)",
 )
-def transition_ip(ip_id: Id, body: TransitionRequest, session: SessionDep, who: CurrentPrincipal) -> object:
+def transition_ip(
+    ip_id: Id, body: TransitionRequest, session: SessionDep, who: CurrentPrincipal, ctx: ContextDep
+) -> object:
     if body.force and not role_allows(who.role, Role.ADMIN):
         raise PermissionDenied("Forcing a transition needs the admin role.")
+    now = utcnow()
     record = service.transition_ip(
         session,
         ip_id=ip_id,
         to_state=body.state,
         reason=body.reason,
         actor=actor_of(who),
-        now=utcnow(),
+        now=now,
         force=body.force,
     )
     session.commit()
-    return record
+    public = TransitionPublic.model_validate(record)
+    ip = service.get_ip(session, ip_id)
+    if body.state not in SENDING_STATES and ip.mailwizz_server_id is not None:
+        # An IP that stops sending is paused in MailWizz at once, not at the next warmup run.
+        try:
+            adapter = mailwizz_adapter(ctx)
+        except ConfigurationError as exc:
+            public.mailwizz = {"status": "failed", "changed": {}, "error": exc.detail}
+            adapter = None
+        if adapter is not None:
+            result = pause_in_mailwizz(session, adapter, ip=ip, now=now)
+            session.commit()
+            public.mailwizz = {"status": result.status, "changed": result.changed, "error": result.error}
+    return public
 
 
 @router.get("/ips/{ip_id}/history", response_model=Page[TransitionPublic], summary="An IP's transitions")

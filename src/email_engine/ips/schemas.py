@@ -162,6 +162,11 @@ class TransitionPublic(BaseModel):
     actor: str
     forced: bool
     at: datetime
+    mailwizz: dict[str, Any] | None = Field(
+        default=None,
+        description="When the IP stopped sending: the push that set its MailWizz server inactive "
+        "(status applied/failed/skipped; a failed push is retried by the mailwizz-retry job).",
+    )
 
 
 class ActuationPublic(BaseModel):

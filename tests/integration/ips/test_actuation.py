@@ -10,9 +10,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from email_engine.context import AppContext
 from email_engine.errors import Conflict, InvalidInput
 from email_engine.integrations.mailwizz.database import MailwizzDatabase
 from email_engine.ips import service
+from email_engine.ips.actuation import MAILWIZZ_ADAPTER_KEY
+from email_engine.ips.jobs import run_mailwizz_retry
 from email_engine.ips.models import Actuation, SendingIp
 from tests.support.mailwizz_db import MailwizzTestDb
 
@@ -189,3 +192,74 @@ def test_ip_without_a_mailwizz_server_is_skipped(session: Session, mw: MailwizzT
     )
     assert result.status == "skipped"
     assert int(session.scalar(select(func.count()).select_from(Actuation)) or 0) == 0
+
+
+def _down(mw: MailwizzTestDb) -> MailwizzDatabase:
+    return MailwizzDatabase(
+        host="127.0.0.1", port=_free_port(), user="root", password="", database=mw.name, connect_timeout=1.0
+    )
+
+
+def test_an_ip_leaving_the_sending_states_is_paused_in_mailwizz_at_once(
+    ctx: AppContext,
+    session: Session,
+    mw: MailwizzTestDb,
+    client: TestClient,
+    operator_headers: dict[str, str],
+) -> None:
+    server_id = mw.add_server(status="active", hourly=5, daily=50)
+    ip = _ip(session, server_id, state="warming")
+    ctx.extras[MAILWIZZ_ADAPTER_KEY] = mw.adapter()
+    response = client.post(
+        f"/api/v1/ips/{ip.id}/transition",
+        json={"to": "quarantined", "reason": "listed"},
+        headers=operator_headers,
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["mailwizz"]["status"] == "applied"
+    row = mw.row(server_id)
+    assert (row["status"], row["hourly_quota"], row["daily_quota"]) == ("inactive", 5, 50)
+    page = client.get(f"/api/v1/ips/{ip.id}/actuation", headers=operator_headers).json()
+    assert page["items"][0]["desired"] == {"server_id": server_id, "status": "inactive"}
+
+
+def test_the_pause_is_kept_and_retried_when_mailwizz_is_down(
+    ctx: AppContext,
+    session: Session,
+    mw: MailwizzTestDb,
+    client: TestClient,
+    operator_headers: dict[str, str],
+) -> None:
+    server_id = mw.add_server(status="active", hourly=5, daily=50)
+    ip = _ip(session, server_id, state="active")
+    ctx.extras[MAILWIZZ_ADAPTER_KEY] = _down(mw)
+    response = client.post(
+        f"/api/v1/ips/{ip.id}/transition", json={"to": "resting", "reason": "rest"}, headers=operator_headers
+    )
+    assert response.status_code == 201  # the transition stands; the push is visible as failed
+    assert response.json()["mailwizz"]["status"] == "failed"
+    assert mw.row(server_id)["status"] == "active"
+    ctx.extras[MAILWIZZ_ADAPTER_KEY] = mw.adapter()
+    summary = run_mailwizz_retry(ctx, NOW + timedelta(minutes=10))
+    assert summary == {"retried": 1, "applied": 1, "failed": 0, "superseded": 0}
+    assert mw.row(server_id)["status"] == "inactive"
+    assert run_mailwizz_retry(ctx, NOW + timedelta(minutes=20))["retried"] == 0
+
+
+def test_retry_drops_a_failed_activation_once_the_ip_stopped_sending(
+    ctx: AppContext, session: Session, mw: MailwizzTestDb
+) -> None:
+    server_id = mw.add_server(status="inactive")
+    ip = _ip(session, server_id, state="warming")
+    service.push_mailwizz_limits(session, _down(mw), ip=ip, hourly=5, daily=50, active=True, now=NOW)
+    service.transition_ip(
+        session, ip_id=ip.id, to_state="quarantined", reason="listed", actor="test", now=NOW
+    )
+    session.commit()
+    ctx.extras[MAILWIZZ_ADAPTER_KEY] = mw.adapter()
+    assert run_mailwizz_retry(ctx, NOW)["superseded"] == 1
+    assert mw.row(server_id)["status"] == "inactive"
+
+
+def test_retry_job_is_skipped_without_mailwizz(ctx: AppContext) -> None:
+    assert "skipped" in run_mailwizz_retry(ctx, NOW)
