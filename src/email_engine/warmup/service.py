@@ -49,9 +49,9 @@ __all__ = [
     "current_limits",
     "get_plan",
     "list_plans",
+    "make_results_reader",
     "pause_plan",
     "plan_detail",
-    "read_day_results",
     "resume_plan",
     "run_warmup",
     "start_plan",
@@ -303,44 +303,48 @@ def current_limits(session: Session, *, now: datetime) -> dict[int, VolumeLimit]
 # --- results --------------------------------------------------------------------------------------
 
 
-def read_day_results(
-    session: Session, ip: SendingIp, day: date, listed_since: datetime | None
-) -> DayResult | None:
-    """Yesterday's counts for ``ip`` (feedback stats) plus listings first seen since ``listed_since``.
+def make_results_reader(session: Session) -> ResultsReader:
+    """A reader of yesterday's counts (feedback ``daily_ip_results``) plus listings first seen since
+    the plan started (reputation ``listed_ips``, read once per run).
 
-    None when nothing at all was recorded for the IP that day and it has no new listing.
+    It returns None when nothing at all was recorded for the IP that day and it has no new listing.
     """
     from email_engine.feedback.stats import daily_ip_results
     from email_engine.reputation.service import listed_ips
 
-    counts = daily_ip_results(session, ip_address=ip.address, day=day)
-    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
-    listings = tuple(
-        Listing(zone=item.zone, major=item.major)
-        for item in listed_ips(session).get(ip.address, [])
-        if (listed_since is None or item.first_seen_at >= listed_since) and item.first_seen_at < end
-    )
-    values = (
-        counts.sent,
-        counts.hard_bounces,
-        counts.soft_bounces,
-        counts.blocks,
-        counts.complaints,
-        counts.deferred,
-        counts.delivered,
-    )
-    if not any(values) and not listings:
-        return None
-    return DayResult(
-        sent=counts.sent,
-        delivered=counts.delivered,
-        hard_bounces=counts.hard_bounces,
-        soft_bounces=counts.soft_bounces,
-        blocks=counts.blocks,
-        complaints=counts.complaints,
-        deferred=counts.deferred,
-        new_listings=listings,
-    )
+    listed = listed_ips(session)
+
+    def read(session: Session, ip: SendingIp, day: date, listed_since: datetime | None) -> DayResult | None:
+        counts = daily_ip_results(session, ip_address=ip.address, day=day)
+        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
+        listings = tuple(
+            Listing(zone=item.zone, major=item.major)
+            for item in listed.get(ip.address, [])
+            if (listed_since is None or item.first_seen_at >= listed_since) and item.first_seen_at < end
+        )
+        values = (
+            counts.sent,
+            counts.hard_bounces,
+            counts.soft_bounces,
+            counts.blocks,
+            counts.complaints,
+            counts.deferred,
+            counts.delivered,
+        )
+        if not any(values) and not listings:
+            return None
+        return DayResult(
+            sent=counts.sent,
+            delivered=counts.delivered,
+            hard_bounces=counts.hard_bounces,
+            soft_bounces=counts.soft_bounces,
+            blocks=counts.blocks,
+            complaints=counts.complaints,
+            deferred=counts.deferred,
+            new_listings=listings,
+        )
+
+    return read
 
 
 # --- pushing to MailWizz --------------------------------------------------------------------------
@@ -592,7 +596,7 @@ def run_warmup(
 ) -> dict[str, Any]:
     """One pass of the warmup job: decide today for each running plan (once per UTC day) and make
     MailWizz hold every unfinished plan's limits (idempotent; failed pushes are retried next pass)."""
-    reader = reader or read_day_results
+    reader = reader or make_results_reader(session)
     today = now.astimezone(UTC).date()
     summary: dict[str, Any] = {
         "day": today.isoformat(),
