@@ -234,3 +234,16 @@ def test_audit_entries_count_only_writes(
 ) -> None:
     client.get("/api/v1/keys", headers=admin_headers)
     assert session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+def test_ips_route_with_each_kind_of_credential(
+    client: TestClient, admin_headers: dict[str, str], viewer_headers: dict[str, str], operator_user: dict[str, str]
+) -> None:
+    """The foundation's acceptance check: 401 bare, 200 with a key, 200 with a bearer token, viewers cannot write."""
+    assert client.get("/api/v1/ips").status_code == 401
+    assert client.get("/api/v1/ips", headers=admin_headers).status_code == 200
+    token = login(client, operator_user)["access_token"]
+    assert client.get("/api/v1/ips", headers=bearer(token)).status_code == 200
+    refused = client.post("/api/v1/ips", json={"address": "192.0.2.10"}, headers=viewer_headers)
+    assert refused.status_code == 403
+    assert client.get("/api/v1/ips", headers=admin_headers).json()["total"] == 0
