@@ -1,13 +1,25 @@
-"""Core health checks: the database (critical) and Redis (critical when configured)."""
+"""Health checks of the ops domain.
+
+Core: the database (critical) and Redis (critical when configured). Operations: the scheduler
+leader, PowerMTA, the MailWizz API, scraper-pro, disk space of the data directory, and the last
+successful run of each job. "not configured" is its own status and never counts as down.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
+from email_engine.clock import utcnow
 from email_engine.context import AppContext
+from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.healthcheck import CheckResult, HealthCheck
+from email_engine.ops.probes import disk_free_fraction, http_get, redact_url, run_command
+from email_engine.ops.settings import HealthSettings, SchedulerSettings
 
 
 async def check_database(ctx: AppContext) -> CheckResult:
@@ -33,7 +45,209 @@ async def check_redis(ctx: AppContext) -> CheckResult:
     return CheckResult("ok", "redis answers")
 
 
+async def check_scheduler(ctx: AppContext) -> CheckResult:
+    from email_engine.ops.scheduler import make_lease
+
+    settings = domain_settings(ctx, SchedulerSettings)
+    try:
+        lease = make_lease(ctx, settings, "health-check")
+        holder = await asyncio.wait_for(asyncio.to_thread(lease.current), timeout=5)
+    except Exception as exc:
+        return CheckResult("fail", f"the scheduler lease cannot be read: {type(exc).__name__}")
+    if holder is None:
+        return CheckResult(
+            "warn",
+            "No process holds the scheduler lease, so periodic jobs are not running; "
+            "start `email-engine serve` or `email-engine scheduler run` with SCHEDULER_ENABLED=true.",
+        )
+    data = holder.as_dict()
+    if not holder.live:
+        return CheckResult(
+            "fail",
+            f"The scheduler leader {holder.holder} stopped renewing its lease at {holder.renewed_at}.",
+            data,
+        )
+    return CheckResult("ok", f"leader {holder.holder} ({holder.backend})", data)
+
+
+def _pmta_summary(body: Any) -> dict[str, Any]:
+    """Pick a few well-known figures from PowerMTA's JSON status, whatever its nesting."""
+    if not isinstance(body, dict):
+        return {}
+    status = body.get("status")
+    if status is None and isinstance(body.get("data"), dict):
+        status = body["data"].get("status")
+    if status is None:
+        status = body
+    if not isinstance(status, dict):
+        return {}
+    summary: dict[str, Any] = {}
+    for key in ("version", "uptime"):
+        if key in status:
+            summary[key] = status[key]
+    queue = status.get("queue")
+    if isinstance(queue, dict) and isinstance(queue.get("smtp"), dict):
+        summary["queued_recipients"] = queue["smtp"].get("rcp")
+    return summary
+
+
+async def check_powermta(ctx: AppContext) -> CheckResult:
+    settings = domain_settings(ctx, HealthSettings)
+    if settings.pmta_status_url:
+        answer = await http_get(settings.pmta_status_url, timeout=settings.check_timeout_seconds)
+        where = redact_url(settings.pmta_status_url)
+        if answer.error:
+            return CheckResult("fail", f"PowerMTA status interface: {answer.error}")
+        if answer.status is None or not 200 <= answer.status < 300:
+            return CheckResult(
+                "fail",
+                f"PowerMTA status interface at {where} answered HTTP {answer.status}; check http-mgmt-allow.",
+            )
+        return CheckResult("ok", f"PowerMTA answers at {where}", _pmta_summary(answer.body))
+    if settings.pmta_status_command:
+        result = await run_command(settings.pmta_status_command, timeout=settings.check_timeout_seconds)
+        if result.error:
+            return CheckResult("fail", f"PowerMTA status command: {result.error}")
+        first = next((line.strip() for line in result.output.splitlines() if line.strip()), "")
+        if result.returncode != 0:
+            return CheckResult(
+                "fail", f"`{settings.pmta_status_command}` exited {result.returncode}: {first[:200]}"
+            )
+        return CheckResult("ok", f"PowerMTA status command succeeded: {first[:200]}")
+    return CheckResult(
+        "not_configured",
+        "Set PMTA_STATUS_URL (http-mgmt status page) or PMTA_STATUS_COMMAND to watch PowerMTA.",
+    )
+
+
+async def _reachable(name: str, url: str, timeout: float) -> CheckResult:
+    """Any HTTP answer below 500 proves the peer is up (its API refuses an unsigned GET, as it should)."""
+    answer = await http_get(url, timeout=timeout)
+    if answer.error:
+        return CheckResult("fail", f"{name}: {answer.error}")
+    assert answer.status is not None
+    if answer.status >= 500:
+        return CheckResult("fail", f"{name} at {redact_url(url)} answered HTTP {answer.status}")
+    return CheckResult(
+        "ok", f"{name} answers at {redact_url(url)} (HTTP {answer.status})", {"http_status": answer.status}
+    )
+
+
+async def check_mailwizz_api(ctx: AppContext) -> CheckResult:
+    url = ctx.settings.mailwizz_api_url
+    if not url:
+        return CheckResult("not_configured", "MAILWIZZ_API_URL is not set")
+    return await _reachable(
+        "The MailWizz API", url, domain_settings(ctx, HealthSettings).check_timeout_seconds
+    )
+
+
+async def check_scraper_pro(ctx: AppContext) -> CheckResult:
+    urls = [u for u in (ctx.settings.scraper_pro_bounce_url, ctx.settings.scraper_pro_delivery_url) if u]
+    if not urls:
+        return CheckResult(
+            "not_configured",
+            "SCRAPER_PRO_BOUNCE_URL / SCRAPER_PRO_DELIVERY_URL are not set; feedback waits in the outbox",
+        )
+    timeout = domain_settings(ctx, HealthSettings).check_timeout_seconds
+    results = await asyncio.gather(*(_reachable("scraper-pro", url, timeout) for url in dict.fromkeys(urls)))
+    failed = [result for result in results if result.status != "ok"]
+    return failed[0] if failed else results[0]
+
+
+def data_directory(ctx: AppContext) -> str:
+    configured = domain_settings(ctx, HealthSettings).data_dir
+    if configured:
+        return configured
+    database = ctx.engine.url.database
+    if ctx.engine.dialect.name == "sqlite" and database and database != ":memory:":
+        return str(Path(database).resolve().parent)
+    return str(Path.cwd())
+
+
+async def check_disk(ctx: AppContext) -> CheckResult:
+    settings = domain_settings(ctx, HealthSettings)
+    path = data_directory(ctx)
+    try:
+        fraction, free, total = await asyncio.to_thread(disk_free_fraction, path)
+    except OSError as exc:
+        return CheckResult("fail", f"the data directory {path} cannot be read: {exc.strerror or exc}")
+    data = {"path": path, "free_bytes": free, "total_bytes": total, "free_percent": round(fraction * 100, 1)}
+    detail = f"{fraction * 100:.1f}% free ({free // 2**20} MiB) on {path}"
+    if fraction * 100 < settings.disk_fail_percent:
+        return CheckResult("fail", f"Disk almost full: {detail}; spools and the database will stop.", data)
+    if fraction * 100 < settings.disk_warn_percent:
+        return CheckResult("warn", f"Disk getting full: {detail}.", data)
+    return CheckResult("ok", detail, data)
+
+
+def job_freshness(
+    jobs: list[tuple[str, int]],
+    last_ok: dict[str, datetime],
+    last_run: dict[str, tuple[str, str | None]],
+    *,
+    now: datetime,
+    first_run_at: datetime | None,
+    stale_factor: float,
+) -> CheckResult:
+    """Pure verdict on job runs: stale (no success for ``stale_factor`` intervals) or failing → warn."""
+    if first_run_at is None:
+        return CheckResult("warn", "No job has run yet; is a scheduler running (SCHEDULER_ENABLED)?")
+    problems: list[str] = []
+    data: dict[str, Any] = {}
+    for name, interval in jobs:
+        allowed = timedelta(seconds=interval * stale_factor + 60)
+        ok_at = last_ok.get(name)
+        status, error = last_run.get(name, ("never", None))
+        data[name] = {"last_success_at": ok_at.isoformat() if ok_at else None, "last_status": status}
+        if status == "error":
+            problems.append(f"{name} failed: {(error or '')[:120]}")
+        elif ok_at is None and now - first_run_at > allowed:
+            problems.append(f"{name} never succeeded")
+        elif ok_at is not None and now - ok_at > allowed:
+            problems.append(f"{name} last succeeded {int((now - ok_at).total_seconds() // 60)} min ago")
+    if problems:
+        return CheckResult("warn", "; ".join(problems), data)
+    return CheckResult("ok", f"{len(jobs)} jobs up to date", data)
+
+
+async def check_jobs(ctx: AppContext) -> CheckResult:
+    from sqlalchemy import func, select
+
+    from email_engine.ops.job_status import last_runs
+    from email_engine.ops.models import JobRun
+    from email_engine.ops.registry import all_jobs
+
+    settings = domain_settings(ctx, SchedulerSettings)
+
+    def gather() -> CheckResult:
+        jobs = [(spec.name, spec.interval_seconds) for spec in all_jobs(settings)]
+        with ctx.session_factory() as session:
+            last, last_ok, _scheduled = last_runs(session)
+            first = session.scalar(select(func.min(JobRun.started_at)))
+        aware = {name: run.started_at.astimezone(UTC) for name, run in last_ok.items()}
+        return job_freshness(
+            jobs,
+            aware,
+            {name: (run.status, run.error) for name, run in last.items()},
+            now=utcnow(),
+            first_run_at=first.astimezone(UTC) if first else None,
+            stale_factor=domain_settings(ctx, HealthSettings).job_stale_factor,
+        )
+
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(gather), timeout=5)
+    except Exception as exc:
+        return CheckResult("fail", f"job runs cannot be read: {type(exc).__name__}")
+
+
 CHECKS = [
     HealthCheck("database", check_database, critical=True),
     HealthCheck("redis", check_redis, critical=True),
+    HealthCheck("scheduler", check_scheduler),
+    HealthCheck("powermta", check_powermta),
+    HealthCheck("mailwizz_api", check_mailwizz_api),
+    HealthCheck("scraper_pro", check_scraper_pro),
+    HealthCheck("disk", check_disk),
+    HealthCheck("jobs", check_jobs),
 ]
