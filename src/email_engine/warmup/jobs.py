@@ -10,7 +10,7 @@ import structlog
 from email_engine.context import AppContext
 from email_engine.db import session_scope
 from email_engine.errors import ConfigurationError
-from email_engine.ips.actuation import ServerWriter
+from email_engine.ips.actuation import MAILWIZZ_ADAPTER_KEY, ServerWriter
 from email_engine.ops.jobspec import JobSpec
 from email_engine.warmup import failover_service, service
 from email_engine.warmup.settings import WarmupSettings, get_warmup_settings
@@ -20,7 +20,7 @@ __all__ = ["JOBS", "mailwizz_writer", "run_failover_job", "run_warmup_job", "war
 log = structlog.get_logger(__name__)
 
 SETTINGS_KEY = "warmup.settings"
-MAILWIZZ_KEY = "warmup.mailwizz"
+MAILWIZZ_KEY = MAILWIZZ_ADAPTER_KEY  # tests install an adapter under this key
 
 
 def warmup_settings(ctx: AppContext) -> WarmupSettings:
@@ -30,14 +30,12 @@ def warmup_settings(ctx: AppContext) -> WarmupSettings:
 
 
 def mailwizz_writer(ctx: AppContext) -> ServerWriter | None:
-    """The MailWizz database adapter, or None when MAILWIZZ_DB_* are not set (pushes are skipped)."""
-    installed = ctx.extras.get(MAILWIZZ_KEY)
-    if installed is not None:
-        return installed  # type: ignore[return-value]
-    from email_engine.integrations.mailwizz.database import MailwizzDatabase
+    """The inventory's MailWizz adapter for this context (``ips.actuation.mailwizz_adapter``), or None
+    when the MailWizz database is not configured (pushes are then skipped and reported)."""
+    from email_engine.ips.actuation import mailwizz_adapter
 
     try:
-        return MailwizzDatabase.from_settings(ctx.settings)
+        return mailwizz_adapter(ctx)
     except ConfigurationError as exc:
         log.info("warmup.mailwizz_not_configured", detail=exc.detail)
         return None
