@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from email_engine.clock import utcnow
 from email_engine.config import get_settings
@@ -34,12 +36,19 @@ err = Console(stderr=True)
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
-def _sessions() -> sessionmaker[Session]:
-    return make_session_factory(make_engine(get_settings().database_url))
+@contextmanager
+def _session() -> Iterator[Session]:
+    """One engine per command, disposed at the end (no pooled connection outlives the command)."""
+    engine = make_engine(get_settings().database_url)
+    try:
+        with session_scope(make_session_factory(engine)) as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _render() -> tuple[RenderedConfig, LintReport]:
-    with session_scope(_sessions()) as session:
+    with _session() as session:
         return service.render_from_db(session, PowerMtaSettings(), now=utcnow())
 
 
@@ -156,7 +165,7 @@ def lint(
     """Check a PowerMTA configuration: tags, directives, references, placeholders, duplicate IPs, permissions."""
     expected: list[str] = []
     if inventory:
-        with session_scope(_sessions()) as session:
+        with _session() as session:
             snapshot = service.snapshot_inventory(session, now=utcnow())
         expected = [ip.address for ip in snapshot.ips if ip.state != "retired"]
     report = lint_path(path, expected_ips=expected)
@@ -235,7 +244,7 @@ def records(
 
     settings = PowerMtaSettings()
     name = domain.lower().rstrip(".")
-    with session_scope(_sessions()) as session:
+    with _session() as session:
         row = session.scalar(select(SendingDomain).where(SendingDomain.name == name))
         if row is None:
             raise NotFound(

@@ -1,0 +1,192 @@
+"""email-engine pmta / dkim / dns against the test database and temporary PowerMTA directories."""
+
+from __future__ import annotations
+
+import json
+import stat
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from email_engine.config import Settings, get_settings
+from email_engine.errors import InvalidInput, NotFound
+from email_engine.integrations.powermta.cli import register
+from email_engine.ips import service as ips
+from tests.integration.powermta.conftest import NOW, PASSWORD, GuideInventory, pmta_env
+
+BROKEN = Path(__file__).resolve().parents[2] / "data" / "powermta" / "broken" / "config"
+Invoke = Callable[..., Any]
+EXE = str(Path(sys.executable).parent / "email-engine")
+
+
+@pytest.fixture
+def pmta_dir(tmp_path: Path) -> Path:
+    directory = tmp_path / "etc-pmta"
+    directory.mkdir()
+    return directory
+
+
+@pytest.fixture
+def cli(settings: Settings, ctx: Any, monkeypatch: pytest.MonkeyPatch, pmta_dir: Path) -> Iterator[Invoke]:
+    monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    for name, value in pmta_env(pmta_dir).items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    root = typer.Typer()
+    register(root)
+    runner = CliRunner()
+
+    def invoke(*args: str, env: dict[str, str] | None = None) -> Any:
+        return runner.invoke(root, list(args), env=env)
+
+    yield invoke
+    get_settings.cache_clear()
+
+
+def test_render_writes_lintable_files(cli: Invoke, guide_db: GuideInventory, pmta_dir: Path) -> None:
+    result = cli("pmta", "render", "--out", str(pmta_dir), "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert payload["files"] == ["bounce-classifications", "config", "routing-domains"]
+    for name in payload["files"]:
+        assert stat.S_IMODE((pmta_dir / name).stat().st_mode) == 0o640
+    assert PASSWORD in (pmta_dir / "config").read_text()
+    # The rendered config includes its siblings from PMTA_CONFIG_DIR: lint follows them on disk,
+    # and warns about the DKIM key the domain-key lines name until it exists.
+    lint = cli("pmta", "lint", str(pmta_dir / "config"), "--strict", "--inventory", "--json")
+    assert lint.exit_code == 1 and json.loads(lint.stdout)["issues"][0]["code"] == "missing-key"
+    assert cli("dkim", "generate", "--domain", "example.com", "--selector", "s2026").exit_code == 0
+    lint = cli("pmta", "lint", str(pmta_dir / "config"), "--strict", "--inventory", "--json")
+    assert lint.exit_code == 0, lint.output
+    report = json.loads(lint.stdout)
+    assert report["ok"] is True and len(report["files"]) == 3
+
+
+def test_lint_reports_the_broken_guide_config(cli: Invoke) -> None:
+    result = cli("pmta", "lint", str(BROKEN))
+    assert result.exit_code == 1
+    assert f"{BROKEN}:19: error: placeholder 'IP1_ADDRESS'" in result.output
+    assert f"{BROKEN}:27: error: source IP 192.0.2.11 is already used" in result.output
+    assert f"{BROKEN}:15: error:" in result.output and "marketing-pool" in result.output
+
+
+def test_diff_and_deploy_with_rollback(
+    cli: Invoke, guide_db: GuideInventory, pmta_dir: Path, tmp_path: Path, ctx: Any
+) -> None:
+    (pmta_dir / "config").write_bytes(b"# hand-made config\npassword Old-Pass-1234567890\n")
+    (pmta_dir / "config").chmod(0o600)
+    before = (pmta_dir / "config").read_bytes()
+
+    diff = cli("pmta", "diff", "--json")
+    assert diff.exit_code == 1
+    changes = json.loads(diff.stdout)
+    assert sorted(changes["changed"]) == ["bounce-classifications", "config", "routing-domains"]
+    assert PASSWORD not in diff.stdout  # secrets never printed in a diff
+
+    failing = tmp_path / "pmta-reload"
+    failing.write_text(
+        f"#!{sys.executable}\nimport sys\nprint('config line 7: unknown directive')\nsys.exit(1)\n"
+    )
+    failing.chmod(0o755)
+    result = cli("pmta", "deploy", env={"PMTA_RELOAD_COMMAND": f"{failing} reload"})
+    assert result.exit_code == 1
+    assert "restored byte for byte" in result.output and "unknown directive" in result.output
+    assert (pmta_dir / "config").read_bytes() == before
+    assert stat.S_IMODE((pmta_dir / "config").stat().st_mode) == 0o600
+    assert not (pmta_dir / "routing-domains").exists()
+
+    marker = tmp_path / "reloaded"
+    ok = tmp_path / "pmta-ok"
+    ok.write_text(f"#!{sys.executable}\nopen({str(marker)!r}, 'a').write('reload\\n')\n")
+    ok.chmod(0o755)
+    deployed = cli("pmta", "deploy", "--json", env={"PMTA_RELOAD_COMMAND": str(ok)})
+    assert deployed.exit_code == 0, deployed.output
+    assert json.loads(deployed.stdout)["reloaded"] is True
+    assert marker.read_text() == "reload\n"
+    assert cli("pmta", "diff").exit_code == 0
+    again = cli("pmta", "deploy", env={"PMTA_RELOAD_COMMAND": str(ok)})
+    assert "up to date" in again.output and marker.read_text() == "reload\n"
+
+    # The inventory changes: diff shows the new VMTA, deploy writes it.
+    with ctx.session_factory() as session:
+        ips.create_ip(
+            session, address="192.0.2.20", hostname="mta20.mail.example.com", purpose="marketing",
+            vmta_name="vmta-marketing-2", actor="test", now=NOW,
+        )  # fmt: skip
+        session.commit()
+    diff = cli("pmta", "diff")
+    assert diff.exit_code == 1 and "+<virtual-mta vmta-marketing-2>" in diff.stdout
+
+
+def test_dkim_generate_and_dns_records(cli: Invoke, guide_db: GuideInventory, pmta_dir: Path) -> None:
+    result = cli("dkim", "generate", "--domain", "example.com", "--selector", "s2026", "--json")
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    key = Path(payload["key_path"])
+    assert key == pmta_dir / "dkim" / "example.com.s2026.pem"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert all(len(chunk) <= 255 for chunk in payload["strings"]) and len(payload["strings"]) >= 2
+    again = cli("dkim", "generate", "--domain", "example.com", "--selector", "s2026")
+    assert again.exit_code != 0 and "--force" in str(again.exception)
+    ed = cli("dkim", "generate", "--domain", "example.com", "--selector", "ed1", "--algorithm", "ed25519")
+    assert ed.exit_code == 0 and "k=ed25519" in ed.output
+
+    records = cli("dns", "records", "example.com", "--json")
+    assert records.exit_code == 0, records.output
+    found = {(r["type"], r["name"]): r["value"] for r in json.loads(records.stdout)["records"]}
+    assert found[("TXT", "s2026._domainkey.example.com.")] == payload["value"]
+    assert found[("TXT", "example.com.")].startswith("v=spf1 ip4:192.0.2.10 ")
+    assert found[("TXT", "_dmarc.example.com.")].startswith("v=DMARC1; p=none; rua=mailto:")
+    assert found[("MX", "bounce.example.com.")] == "10 mta1.mail.example.com."
+    assert found[("PTR", "12.2.0.192.in-addr.arpa.")] == "mta3.mail.example.com."
+    zone = cli("dns", "records", "example.com", "--format", "bind")
+    assert (
+        zone.exit_code == 0
+        and 's2026._domainkey.example.com.\t3600\tIN\tTXT\t"v=DKIM1; k=rsa; p=' in zone.output
+    )
+    table = cli("dns", "records", "example.com", "--format", "table")
+    assert table.exit_code == 0 and "PTR" in table.output
+
+
+@pytest.mark.parametrize(
+    ("args", "error"),
+    [
+        (("dkim", "generate", "--domain", "exa mple.com", "--selector", "s1"), InvalidInput),
+        (("dkim", "generate", "--domain", "example.com", "--selector", "s1;rm"), InvalidInput),
+        (
+            ("dkim", "generate", "--domain", "example.com", "--selector", "s1", "--algorithm", "dsa"),
+            InvalidInput,
+        ),
+        (("dns", "records", "unknown.example"), NotFound),
+    ],
+)
+def test_cli_refusals(
+    cli: Invoke, guide_db: GuideInventory, args: tuple[str, ...], error: type[Exception]
+) -> None:
+    result = cli(*args)
+    assert result.exit_code != 0
+    assert isinstance(result.exception, error)
+
+
+def test_real_process_exit_codes(settings: Settings, guide_db: GuideInventory, pmta_dir: Path) -> None:
+    env = {
+        **pmta_env(pmta_dir),
+        "DATABASE_URL": settings.database_url,
+        "PATH": "/usr/bin:/bin",
+        "LOG_LEVEL": "WARNING",
+    }
+    lint = subprocess.run(
+        [EXE, "pmta", "lint", str(BROKEN)], env=env, capture_output=True, text=True, check=False
+    )
+    assert lint.returncode == 1 and ":19: error: placeholder" in lint.stderr
+    missing = subprocess.run(
+        [EXE, "dns", "records", "nope.example"],
+        env=env, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert missing.returncode == 2 and "error:" in missing.stderr and "Traceback" not in missing.stderr
