@@ -368,8 +368,8 @@ def _step(
     reasons: list[str],
     gates: tuple[GateOutcome, ...] = (),
 ) -> Step:
-    paused = state.status is PlanStatus.PAUSED or state.day_index is None
-    daily = 0 if paused or state.day_index is None else spec.curve[state.day_index]
+    sends = state.status is not PlanStatus.PAUSED and state.day_index is not None
+    daily = spec.curve[state.day_index] if sends and state.day_index is not None else 0
     return Step(
         decision=decision,
         day_index=None if daily == 0 else state.day_index,
