@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -93,20 +94,33 @@ def test_sixty_simulated_days_reach_full_volume_only_through_the_curve(
     service.start_plan(session, plan_id=plan.id, actor="test", now=T0, mailwizz=mw.adapter())
     session.commit()
     seen: list[int] = []
+    bad_days = {9, 10}  # two days of complaints: hold twice, no pause (three are needed)
+    quiet_day = 20  # MailWizz sent almost nothing: too little to judge, hold
     for day in range(60):
         now = T0 + timedelta(days=day)
         run(session, mw, now)
         row = mw.row(server)
         seen.append(int(row["daily_quota"]))
         limit = service.current_limits(session, now=now).get(ip.id)
-        # Send what the day allows, cleanly.
         volume = limit.daily if limit else int(row["daily_quota"])
-        feed_day(session, ip.address, now.date(), sent=volume, delivered=volume, soft=1)
+        if day in bad_days:
+            feed_day(session, ip.address, now.date(), sent=volume, delivered=volume - 4, complaints=4)
+        elif day == quiet_day:
+            feed_day(session, ip.address, now.date(), sent=3, delivered=3)
+        else:
+            feed_day(session, ip.address, now.date(), sent=volume, delivered=volume, soft=1)
     session.refresh(plan)
     assert plan.status == "completed"
     assert session.get(SendingIp, ip.id).state == "active"  # type: ignore[union-attr]
-    assert seen[: len(COLD)] == list(COLD)  # one point per day, never skipping ahead
-    assert max(seen) == COLD[-1]
+    # Never above the curve, never skipping a point, up by at most one point a day.
+    positions = [COLD.index(volume) for volume in seen[: len(COLD) + 3]]
+    assert all(later - earlier in (0, 1) for earlier, later in itertools.pairwise(positions))
+    assert positions.count(positions[11]) == 3  # day 10's point held on days 11 and 12
+    assert positions.count(positions[21]) == 2  # the quiet day's point held once
+    assert seen[len(COLD) + 2] == COLD[-1] == max(seen)
+    detail = service.plan_detail(session, plan.id)
+    decisions = [d["decision"] for d in detail["days"]]
+    assert decisions.count("hold") == 3 and decisions.count("pause") == 0 and decisions[-1] == "complete"
     assert mw.row(server)["status"] == "active"
 
 
