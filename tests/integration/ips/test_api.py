@@ -363,3 +363,16 @@ def test_writes_are_audited(
     audit = client.get("/api/v1/audit", headers=admin_headers).json()
     targets = [entry["target"] for entry in audit["items"]]
     assert any(target.endswith(f"/api/v1/ips/{ip_id}/transition") for target in targets)
+
+
+def test_sql_looking_reason_is_recorded_verbatim(
+    client: TestClient, operator_headers: dict[str, str]
+) -> None:
+    ip_id = _add_ip(client, operator_headers)["id"]
+    response = client.post(
+        f"/api/v1/ips/{ip_id}/transition", json={"to": "warming", "reason": SQLISH}, headers=operator_headers
+    )
+    assert response.status_code == 201
+    history = client.get(f"/api/v1/ips/{ip_id}/history", headers=operator_headers).json()
+    assert history["items"][0]["reason"] == SQLISH
+    assert client.get("/api/v1/ips", headers=operator_headers).json()["total"] == 1
