@@ -209,7 +209,7 @@ def _change(action: str, plan_id: int, reason: str | None, as_json: bool) -> Non
     _show_detail(detail, as_json)
 
 
-ReasonOption = Annotated[str | None, typer.Option(help="Why (kept with the plan).", max=500)]
+ReasonOption = Annotated[str | None, typer.Option(help="Why (kept with the plan; up to 500 characters).")]
 
 
 @app.command("start")

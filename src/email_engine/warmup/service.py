@@ -462,6 +462,17 @@ def start_plan(
     return plan, push
 
 
+def _clean_reason(reason: str | None) -> str | None:
+    if reason is None or not reason.strip():
+        return None
+    text = reason.strip()
+    if len(text) > 500:
+        raise InvalidInput("The reason is longer than 500 characters.")
+    if any(ord(char) < 32 or ord(char) == 127 for char in text):
+        raise InvalidInput("The reason contains control characters (such as newlines); use plain text.")
+    return text
+
+
 def pause_plan(
     session: Session,
     *,
@@ -472,6 +483,7 @@ def pause_plan(
     mailwizz: ServerWriter | None,
 ) -> tuple[WarmupPlan, dict[str, Any]]:
     """Pause a running plan; the IP's MailWizz server goes inactive until a person resumes it."""
+    reason = _clean_reason(reason)
     plan = get_plan(session, plan_id)
     try:
         state = paused_state(_state(plan))
@@ -516,6 +528,7 @@ def abort_plan(
     mailwizz: ServerWriter | None,
 ) -> tuple[WarmupPlan, dict[str, Any]]:
     """Abort an unfinished plan; a warming IP goes back to standby (cold) and stops sending."""
+    reason = _clean_reason(reason)
     plan = get_plan(session, plan_id)
     if plan.status not in UNFINISHED:
         raise Conflict(f"Warmup plan {plan.id} is already {plan.status}.")

@@ -87,6 +87,10 @@ def test_create_start_show_pause_resume_abort(
     assert wired.row(server)["status"] == "inactive"
     again = client.post(f"/api/v1/warmup/plans/{plan['id']}/pause", headers=operator_headers)
     assert again.status_code == 409
+    hostile = client.post(
+        f"/api/v1/warmup/plans/{plan['id']}/abort", json={"reason": "x\n}rm -rf"}, headers=operator_headers
+    )
+    assert hostile.status_code == 422 and "control characters" in hostile.text
 
     resumed = client.post(f"/api/v1/warmup/plans/{plan['id']}/resume", headers=operator_headers)
     assert resumed.status_code == 200 and resumed.json()["status"] == "running"
