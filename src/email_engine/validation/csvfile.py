@@ -371,20 +371,27 @@ def _process(
     summary: RunSummary,
 ) -> int:
     index = plan.email_index
-    wanted = [row for row in chunk if any(cell.strip() for cell in row)]
-    addresses = [row[index] if index < len(row) else "" for row in wanted]
+    blank = [not "".join(row).strip() for row in chunk]
+    addresses = [
+        (row[index] if index < len(row) else "") for row, empty in zip(chunk, blank, strict=True) if not empty
+    ]
     verdicts = iter(validator.validate_sync(addresses, suppression=suppression))
     main = writers["main"]
-    for row in chunk:
-        if not any(cell.strip() for cell in row):
+    split_writers = {verdict: writers.get(verdict.value) for verdict in Verdict}
+    counts = dict.fromkeys(Verdict, 0)
+    for row, empty in zip(chunk, blank, strict=True):
+        if empty:
             summary.blank_rows += 1
             continue
         verdict: AddressVerdict = next(verdicts)
-        out = [*row, verdict.verdict.value, ";".join(verdict.reasons), verdict.suggestion or ""]
+        label = verdict.verdict  # a StrEnum: written as its value
+        out = [*row, label, ";".join(verdict.reasons), verdict.suggestion or ""]
         main.writerow(out)
-        split_writer = writers.get(verdict.verdict.value)
+        split_writer = split_writers[label]
         if split_writer is not None:
             split_writer.writerow(out)
-        summary.rows += 1
-        summary.count(verdict.verdict)
+        counts[label] += 1
+    for label, count in counts.items():
+        setattr(summary, label.value, getattr(summary, label.value) + count)
+    summary.rows += sum(counts.values())
     return len(chunk)

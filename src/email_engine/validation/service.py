@@ -92,20 +92,24 @@ class Validator:
         self, texts: Sequence[str], *, suppression: SuppressionCheck | None = None
     ) -> list[AddressVerdict]:
         """One verdict per input position, in input order (duplicates are looked up once)."""
+        quoted, test_domains = self.options.allow_quoted_local, self.options.allow_test_domains
         parsed_by_text: dict[str, ParsedAddress | SyntaxIssue] = {}
         for text in texts:
             if text not in parsed_by_text:
-                parsed_by_text[text] = self.parse(text)
+                parsed_by_text[text] = parse_address(
+                    text, allow_quoted_local=quoted, allow_test_domains=test_domains
+                )
         addresses = [p for p in parsed_by_text.values() if isinstance(p, ParsedAddress)]
         suppressed: set[str] = set()
         if suppression is not None and addresses:
             found = await asyncio.to_thread(suppression, list({a.normalized for a in addresses}))
             suppressed = {entry.lower() for entry in found}
-        dns_domains = []
-        for address in addresses:
-            reasons, _suggestion = rule_reasons(address, self.rules)
-            if address.normalized.lower() not in suppressed and wants_dns(reasons):
-                dns_domains.append(address.ascii_domain)
+        by_rules = {address.original: rule_reasons(address, self.rules) for address in addresses}
+        dns_domains = [
+            address.ascii_domain
+            for address in addresses
+            if address.normalized.lower() not in suppressed and wants_dns(by_rules[address.original][0])
+        ]
         facts = await self.domain_facts(dns_domains)
         verdicts: dict[str, AddressVerdict] = {}
         for text, parsed in parsed_by_text.items():
@@ -117,6 +121,7 @@ class Validator:
                     rules=self.rules,
                     facts=facts.get(parsed.ascii_domain),
                     suppressed=parsed.normalized.lower() in suppressed,
+                    precomputed=by_rules[text],
                 )
         return [verdicts[text] for text in texts]
 

@@ -63,10 +63,11 @@ def parse_address(
         match = _FAST.fullmatch(candidate)
         if match is not None:
             local, domain = match.group(1), match.group(2).lower()
+            tld = domain.rpartition(".")[2]
             if (
                 len(local) <= MAX_LOCAL_LENGTH
                 and "--" not in domain
-                and domain.rpartition(".")[2] not in _SPECIAL_TLDS
+                and (tld not in _SPECIAL_TLDS or (tld == "test" and allow_test_domains))
             ):
                 if local.lower() in _CASE_INSENSITIVE:
                     local = local.lower()
