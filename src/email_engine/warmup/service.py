@@ -513,6 +513,9 @@ def resume_plan(
     plan.paused_at = None
     plan.status_reason = f"resumed by {actor} at day {(state.day_index or 0) + 1}"
     session.flush()
+    from email_engine.integrations.alerts.service import resolve_alert
+
+    resolve_alert(session, key=f"warmup:plan:{plan.id}:paused", now=now)
     push = push_limits(session, mailwizz, ip, _limit_of(plan), now)
     log.info("warmup.plan_resumed", plan_id=plan.id, day_index=state.day_index, actor=actor)
     return plan, push
@@ -569,6 +572,16 @@ def _decide_today(
             else "warning",
             title=f"Warmup of {ip.address} paused",
             text=f"Warmup plan {plan.id} for {ip.address} was paused on {today.isoformat()}: "
+            + "; ".join(step.reasons),
+            now=now,
+        )
+    elif step.decision is Decision.STEP_BACK:
+        alert(
+            session,
+            key=f"warmup:plan:{plan.id}:stepped_back",
+            severity="warning",
+            title=f"Warmup of {ip.address} stepped back",
+            text=f"Warmup plan {plan.id} for {ip.address} stepped back on {today.isoformat()}: "
             + "; ".join(step.reasons),
             now=now,
         )

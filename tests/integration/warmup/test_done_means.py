@@ -83,6 +83,8 @@ def test_cold_preset_drives_mailwizz_quotas_holds_on_bounces_and_pauses(
     session.commit()
     row = mw.row(server)
     assert row["status"] == "active" and row["daily_quota"] == COLD[0]
+    session.refresh(alert)
+    assert alert.status == "resolved"
 
 
 def test_sixty_simulated_days_reach_full_volume_only_through_the_curve(
@@ -235,3 +237,30 @@ def test_quarantined_ip_rests_then_rewarms(session: Session, mw: MailwizzTestDb)
     assert plan is not None
     row = mw.row(active_server)
     assert (row["status"], row["daily_quota"]) == ("active", COLD[0])
+
+
+def test_step_back_policy_lowers_the_quota_and_alerts(session: Session, mw: MailwizzTestDb) -> None:
+    server = mw.add_server(status="inactive")
+    ip = make_ip(session, "192.0.2.40", server_id=server, now=T0)
+    plan = service.create_plan(
+        session,
+        ip_id=ip.id,
+        schedule=[100, 150, 200, 300, 400],
+        gates={"on_repeated_failure": "step_back", "failures_before_action": 2, "step_back_days": 2},
+        actor="test",
+        now=T0,
+    )
+    service.start_plan(session, plan_id=plan.id, actor="test", now=T0, mailwizz=mw.adapter())
+    session.commit()
+    for day, volume in enumerate((100, 150, 200)):  # clean days: up to 300
+        feed_day(session, ip.address, (T0 + timedelta(days=day)).date(), sent=volume, delivered=volume)
+        run(session, mw, T0 + timedelta(days=day + 1))
+    assert mw.row(server)["daily_quota"] == 300
+    for day in (3, 4):  # two days of blocks at 300
+        feed_day(session, ip.address, (T0 + timedelta(days=day)).date(), sent=300, delivered=250, block=50)
+        run(session, mw, T0 + timedelta(days=day + 1))
+    session.refresh(plan)
+    assert plan.status == "running" and mw.row(server)["daily_quota"] == 150
+    assert service.plan_detail(session, plan.id)["days"][-1]["decision"] == "step_back"
+    alert = session.scalar(select(AlertState).where(AlertState.key == f"warmup:plan:{plan.id}:stepped_back"))
+    assert alert is not None and "stepping back from day 4 to day 2" in alert.text
