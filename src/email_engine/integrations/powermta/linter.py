@@ -36,6 +36,10 @@ _PLACEHOLDER: Final = re.compile(
     r"(?:\bIP\d*_(?:ADDRESS|HOSTNAME|HOST)\b|\bCHANGE[_-]?ME\w*|\bchange[_-]?me\w*|\bYOUR_[A-Z0-9_]+"
     r"|\bREPLACE[_-]?ME\w*|\bPLACEHOLDER\w*|\{\{[^}]*\}\}|%%[A-Z_]+%%|\$\{[A-Za-z_]+\})"
 )
+# Every placeholder pattern contains one of these (a cheap test before the regex).
+_PLACEHOLDER_HINT: Final = re.compile(
+    r"_address|_host|change|your_|replace|placeholder|\{\{|%%|\$\{", re.IGNORECASE
+)
 _TAG: Final = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)(?:\s+([^>]*?))?\s*>$")
 _REGEX_LINE: Final = re.compile(r"(/(?:[^/\\]|\\.)*/)\s*(.*)$")
 _MAX_INCLUDE_DEPTH: Final = 8
@@ -105,6 +109,8 @@ class _State:
 def _strip_comment(line: str) -> str:
     """Drop a ``#`` comment, but not a ``#`` inside a ``/regex/``."""
     stripped = line.strip()
+    if "#" not in stripped:
+        return stripped
     if stripped.startswith("#"):
         return ""
     in_regex = False
@@ -164,7 +170,7 @@ def _lint_one(
         text = _strip_comment(raw)
         if not text:
             continue
-        for match in _PLACEHOLDER.finditer(text):
+        for match in _PLACEHOLDER.finditer(text) if _PLACEHOLDER_HINT.search(text) else ():
             state.add(
                 name, number, "error", "placeholder", f"placeholder {match.group(0)!r} was never replaced"
             )
