@@ -264,3 +264,18 @@ def test_step_back_policy_lowers_the_quota_and_alerts(session: Session, mw: Mail
     assert service.plan_detail(session, plan.id)["days"][-1]["decision"] == "step_back"
     alert = session.scalar(select(AlertState).where(AlertState.key == f"warmup:plan:{plan.id}:stepped_back"))
     assert alert is not None and "stepping back from day 4 to day 2" in alert.text
+
+
+def test_block_spike_without_listing_fails_over(session: Session, mw: MailwizzTestDb) -> None:
+    active, reserve, active_server, standby_server = _failover_setup(session, mw, standby="warm-standby")
+    feed_day(session, active.address, T0.date(), sent=2000, delivered=1400, block=600)  # 30 % refused
+    session.commit()
+    summary = _failover(session, mw, T0 + timedelta(hours=13))
+    assert [a["action"] for a in summary["actions"]] == ["fail_over"]  # type: ignore[attr-defined]
+    assert any("block rate 30.0%" in r for r in summary["actions"][0]["reasons"])  # type: ignore[index]
+    assert (mw.row(active_server)["status"], mw.row(standby_server)["status"]) == ("inactive", "active")
+    # A later spike on another IP of the same group is refused: listings do not hop from IP to IP.
+    feed_day(session, reserve.address, T0.date(), sent=2000, delivered=1400, block=600)
+    session.commit()
+    summary = _failover(session, mw, T0 + timedelta(hours=14))
+    assert [a["action"] for a in summary["actions"]] == ["refused"]  # type: ignore[attr-defined]
