@@ -30,6 +30,7 @@ from email_engine.ips.schemas import (
     DomainPublic,
     IpCreate,
     IpPublic,
+    IpUpdate,
     PoolCreate,
     PoolPublic,
     TransitionPublic,
@@ -178,6 +179,42 @@ def show_ip(ip_id: Annotated[int, typer.Argument(help="IP id.")], as_json: JsonO
     """Show one IP."""
     with _session() as session:
         public = IpPublic.model_validate(service.get_ip(session, ip_id))
+    _emit_one(public, as_json=as_json)
+
+
+@ips_app.command("update")
+def update_ip(
+    ip_id: Annotated[int, typer.Argument(help="IP id.")],
+    *,
+    hostname: Annotated[str | None, typer.Option(help="New PTR/HELO name.")] = None,
+    purpose: Annotated[str | None, typer.Option(help="transactional, marketing or cold.")] = None,
+    vmta: Annotated[str | None, typer.Option(help="New virtual-MTA name.")] = None,
+    pool_id: Annotated[int | None, typer.Option(help="Move to this pool.")] = None,
+    no_pool: Annotated[bool, typer.Option("--no-pool", help="Take the IP out of its pool.")] = False,
+    mailwizz_server_id: Annotated[int | None, typer.Option(help="Link to this MailWizz server_id.")] = None,
+    no_mailwizz: Annotated[bool, typer.Option("--no-mailwizz", help="Unlink the MailWizz server.")] = False,
+    notes: Annotated[str | None, typer.Option(help="Replace the notes.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change an IP's details (not its state: use transition)."""
+    given = {
+        "hostname": hostname,
+        "purpose": purpose,
+        "vmta_name": vmta,
+        "pool_id": pool_id,
+        "mailwizz_server_id": mailwizz_server_id,
+        "notes": notes,
+    }
+    data = _validated(IpUpdate, **given)
+    changes = data.model_dump(include=data.model_fields_set, mode="json")
+    if no_pool:
+        changes["pool_id"] = None
+    if no_mailwizz:
+        changes["mailwizz_server_id"] = None
+    if not changes:
+        raise InvalidInput("Nothing to change; give at least one option (see --help).")
+    with _session() as session:
+        public = IpPublic.model_validate(service.update_ip(session, ip_id, changes, now=utcnow()))
     _emit_one(public, as_json=as_json)
 
 

@@ -184,3 +184,18 @@ def test_the_installed_command_exits_non_zero_with_one_line(settings: Settings) 
     assert result.returncode != 0
     assert "Traceback" not in result.stderr
     assert "not an IP address" in result.stderr
+
+
+def test_update_from_the_cli(cli: Any) -> None:
+    ip_id = _json(
+        cli("ips", "add", "192.0.2.6", "--hostname", "m6.example.com", "--purpose", "cold", "--vmta", "v6",
+            "--mailwizz-server-id", "6", "--json")
+    )["id"]  # fmt: skip
+    updated = _json(
+        cli("ips", "update", str(ip_id), "--hostname", "M6B.example.com", "--no-mailwizz", "--json")
+    )
+    assert updated["hostname"] == "m6b.example.com" and updated["mailwizz_server_id"] is None
+    bad = cli("ips", "update", str(ip_id), "--vmta", "v 6")
+    assert isinstance(bad.exception, InvalidInput)
+    nothing = cli("ips", "update", str(ip_id))
+    assert isinstance(nothing.exception, InvalidInput) and "Nothing to change" in str(nothing.exception)
