@@ -9,7 +9,7 @@ from pydantic_settings import BaseSettings
 
 from email_engine.config import SETTINGS_CONFIG, CommaList
 
-__all__ = ["ReputationSettings", "get_reputation_settings", "reputation_settings_for"]
+__all__ = ["ReputationSettings", "get_reputation_settings"]
 
 
 def _split(value: object) -> object:
@@ -53,11 +53,3 @@ class ReputationSettings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_reputation_settings() -> ReputationSettings:
     return ReputationSettings()
-
-
-def reputation_settings_for(extras: dict[str, object]) -> ReputationSettings:
-    """The settings a process uses: an override placed in ``AppContext.extras`` (tests, embedding), else the environment."""
-    override = extras.get("reputation_settings")
-    if isinstance(override, ReputationSettings):
-        return override
-    return get_reputation_settings()

@@ -357,7 +357,7 @@ def test_validate_domain_compliance() -> None:
     )
     assert report.status == "pass", [c.as_dict() for c in report.checks if c.status != "pass"]
     assert report.compliance["status"] == "dns_compliant"
-    unsub = [r for r in report.compliance["requirements"] if r["name"] == "one_click_unsubscribe"][0]
+    unsub = next(r for r in report.compliance["requirements"] if r["name"] == "one_click_unsubscribe")
     assert unsub["status"] == "unverified" and "MailWizz" in unsub["sentence"]
 
     broken = validate_domain(

@@ -1,0 +1,267 @@
+"""``email-engine blacklists …`` and ``email-engine auth-check DOMAIN``.
+
+``auth-check`` is a top-level command rather than ``dns check`` because ``email-engine dns`` belongs
+to the PowerMTA integration (``dns records``) and ``domains`` to the inventory.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+
+from email_engine.clock import utcnow
+from email_engine.config import get_settings
+from email_engine.context import AppContext, build_context
+from email_engine.db import session_scope
+from email_engine.ips.models import SendingDomain, SendingIp
+from email_engine.ops.domain_settings import domain_settings
+from email_engine.reputation import auth_service, service
+from email_engine.reputation.dns_auth import SendingIpFacts
+from email_engine.reputation.dnsbl import catalogue, target_kind
+from email_engine.reputation.settings import ReputationSettings
+
+blacklists_app = typer.Typer(
+    help="DNSBL checks of sending IPs and domains (RFC 5782 answers; timeouts are 'unknown', never clean).",
+    no_args_is_help=True,
+)
+console = Console()
+err = Console(stderr=True)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+STATUS_STYLE = {
+    "listed": "red",
+    "clean": "green",
+    "error": "yellow",
+    "unknown": "yellow",
+    "pass": "green",
+    "fail": "red",
+    "warn": "yellow",
+    "info": "cyan",
+}
+
+
+def _context() -> AppContext:
+    return build_context(get_settings())
+
+
+@blacklists_app.command("check")
+def check(
+    targets: Annotated[
+        list[str] | None,
+        typer.Argument(help="IPs or domains; none means every IP and domain of the inventory."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Check now. Exit code 1 when anything is listed, 0 otherwise.
+
+    Results for inventory IPs and domains are stored in the listing history (and alert on changes);
+    other targets are only printed.
+    """
+    ctx = _context()
+    try:
+        rep = domain_settings(ctx, ReputationSettings)
+        with session_scope(ctx.session_factory) as session, console.status("querying DNSBL zones…"):
+            if targets:
+                for target in targets:
+                    target_kind(target)  # a clear error before any query
+                known = set(service.inventory_targets(session))
+                cleaned = [service.normalise_target(t) for t in targets]
+                now = utcnow()
+                reports = (
+                    service.check_targets_now(
+                        session, ctx.settings, rep, targets=[t for t in cleaned if t in known], now=now
+                    )
+                    if any(t in known for t in cleaned)
+                    else []
+                )
+                reports += (
+                    service.check_targets_now(
+                        session,
+                        ctx.settings,
+                        rep,
+                        targets=[t for t in cleaned if t not in known],
+                        now=now,
+                        record=False,
+                    )
+                    if any(t not in known for t in cleaned)
+                    else []
+                )
+            else:
+                reports = service.check_all(session, ctx.settings, rep, now=utcnow())["results"]
+    finally:
+        ctx.close()
+    if as_json:
+        typer.echo(json.dumps(reports, indent=2))
+    else:
+        _print_reports(reports)
+    if any(report["listed"] for report in reports):
+        raise typer.Exit(1)
+
+
+def _print_reports(reports: list[dict[str, Any]]) -> None:
+    if not reports:
+        console.print("Nothing to check: the inventory has no IPs or domains.")
+        return
+    table = Table("target", "zone", "status", "codes", "meaning")
+    for report in reports:
+        for result in report["results"]:
+            style = STATUS_STYLE[result["status"]]
+            table.add_row(
+                report["ip"],
+                result["zone"],
+                f"[{style}]{result['status']}[/]",
+                " ".join(result["codes"]),
+                result["meaning"],
+            )
+    console.print(table)
+
+
+@blacklists_app.command("zones")
+def zones(as_json: JsonOption = False) -> None:
+    """Show the zones checked and where the selection comes from (database, DNSBL_ZONES or default)."""
+    ctx = _context()
+    try:
+        with session_scope(ctx.session_factory) as session:
+            selection = service.zone_selection(session, domain_settings(ctx, ReputationSettings))
+    finally:
+        ctx.close()
+    rows = [
+        {"name": z.name, "kind": z.kind, "major": z.major, "ipv6": z.ipv6, "custom": z.custom}
+        for z in selection.zones
+    ]
+    if as_json:
+        typer.echo(
+            json.dumps({"source": selection.source, "zones": rows, "catalogue": list(catalogue())}, indent=2)
+        )
+        return
+    table = Table("zone", "kind", "major", "IPv6", "custom", title=f"source: {selection.source}")
+    for row in rows:
+        table.add_row(
+            str(row["name"]), str(row["kind"]), str(row["major"]), str(row["ipv6"]), str(row["custom"])
+        )
+    console.print(table)
+
+
+@blacklists_app.command("events")
+def events(
+    target: Annotated[str | None, typer.Option(help="Only this IP or domain.")] = None,
+    open_only: Annotated[bool, typer.Option("--open", help="Only listings not yet delisted.")] = False,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
+    as_json: JsonOption = False,
+) -> None:
+    """The listing history, newest first."""
+    ctx = _context()
+    try:
+        with session_scope(ctx.session_factory) as session:
+            cleaned = service.normalise_target(target) if target else None
+            _total, rows = service.list_events(session, target=cleaned, open_only=open_only, limit=limit)
+            items = [
+                {
+                    "target": r.target,
+                    "zone": r.zone,
+                    "major": r.major,
+                    "codes": r.codes,
+                    "meaning": r.meaning,
+                    "first_seen_at": r.first_seen_at.isoformat(),
+                    "last_seen_at": r.last_seen_at.isoformat(),
+                    "delisted_at": r.delisted_at.isoformat() if r.delisted_at else None,
+                }
+                for r in rows
+            ]
+    finally:
+        ctx.close()
+    if as_json:
+        typer.echo(json.dumps(items, indent=2))
+        return
+    table = Table("target", "zone", "major", "first seen", "last seen", "delisted", "meaning")
+    for item in items:
+        table.add_row(
+            *(
+                str(item[key] if item[key] is not None else "-")
+                for key in (
+                    "target",
+                    "zone",
+                    "major",
+                    "first_seen_at",
+                    "last_seen_at",
+                    "delisted_at",
+                    "meaning",
+                )
+            )
+        )
+    console.print(table)
+
+
+def auth_check(
+    domain: Annotated[str, typer.Argument(help="The sending domain (From domain) to validate.")],
+    ip: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--ip", help="Sending IP to evaluate SPF and PTR for (repeatable); default: the inventory's IPs."
+        ),
+    ] = None,
+    selector: Annotated[str | None, typer.Option(help="DKIM selector; default: the inventory's.")] = None,
+    bounce_domain: Annotated[
+        str | None, typer.Option(help="Envelope (Return-Path) domain; default: the inventory's.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Validate SPF (evaluated for each IP), DKIM, DMARC, PTR, bounce MX, MTA-STS and TLS-RPT of DOMAIN.
+
+    Prints each check with a sentence to act on and the Gmail/Yahoo bulk-sender summary; nothing is
+    stored (the dns-auth job and POST /api/v1/domains/{id}/validate store results). Exit code 1 when a
+    check fails.
+    """
+    if target_kind(domain) != "domain":
+        raise typer.BadParameter(f"{domain!r} is an IP address; give the sending domain.")
+    for address in ip or []:
+        if target_kind(address) == "domain":
+            raise typer.BadParameter(f"--ip {address!r} is not an IP address.")
+    name = domain.strip().lower().rstrip(".")
+    ctx = _context()
+    try:
+        rep = domain_settings(ctx, ReputationSettings)
+        with session_scope(ctx.session_factory) as session:
+            known = session.scalar(select(SendingDomain).where(SendingDomain.name == name))
+            hostnames = {row.address: row.hostname for row in session.scalars(select(SendingIp))}
+            ips = (
+                [
+                    SendingIpFacts(service.normalise_target(a), hostnames.get(service.normalise_target(a)))
+                    for a in ip
+                ]
+                if ip
+                else auth_service.sending_ip_facts(session)
+            )
+            selector = selector or (known.dkim_selector if known else None)
+            bounce_domain = bounce_domain or (known.bounce_domain if known else None)
+        with console.status(f"checking DNS of {name}…"):
+            report = auth_service.check_domain(
+                ctx.settings, rep, domain=name, dkim_selector=selector, bounce_domain=bounce_domain, ips=ips
+            )
+    finally:
+        ctx.close()
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), indent=2))
+    else:
+        table = Table("check", "status", "what to do", title=f"{report.domain}: {report.status}")
+        for item in report.checks:
+            table.add_row(item.name, f"[{STATUS_STYLE[item.status]}]{item.status}[/]", item.sentence)
+        console.print(table)
+        summary = Table(
+            "requirement", "status", "detail", title=f"Gmail/Yahoo: {report.compliance['status']}"
+        )
+        for requirement in report.compliance["requirements"]:
+            summary.add_row(requirement["name"], requirement["status"], requirement["sentence"])
+        console.print(summary)
+    if report.status == "fail":
+        raise typer.Exit(1)
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(blacklists_app, name="blacklists")
+    root.command("auth-check")(auth_check)

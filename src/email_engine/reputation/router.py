@@ -1,0 +1,117 @@
+"""``/api/v1/blacklists/…`` and ``/api/v1/domains/…/validate``: DNSBL and DNS-authentication checks."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query
+
+from email_engine.clock import utcnow
+from email_engine.deps import ContextDep, OperatorDep, SessionDep, SettingsDep
+from email_engine.ops.domain_settings import domain_settings
+from email_engine.reputation import auth_service, service
+from email_engine.reputation.dnsbl import Zone, catalogue
+from email_engine.reputation.schemas import (
+    CheckAllOut,
+    ListingPage,
+    TargetCheckOut,
+    ZonesOut,
+    ZonesUpdate,
+)
+from email_engine.reputation.settings import ReputationSettings
+
+router = APIRouter(prefix="/api/v1", tags=["reputation"])
+
+
+def _reputation_settings(ctx: ContextDep) -> ReputationSettings:
+    return domain_settings(ctx, ReputationSettings)
+
+
+RepDep = Annotated[ReputationSettings, Depends(_reputation_settings)]
+
+
+@router.post("/blacklists/check/{ip_id}", response_model=TargetCheckOut, summary="Check one sending IP now")
+def check_ip(ip_id: int, session: SessionDep, settings: SettingsDep, rep: RepDep, _op: OperatorDep) -> Any:
+    """Queries every selected IP list concurrently; a timeout is reported as "unknown", never "clean"."""
+    report = service.check_ip(session, settings, rep, ip_id=ip_id, now=utcnow())
+    session.commit()
+    return report
+
+
+@router.post("/blacklists/check-all", response_model=CheckAllOut, summary="Check every IP and domain now")
+def check_all(session: SessionDep, settings: SettingsDep, rep: RepDep, _op: OperatorDep) -> Any:
+    summary = service.check_all(session, settings, rep, now=utcnow())
+    session.commit()
+    return summary
+
+
+@router.get("/blacklists/events", response_model=ListingPage, summary="Listing history (newest first)")
+def list_events(
+    session: SessionDep,
+    target: Annotated[str | None, Query(max_length=253, description="Only this IP or domain.")] = None,
+    open_only: Annotated[bool, Query(alias="open", description="Only listings not yet delisted.")] = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    cleaned = service.normalise_target(target) if target else None
+    total, rows = service.list_events(
+        session, target=cleaned, open_only=open_only, limit=limit, offset=offset
+    )
+    return {"items": rows, "total": total, "limit": limit, "offset": offset}
+
+
+def _zone_out(zone: Zone, rep: ReputationSettings) -> dict[str, Any]:
+    return {
+        "name": zone.name,
+        "label": zone.label,
+        "kind": zone.kind,
+        "major": zone.major,
+        "ipv6": zone.ipv6,
+        "custom": zone.custom,
+        "dqs": bool(zone.dqs and rep.dqs_key),
+        "delist": zone.delist,
+    }
+
+
+@router.get(
+    "/blacklists/zones", response_model=ZonesOut, summary="The zones checked and where the choice comes from"
+)
+def get_zones(session: SessionDep, rep: RepDep) -> dict[str, Any]:
+    selection = service.zone_selection(session, rep)
+    return {
+        "source": selection.source,
+        "zones": [_zone_out(zone, rep) for zone in selection.zones],
+        "catalogue": list(catalogue()),
+    }
+
+
+@router.put("/blacklists/zones", response_model=ZonesOut, summary="Store the operator's zone selection")
+def put_zones(body: ZonesUpdate, session: SessionDep, rep: RepDep, _op: OperatorDep) -> dict[str, Any]:
+    """Overrides DNSBL_ZONES until removed with DELETE. Unknown names become custom IP lists."""
+    service.set_zone_selection(session, zones=body.zones, now=utcnow())
+    session.commit()
+    return get_zones(session, rep)
+
+
+@router.delete("/blacklists/zones", response_model=ZonesOut, summary="Forget the stored selection")
+def delete_zones(session: SessionDep, rep: RepDep, _op: OperatorDep) -> dict[str, Any]:
+    service.clear_zone_selection(session)
+    session.commit()
+    return get_zones(session, rep)
+
+
+@router.post("/domains/validate-all", summary="Validate SPF/DKIM/DMARC/PTR/MX of every sending domain")
+def validate_all(session: SessionDep, settings: SettingsDep, rep: RepDep, _op: OperatorDep) -> dict[str, Any]:
+    summary = auth_service.validate_all_domains(session, settings, rep, now=utcnow())
+    session.commit()
+    return summary
+
+
+@router.post("/domains/{domain_id}/validate", summary="Validate one sending domain's DNS authentication")
+def validate_domain(
+    domain_id: int, session: SessionDep, settings: SettingsDep, rep: RepDep, _op: OperatorDep
+) -> dict[str, Any]:
+    """Each check says pass, fail, warn or info with a sentence to act on, plus the Gmail/Yahoo summary."""
+    report = auth_service.validate_domain_by_id(session, settings, rep, domain_id=domain_id, now=utcnow())
+    session.commit()
+    return report

@@ -1,0 +1,80 @@
+"""Request and response shapes of the reputation API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+ZoneEntry = Annotated[str, StringConstraints(min_length=1, max_length=260, strip_whitespace=True)]
+
+
+class ZoneResultOut(BaseModel):
+    zone: str
+    status: Literal["listed", "clean", "error", "unknown"]
+    codes: list[str]
+    meaning: str
+
+
+class TargetCheckOut(BaseModel):
+    ip: str = Field(description="The checked IP address (or domain for domain lists).")
+    listed: bool
+    results: list[ZoneResultOut]
+
+
+class CheckAllOut(BaseModel):
+    checked: int
+    listed: list[str]
+    queries: int
+    errors: int
+    unknown: int
+    results: list[TargetCheckOut]
+
+
+class ListingOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    target: str
+    zone: str
+    major: bool
+    codes: list[str]
+    meaning: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    delisted_at: datetime | None
+
+
+class ListingPage(BaseModel):
+    items: list[ListingOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class ZoneOut(BaseModel):
+    name: str
+    label: str
+    kind: Literal["ip", "domain"]
+    major: bool
+    ipv6: bool
+    custom: bool
+    dqs: bool = Field(description="True when queries go through the Spamhaus DQS key.")
+    delist: str | None
+
+
+class ZonesOut(BaseModel):
+    source: Literal["database", "environment", "default"]
+    zones: list[ZoneOut]
+    catalogue: list[str]
+
+
+class ZonesUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    zones: list[ZoneEntry] = Field(
+        min_length=1,
+        max_length=64,
+        description="Catalogue names (zen.spamhaus.org…) or custom zones (rbl.example.org, domain:dbl.example.org).",
+    )
