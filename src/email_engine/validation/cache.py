@@ -6,6 +6,7 @@ Only facts with a TTL are stored (timeouts and errors never are), for exactly th
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterable, Mapping
 from typing import Protocol
@@ -41,8 +42,13 @@ class MemoryFactsCache:
     def __init__(self, *, max_entries: int = 200_000) -> None:
         self.max_entries = max_entries
         self._entries: dict[str, tuple[float, DomainFacts]] = {}
+        self._lock = threading.Lock()  # requests reach it from several threads
 
     def get_many(self, domains: Iterable[str]) -> dict[str, DomainFacts]:
+        with self._lock:
+            return self._get_many(domains)
+
+    def _get_many(self, domains: Iterable[str]) -> dict[str, DomainFacts]:
         now = time.monotonic()
         found: dict[str, DomainFacts] = {}
         for domain in domains:
@@ -56,6 +62,10 @@ class MemoryFactsCache:
         return found
 
     def put_many(self, facts: Mapping[str, DomainFacts]) -> None:
+        with self._lock:
+            self._put_many(facts)
+
+    def _put_many(self, facts: Mapping[str, DomainFacts]) -> None:
         now = time.monotonic()
         for domain, fact in facts.items():
             if fact.ttl is None or fact.ttl <= 0:
