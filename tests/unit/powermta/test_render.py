@@ -355,3 +355,20 @@ def test_ipv6_address_and_listener() -> None:
 
 def test_render_is_deterministic() -> None:
     assert _render().files == _render().files
+
+
+def test_warmup_provider_shares_split_the_hourly_cap() -> None:
+    base = guide_inventory()
+    cap = VolumeCap(daily=240, hourly=20, providers={"gmail": 84, "microsoft": 72, "yahoo": 48, "other": 120})
+    body = _blocks(_render(dataclasses.replace(base, limits={3: cap})).files[CONFIG_FILE], "virtual-mta")[
+        "vmta-cold-1"
+    ]
+
+    def rate(queue: str) -> str:
+        return body[body.index(f"<domain {queue}>") + 1]
+
+    assert rate("*") == "max-msg-rate 10/h"  # "other": half the day -> half the hour
+    assert rate("gmail.rollup") == "max-msg-rate 7/h"
+    assert rate("microsoft.rollup") == "max-msg-rate 6/h"
+    assert rate("yahoo.rollup") == "max-msg-rate 4/h"
+    assert rate("orange.rollup") == "max-msg-rate 10/h"  # not named by the plan: "other"

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -20,10 +21,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class VolumeCap:
-    """The warmup limit of one IP (messages per day and per hour)."""
+    """The warmup limit of one IP: messages per day and per hour, and per-provider daily caps
+    (``gmail``, ``microsoft``, ``yahoo``, ``other``…) when the plan splits the day by provider."""
 
     daily: int
     hourly: int
+    providers: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -101,6 +101,15 @@ class _Vmta:
     ip: IpEntry
     paused: bool
     hourly_cap: int | None
+    provider_caps: dict[str, int] = field(default_factory=dict)
+
+    def cap_for(self, provider: str | None) -> int | None:
+        """The hourly cap of one provider queue: the IP's hourly limit times the provider's share of
+        the day (``other`` for providers the plan does not name and for ``<domain *>``)."""
+        if self.hourly_cap is None:
+            return None
+        share = self.provider_caps.get(provider or "other", self.provider_caps.get("other"))
+        return self.hourly_cap if share is None else min(self.hourly_cap, max(1, share))
 
 
 def _checked_ip(ip: IpEntry) -> IpEntry:
@@ -142,7 +151,11 @@ def _plan(inventory: Inventory) -> list[_Vmta]:
         hourly = max(cap.hourly, 0) if cap is not None and ip.state in SENDING_STATES else None
         # A paused warmup plan gives 0/h: the IP leaves its pool like a standby one.
         paused = ip.state in PAUSED_STATES or hourly == 0
-        plan.append(_Vmta(ip=ip, paused=paused, hourly_cap=None if paused else hourly))
+        shares: dict[str, int] = {}
+        if cap is not None and hourly and cap.daily > 0:
+            # A provider's daily cap as a share of the day, applied to the hour.
+            shares = {name: int(hourly * limit / cap.daily) for name, limit in cap.providers.items()}
+        plan.append(_Vmta(ip=ip, paused=paused, hourly_cap=None if paused else hourly, provider_caps=shares))
     return plan
 
 
@@ -278,14 +291,15 @@ def _render_vmtas(
         out.directive("smtp-source-host", ip.address, ip.hostname)
         for selector, domain, path in keys:
             out.directive("domain-key", f"{selector},{domain},{path}")
-        cap = 0 if item.paused else item.hourly_cap
-        if cap is not None:
+        if item.paused or item.hourly_cap is not None:
+            default_cap = 0 if item.paused else item.cap_for(None)
             out.open("domain", "*")
-            out.directive("max-msg-rate", _capped_rate(tables.default.max_msg_rate, cap))
+            out.directive("max-msg-rate", _capped_rate(tables.default.max_msg_rate, default_cap or 0))
             out.close()
             for provider in tables.providers:
+                provider_cap = 0 if item.paused else item.cap_for(provider.name)
                 out.open("domain", provider_queue(provider))
-                out.directive("max-msg-rate", _capped_rate(provider.max_msg_rate, cap))
+                out.directive("max-msg-rate", _capped_rate(provider.max_msg_rate, provider_cap or 0))
                 out.close()
         out.close()
     out.blank()

@@ -91,7 +91,7 @@ def _warmup_limits(session: Session, *, now: datetime) -> dict[int, VolumeCap]:
     from email_engine.warmup.service import current_limits
 
     return {
-        ip_id: VolumeCap(daily=limit.daily, hourly=limit.hourly)
+        ip_id: VolumeCap(daily=limit.daily, hourly=limit.hourly, providers=dict(limit.providers))
         for ip_id, limit in current_limits(session, now=now).items()
     }
 
