@@ -37,7 +37,7 @@ def write_csv(path: Path, rows: int, domains: int) -> None:
             writer.writerow([i, "Jane", "Doe", f"{local}@{domain_name(i % domains)}", "Paris", "2026-01-02"])
 
 
-def run(source: Path, output: Path, env: dict[str, str]) -> tuple[float, int, dict[str, object]]:
+def run(source: Path, output: Path, env: dict[str, str]) -> tuple[float, float, int, dict[str, object]]:
     command = [
         sys.executable,
         "-c",
@@ -57,7 +57,7 @@ def run(source: Path, output: Path, env: dict[str, str]) -> tuple[float, int, di
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"validate failed ({process.returncode}): {err}")
-    return seconds, usage.ru_maxrss * 1024, json.loads(out)
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss * 1024, json.loads(out)
 
 
 def main() -> None:
@@ -82,16 +82,16 @@ def main() -> None:
     try:
         warm_source = workdir / "warm.csv"
         write_csv(warm_source, args.domains, args.domains)
-        seconds, _rss, _summary = run(warm_source, workdir / "warm-out.csv", env)
+        seconds, _cpu, _rss, _summary = run(warm_source, workdir / "warm-out.csv", env)
         print(f"warm-up: {args.domains:,} rows (every domain once) in {seconds:.1f} s")
         source = workdir / "list.csv"
         write_csv(source, args.rows, args.domains)
         size = source.stat().st_size
-        seconds, rss, summary = run(source, workdir / "out.csv", env)
+        seconds, cpu, rss, summary = run(source, workdir / "out.csv", env)
         counts = {k: summary[k] for k in ("rows", "valid", "invalid", "risky", "unknown")}
         print(
-            f"validate: {args.rows:,} rows ({size / 1e6:.0f} MB) in {seconds:.1f} s = {args.rows / seconds:,.0f} rows/s, "
-            f"peak RSS {rss / 1e6:.0f} MB {counts}"
+            f"validate: {args.rows:,} rows ({size / 1e6:.0f} MB) in {seconds:.1f} s wall = {args.rows / seconds:,.0f} "
+            f"rows/s; {cpu:.1f} s CPU (process start included); peak RSS {rss / 1e6:.0f} MB {counts}"
         )
     finally:
         dns.terminate()

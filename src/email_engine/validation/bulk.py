@@ -45,6 +45,7 @@ __all__ = [
 log = structlog.get_logger("email_engine.validation.jobs")
 
 LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 5  # a job that keeps killing its runner is failed, not retried for ever
 Clock = Callable[[], datetime]
 
 
@@ -228,6 +229,15 @@ def run_pending_jobs(ctx: AppContext, *, clock: Clock, max_jobs: int = 10) -> di
             if job is None:
                 break
             session.expunge(job)
+        if job.attempts > MAX_ATTEMPTS:
+            _finish(
+                ctx,
+                job.id,
+                status=JobStatus.FAILED,
+                now=clock(),
+                error=f"Gave up after {MAX_ATTEMPTS} attempts; each run stopped before the end (see the logs).",
+            )
+            continue
         _run_one(ctx, options, job, clock)
         finished.append(job.public_id)
     return {"jobs": finished}

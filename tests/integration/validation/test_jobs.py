@@ -192,3 +192,20 @@ def test_viewer_may_read_but_not_upload(client: TestClient, viewer_headers: dict
         URL, files={"file": ("x.csv", b"email\na@b.example\n", "text/csv")}, headers=viewer_headers
     )
     assert response.status_code == 403
+
+
+def test_a_job_that_keeps_dying_is_failed_not_retried_for_ever(
+    client: TestClient, operator_headers: dict[str, str], ctx: AppContext
+) -> None:
+    job = _upload(client, operator_headers, _csv(5))
+    with ctx.session_factory() as session:
+        session.execute(
+            update(ValidationJob).values(
+                status="running", attempts=bulk.MAX_ATTEMPTS, claimed_until=utcnow() - timedelta(seconds=1)
+            )
+        )
+        session.commit()
+    assert bulk.run_pending_jobs(ctx, clock=utcnow) == {"jobs": []}
+    failed = client.get(f"{URL}/{job['id']}", headers=operator_headers).json()
+    assert failed["status"] == "failed"
+    assert "Gave up" in failed["error"]
