@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 from tests.unit.feedback.sisimai_corpus import NOT_BOUNCES, CorpusRow, corpus_rows  # noqa: E402
 
 from email_engine.errors import EmailEngineError  # noqa: E402
-from email_engine.feedback.bounce import BLOCK_CATEGORIES, BounceType, classify_bounce  # noqa: E402
+from email_engine.feedback.bounce import BLOCK_CATEGORIES, BounceType, classify_bounce, type_for  # noqa: E402
 from email_engine.feedback.dsn import parse_dsn  # noqa: E402
 
 DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "bounce-corpus"
@@ -33,13 +33,17 @@ def main() -> int:
     parser.add_argument("--all", action="store_true", help="list every disagreement")
     args = parser.parse_args()
     rows = list(corpus_rows(args.corpus))
-    agree = 0
+    agree = type_agree = 0
     block_as_hard = []
+    types: collections.Counter[tuple[str, str]] = collections.Counter()
     disagreements = []
     confusion: collections.Counter[tuple[str, str]] = collections.Counter()
     for row in rows:
         result = classify_bounce(row.status, row.diag)
         sisimai_block = bool(row.expected & BLOCK_CATEGORIES) and row.expected <= BLOCK_CATEGORIES
+        expected_types = {type_for(c, row.status) for c in row.expected}
+        type_agree += result.type in expected_types
+        types[("|".join(sorted(map(str, expected_types))), str(result.type))] += 1
         if result.category in row.expected:
             agree += 1
         else:
@@ -51,7 +55,9 @@ def main() -> int:
     print(f"corpus: {args.corpus}")
     print(f"rows counted: {total} (excluded non-bounce reasons: {', '.join(sorted(NOT_BOUNCES))})")
     print(f"category agreement: {agree}/{total} = {100 * agree / total:.1f}%")
+    print(f"type agreement (hard/block/soft): {type_agree}/{total} = {100 * type_agree / total:.1f}%")
     print(f"Sisimai block-type rows typed hard by us: {len(block_as_hard)}")
+    print("types, Sisimai -> ours: " + ", ".join(f"{e}->{o}: {n}" for (e, o), n in sorted(types.items())))
     for row, result in block_as_hard:
         print(f"  BLOCK->HARD {row.file}#{row.idx} {row.reason} {row.status} {row.diag[:120]!r} -> {result}")
     print("\nmost frequent disagreements (expected -> ours: count):")
