@@ -58,7 +58,7 @@ def test_check_prints_results_and_exits_1_when_listed(cli: Any, ctx: Any, sessio
     assert bad.exit_code != 0
 
     zones = json.loads(cli("blacklists", "zones", "--json").output)
-    assert zones["source"] == "environment" and [z["name"] for z in zones["zones"]][0] == "zen.spamhaus.org"
+    assert zones["source"] == "environment" and zones["zones"][0]["name"] == "zen.spamhaus.org"
 
     events = json.loads(cli("blacklists", "events", "--open", "--json").output)
     assert {(e["target"], e["zone"]) for e in events} == {
