@@ -14,9 +14,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from email_engine.feedback.aggregate import COUNTERS, Countable, bucket_deltas
+from email_engine.feedback.aggregate import COUNTERS, bucket_deltas
 from email_engine.feedback.bounce import classify_bounce
-from email_engine.feedback.dialect import insert_for
+from email_engine.feedback.dialect import insert_for, is_postgres
 from email_engine.feedback.models import (
     DIAG_MAX,
     RAW_MAX,
@@ -42,6 +42,9 @@ BOUNCE_EVENT = "scraper_pro.bounce"
 DELIVERY_EVENT = "scraper_pro.delivery"
 CLASSIFIED_TYPES = frozenset({"b", "rb", "t", "tq"})
 _INSERT_PAGE = 2000
+# Bounces per outbox event (and per HTTP request to scraper-pro): one row per bounce would cost a
+# round trip each at ingestion time; 100 keeps a request well under a few hundred kilobytes.
+BOUNCES_PER_EVENT = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +62,7 @@ class IngestResult:
     duplicates: int = 0
     dead_letters: int = 0
     suppressed: int = 0
-    bounce_events: int = 0
+    bounce_events: int = 0  # bounces and complaints queued for scraper-pro (not outbox rows)
     delivery_events: int = 0
     by_type: dict[str, int] = field(default_factory=dict)
 
@@ -86,26 +89,19 @@ class IngestResult:
 
 @dataclass(frozen=True, slots=True)
 class _Row:
+    """A record with what ingestion derives from it (a :class:`Countable` for the buckets)."""
+
     record: IngestRecord
+    type: str
+    time_logged: datetime
+    source_ip: str | None
+    vmta: str | None
     rcpt_domain: str
     sender_domain: str | None
     provider: str
     category: str | None
     bounce_type: str | None
     rule: str | None
-
-    def countable(self) -> Countable:
-        return Countable(
-            type=self.record.type,
-            time_logged=self.record.time_logged,
-            bounce_type=self.bounce_type,
-            category=self.category,
-            source_ip=self.record.source_ip,
-            vmta=self.record.vmta,
-            sender_domain=self.sender_domain,
-            rcpt_domain=self.rcpt_domain,
-            provider=self.provider,
-        )
 
 
 def _prepare(record: IngestRecord) -> _Row:
@@ -122,6 +118,10 @@ def _prepare(record: IngestRecord) -> _Row:
         category, bounce_type, rule = verdict.category, str(verdict.type), verdict.rule
     return _Row(
         record=record,
+        type=record.type,
+        time_logged=record.time_logged,
+        source_ip=record.source_ip,
+        vmta=record.vmta,
         rcpt_domain=rcpt_domain,
         sender_domain=sender_domain or None,
         provider=provider_for_domain(rcpt_domain),
@@ -154,8 +154,44 @@ def _values(row: _Row, *, source: str, now: datetime) -> dict[str, object]:
     }
 
 
+_COLUMNS = (
+    "record_key",
+    "type",
+    "time_logged",
+    "time_queued",
+    "rcpt",
+    "rcpt_domain",
+    "provider",
+    "sender_domain",
+    "vmta",
+    "source_ip",
+    "dsn_status",
+    "dsn_diag",
+    "category",
+    "bounce_type",
+    "rule",
+    "source",
+    "created_at",
+)
+_STAGE = "feedback_accounting_stage"
+_COLUMN_LIST = ", ".join(_COLUMNS)
+# Constant identifiers only: nothing from the input reaches these statements.
+_CREATE_STAGE = (
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} ON COMMIT DELETE ROWS AS "  # noqa: S608
+    f"SELECT {_COLUMN_LIST} FROM accounting_record WITH NO DATA"
+)
+_EMPTY_STAGE = f"TRUNCATE {_STAGE}"
+_COPY_STAGE = f"COPY {_STAGE} ({_COLUMN_LIST}) FROM STDIN"
+_MOVE_STAGE = (
+    f"INSERT INTO accounting_record ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {_STAGE} "  # noqa: S608
+    "ON CONFLICT (record_key) DO NOTHING RETURNING record_key"
+)
+
+
 def _insert_new(session: Session, rows: Sequence[_Row], *, source: str, now: datetime) -> set[str]:
     """Insert, skipping keys already stored; returns the keys this call stored."""
+    if is_postgres(session):
+        return _copy_new(session, rows, source=source, now=now)
     table = AccountingRow.__table__
     stored: set[str] = set()
     for start in range(0, len(rows), _INSERT_PAGE):
@@ -163,6 +199,24 @@ def _insert_new(session: Session, rows: Sequence[_Row], *, source: str, now: dat
         stmt = insert_for(session, table).on_conflict_do_nothing(index_elements=["record_key"])  # type: ignore[arg-type]
         stored.update(session.scalars(stmt.returning(table.c.record_key), page))
     return stored
+
+
+def _copy_new(session: Session, rows: Sequence[_Row], *, source: str, now: datetime) -> set[str]:
+    """PostgreSQL: COPY into a temporary staging table, then one INSERT … SELECT … ON CONFLICT DO NOTHING.
+
+    A multi-row VALUES statement spends most of its time building and parsing the SQL text; COPY
+    streams the rows instead, several times faster for thousands of rows.
+    """
+    driver = session.connection().connection.driver_connection
+    with driver.cursor() as cursor:  # type: ignore[union-attr]
+        cursor.execute(_CREATE_STAGE)
+        cursor.execute(_EMPTY_STAGE)
+        with cursor.copy(_COPY_STAGE) as copy:
+            for row in rows:
+                values = _values(row, source=source, now=now)
+                copy.write_row(tuple(values[name] for name in _COLUMNS))
+        cursor.execute(_MOVE_STAGE)
+        return {str(key) for (key,) in cursor.fetchall()}
 
 
 def _insert_dead_letters(
@@ -187,7 +241,7 @@ def _insert_dead_letters(
 
 
 def _add_to_buckets(session: Session, rows: Sequence[_Row]) -> None:
-    deltas = bucket_deltas(row.countable() for row in rows)
+    deltas = bucket_deltas(rows)
     if not deltas:
         return
     table = StatBucket.__table__
@@ -249,37 +303,49 @@ def bounce_payload(row: _Row, *, diag_max_chars: int) -> dict[str, object]:
     }
 
 
+def _digest(parts: Sequence[str]) -> str:
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:40]
+
+
 def _queue_feedback(
     session: Session, rows: Sequence[_Row], *, forward: ForwardPolicy, now: datetime
 ) -> tuple[int, int]:
-    bounce_events = 0
+    """Queue scraper-pro events: bounces in chunks of BOUNCES_PER_EVENT, one delivery count per domain.
+
+    Only rows stored by this call get here, so a replay queues nothing twice; the outbox keys are
+    derived from the record keys all the same.
+    """
+    bounces: list[dict[str, object]] = []
     delivered: dict[str, list[_Row]] = {}
     for row in rows:
-        if forward.bounces and _suppression_reason(row) is not None:
-            payload = bounce_payload(row, diag_max_chars=forward.diag_max_chars)
-            key = str(payload["idempotency_key"])
-            if enqueue_event(session, kind=BOUNCE_EVENT, payload=payload, idempotency_key=key, now=now):
-                bounce_events += 1
-        elif row.record.type == "d" and row.rcpt_domain:
+        if _suppression_reason(row) is not None:
+            if forward.bounces:
+                bounces.append(bounce_payload(row, diag_max_chars=forward.diag_max_chars))
+        elif row.record.type == "d" and row.rcpt_domain and forward.deliveries:
             delivered.setdefault(row.rcpt_domain, []).append(row)
+    bounce_count = 0
+    for start in range(0, len(bounces), BOUNCES_PER_EVENT):
+        chunk = bounces[start : start + BOUNCES_PER_EVENT]
+        key = f"{BOUNCE_EVENT}:{_digest([str(item['idempotency_key']) for item in chunk])}"
+        if enqueue_event(
+            session, kind=BOUNCE_EVENT, payload={"bounces": chunk}, idempotency_key=key, now=now
+        ):
+            bounce_count += len(chunk)
     delivery_events = 0
-    if forward.deliveries:
-        for domain, domain_rows in sorted(delivered.items()):
-            keys = sorted(row.record.key for row in domain_rows)
-            digest = hashlib.sha256("\n".join([domain, *keys]).encode()).hexdigest()[:40]
-            times = [row.record.time_logged for row in domain_rows]
-            key = f"{DELIVERY_EVENT}:{digest}"
-            payload = {
-                "domain": domain,
-                "provider": domain_rows[0].provider,
-                "delivered": len(domain_rows),
-                "first_at": min(times).isoformat(),
-                "last_at": max(times).isoformat(),
-                "idempotency_key": key,
-            }
-            if enqueue_event(session, kind=DELIVERY_EVENT, payload=payload, idempotency_key=key, now=now):
-                delivery_events += 1
-    return bounce_events, delivery_events
+    for domain, domain_rows in sorted(delivered.items()):
+        key = f"{DELIVERY_EVENT}:{_digest([domain, *sorted(row.record.key for row in domain_rows)])}"
+        times = [row.record.time_logged for row in domain_rows]
+        payload = {
+            "domain": domain,
+            "provider": domain_rows[0].provider,
+            "delivered": len(domain_rows),
+            "first_at": min(times).isoformat(),
+            "last_at": max(times).isoformat(),
+            "idempotency_key": key,
+        }
+        if enqueue_event(session, kind=DELIVERY_EVENT, payload=payload, idempotency_key=key, now=now):
+            delivery_events += 1
+    return bounce_count, delivery_events
 
 
 def ingest_batch(

@@ -185,8 +185,9 @@ def test_duplicates_count_once_and_blocks_are_never_suppressed_or_forwarded(
     assert session.scalar(select(func.count()).select_from(AccountingRow)) == 2
     assert set(session.scalars(select(Suppression.value))) == {"nobody.here@example.com"}
     events = session.scalars(select(OutboxEvent).where(OutboxEvent.kind == "scraper_pro.bounce")).all()
-    assert [event.payload["email"] for event in events] == ["nobody.here@example.com"]
-    payload = events[0].payload
+    bounces = [bounce for event in events for bounce in event.payload["bounces"]]
+    assert [bounce["email"] for bounce in bounces] == ["nobody.here@example.com"]
+    payload = bounces[0]
     assert payload["type"] == "hard" and payload["category"] == "bad-mailbox"
     assert (
         payload["dsn_status"] == "5.1.1"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from email_engine.errors import InvalidInput
-from email_engine.feedback.aggregate import Countable, bucket_deltas, counters_for, hour_of
+from email_engine.feedback.aggregate import bucket_deltas, counters_for, hour_of
 from email_engine.feedback.providers import provider_for_domain
 from email_engine.feedback.records import DeadLetterItem, IngestRecord, split_address
 from email_engine.feedback.webhook import MalformedJson, batch_items, single_item
@@ -41,9 +42,22 @@ def test_counting_rules(kind: str, bounce_type: str | None, counters: tuple[str,
     assert counters_for(kind, bounce_type) == counters
 
 
+@dataclass(frozen=True)
+class Item:
+    type: str
+    time_logged: datetime
+    bounce_type: str | None
+    category: str | None
+    source_ip: str | None
+    vmta: str | None
+    sender_domain: str | None
+    rcpt_domain: str
+    provider: str
+
+
 def test_buckets_per_hour_and_dimension() -> None:
-    def item(kind: str, minute: int, bounce_type: str | None = None) -> Countable:
-        return Countable(
+    def item(kind: str, minute: int, bounce_type: str | None = None) -> Item:
+        return Item(
             type=kind,
             time_logged=NOW.replace(minute=minute) if minute < 60 else NOW + timedelta(hours=1),
             bounce_type=bounce_type,

@@ -26,6 +26,7 @@ class BatchOutcome:
     ok: bool
     retryable: bool
     error: str | None = None
+    unreachable: bool = False
 
 
 def encode_batch(kind: str, events: Sequence[dict[str, Any]]) -> bytes:
@@ -56,7 +57,9 @@ def post_events(
         with httpx.Client(timeout=timeout, transport=transport) as client:
             response = client.post(url, content=body, headers=headers)
     except httpx.HTTPError as exc:
-        return BatchOutcome(ok=False, retryable=True, error=f"scraper-pro unreachable: {type(exc).__name__}")
+        return BatchOutcome(
+            ok=False, retryable=True, unreachable=True, error=f"scraper-pro unreachable: {type(exc).__name__}"
+        )
     if 200 <= response.status_code < 300:
         return BatchOutcome(ok=True, retryable=False)
     detail = response.text[:200].replace("\n", " ")

@@ -7,6 +7,7 @@ as the records they describe; the outbox worker hands them here in batches of on
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import structlog
 
@@ -14,7 +15,7 @@ from email_engine.context import AppContext
 from email_engine.feedback.ingest import BOUNCE_EVENT, DELIVERY_EVENT
 from email_engine.feedback.records import split_address
 from email_engine.feedback.settings import feedback_settings
-from email_engine.integrations.scraper_pro.client import post_events
+from email_engine.integrations.scraper_pro.client import BatchOutcome, post_events
 from email_engine.outbox.contract import Sender, SendResult
 from email_engine.outbox.models import OutboxEvent
 
@@ -23,58 +24,92 @@ __all__ = ["SENDERS", "send_bounces", "send_deliveries"]
 log = structlog.get_logger("email_engine.scraper_pro")
 
 
-def _send(ctx: AppContext, events: Sequence[OutboxEvent], *, kind: str, url: str | None) -> list[SendResult]:
+def _missing_configuration(ctx: AppContext, *, kind: str, url: str | None) -> str | None:
     secret = ctx.settings.scraper_pro_hmac_secret
-    if not url or secret is None or not secret.get_secret_value():
-        missing = (
-            "SCRAPER_PRO_HMAC_SECRET"
-            if url
-            else ("SCRAPER_PRO_BOUNCE_URL" if kind == BOUNCE_EVENT else "SCRAPER_PRO_DELIVERY_URL")
-        )
-        error = f"{missing} is not set; events wait in the outbox until it is."
-        return [SendResult(event_id=event.id, ok=False, error=error, retryable=True) for event in events]
-    timeout = feedback_settings(ctx).scraper_pro_timeout_seconds
-    outcome = post_events(
-        url=url,
-        secret=secret.get_secret_value(),
-        kind=kind,
-        events=[event.payload for event in events],
-        timeout=timeout,
-    )
-    if not outcome.ok:
-        log.warning(
-            "scraper_pro_send_failed",
-            kind=kind,
-            events=len(events),
-            error=outcome.error,
-            retryable=outcome.retryable,
-        )
-        return [
-            SendResult(event_id=event.id, ok=False, error=outcome.error, retryable=outcome.retryable)
-            for event in events
-        ]
-    for event in events:
-        payload = event.payload
+    if not url:
+        name = "SCRAPER_PRO_BOUNCE_URL" if kind == BOUNCE_EVENT else "SCRAPER_PRO_DELIVERY_URL"
+        return f"{name} is not set; events wait in the outbox until it is."
+    if secret is None or not secret.get_secret_value():
+        return "SCRAPER_PRO_HMAC_SECRET is not set; events wait in the outbox until it is."
+    return None
+
+
+def _log_sent(kind: str, event: OutboxEvent, items: Sequence[dict[str, Any]]) -> None:
+    for item in items:
         if kind == BOUNCE_EVENT:
-            _local, domain = split_address(str(payload.get("email", "")))
+            _local, domain = split_address(str(item.get("email", "")))
             log.info(
                 "bounce_forwarded",
-                event_id=event.id,
-                idempotency_key=event.idempotency_key,
+                outbox_event_id=event.id,
+                idempotency_key=item.get("idempotency_key"),
                 rcpt_domain=domain,
-                type=payload.get("type"),
-                category=payload.get("category"),
-                source_ip=payload.get("source_ip"),
+                type=item.get("type"),
+                category=item.get("category"),
+                source_ip=item.get("source_ip"),
             )
         else:
             log.info(
                 "delivery_forwarded",
-                event_id=event.id,
-                idempotency_key=event.idempotency_key,
-                domain=payload.get("domain"),
-                delivered=payload.get("delivered"),
+                outbox_event_id=event.id,
+                idempotency_key=item.get("idempotency_key"),
+                domain=item.get("domain"),
+                delivered=item.get("delivered"),
             )
-    return [SendResult(event_id=event.id, ok=True) for event in events]
+
+
+def _items(kind: str, event: OutboxEvent) -> list[dict[str, Any]]:
+    """The wire events an outbox row carries: a chunk of bounces, or one delivery count."""
+    if kind == BOUNCE_EVENT:
+        return list(event.payload.get("bounces", []))
+    return [event.payload]
+
+
+def _post(ctx: AppContext, kind: str, url: str, events: Sequence[OutboxEvent]) -> BatchOutcome:
+    secret = ctx.settings.scraper_pro_hmac_secret
+    assert secret is not None
+    items = [item for event in events for item in _items(kind, event)]
+    return post_events(
+        url=url,
+        secret=secret.get_secret_value(),
+        kind=kind,
+        events=items,
+        timeout=feedback_settings(ctx).scraper_pro_timeout_seconds,
+    )
+
+
+def _send(ctx: AppContext, events: Sequence[OutboxEvent], *, kind: str, url: str | None) -> list[SendResult]:
+    problem = _missing_configuration(ctx, kind=kind, url=url)
+    if problem is not None or url is None:
+        return [SendResult(event_id=event.id, ok=False, error=problem, retryable=True) for event in events]
+    # Bounce rows already hold up to 100 bounces each: one request per row. Delivery counts are
+    # small: one request for the whole batch.
+    groups = [[event] for event in events] if kind == BOUNCE_EVENT else [list(events)]
+    results: list[SendResult] = []
+    unreachable: str | None = None
+    for group in groups:
+        if unreachable is not None:  # the peer is down: do not wait on it once per row
+            results += [SendResult(event_id=e.id, ok=False, error=unreachable, retryable=True) for e in group]
+            continue
+        outcome = _post(ctx, kind, url, group)
+        if outcome.ok:
+            for event in group:
+                _log_sent(kind, event, _items(kind, event))
+            results += [SendResult(event_id=event.id, ok=True) for event in group]
+            continue
+        log.warning(
+            "scraper_pro_send_failed",
+            kind=kind,
+            outbox_events=len(group),
+            error=outcome.error,
+            retryable=outcome.retryable,
+        )
+        if outcome.unreachable:
+            unreachable = outcome.error
+        results += [
+            SendResult(event_id=e.id, ok=False, error=outcome.error, retryable=outcome.retryable)
+            for e in group
+        ]
+    return results
 
 
 def send_bounces(ctx: AppContext, events: Sequence[OutboxEvent]) -> Sequence[SendResult]:
