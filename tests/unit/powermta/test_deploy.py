@@ -93,7 +93,7 @@ def test_successful_deploy_writes_atomically_and_keeps_a_backup(deployed: Path, 
 def test_backups_are_pruned_and_same_stamp_does_not_clash(deployed: Path) -> None:
     for index in range(4):
         deploy_files({"config": f"# v{index}\n"}, deployed, reload_command="true", stamp="same", keep=3)
-    names = sorted(path.name for path in (deployed / "backups").iterdir())
+    names = sorted(path.name for path in (deployed / "backups").iterdir() if path.is_dir())
     assert names == ["same-1", "same-2", "same-3"]
 
 
@@ -117,4 +117,22 @@ def test_unreadable_target_is_refused_before_any_write(deployed: Path) -> None:
     with pytest.raises(DependencyUnavailable, match="Cannot read"):
         deploy_files(NEW, deployed, reload_command="true", stamp="x")
     assert (deployed / "config").read_bytes() == OLD["config"]
-    assert not (deployed / "backups").exists()
+    assert not [path for path in (deployed / "backups").iterdir() if path.is_dir()]
+
+
+def test_concurrent_deploy_is_refused(deployed: Path) -> None:
+    import fcntl
+    import os
+
+    from email_engine.errors import Conflict
+
+    (deployed / "backups").mkdir()
+    fd = os.open(deployed / "backups" / ".deploy.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with pytest.raises(Conflict, match="Another deploy"):
+            deploy_files(NEW, deployed, reload_command="true", stamp="x")
+    finally:
+        os.close(fd)
+    assert (deployed / "config").read_bytes() == OLD["config"]
+    assert deploy_files(NEW, deployed, reload_command="true", stamp="y").reloaded

@@ -134,3 +134,10 @@ def test_lint_path_on_missing_and_hostile_files(tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.write_text("", encoding="ascii")
     assert lint_path(empty).ok(strict=True)
+
+
+def test_includes_of_devices_are_not_read(tmp_path: Path) -> None:
+    config = tmp_path / "config"
+    config.write_text("include /dev/zero\n", encoding="ascii")
+    report = lint_path(config)
+    assert {issue.code for issue in report.issues} >= {"not-a-file"}

@@ -9,24 +9,27 @@ and the error says so; files that did not exist before are removed.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import fcntl
 import json
 import os
 import shlex
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from email_engine.errors import ConfigurationError, DependencyUnavailable, InvalidInput
+from email_engine.errors import ConfigurationError, Conflict, DependencyUnavailable, InvalidInput
 
 __all__ = ["DeployResult", "ReloadFailed", "atomic_write", "deploy_files", "diff_files", "run_reload"]
 
 BACKUP_DIR: Final = "backups"
 MANIFEST: Final = "manifest.json"
+LOCK_FILE: Final = ".deploy.lock"
 FILE_MODE: Final = 0o640  # config holds the SMTP password: owner rw, group (pmta) r, others nothing
 _OUTPUT_LIMIT: Final = 2000
 
@@ -70,7 +73,7 @@ def atomic_write(path: Path, data: bytes, *, mode: int = FILE_MODE) -> None:
 
 def _check_names(files: Mapping[str, str]) -> None:
     for name in files:
-        if not name or "/" in name or name.startswith(".") or name == BACKUP_DIR:
+        if not name or "/" in name or "\x00" in name or name.startswith(".") or name == BACKUP_DIR:
             raise InvalidInput(f"Refusing to write a file named {name!r} into the PowerMTA directory.")
 
 
@@ -163,7 +166,10 @@ def restore_backup(target_dir: Path, backup: Path, names: Sequence[str]) -> None
 
 def _prune(target_dir: Path, keep: int) -> None:
     root = target_dir / BACKUP_DIR
-    backups = sorted((path for path in root.iterdir() if path.is_dir()), key=lambda path: path.name)
+    backups = sorted(
+        (path for path in root.iterdir() if path.is_dir() and not path.name.startswith(".")),
+        key=lambda path: path.name,
+    )
     for old in backups[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -183,6 +189,47 @@ def deploy_files(
     parse_command(reload_command)  # a bad command is refused before anything is touched
     if not target_dir.is_dir():
         raise ConfigurationError(f"PMTA_CONFIG_DIR {target_dir} does not exist or is not a directory.")
+    with _deploy_lock(target_dir):
+        return _deploy_locked(
+            files,
+            target_dir,
+            reload_command=reload_command,
+            stamp=stamp,
+            timeout=timeout,
+            keep=keep,
+            force=force,
+        )
+
+
+@contextlib.contextmanager
+def _deploy_lock(target_dir: Path) -> Iterator[None]:
+    """One deploy at a time per directory (two operators, or a job and an operator)."""
+    root = target_dir / BACKUP_DIR
+    root.mkdir(mode=0o700, exist_ok=True)
+    lock_path = root / LOCK_FILE
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise Conflict(
+                f"Another deploy into {target_dir} is running; try again when it has finished."
+            ) from exc
+        yield
+    finally:
+        os.close(fd)
+
+
+def _deploy_locked(
+    files: Mapping[str, str],
+    target_dir: Path,
+    *,
+    reload_command: str,
+    stamp: str,
+    timeout: float,
+    keep: int,
+    force: bool,
+) -> DeployResult:
     result = DeployResult()
     changed = diff_files(files, target_dir)
     result.unchanged = [name for name in files if name not in changed]

@@ -371,10 +371,15 @@ def _read_tree(path: Path, files: dict[str, str], report: LintReport, depth: int
     if key in files or depth > _MAX_INCLUDE_DEPTH:
         return
     try:
-        if path.stat().st_size > _MAX_FILE_BYTES:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            report.issues.append(LintIssue(key, 0, "error", "not-a-file", "not a regular file"))
+            return
+        if info.st_size > _MAX_FILE_BYTES:
             report.issues.append(LintIssue(key, 0, "error", "too-large", "file is larger than 20 MB"))
             return
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with path.open("rb") as handle:
+            text = handle.read(_MAX_FILE_BYTES).decode("utf-8", errors="replace")
     except OSError as exc:
         report.issues.append(LintIssue(key, 0, "error", "unreadable", f"cannot read: {exc.strerror}"))
         return
