@@ -15,6 +15,7 @@ from rich.table import Table
 from email_engine.clock import utcnow
 from email_engine.config import get_settings
 from email_engine.context import AppContext, build_context
+from email_engine.logging import configure_logging
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.job_status import job_overview, run_history
 from email_engine.ops.leader import process_identity
@@ -32,7 +33,9 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts
 
 
 def _context() -> AppContext:
-    return build_context(get_settings())
+    settings = get_settings()
+    configure_logging(settings)  # logs go to stderr, so --json output stays clean
+    return build_context(settings)
 
 
 @jobs_app.command("list")

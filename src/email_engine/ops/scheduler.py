@@ -140,7 +140,10 @@ class ClusterScheduler:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.tick()
+            try:
+                self.tick()
+            except Exception as exc:  # e.g. the database fails while scheduling; try again next round
+                log.error("scheduler_tick_failed", worker=self.identity, error=type(exc).__name__, exc_info=exc)
             self._stop.wait(self.settings.renew_seconds)
 
     def _become_leader(self) -> None:

@@ -11,8 +11,9 @@ from rich.table import Table
 
 from email_engine.clock import utcnow
 from email_engine.config import get_settings
-from email_engine.context import build_context
+from email_engine.context import AppContext, build_context
 from email_engine.db import session_scope
+from email_engine.logging import configure_logging
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.outbox import service
 from email_engine.outbox.delivery import drain
@@ -27,6 +28,12 @@ console = Console()
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
+def _context() -> AppContext:
+    settings = get_settings()
+    configure_logging(settings)  # logs go to stderr, so --json output stays clean
+    return build_context(settings)
+
+
 @outbox_app.command("drain")
 def drain_command(
     budget: Annotated[
@@ -38,7 +45,7 @@ def drain_command(
 
     Exits 1 when some events failed (they stay queued with backoff, or are dead after the limit).
     """
-    ctx = build_context(get_settings())
+    ctx = _context()
     try:
         report = drain(
             ctx, settings=domain_settings(ctx, OutboxSettings), clock=utcnow, budget_seconds=budget
@@ -62,7 +69,7 @@ def drain_command(
 @outbox_app.command("status")
 def status_command(as_json: JsonOption = False) -> None:
     """Counts by kind and status, and the most recent dead events."""
-    ctx = build_context(get_settings())
+    ctx = _context()
     try:
         with session_scope(ctx.session_factory) as session:
             counts = service.status_counts(session)
@@ -83,7 +90,7 @@ def status_command(as_json: JsonOption = False) -> None:
 @outbox_app.command("retry")
 def retry_command(event_id: Annotated[int, typer.Argument(min=1, help="Outbox event id.")]) -> None:
     """Queue a dead or failing event for an immediate new attempt."""
-    ctx = build_context(get_settings())
+    ctx = _context()
     try:
         with session_scope(ctx.session_factory) as session:
             event = service.retry_event(session, event_id=event_id, now=utcnow())

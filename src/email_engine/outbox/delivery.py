@@ -175,14 +175,16 @@ def _batch_postgresql(
     clock: Callable[[], datetime],
     worker: str,
     rng: random.Random,
+    due_at: datetime | None,
 ) -> DrainReport:
     report = DrainReport()
     now = clock()
+    due = min(now, due_at) if due_at else now
     with ctx.session_factory() as session, session.begin():
         events = list(
             session.scalars(
                 select(OutboxEvent)
-                .where(_due(now, list(senders)))
+                .where(_due(due, list(senders)))
                 .order_by(OutboxEvent.next_attempt_at, OutboxEvent.id)
                 .limit(settings.batch_size)
                 .with_for_update(skip_locked=True)
@@ -217,13 +219,15 @@ def _batch_sqlite(
     clock: Callable[[], datetime],
     worker: str,
     rng: random.Random,
+    due_at: datetime | None,
 ) -> DrainReport:
     report = DrainReport()
     now = clock()
+    due = min(now, due_at) if due_at else now
     token = f"{worker}:{uuid.uuid4().hex[:12]}"
     due_ids = (
         select(OutboxEvent.id)
-        .where(_due(now, list(senders)))
+        .where(_due(due, list(senders)))
         .order_by(OutboxEvent.next_attempt_at, OutboxEvent.id)
         .limit(settings.batch_size)
         .scalar_subquery()
@@ -305,8 +309,9 @@ def deliver_batch(
     senders: Mapping[str, Sender] | None = None,
     worker: str | None = None,
     rng: random.Random | None = None,
+    due_at: datetime | None = None,
 ) -> DrainReport:
-    """Claim and deliver at most one batch of due events."""
+    """Claim and deliver at most one batch of events due by ``due_at`` (default: now)."""
     senders = discover_senders() if senders is None else senders
     if not senders:
         return DrainReport()
@@ -318,6 +323,7 @@ def deliver_batch(
         clock=clock,
         worker=worker or worker_identity(),
         rng=rng or random.Random(),
+        due_at=due_at,
     )
 
 
@@ -331,13 +337,19 @@ def drain(
     worker: str | None = None,
     rng: random.Random | None = None,
 ) -> DrainReport:
-    """Deliver batches until nothing is due or the time budget (by ``clock``) is spent."""
+    """Deliver batches until nothing is due or the time budget (by ``clock``) is spent.
+
+    Only events due when the drain started are taken, so an event that fails is not tried again
+    in the same drain however short its backoff.
+    """
     senders = discover_senders() if senders is None else senders
     budget = settings.drain_budget_seconds if budget_seconds is None else budget_seconds
     started = clock()
     total = DrainReport()
     while True:
-        report = deliver_batch(ctx, settings=settings, clock=clock, senders=senders, worker=worker, rng=rng)
+        report = deliver_batch(
+            ctx, settings=settings, clock=clock, senders=senders, worker=worker, rng=rng, due_at=started
+        )
         total.add(report)
         if report.claimed == 0 or (clock() - started).total_seconds() >= budget:
             return total

@@ -217,3 +217,20 @@ def test_concurrent_workers_never_send_an_event_twice(ctx: AppContext, workers: 
 def test_deliver_batch_with_no_senders_does_nothing(ctx: AppContext) -> None:
     enqueue(ctx, 1)
     assert deliver_batch(ctx, settings=outbox_settings(), clock=Clock(T0), senders={}).claimed == 0
+
+
+def test_one_drain_tries_a_failing_event_once_even_with_a_tiny_backoff(ctx: AppContext) -> None:
+    enqueue(ctx, 2)
+    with HttpPeer() as peer:
+        peer.reply(503)
+        clock = Clock(T0)
+        settings = outbox_settings(OUTBOX_BACKOFF_BASE_SECONDS=0.000001, OUTBOX_MAX_ATTEMPTS=50)
+
+        def advancing() -> datetime:
+            clock.now += timedelta(milliseconds=1)
+            return clock.now
+
+        report = drain(ctx, settings=settings, clock=advancing, senders={"test": http_sender(peer.url)})
+        assert (report.claimed, report.retried) == (2, 2)
+        assert len(peer.requests) == 1
+    assert {e.attempts for e in events(ctx)} == {1}
