@@ -77,14 +77,17 @@ def main() -> int:
     zones = resolve_zone_names(zone_names())
     assert len(zones) == 20, len(zones)
     rep = ReputationSettings(_env_file=None, DNSBL_TIMEOUT=args.timeout, DNSBL_DEADLINE=10)  # type: ignore[call-arg]
-    with tempfile.TemporaryDirectory() as tmp, Rbldnsd(Path(tmp), rbldnsd_zones()) as rbl:  # type: ignore[arg-type]
-        with DnsRouter({SILENT: None}, default=("127.0.0.1", rbl.port)) as router:
-            settings = Settings(_env_file=None, DNS_NAMESERVERS=router.nameserver)  # type: ignore[call-arg]
-            timings = []
-            for _ in range(args.runs):
-                started = time.perf_counter()
-                results = run_dnsbl_lookups(settings, rep, zones, [*IPS, *DOMAINS])
-                timings.append(time.perf_counter() - started)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Rbldnsd(Path(tmp), rbldnsd_zones()) as rbl,  # type: ignore[arg-type]
+        DnsRouter({SILENT: None}, default=("127.0.0.1", rbl.port)) as router,
+    ):
+        settings = Settings(_env_file=None, DNS_NAMESERVERS=router.nameserver)  # type: ignore[call-arg]
+        timings = []
+        for _ in range(args.runs):
+            started = time.perf_counter()
+            results = run_dnsbl_lookups(settings, rep, zones, [*IPS, *DOMAINS])
+            timings.append(time.perf_counter() - started)
     queries = sum(len(r) for r in results.values())
     statuses = [r.status for rs in results.values() for r in rs]
     print(
