@@ -121,7 +121,7 @@ class ValidationSettings(BaseSettings):
     jobs_dir: Path = Field(default=Path("./data/validation-jobs"), validation_alias="VALIDATION_JOBS_DIR")
     jobs_autostart: bool = Field(default=True, validation_alias="VALIDATION_JOBS_AUTOSTART")
     job_chunk_rows: int = Field(
-        default=5_000, ge=10, le=100_000, validation_alias="VALIDATION_JOB_CHUNK_ROWS"
+        default=10_000, ge=10, le=100_000, validation_alias="VALIDATION_JOB_CHUNK_ROWS"
     )
 
     _split = field_validator(
