@@ -132,6 +132,11 @@ def test_api_check_ip_check_all_events_and_health(
     assert health.status == "fail" and "192.0.2.66 on zen.spamhaus.org" in health.detail
     assert "last_check_at" in health.data
 
+    public = client.get("/health").json()
+    assert public["checks"]["blacklists"]["status"] == "fail"
+    assert any(issue.startswith("blacklists: Listed on a major blocklist") for issue in public["issues"])
+    assert "dns_auth" in public["checks"]
+
 
 def test_zone_selection_api_validates_and_persists(
     client: TestClient, ctx: AppContext, operator_headers: dict[str, str], viewer_headers: dict[str, str]
