@@ -108,3 +108,23 @@ def test_bad_throttle_documents_change_nothing(
     )
     assert response.status_code == 413
     assert client.get("/api/v1/pmta/throttles", headers=viewer_headers).json()["source"] == "default"
+
+
+def test_a_stored_document_that_no_longer_validates_explains_the_fix(
+    client: TestClient, viewer_headers: dict[str, str], operator_headers: dict[str, str], ctx: Any
+) -> None:
+    from email_engine.integrations.powermta.models import PmtaThrottleTable
+    from tests.integration.powermta.conftest import NOW
+
+    with ctx.session_factory() as session:
+        session.add(
+            PmtaThrottleTable(
+                name="throttles", document={"providers": "broken"}, updated_at=NOW, updated_by="old"
+            )
+        )
+        session.commit()
+    response = client.get("/api/v1/pmta/throttles", headers=viewer_headers)
+    assert response.status_code == 500
+    assert "DELETE" in response.json()["detail"]
+    assert client.delete("/api/v1/pmta/throttles", headers=operator_headers).status_code == 200
+    assert client.get("/api/v1/pmta/throttles", headers=viewer_headers).json()["source"] == "default"

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from email_engine.errors import ConfigurationError, DependencyUnavailable
+from email_engine.errors import ConfigurationError, DependencyUnavailable, InvalidInput
 from email_engine.integrations.powermta.bounce_patterns import RuleLike
 from email_engine.integrations.powermta.inventory import (
     Inventory,
@@ -43,6 +43,7 @@ __all__ = [
 ]
 
 TABLE_NAME = "throttles"
+_PLACEHOLDER_MARKERS = ("change", "your", "example", "placeholder", "password", "secret", "xxxx")
 
 
 @dataclass(frozen=True)
@@ -113,11 +114,15 @@ def load_tables(session: Session) -> StoredTables:
     row = session.scalar(select(PmtaThrottleTable).where(PmtaThrottleTable.name == TABLE_NAME))
     if row is None:
         return StoredTables(tables=default_tables(), source="default")
+    try:
+        tables = parse_tables(row.document)
+    except InvalidInput as exc:
+        raise ConfigurationError(
+            f"The stored throttle tables are no longer valid ({exc.detail}) Fix them with PUT "
+            "/api/v1/pmta/throttles or go back to the defaults with DELETE."
+        ) from exc
     return StoredTables(
-        tables=parse_tables(row.document),
-        source="database",
-        updated_at=row.updated_at,
-        updated_by=row.updated_by,
+        tables=tables, source="database", updated_at=row.updated_at, updated_by=row.updated_by
     )
 
 
@@ -167,6 +172,11 @@ def render_settings(settings: PowerMtaSettings) -> RenderSettings:
     password = settings.smtp_password.get_secret_value()
     if len(password) < 16:
         raise ConfigurationError("PMTA_SMTP_PASSWORD is shorter than 16 characters; use a random secret.")
+    if any(marker in password.lower() for marker in _PLACEHOLDER_MARKERS):
+        raise ConfigurationError(
+            "PMTA_SMTP_PASSWORD looks like a placeholder, not a random secret; generate one "
+            "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(24))'`)."
+        )
     return RenderSettings(
         postmaster=settings.postmaster,
         smtp_password=password,
