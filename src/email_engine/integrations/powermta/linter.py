@@ -256,7 +256,7 @@ def _note_directive(  # noqa: PLR0917 - one call site, all positional context
     depth: int,
     visiting: tuple[str, ...],
 ) -> None:
-    first = values[0] if values else ""
+    first = values[0].strip('"') if values else ""
     if directive == "include":
         target = _resolve_include(first, file, files)
         if target is None:
