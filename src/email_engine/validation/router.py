@@ -32,7 +32,7 @@ BODY_LIMITS = {"/api/v1/validation/emails": EMAILS_LIMIT_BYTES, "/api/v1/validat
 
 
 @router.post("/emails", response_model=ValidateResponse, summary="Validate up to 10,000 addresses")
-async def validate_emails(
+def validate_emails(
     body: ValidateRequest, ctx: ContextDep, session: SessionDep, _principal: CurrentPrincipal
 ) -> Response:
     """Syntax, rules, suppression and DNS for each address; one result per input position, in order.
@@ -40,7 +40,9 @@ async def validate_emails(
     Verdicts: `valid`, `invalid`, `risky` (role, typo with a `suggestion`), `unknown` (DNS timeout
     or error: ask again later). Rate limited by the `validation` budget (RATE_LIMIT_VALIDATION).
     """
-    verdicts = await validator_for(ctx).validate(body.emails, suppression=session_suppression(session))
+    # A plain (threadpool) route: parsing 10,000 addresses is CPU work that must not stall the event
+    # loop serving other requests; the DNS lookups run on this thread's own loop.
+    verdicts = validator_for(ctx).validate_sync(body.emails, suppression=session_suppression(session))
     results = [
         {
             "email": v.email,
