@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import structlog
 import typer
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,6 +27,8 @@ def cli(settings: Settings, ctx: Any, monkeypatch: pytest.MonkeyPatch) -> Iterat
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     monkeypatch.setenv("LOG_LEVEL", "WARNING")
     get_settings.cache_clear()
+    # The commands configure logging onto CliRunner's stderr, which is closed afterwards.
+    saved = structlog.get_config()
     root = typer.Typer()
     register(root)
     runner = CliRunner()
@@ -35,6 +38,7 @@ def cli(settings: Settings, ctx: Any, monkeypatch: pytest.MonkeyPatch) -> Iterat
 
     yield invoke
     get_settings.cache_clear()
+    structlog.configure(**saved)
 
 
 def _json(result: Any) -> Any:

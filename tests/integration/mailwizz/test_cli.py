@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import structlog
 import typer
 from typer.testing import CliRunner
 
@@ -26,11 +27,14 @@ def cli(mw: MailwizzTestDb, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     }.items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
+    # The commands configure logging onto CliRunner's stderr, which is closed afterwards.
+    saved = structlog.get_config()
     root = typer.Typer()
     register(root)
     root.command("noop")(lambda: None)  # a second command keeps "mailwizz" a sub-command
     yield lambda *args: CliRunner().invoke(root, ["mailwizz", *args])
     get_settings.cache_clear()
+    structlog.configure(**saved)
 
 
 def test_check_and_show(cli: Any, mw: MailwizzTestDb) -> None:
