@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, BinaryIO, TextIO
 
@@ -68,9 +69,24 @@ def classify_line(raw: bytes) -> dict[str, Any]:
     return {"category": result.category, "type": str(result.type), "rule": result.rule, "dsnStatus": code}
 
 
+def _bounded_lines(source: BinaryIO) -> Iterator[bytes]:
+    """Lines of at most MAX_INPUT_LINE_BYTES + 1 bytes: the rest of a longer line is read and dropped, so a
+    hostile gigabyte line costs no memory (the kept prefix is enough to report it as too long)."""
+    while True:
+        line = source.readline(MAX_INPUT_LINE_BYTES + 1)
+        if not line:
+            return
+        if len(line) > MAX_INPUT_LINE_BYTES and not line.endswith(b"\n"):
+            while True:
+                rest = source.readline(1024 * 1024)
+                if not rest or rest.endswith(b"\n"):
+                    break
+        yield line
+
+
 def _classify_stream(source: BinaryIO, sink: TextIO) -> tuple[int, int]:
     seen = errors = 0
-    for number, raw in enumerate(source, start=1):
+    for number, raw in enumerate(_bounded_lines(source), start=1):
         line = raw.rstrip(b"\r\n")
         if not line.strip():
             continue  # a blank line is no input

@@ -46,6 +46,15 @@ def parse_dsn(data: bytes) -> list[AccountingRecord]:
         raise PayloadTooLarge(
             f"The message is {len(data)} bytes; bounce and complaint messages are limited to {MAX_MESSAGE_BYTES}."
         )
+    try:
+        return _parse(data)
+    except RecursionError as exc:
+        raise InvalidInput(
+            "The message nests MIME parts too deeply to be a bounce or complaint report."
+        ) from exc
+
+
+def _parse(data: bytes) -> list[AccountingRecord]:
     message = message_from_bytes(data, policy=compat32)
     if not message.keys():
         raise InvalidInput("The input is not an email message (it has no header lines).")

@@ -98,7 +98,7 @@ def test_classify_succeeds_on_clean_input_and_handles_volume() -> None:
 
 
 def test_classify_refuses_an_oversize_line_but_continues() -> None:
-    huge = json.dumps({"dsnStatus": "5.1.1", "dsnDiag": "x" * MAX_INPUT_LINE_BYTES}).encode()
+    huge = json.dumps({"dsnStatus": "5.1.1", "dsnDiag": "x" * (3 * MAX_INPUT_LINE_BYTES)}).encode()
     ok = json.dumps({"dsnStatus": "5.1.1", "dsnDiag": "user unknown"}).encode()
     code, stdout, _ = invoke("classify", stdin=huge + b"\n" + ok + b"\n")
     assert code == 1

@@ -216,6 +216,16 @@ def test_messages_that_are_no_report_are_refused_with_a_reason(data: bytes, mess
         parse_dsn(data)
 
 
+def test_absurdly_nested_mime_is_refused_not_a_crash() -> None:
+    depth = 3000
+    body = b"".join(
+        f"--b{i}\nContent-Type: multipart/mixed; boundary=b{i + 1}\n\n".encode() for i in range(depth)
+    )
+    body += b"hello\n" + b"".join(f"--b{i}--\n".encode() for i in reversed(range(depth)))
+    with pytest.raises(InvalidInput, match="too deeply"):
+        parse_dsn(b"From: a@example.com\nContent-Type: multipart/mixed; boundary=b0\n\n" + body)
+
+
 def test_an_oversize_message_is_refused_before_parsing() -> None:
     with pytest.raises(PayloadTooLarge, match="limited to"):
         parse_dsn(b"x" * (MAX_MESSAGE_BYTES + 1))
