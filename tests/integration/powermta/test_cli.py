@@ -190,3 +190,31 @@ def test_real_process_exit_codes(settings: Settings, guide_db: GuideInventory, p
         env=env, capture_output=True, text=True, check=False,
     )  # fmt: skip
     assert missing.returncode == 2 and "error:" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_throttle_tables_from_the_cli(cli: Invoke, tmp_path: Path) -> None:
+    shown = cli("pmta", "throttles", "show")
+    assert shown.exit_code == 0 and shown.stdout.startswith("# source: default")
+    edited = tmp_path / "throttles.yaml"
+    edited.write_text(shown.stdout.replace("max_msg_rate: 50/h", "max_msg_rate: 45/h", 1), encoding="utf-8")
+    stored = cli("pmta", "throttles", "set", str(edited))
+    assert stored.exit_code == 0, stored.output
+    payload = json.loads(cli("pmta", "throttles", "show", "--json").stdout)
+    assert payload["source"] == "database" and payload["tables"]["providers"][0]["max_msg_rate"] == "45/h"
+    bad = tmp_path / "bad.yaml"
+    for text in ("providers: [", "providers:\n  - name: Evil Name\n", "\\xff\\xfe"):
+        bad.write_text(text, encoding="utf-8")
+        result = cli("pmta", "throttles", "set", str(bad))
+        assert result.exit_code != 0 and isinstance(result.exception, InvalidInput)
+    huge = tmp_path / "huge.yaml"
+    huge.write_text("#" * (600 * 1024), encoding="utf-8")
+    assert isinstance(cli("pmta", "throttles", "set", str(huge)).exception, InvalidInput)
+    assert isinstance(cli("pmta", "throttles", "set", str(tmp_path / "absent.yaml")).exception, InvalidInput)
+    assert (
+        json.loads(cli("pmta", "throttles", "show", "--json").stdout)["tables"]["providers"][0][
+            "max_msg_rate"
+        ]
+        == "45/h"
+    )
+    assert cli("pmta", "throttles", "reset").exit_code == 0
+    assert json.loads(cli("pmta", "throttles", "show", "--json").stdout)["source"] == "default"

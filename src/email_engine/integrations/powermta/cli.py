@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import yaml
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
@@ -285,6 +286,56 @@ def records(
         console.print(table)
         for note in notes:
             console.print(f"[yellow]note:[/] {note}", highlight=False)
+
+
+throttles_app = typer.Typer(
+    help="The throttle and backoff tables (defaults or the operator's edit).", no_args_is_help=True
+)
+pmta_app.add_typer(throttles_app, name="throttles")
+
+MAX_TABLE_FILE_BYTES = 512 * 1024
+
+
+@throttles_app.command("show")
+def throttles_show(as_json: JsonOption = False) -> None:
+    """Print the tables in use as YAML (edit, then `pmta throttles set FILE`)."""
+    with _session() as session:
+        stored = service.load_tables(session)
+    document = stored.tables.model_dump(mode="json")
+    if as_json:
+        typer.echo(json.dumps({"source": stored.source, "tables": document}))
+        return
+    typer.echo(f"# source: {stored.source}")
+    typer.echo(yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=200), nl=False)
+
+
+@throttles_app.command("set")
+def throttles_set(
+    path: Annotated[Path, typer.Argument(help="YAML or JSON file with the whole tables document.")],
+) -> None:
+    """Validate a tables document and store it; the next render uses it. Nothing is stored on error."""
+    try:
+        if path.stat().st_size > MAX_TABLE_FILE_BYTES:
+            raise InvalidInput(f"{path} is larger than 512 KiB; a tables document is a few tens of KiB.")
+        document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InvalidInput(f"Cannot read {path}: {exc.strerror}.") from exc
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path} is not valid YAML or JSON: {str(exc).splitlines()[0]}") from exc
+    with _session() as session:
+        stored = service.save_tables(session, document=document, actor="cli", now=utcnow())
+    typer.echo(
+        f"stored {len(stored.tables.providers)} providers and {len(stored.tables.backoff_patterns)} backoff "
+        "patterns; run `email-engine pmta deploy` to apply them"
+    )
+
+
+@throttles_app.command("reset")
+def throttles_reset() -> None:
+    """Drop the operator's edit and go back to the shipped defaults."""
+    with _session() as session:
+        service.reset_tables(session)
+    typer.echo("throttle tables reset to the shipped defaults")
 
 
 def register(root: typer.Typer) -> None:

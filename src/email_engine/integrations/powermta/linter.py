@@ -399,7 +399,7 @@ def _secret_paths(files: Mapping[str, str]) -> dict[str, tuple[str, int]]:
             words = _strip_comment(raw).split()
             if not words:
                 continue
-            if words[0].lower() == "password":
+            if words[0].lower() in ("password", "auth-password"):
                 paths.setdefault(name, (name, number))
             elif words[0].lower() == "domain-key" and len(words) >= 2:
                 parts = words[1].split(",")
