@@ -48,7 +48,7 @@ def test_database_unreachable_spools_then_drain_stores_everything_once(
 ) -> None:
     start = hour_of(utcnow() - timedelta(hours=2))
     path = tmp_path / "acct.csv"
-    expected = write_file(path, records=6000, base=start + timedelta(minutes=3))
+    expected = write_file(path, records=3000, base=start + timedelta(minutes=3))
 
     down = run_pipe(path, "--json", DATABASE_URL=_unreachable_url(settings, tmp_path))
     assert down.returncode == 0, down.stderr.decode()[-2000:]  # PowerMTA is never failed
@@ -81,7 +81,7 @@ def test_drain_reports_failure_while_database_is_down(
 def test_postgres_stops_mid_run_and_comes_back(tmp_path: Path, settings: Settings, session: Session) -> None:
     start = hour_of(utcnow() - timedelta(hours=2))
     path = tmp_path / "acct.csv"
-    expected = write_file(path, records=8000, base=start + timedelta(minutes=3))
+    expected = write_file(path, records=6000, base=start + timedelta(minutes=3))
     data = path.read_bytes()
     url = make_url(settings.database_url)
     proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
@@ -118,7 +118,7 @@ def test_pipe_killed_mid_batch_loses_and_doubles_nothing(
 ) -> None:
     start = hour_of(utcnow() - timedelta(hours=2))
     path = tmp_path / "acct.csv"
-    expected = write_file(path, records=12000, base=start + timedelta(minutes=3))
+    expected = write_file(path, records=6000, base=start + timedelta(minutes=3))
     env = pipe_env(settings, tmp_path / "spool", PIPE_BATCH_SIZE="700")
     with open(path, "rb") as stdin:
         process = subprocess.Popen([EMAIL_ENGINE, "pipe"], stdin=stdin, env=env, stderr=subprocess.DEVNULL)
