@@ -51,7 +51,8 @@ async def ask_dnsbl(resolver: dns.asyncresolver.Resolver, qname: str, *, timeout
     except dns.resolver.NoNameservers as exc:
         return DnsAnswer.error(_no_nameservers_reason(exc))
     except dns.exception.DNSException as exc:
-        return DnsAnswer.error(str(exc) or type(exc).__name__)
+        # The query name may carry the Spamhaus DQS key: never let it reach stored results or logs.
+        return DnsAnswer.error((str(exc) or type(exc).__name__).replace(qname, "<query>"))
     if answer.rrset is None:
         return DnsAnswer.nxdomain()  # the name exists without an A record: not listed
     return DnsAnswer.listed(*(rdata.to_text() for rdata in answer.rrset))

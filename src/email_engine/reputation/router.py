@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 
 from email_engine.clock import utcnow
 from email_engine.deps import ContextDep, OperatorDep, SessionDep, SettingsDep
@@ -28,10 +28,11 @@ def _reputation_settings(ctx: ContextDep) -> ReputationSettings:
 
 
 RepDep = Annotated[ReputationSettings, Depends(_reputation_settings)]
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Database id.")]
 
 
 @router.post("/blacklists/check/{ip_id}", response_model=TargetCheckOut, summary="Check one sending IP now")
-def check_ip(ip_id: int, session: SessionDep, settings: SettingsDep, rep: RepDep, _op: OperatorDep) -> Any:
+def check_ip(ip_id: RowId, session: SessionDep, settings: SettingsDep, rep: RepDep, _op: OperatorDep) -> Any:
     """Queries every selected IP list concurrently; a timeout is reported as "unknown", never "clean"."""
     report = service.check_ip(session, settings, rep, ip_id=ip_id, now=utcnow())
     session.commit()
@@ -109,7 +110,7 @@ def validate_all(session: SessionDep, settings: SettingsDep, rep: RepDep, _op: O
 
 @router.post("/domains/{domain_id}/validate", summary="Validate one sending domain's DNS authentication")
 def validate_domain(
-    domain_id: int, session: SessionDep, settings: SettingsDep, rep: RepDep, _op: OperatorDep
+    domain_id: RowId, session: SessionDep, settings: SettingsDep, rep: RepDep, _op: OperatorDep
 ) -> dict[str, Any]:
     """Each check says pass, fail, warn or info with a sentence to act on, plus the Gmail/Yahoo summary."""
     report = auth_service.validate_domain_by_id(session, settings, rep, domain_id=domain_id, now=utcnow())

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from email_engine.config import Settings
@@ -230,8 +230,11 @@ def list_events(
         query = query.where(DnsblListing.target == target.strip().lower())
     if open_only:
         query = query.where(DnsblListing.delisted_at.is_(None))
-    rows = list(session.scalars(query.order_by(DnsblListing.first_seen_at.desc(), DnsblListing.id.desc())))
-    return len(rows), rows[offset : offset + limit]
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    ordered = (
+        query.order_by(DnsblListing.first_seen_at.desc(), DnsblListing.id.desc()).limit(limit).offset(offset)
+    )
+    return total, list(session.scalars(ordered))
 
 
 def last_checks(session: Session) -> list[DnsblCheck]:

@@ -106,7 +106,8 @@ def test_api_check_ip_check_all_events_and_health(
     assert client.post("/api/v1/blacklists/check/999999", headers=operator_headers).status_code == 404
     assert client.post(f"/api/v1/blacklists/check/{listed_ip.id}", headers=viewer_headers).status_code == 403
     assert client.post(f"/api/v1/blacklists/check/{listed_ip.id}").status_code == 401
-    assert client.post("/api/v1/blacklists/check/not-a-number", headers=operator_headers).status_code == 422
+    for bad_id in ("not-a-number", "0", "-1", str(2**64), "1.5"):
+        assert client.post(f"/api/v1/blacklists/check/{bad_id}", headers=operator_headers).status_code == 422
 
     everything = client.post("/api/v1/blacklists/check-all", headers=operator_headers).json()
     assert everything["checked"] == 4  # two IPs, the domain and its bounce domain
