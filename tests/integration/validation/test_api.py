@@ -180,3 +180,20 @@ def test_rate_limited_at_ten_per_minute(
             if keys:
                 context.redis.delete(*keys)
         context.close()
+
+
+def test_timed_out_domain_is_unknown_and_asked_again_next_request(
+    client: TestClient, operator_headers: dict[str, str], dns_server: DnsServer
+) -> None:
+    asked = 0
+    for _attempt in (1, 2):
+        body = client.post(
+            URL, json={"emails": ["jane@slow.test", "jane@good.mail.test"]}, headers=operator_headers
+        ).json()
+        assert [(r["verdict"], r["valid"], r["reasons"]) for r in body["results"]] == [
+            ("unknown", False, ["dns_timeout"]),
+            ("valid", True, []),
+        ]
+        assert dns_server.query_count("slow.test", "MX") > asked  # asked again, never served from a cache
+        asked = dns_server.query_count("slow.test", "MX")
+    assert dns_server.query_count("good.mail.test", "MX") == 1  # the answer was cached
