@@ -16,6 +16,7 @@ import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from email_engine.errors import Conflict, InvalidInput
 from email_engine.ips.actuation import ServerWriter
 from email_engine.ips.lifecycle import IpState
 from email_engine.ips.models import IpTransition, SendingIp
@@ -133,10 +134,15 @@ def _recent_group_failovers(session: Session, ip: SendingIp, since: datetime) ->
     )
 
 
-def _candidates(session: Session, rules: FailoverRules, now: datetime) -> list[Candidate]:
+def _candidates(
+    session: Session, rules: FailoverRules, now: datetime, listed: dict[str, list[Any]]
+) -> list[Candidate]:
+    """Standby IPs that could take over; a listed one never does."""
     standbys = session.scalars(select(SendingIp).where(SendingIp.state == IpState.STANDBY.value)).all()
     result = []
     for standby in standbys:
+        if listed.get(standby.address):
+            continue
         entry = _entry(session, standby.id)
         warm = is_warm(
             entered_standby_from=entry.from_state,
@@ -278,6 +284,7 @@ def _recover(
     mailwizz: ServerWriter | None,
     settings: WarmupSettings,
     now: datetime,
+    errors: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
     """Quarantined IPs rest once delisted, then re-warm with a new plan (never straight to full volume)."""
     moves = []
@@ -296,26 +303,31 @@ def _recover(
             quarantine=timedelta(days=settings.quarantine_days),
             rest=timedelta(days=settings.rest_days),
         )
-        if target == IpState.RESTING.value:
-            service.transition(
-                session,
-                ip,
-                IpState.RESTING,
-                reason="quarantine over and delisted: resting",
-                actor=ACTOR,
-                now=now,
-            )
-            moves.append({"ip_id": ip.id, "to": "resting"})
-        elif target == IpState.WARMING.value:
-            plan_id = _start_warmup(
-                session,
-                ip,
-                why="re-warming after quarantine and rest",
-                mailwizz=mailwizz,
-                settings=settings,
-                now=now,
-            )
-            moves.append({"ip_id": ip.id, "to": "warming", "plan_id": plan_id})
+        try:
+            with session.begin_nested():
+                if target == IpState.RESTING.value:
+                    service.transition(
+                        session,
+                        ip,
+                        IpState.RESTING,
+                        reason="quarantine over and delisted: resting",
+                        actor=ACTOR,
+                        now=now,
+                    )
+                    moves.append({"ip_id": ip.id, "to": "resting"})
+                elif target == IpState.WARMING.value:
+                    plan_id = _start_warmup(
+                        session,
+                        ip,
+                        why="re-warming after quarantine and rest",
+                        mailwizz=mailwizz,
+                        settings=settings,
+                        now=now,
+                    )
+                    moves.append({"ip_id": ip.id, "to": "warming", "plan_id": plan_id})
+        except (Conflict, InvalidInput) as exc:
+            errors.append({"ip_id": ip.id, "error": exc.detail})
+            log.warning("failover.recovery_failed", ip_id=ip.id, error=exc.detail)
     return moves
 
 
@@ -329,6 +341,7 @@ def run_failover(
     today = now.astimezone(UTC).date()
     listed = listed_ips(session)
     actions: list[dict[str, Any]] = []
+    errors: list[dict[str, Any]] = []
     active = session.scalars(
         select(SendingIp).where(SendingIp.state == IpState.ACTIVE.value).order_by(SendingIp.id)
     ).all()
@@ -347,19 +360,23 @@ def run_failover(
             continue
         decision = decide_failover(
             snapshot,
-            _candidates(session, rules, now),
+            _candidates(session, rules, now, listed),
             rules,
             recent_failovers_in_group=_recent_group_failovers(session, ip, now - rules.rotation_cooldown),
         )
         if decision.action is FailoverAction.NONE:
             continue
-        with session.begin_nested():
-            actions.append(
-                _apply(session, decision, ip, mailwizz=mailwizz, settings=settings, today=today, now=now)
-            )
-    recovered = _recover(session, listed, mailwizz=mailwizz, settings=settings, now=now)
+        try:
+            with session.begin_nested():
+                actions.append(
+                    _apply(session, decision, ip, mailwizz=mailwizz, settings=settings, today=today, now=now)
+                )
+        except (Conflict, InvalidInput) as exc:
+            errors.append({"ip_id": ip.id, "error": exc.detail})
+            log.warning("failover.failed", ip_id=ip.id, error=exc.detail)
+    recovered = _recover(session, listed, mailwizz=mailwizz, settings=settings, now=now, errors=errors)
     log.info("failover.run", actions=len(actions), recovered=len(recovered))
-    return {"day": today.isoformat(), "actions": actions, "recovered": recovered}
+    return {"day": today.isoformat(), "actions": actions, "recovered": recovered, "errors": errors}
 
 
 def list_failover_events(

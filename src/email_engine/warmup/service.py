@@ -451,12 +451,21 @@ def start_plan(
     if plan.status != CREATED:
         raise Conflict(f"Warmup plan {plan.id} is {plan.status}; only a created plan can be started.")
     ip = _get_ip(session, plan.ip_id)
+    from email_engine.reputation.service import listed_ips
+
+    majors = sorted({item.zone for item in listed_ips(session).get(ip.address, []) if item.major})
+    if majors:
+        raise Conflict(
+            f"IP {ip.address} is listed on {', '.join(majors)}; get it delisted before warming it up "
+            "(mail from a listed IP is refused, and the warmup would only hold)."
+        )
     transition(session, ip, IpState.WARMING, reason=f"warmup plan {plan.id} started", actor=actor, now=now)
     plan.status = PlanStatus.RUNNING.value
     plan.started_at = now
     plan.status_reason = None
-    step = next_step(_spec(plan), _state(plan), None, now.date())
-    _record_day(session, plan, step, today=now.date(), results=None, now=now)
+    today = now.astimezone(UTC).date()
+    step = next_step(_spec(plan), _state(plan), None, today)
+    _record_day(session, plan, step, today=today, results=None, now=now)
     push = push_limits(session, mailwizz, ip, _limit_of(plan), now)
     log.info("warmup.plan_started", plan_id=plan.id, ip_id=ip.id, actor=actor)
     return plan, push

@@ -279,3 +279,17 @@ def test_block_spike_without_listing_fails_over(session: Session, mw: MailwizzTe
     session.commit()
     summary = _failover(session, mw, T0 + timedelta(hours=14))
     assert [a["action"] for a in summary["actions"]] == ["refused"]  # type: ignore[attr-defined]
+
+
+def test_a_listed_standby_never_takes_over(session: Session, mw: MailwizzTestDb) -> None:
+    active, reserve, active_server, standby_server = _failover_setup(session, mw, standby="warm-standby")
+    list_on(session, active.address, "zen.spamhaus.org", T0)
+    list_on(session, reserve.address, "b.barracudacentral.org", T0)
+    session.commit()
+    summary = _failover(session, mw, T0 + timedelta(minutes=1))
+    assert [a["action"] for a in summary["actions"]] == ["quarantine_only"]  # type: ignore[attr-defined]
+    session.refresh(reserve)
+    assert reserve.state == "standby" and mw.row(standby_server)["status"] == "inactive"
+    assert mw.row(active_server)["status"] == "inactive"
+    alert = session.scalar(select(AlertState).where(AlertState.key == f"failover:{active.address}"))
+    assert alert is not None and alert.severity == "critical" and "no standby IP" in alert.text

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from email_engine.context import AppContext
+from email_engine.errors import Conflict
 from email_engine.ips.models import Actuation
 from email_engine.warmup import service
 from email_engine.warmup.jobs import JOBS, MAILWIZZ_KEY
 from email_engine.warmup.models import WarmupDay
-from tests.integration.warmup.helpers import feed_day, make_ip
+from tests.integration.warmup.helpers import feed_day, list_on, make_ip
 from tests.support.mailwizz_db import MailwizzTestDb
 
 T0 = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)
@@ -67,7 +69,12 @@ def test_unreachable_mailwizz_is_visible_and_retried(
 def test_failover_job_runs_with_nothing_to_do(ctx: AppContext, mw: MailwizzTestDb) -> None:
     ctx.extras[MAILWIZZ_KEY] = mw.adapter()
     failover = next(job for job in JOBS if job.name == "failover")
-    assert failover.run(ctx, T0) == {"day": T0.date().isoformat(), "actions": [], "recovered": []}
+    assert failover.run(ctx, T0) == {
+        "day": T0.date().isoformat(),
+        "actions": [],
+        "recovered": [],
+        "errors": [],
+    }
 
 
 def test_ip_moved_out_of_warming_by_hand_pauses_the_plan(
@@ -87,3 +94,16 @@ def test_ip_moved_out_of_warming_by_hand_pauses_the_plan(
     session.expire_all()
     assert session.get(type(plan), plan.id).status == "paused"  # type: ignore[union-attr]
     assert mw.row(server)["status"] == "inactive"
+
+
+def test_a_listed_ip_cannot_start_warming(session: Session, mw: MailwizzTestDb) -> None:
+    server = mw.add_server(status="inactive")
+    ip = make_ip(session, "192.0.2.32", server_id=server, now=T0)
+    list_on(session, ip.address, "zen.spamhaus.org", T0)
+    plan = service.create_plan(session, ip_id=ip.id, preset="cold", actor="test", now=T0)
+    session.commit()
+    with pytest.raises(Conflict, match=r"listed on zen\.spamhaus\.org"):
+        service.start_plan(session, plan_id=plan.id, actor="test", now=T0, mailwizz=mw.adapter())
+    session.rollback()
+    assert mw.row(server)["status"] == "inactive"
+    assert session.get(type(plan), plan.id).status == "created"  # type: ignore[union-attr]
