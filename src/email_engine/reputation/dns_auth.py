@@ -775,7 +775,7 @@ def check_bounce_mx(domain: str, bounce_domain: str | None, facts: DnsFacts) -> 
     note = "" if bounce_domain else f" (no bounce domain is set, so {target} itself was checked)"
     return Check(
         "bounce_mx",
-        "warn" if not bounce_domain else "pass",
+        "pass",
         f"The bounce domain {target} receives mail via {', '.join(hosts)}{note}.",
         data,
     )
