@@ -61,13 +61,6 @@ class Validator:
         )
         return cls(settings=settings, options=options, rules=rules, cache=cache)
 
-    def parse(self, text: str) -> ParsedAddress | SyntaxIssue:
-        return parse_address(
-            text,
-            allow_quoted_local=self.options.allow_quoted_local,
-            allow_test_domains=self.options.allow_test_domains,
-        )
-
     async def domain_facts(self, domains: Iterable[str]) -> dict[str, DomainFacts]:
         """Cached facts where the cache has them, fresh lookups (deduplicated) for the rest."""
         wanted = list(dict.fromkeys(domains))
