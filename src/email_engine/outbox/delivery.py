@@ -288,9 +288,8 @@ def _batch_sqlite(
 
 
 def _log_outcome(event: OutboxEvent, values: Mapping[str, Any]) -> None:
-    if values["status"] == OutboxStatus.SENT:
-        log.info("outbox_sent", event_id=event.id, kind=event.kind, attempts=values["attempts"])
-    else:
+    """Failures one by one (they are rare and need a reason); successes per batch in deliver_batch."""
+    if values["status"] != OutboxStatus.SENT:
         log.warning(
             "outbox_send_failed",
             event_id=event.id,
@@ -316,7 +315,7 @@ def deliver_batch(
     if not senders:
         return DrainReport()
     batch = _batch_postgresql if ctx.engine.dialect.name == "postgresql" else _batch_sqlite
-    return batch(
+    report = batch(
         ctx,
         senders,
         settings=settings,
@@ -325,6 +324,11 @@ def deliver_batch(
         rng=rng or random.Random(),
         due_at=due_at,
     )
+    if report.claimed:
+        log.info(
+            "outbox_batch", sent=report.sent, retried=report.retried, dead=report.dead, kinds=sorted(senders)
+        )
+    return report
 
 
 def drain(
