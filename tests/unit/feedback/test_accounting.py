@@ -21,6 +21,7 @@ from email_engine.feedback.accounting import (
     parse_accounting,
     parse_time,
     record_key,
+    split_quoted,
     split_status,
 )
 
@@ -408,3 +409,33 @@ def test_well_formed_rows_round_trip(rows: list[tuple[str, str, str]]) -> None:
         assert result.rcpt == (rcpt or "r@example.org").strip()
         assert result.dsn_diag_raw == diag
         assert result.headers == {"Subject": subject}
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\r\n\x00"), max_size=20),
+        min_size=1,
+        max_size=8,
+    ),
+    st.sampled_from([csv.QUOTE_MINIMAL, csv.QUOTE_ALL]),
+)
+def test_the_quote_split_fast_path_agrees_with_the_csv_module(cells: list[str], quoting: int) -> None:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="", quoting=quoting).writerow(cells)
+    line = out.getvalue()
+    quick = split_quoted(line)
+    if quick is not None:
+        assert quick == next(csv.reader([line], strict=True))
+
+
+@pytest.mark.parametrize(
+    "line",
+    ['a,"b,c",d', '"a",b', 'a,"b"', '"",""', 'a,"x"y', 'a"b",c', 'a,"b""c"', '"a', 'a,"b" ,c'],
+)
+def test_the_quote_split_fast_path_declines_what_it_cannot_read(line: str) -> None:
+    quick = split_quoted(line)
+    if quick is not None:
+        assert quick == next(csv.reader([line], strict=True))
+    else:
+        assert '""' in line or line.count('"') % 2 or '"x"y' in line or 'a"b"' in line or '" ,' in line
