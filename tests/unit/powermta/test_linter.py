@@ -141,3 +141,19 @@ def test_includes_of_devices_are_not_read(tmp_path: Path) -> None:
     config.write_text("include /dev/zero\n", encoding="ascii")
     report = lint_path(config)
     assert {issue.code for issue in report.issues} >= {"not-a-file"}
+
+
+def test_a_rendered_copy_outside_the_config_dir_lints_with_its_siblings(tmp_path: Path) -> None:
+    (tmp_path / "extra").write_text(
+        "<virtual-mta v>\nsmtp-source-host 192.0.2.1 a.example.com\n</virtual-mta>\n"
+    )
+    config = tmp_path / "config"
+    config.write_text(
+        "include /nonexistent/pmta/extra\n<virtual-mta-pool p>\nvirtual-mta v\n</virtual-mta-pool>\n"
+    )
+    report = lint_path(config)
+    assert report.files == [str(config), str(tmp_path / "extra")]
+    assert [(issue.line, issue.code, issue.severity) for issue in report.issues] == [
+        (1, "include-elsewhere", "warning")
+    ]
+    assert report.ok() and not report.ok(strict=True)

@@ -98,6 +98,7 @@ class _State:
     defined: dict[str, set[str]] = field(default_factory=dict)
     refs: list[_Ref] = field(default_factory=list)
     source_ips: dict[str, tuple[str, int]] = field(default_factory=dict)
+    on_disk: bool = False
 
     def add(self, file: str, line: int, severity: Severity, code: str, message: str) -> None:
         self.report.issues.append(LintIssue(file, line, severity, code, message))
@@ -129,7 +130,15 @@ def _strip_comment(line: str) -> str:
 
 
 def _resolve_include(target: str, current: str, files: Mapping[str, str]) -> str | None:
-    candidates = [target, str(PurePosixPath(current).parent / target), PurePosixPath(target).name]
+    """The included file: as written, relative to the including file, or (a rendered copy being
+    checked outside PMTA_CONFIG_DIR) the file of the same name beside the including one."""
+    beside = PurePosixPath(current).parent
+    candidates = [
+        target,
+        str(beside / target),
+        str(beside / PurePosixPath(target).name),
+        PurePosixPath(target).name,
+    ]
     for candidate in candidates:
         if candidate in files:
             return candidate
@@ -259,6 +268,14 @@ def _note_directive(  # noqa: PLR0917 - one call site, all positional context
     first = values[0].strip('"') if values else ""
     if directive == "include":
         target = _resolve_include(first, file, files)
+        if state.on_disk and target is not None and target != first and PurePosixPath(first).is_absolute():
+            state.add(
+                file,
+                number,
+                "warning",
+                "include-elsewhere",
+                f"{first} was not found; checked {target} (the file of that name beside this one) instead",
+            )
         if target is None:
             state.add(file, number, "error", "missing-include", f"included file {first!r} was not found")
         elif target in visiting:
@@ -344,9 +361,12 @@ def _check_refs(state: _State) -> None:
             state.add(ref.file, ref.line, "error", "unknown-reference", f"{what} {ref.name!r} is not defined")
 
 
-def lint_files(files: Mapping[str, str], *, entry: str, expected_ips: Iterable[str] = ()) -> LintReport:
-    """Lint ``files[entry]`` and everything it includes (pure: the files are given as text)."""
-    state = _State(report=LintReport())
+def lint_files(
+    files: Mapping[str, str], *, entry: str, expected_ips: Iterable[str] = (), on_disk: bool = False
+) -> LintReport:
+    """Lint ``files[entry]`` and everything it includes (pure: the files are given as text, keyed by
+    name; an ``include`` resolves to the file of the same name). ``on_disk``: keys are real paths."""
+    state = _State(report=LintReport(), on_disk=on_disk)
     if entry not in files:
         state.add(entry, 0, "error", "missing-file", f"{entry} was not found")
         return state.report
@@ -387,8 +407,11 @@ def _read_tree(path: Path, files: dict[str, str], report: LintReport, depth: int
     for raw in text.splitlines():
         words = _strip_comment(raw).split()
         if len(words) >= 2 and words[0].lower() == "include":
-            target = Path(words[1])
-            _read_tree(target if target.is_absolute() else path.parent / target, files, report, depth + 1)
+            target = Path(words[1].strip('"'))
+            resolved = target if target.is_absolute() else path.parent / target
+            if target.is_absolute() and not resolved.exists() and (path.parent / target.name).is_file():
+                resolved = path.parent / target.name  # a rendered copy checked outside PMTA_CONFIG_DIR
+            _read_tree(resolved, files, report, depth + 1)
 
 
 def _secret_paths(files: Mapping[str, str]) -> dict[str, tuple[str, int]]:
@@ -413,7 +436,11 @@ def lint_path(path: Path, *, expected_ips: Iterable[str] = ()) -> LintReport:
     files: dict[str, str] = {}
     pre = LintReport()
     _read_tree(path, files, pre)
-    report = lint_files(files, entry=str(path), expected_ips=expected_ips) if str(path) in files else pre
+    report = (
+        lint_files(files, entry=str(path), expected_ips=expected_ips, on_disk=True)
+        if str(path) in files
+        else pre
+    )
     if report is not pre:
         report.issues[:0] = pre.issues
     for secret_path, (file, line) in _secret_paths(files).items():
