@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from email_engine.clock import utcnow
 from email_engine.deps import ContextDep, CurrentPrincipal, SessionDep
@@ -22,6 +22,8 @@ from email_engine.warmup.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1/warmup", tags=["warmup"])
+
+PlanId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The plan's id.")]
 
 
 def _actor(principal: CurrentPrincipal) -> str:
@@ -51,7 +53,7 @@ def list_presets() -> list[dict[str, Any]]:
 def list_plans(
     session: SessionDep,
     status: Annotated[str | None, Query(max_length=16)] = None,
-    ip_id: Annotated[int | None, Query(ge=1)] = None,
+    ip_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
@@ -94,13 +96,13 @@ def create_plan(
 
 
 @router.get("/plans/{plan_id}", response_model=PlanDetail, summary="A plan: curve, position, daily reasons")
-def get_plan(plan_id: int, session: SessionDep) -> dict[str, Any]:
+def get_plan(plan_id: PlanId, session: SessionDep) -> dict[str, Any]:
     return _detail(session, plan_id)
 
 
 @router.post("/plans/{plan_id}/start", response_model=PlanDetail, summary="Start a created plan")
 def start_plan(
-    plan_id: int, session: SessionDep, ctx: ContextDep, principal: CurrentPrincipal
+    plan_id: PlanId, session: SessionDep, ctx: ContextDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     _plan, push = service.start_plan(
         session, plan_id=plan_id, actor=_actor(principal), now=utcnow(), mailwizz=mailwizz_writer(ctx)
@@ -111,7 +113,7 @@ def start_plan(
 
 @router.post("/plans/{plan_id}/pause", response_model=PlanDetail, summary="Pause a running plan")
 def pause_plan(
-    plan_id: int,
+    plan_id: PlanId,
     session: SessionDep,
     ctx: ContextDep,
     principal: CurrentPrincipal,
@@ -131,7 +133,7 @@ def pause_plan(
 
 @router.post("/plans/{plan_id}/resume", response_model=PlanDetail, summary="Resume a paused plan (lower)")
 def resume_plan(
-    plan_id: int, session: SessionDep, ctx: ContextDep, principal: CurrentPrincipal
+    plan_id: PlanId, session: SessionDep, ctx: ContextDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     _plan, push = service.resume_plan(
         session, plan_id=plan_id, actor=_actor(principal), now=utcnow(), mailwizz=mailwizz_writer(ctx)
@@ -142,7 +144,7 @@ def resume_plan(
 
 @router.post("/plans/{plan_id}/abort", response_model=PlanDetail, summary="Abort a plan")
 def abort_plan(
-    plan_id: int,
+    plan_id: PlanId,
     session: SessionDep,
     ctx: ContextDep,
     principal: CurrentPrincipal,
@@ -172,7 +174,7 @@ def current_limits(session: SessionDep) -> dict[str, dict[str, Any]]:
 @router.get("/failovers", summary="Failover decisions (done, refused, standby warming)")
 def list_failovers(
     session: SessionDep,
-    ip_id: Annotated[int | None, Query(ge=1)] = None,
+    ip_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:

@@ -210,6 +210,9 @@ def test_unknown_ip_duplicate_plan_malformed_json_and_roles(
     )
     assert broken.status_code == 400
     assert client.get("/api/v1/warmup/plans/424242", headers=operator_headers).status_code == 404
+    assert client.get(f"/api/v1/warmup/plans/{10**30}", headers=operator_headers).status_code == 422
+    assert client.get("/api/v1/warmup/plans/-1", headers=operator_headers).status_code == 422
+    assert client.get(f"/api/v1/warmup/plans?ip_id={10**30}", headers=operator_headers).status_code == 422
     assert client.get("/api/v1/warmup/plans?status=sideways", headers=operator_headers).status_code == 422
     assert client.post("/api/v1/warmup/plans/424242/resume", headers=operator_headers).status_code == 404
     assert client.get("/api/v1/warmup/plans", headers={}).status_code == 401
