@@ -188,10 +188,30 @@ def _is_header(cells: Sequence[str]) -> bool:
     )
 
 
+def _tuple_getter(indexes: Sequence[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    """Like itemgetter, but always a tuple (itemgetter of one index returns the bare item)."""
+    if not indexes:
+        return lambda row: ()
+    if len(indexes) == 1:
+        only = indexes[0]
+        return lambda row: (row[only],)
+    getter: Callable[[list[str]], tuple[str, ...]] = itemgetter(*indexes)
+    return getter
+
+
 class _Mapping:
     """Where each attribute sits in rows written under one header line."""
 
-    __slots__ = ("extras", "getter", "header_columns", "header_getter", "header_names", "width")
+    __slots__ = (
+        "extra_getter",
+        "extra_names",
+        "extras",
+        "getter",
+        "header_columns",
+        "header_getter",
+        "header_names",
+        "width",
+    )
 
     def __init__(self, cells: Sequence[str]) -> None:
         self.width = len(cells)
@@ -211,13 +231,10 @@ class _Mapping:
         self.getter = itemgetter(*(positions.get(attr, self.width) for attr in _ATTRS))
         self.header_columns = tuple(headers)
         self.header_names = tuple(name for _, name in headers)
-        # itemgetter with one index returns a bare value, not a 1-tuple; wrap it so both shapes zip alike.
-        if len(headers) == 1:
-            only = headers[0][0]
-            self.header_getter: Callable[[list[str]], tuple[str, ...]] = lambda row: (row[only],)
-        else:
-            self.header_getter = itemgetter(*(index for index, _ in headers)) if headers else lambda row: ()
+        self.header_getter = _tuple_getter([index for index, _ in headers])
         self.extras = tuple(extras)
+        self.extra_names = tuple(name for _, name in extras)
+        self.extra_getter = _tuple_getter([index for index, _ in extras])
 
 
 class _Feeder:
@@ -418,11 +435,11 @@ def _build(row: list[str], mapping: _Mapping, number: int, long_line: bool) -> A
     if kind in _NEEDS_RCPT and not rcpt.strip():
         return f"A {kind!r} record needs a recipient (rcpt) and this one has none."
     try:
-        logged_at = parse_time(time_logged[:64])
+        logged_at = parse_time(time_logged if len(time_logged) <= 64 else time_logged[:64])
     except ValueError:
         return f"timeLogged {time_logged[:64]!r} is not a time (expected e.g. 2026-11-24 10:00:01-0500)."
     try:
-        queued_at = parse_time(time_queued[:64])
+        queued_at = parse_time(time_queued if len(time_queued) <= 64 else time_queued[:64])
     except ValueError:
         return f"timeQueued {time_queued[:64]!r} is not a time (expected e.g. 2026-11-24 10:00:01-0500)."
     size: int | None = None
@@ -435,7 +452,7 @@ def _build(row: list[str], mapping: _Mapping, number: int, long_line: bool) -> A
             return f"dlvSize {size} is negative."
     status_code, status_text = split_status(dsn_status) if dsn_status else ("", "")
     headers = dict(zip(mapping.header_names, mapping.header_getter(row), strict=True))
-    extra = {name: row[index] for index, name in mapping.extras} if mapping.extras else {}
+    extra = dict(zip(mapping.extra_names, mapping.extra_getter(row), strict=True)) if mapping.extras else {}
     return AccountingRecord(
         kind,
         logged_at,
