@@ -32,7 +32,7 @@ from email_engine.warmup.failover import (
     next_recovery_state,
 )
 from email_engine.warmup.models import FailoverEvent, WarmupPlan
-from email_engine.warmup.plan import DayResult
+from email_engine.warmup.plan import DayResult, hourly_limit
 from email_engine.warmup.settings import WarmupSettings
 
 __all__ = ["PRESET_FOR_PURPOSE", "list_failover_events", "rules_from_settings", "run_failover"]
@@ -274,7 +274,7 @@ def _full_volume(session: Session, ip: SendingIp) -> service.VolumeLimit | None:
     if plan is None:
         return None
     final = plan.schedule[-1]
-    return service.VolumeLimit(daily=final, hourly=max(1, -(-final // plan.active_hours)))
+    return service.VolumeLimit(daily=final, hourly=hourly_limit(final, plan.active_hours))
 
 
 def _recover(

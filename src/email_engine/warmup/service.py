@@ -661,7 +661,7 @@ def run_warmup(
                 if plan.status == PlanStatus.COMPLETED.value:
                     # The IP is active now: keep the final curve point as its quota.
                     final = plan.schedule[-1]
-                    limit = VolumeLimit(daily=final, hourly=max(1, -(-final // plan.active_hours)))
+                    limit = VolumeLimit(daily=final, hourly=hourly_limit(final, plan.active_hours))
                 push = push_limits(session, mailwizz, ip, limit, now)
         except (Conflict, InvalidInput, ValueError) as exc:
             detail = getattr(exc, "detail", str(exc))
