@@ -11,9 +11,10 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from email_engine.errors import Conflict, InvalidInput, NotFound
 from email_engine.ips import validators as v
@@ -373,6 +374,23 @@ def transition_ip(
         check_transition(current, target, force=force, reason=reason, entered_from=entered_from)
     except TransitionRefused as exc:
         raise Conflict(str(exc), from_state=current.value, to_state=target.value) from None
+    # Compare-and-set: a concurrent transition that committed first makes this one match no row
+    # (PostgreSQL also holds the row lock taken above; SQLite serialises the writers).
+    moved = session.execute(
+        update(SendingIp)
+        .where(SendingIp.id == ip.id, SendingIp.state == current.value)
+        .values(state=target.value, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(moved, "rowcount", 0) != 1:
+        raise Conflict(
+            f"IP {ip.address} changed state while this transition was being made; look at its history "
+            "and try again.",
+            from_state=current.value,
+            to_state=target.value,
+        )
+    set_committed_value(ip, "state", target.value)
+    set_committed_value(ip, "updated_at", now)
     record = IpTransition(
         ip_id=ip.id,
         from_state=current.value,
@@ -382,8 +400,6 @@ def transition_ip(
         forced=force,
         at=now,
     )
-    ip.state = target.value
-    ip.updated_at = now
     session.add(record)
     session.flush()
     log.info(
