@@ -4,3 +4,8 @@
 ``email-engine outbox drain``) claims due events and hands them by ``kind`` to the senders that
 domains declare in ``<domain>/senders.py``.
 """
+
+from email_engine.outbox.contract import Sender, SendResult
+from email_engine.outbox.service import backlog, enqueue_event
+
+__all__ = ["SendResult", "Sender", "backlog", "enqueue_event"]
