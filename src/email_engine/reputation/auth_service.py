@@ -198,5 +198,17 @@ def latest_domain_report(session: Session, name: str) -> StoredDomainReport | No
     return StoredDomainReport(row.domain, row.checked_at, row.status, row.compliance, checks)
 
 
+def stored_report(session: Session, *, domain_id: int) -> dict[str, Any]:
+    """The stored report of one domain as the API returns it; NotFound when never validated."""
+    row = session.scalar(select(DnsAuthCheck).where(DnsAuthCheck.domain_id == domain_id))
+    if row is None:
+        if session.get(SendingDomain, domain_id) is None:
+            raise NotFound(f"No sending domain with id {domain_id}; list them with GET /api/v1/domains.")
+        raise NotFound(
+            f"Domain {domain_id} has not been validated yet; POST /api/v1/domains/{domain_id}/validate."
+        )
+    return {"id": domain_id, "checked_at": row.checked_at.isoformat(), **row.report}
+
+
 def stored_reports(session: Session) -> list[DnsAuthCheck]:
     return list(session.scalars(select(DnsAuthCheck).order_by(DnsAuthCheck.domain)))

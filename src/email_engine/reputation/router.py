@@ -61,6 +61,14 @@ def list_events(
     return {"items": rows, "total": total, "limit": limit, "offset": offset}
 
 
+@router.get("/blacklists/checks", summary="The last check of every target (all zones' results)")
+def last_checks(session: SessionDep) -> list[dict[str, Any]]:
+    return [
+        {"target": row.target, "checked_at": row.checked_at, "listed": row.listed, "results": row.results}
+        for row in service.last_checks(session)
+    ]
+
+
 def _zone_out(zone: Zone, rep: ReputationSettings) -> dict[str, Any]:
     return {
         "name": zone.name,
@@ -106,6 +114,11 @@ def validate_all(session: SessionDep, settings: SettingsDep, rep: RepDep, _op: O
     summary = auth_service.validate_all_domains(session, settings, rep, now=utcnow())
     session.commit()
     return summary
+
+
+@router.get("/domains/{domain_id}/validation", summary="The last stored validation of a sending domain")
+def last_validation(domain_id: RowId, session: SessionDep) -> dict[str, Any]:
+    return auth_service.stored_report(session, domain_id=domain_id)
 
 
 @router.post("/domains/{domain_id}/validate", summary="Validate one sending domain's DNS authentication")

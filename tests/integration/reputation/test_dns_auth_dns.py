@@ -212,6 +212,9 @@ def test_api_validate_one_and_all_store_reports_and_health(
     }
     assert all(set(c) == {"name", "status", "sentence", "data"} for c in body["checks"])
     assert client.post("/api/v1/domains/424242/validate", headers=operator_headers).status_code == 404
+    stored_good = client.get(f"/api/v1/domains/{good.id}/validation", headers=operator_headers)
+    assert stored_good.status_code == 200 and stored_good.json()["checks"] == body["checks"]
+    assert client.get("/api/v1/domains/424242/validation", headers=operator_headers).status_code == 404
 
     summary = client.post("/api/v1/domains/validate-all", headers=operator_headers).json()
     assert summary["checked"] == 2

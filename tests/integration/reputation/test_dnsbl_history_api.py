@@ -113,6 +113,13 @@ def test_api_check_ip_check_all_events_and_health(
     assert everything["checked"] == 4  # two IPs, the domain and its bounce domain
     assert everything["listed"] == ["192.0.2.66", "bad.example.org"]
 
+    last = client.get("/api/v1/blacklists/checks", headers=viewer_headers).json()
+    assert {c["target"]: c["listed"] for c in last} == {
+        "192.0.2.66": True,
+        "192.0.2.10": False,
+        "bad.example.org": True,
+        "bounce.example.com": False,
+    }
     events = client.get("/api/v1/blacklists/events", headers=viewer_headers).json()
     assert events["total"] == 3
     assert {(e["target"], e["zone"]) for e in events["items"]} == {
