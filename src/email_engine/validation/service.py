@@ -66,7 +66,7 @@ class Validator:
         wanted = list(dict.fromkeys(domains))
         if not wanted:
             return {}
-        found = await asyncio.to_thread(self.cache.get_many, wanted)
+        found = self.cache.get_many(wanted)
         missing = [domain for domain in wanted if domain not in found]
         if missing:
             timeout = self.options.dns_timeout or self.settings.dns_timeout
@@ -77,14 +77,18 @@ class Validator:
                 max_ttl=self.options.cache_max_ttl,
             )
             fresh = await lookup.facts_for(missing)
-            await asyncio.to_thread(self.cache.put_many, fresh)
+            self.cache.put_many(fresh)
             found.update(fresh)
         return found
 
     async def validate(
         self, texts: Sequence[str], *, suppression: SuppressionCheck | None = None
     ) -> list[AddressVerdict]:
-        """One verdict per input position, in input order (duplicates are looked up once)."""
+        """One verdict per input position, in input order (duplicates are looked up once).
+
+        The cache and the suppression check are called directly (blocking): run this on a loop of
+        its own, as :meth:`validate_sync` does, never on a server's shared event loop.
+        """
         quoted, test_domains = self.options.allow_quoted_local, self.options.allow_test_domains
         parsed_by_text: dict[str, ParsedAddress | SyntaxIssue] = {}
         for text in texts:
@@ -95,7 +99,7 @@ class Validator:
         addresses = [p for p in parsed_by_text.values() if isinstance(p, ParsedAddress)]
         suppressed: set[str] = set()
         if suppression is not None and addresses:
-            found = await asyncio.to_thread(suppression, list({a.normalized for a in addresses}))
+            found = suppression(list({a.normalized for a in addresses}))
             suppressed = {entry.lower() for entry in found}
         by_rules = {address.original: rule_reasons(address, self.rules) for address in addresses}
         dns_domains = [
@@ -121,7 +125,7 @@ class Validator:
     def validate_sync(
         self, texts: Sequence[str], *, suppression: SuppressionCheck | None = None
     ) -> list[AddressVerdict]:
-        """For the CLI and jobs, which are not async."""
+        """Validate on a private event loop in the calling thread (API threadpool, CLI, jobs)."""
         return asyncio.run(self.validate(texts, suppression=suppression))
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from email_engine.validation.rules import RuleSet, suggest_domain
 from email_engine.validation.syntax import ParsedAddress, SyntaxIssue
@@ -69,8 +70,7 @@ class DomainFacts:
     ttl: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class AddressVerdict:
+class AddressVerdict(NamedTuple):
     email: str
     normalized: str | None
     verdict: Verdict
