@@ -6,7 +6,7 @@ Creates a throwaway PostgreSQL database (TEST_POSTGRES_ADMIN_URL, default postgr
 migrates it, writes a generated accounting file (every record type, quoted fields, CRLF, unicode,
 garbage, duplicates; see tests/integration/feedback/generate.py), and times the real
 ``email-engine pipe`` subprocess reading it on stdin until it exits (everything committed). Memory is
-sampled from /proc every 0.25 s (VmRSS) to show it stays flat; peak RSS is reported.
+sampled from /proc every 0.25 s (VmRSS of the pipe and its ingest process, summed) to show it stays flat; peak RSS is reported.
 
 Baseline (the reference deployment): one HTTP POST per record to ``/api/v1/webhooks/pmta-bounce`` /
 ``pmta-delivery`` on a real uvicorn server, over one keep-alive connection (kinder than the
@@ -37,13 +37,21 @@ EMAIL_ENGINE = str(Path(sys.executable).parent / "email-engine")
 
 
 def _rss_kib(pid: int) -> int:
+    """RSS of the pipe plus its ingest child process."""
+    pids = [pid]
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
+        pids += [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
-        return 0
-    return 0
+        pass
+    total = 0
+    for one in pids:
+        try:
+            for line in Path(f"/proc/{one}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total
 
 
 def run_pipe(path: Path, database_url: str, spool: Path, *, forward: bool, batch: int) -> dict[str, object]:

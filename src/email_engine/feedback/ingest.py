@@ -201,6 +201,22 @@ def _insert_new(session: Session, rows: Sequence[_Row], *, source: str, now: dat
     return stored
 
 
+def _copy_field(value: object) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _copy_line(values: dict[str, object]) -> str:
+    """One row in COPY's text format (tab-separated, backslash escapes, \\N for NULL)."""
+    return "\t".join([_copy_field(values[name]) for name in _COLUMNS]) + "\n"
+
+
 def _copy_new(session: Session, rows: Sequence[_Row], *, source: str, now: datetime) -> set[str]:
     """PostgreSQL: COPY into a temporary staging table, then one INSERT … SELECT … ON CONFLICT DO NOTHING.
 
@@ -212,9 +228,9 @@ def _copy_new(session: Session, rows: Sequence[_Row], *, source: str, now: datet
         cursor.execute(_CREATE_STAGE)
         cursor.execute(_EMPTY_STAGE)
         with cursor.copy(_COPY_STAGE) as copy:
-            for row in rows:
-                values = _values(row, source=source, now=now)
-                copy.write_row(tuple(values[name] for name in _COLUMNS))
+            for start in range(0, len(rows), _INSERT_PAGE):
+                page = rows[start : start + _INSERT_PAGE]
+                copy.write("".join(_copy_line(_values(row, source=source, now=now)) for row in page))
         cursor.execute(_MOVE_STAGE)
         return {str(key) for (key,) in cursor.fetchall()}
 

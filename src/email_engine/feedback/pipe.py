@@ -5,7 +5,8 @@ Three parts run at once so PowerMTA is never held up by the database:
 - a reader thread parses stdin as it arrives (streaming, line by line) into a bounded queue;
 - the main thread appends each item to the open spool segment and seals it (fsync) when it holds
   ``PIPE_BATCH_SIZE`` items or is ``PIPE_FLUSH_SECONDS`` old;
-- an ingest thread stores sealed segments in order, one transaction each, and deletes a segment
+- an ingest *process* (forked at start, so parsing and storing use both cores) reads sealed
+  segments back from the spool in order, stores each in one transaction, and deletes a segment
   only after its commit. When the database is unreachable it backs off (up to
   ``PIPE_RETRY_MAX_SECONDS``) while segments keep accumulating on disk, then replays them in order.
 
@@ -17,12 +18,15 @@ its outbox events. It uses the service's settings (``DATABASE_URL`` etc. from th
 
 from __future__ import annotations
 
+import multiprocessing
 import queue
 import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import IO
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import IO, Any, Protocol
 
 import structlog
 from sqlalchemy import Engine
@@ -40,7 +44,6 @@ __all__ = ["DrainReport", "PipeReport", "Replayer", "make_pipe_engine", "run_pip
 log = structlog.get_logger("email_engine.pipe")
 
 _QUEUE_ITEMS = 2000
-_MEMORY_SEGMENTS = 4
 _EOF = object()
 
 
@@ -62,7 +65,7 @@ class DrainReport:
 
 
 class Replayer:
-    """Stores sealed segments in order; keeps the last few in memory to skip re-reading them."""
+    """Stores sealed segments in order (read back from disk: the spool is the only hand-over)."""
 
     def __init__(
         self,
@@ -74,11 +77,6 @@ class Replayer:
         self.spool = spool
         self.factory = factory
         self.forward = forward
-        self.memory: dict[str, SpoolBatch] = {}
-
-    def remember(self, segment: Segment, batch: SpoolBatch) -> None:
-        if len(self.memory) < _MEMORY_SEGMENTS:
-            self.memory[segment.name] = batch
 
     def drain(self) -> DrainReport:
         """Store every pending segment, oldest first; stops at the first unreachable-database error."""
@@ -87,15 +85,12 @@ class Replayer:
         for index, segment in enumerate(pending):
             with self.spool.claim(segment) as mine:
                 if not mine:
-                    self.memory.pop(segment.name, None)
                     continue
-                batch = self.memory.get(segment.name)
-                if batch is None:
-                    try:
-                        batch = self.spool.read(segment)
-                    except (ValueError, KeyError, TypeError) as exc:
-                        self._reject(segment, f"unreadable segment: {exc}", report)
-                        continue
+                try:
+                    batch = self.spool.read(segment)
+                except (ValueError, KeyError, TypeError) as exc:
+                    self._reject(segment, f"unreadable segment: {exc}", report)
+                    continue
                 try:
                     result = self._store(batch)
                 except DBAPIError as exc:
@@ -109,14 +104,12 @@ class Replayer:
                     self._reject(segment, f"{type(exc).__name__}: {str(exc)[:500]}", report)
                     continue
                 self.spool.remove(segment)
-                self.memory.pop(segment.name, None)
                 report.segments += 1
                 report.result.add(result)
         return report
 
     def _reject(self, segment: Segment, reason: str, report: DrainReport) -> None:
         self.spool.reject(segment, reason)
-        self.memory.pop(segment.name, None)
         report.rejected += 1
         log.error("spool_segment_rejected", segment=segment.name, error=reason[:200])
 
@@ -160,54 +153,68 @@ class PipeReport:
         }
 
 
-class _IngestWorker(threading.Thread):
-    """Drains the spool whenever a segment is sealed or the retry delay has passed."""
+class _Signal(Protocol):
+    def set(self) -> None: ...
+    def clear(self) -> None: ...
+    def is_set(self) -> bool: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
 
-    def __init__(self, replayer: Replayer, *, retry_max: float, report: PipeReport) -> None:
-        super().__init__(name="pipe-ingest", daemon=True)
-        self.replayer = replayer
-        self.retry_max = retry_max
-        self.report = report
-        self.wake = threading.Event()
-        self.finishing = threading.Event()
-        self.lock = threading.Lock()
-        self.failure: BaseException | None = None
 
-    def run(self) -> None:
-        delay = 0.5
-        try:
-            while True:
-                finishing = self.finishing.is_set()
-                drained = self.replayer.drain()
-                with self.lock:
-                    self.report.stored.add(drained.result)
-                if drained.unreachable is None:
-                    if drained.segments and delay > 0.5:
-                        log.info("database_back", stored_segments=drained.segments)
-                    delay = 0.5
-                    if finishing:
-                        return
-                    self.wake.wait()
-                    self.wake.clear()
-                    continue
-                self.report.last_error = drained.unreachable
-                log.warning(
-                    "database_unreachable_spooling",
-                    segments_waiting=drained.remaining,
-                    retry_in_s=round(delay, 1),
-                    error=drained.unreachable,
-                )
-                if finishing:
-                    return
-                self.wake.wait(delay)  # a new segment wakes us early; EOF wakes us for a last try
-                self.wake.clear()
-                delay = min(delay * 2, self.retry_max)
-        except BaseException as exc:  # surfaced by the main thread; the spool keeps the data
-            self.failure = exc
+def ingest_loop(replayer: Replayer, *, wake: _Signal, finishing: _Signal, retry_max: float) -> DrainReport:
+    """Drain the spool whenever a segment is sealed or the retry delay has passed, until told to finish.
 
-    def finish(self) -> None:
-        self.finishing.set()
-        self.wake.set()
+    Returns the total stored and, if the database was unreachable at the end, why.
+    """
+    total = DrainReport()
+    delay = 0.5
+    while True:
+        last_round = finishing.is_set()
+        drained = replayer.drain()
+        total.result.add(drained.result)
+        total.segments += drained.segments
+        total.rejected += drained.rejected
+        total.unreachable = drained.unreachable
+        if drained.unreachable is None:
+            if drained.segments and delay > 0.5:
+                log.info("database_back", stored_segments=drained.segments)
+            delay = 0.5
+            if last_round:
+                return total
+            wake.wait()
+            wake.clear()
+            continue
+        log.warning(
+            "database_unreachable_spooling",
+            segments_waiting=drained.remaining,
+            retry_in_s=round(delay, 1),
+            error=drained.unreachable,
+        )
+        if last_round:
+            return total
+        wake.wait(delay)  # a new segment wakes us early; EOF wakes us for a last try
+        wake.clear()
+        delay = min(delay * 2, retry_max)
+
+
+def _ingest_process(  # noqa: PLR0917 - a Process target takes positional arguments
+    spool_dir: str,
+    make_factory: Callable[[], sessionmaker[Session]],
+    forward: ForwardPolicy,
+    retry_max: float,
+    wake: _Signal,
+    finishing: _Signal,
+    results: Connection,
+) -> None:
+    """The ingest side of the pipe, in its own process so parsing and storing use both cores."""
+    try:
+        replayer = Replayer(Spool(Path(spool_dir)), make_factory(), forward=forward)
+        total = ingest_loop(replayer, wake=wake, finishing=finishing, retry_max=retry_max)
+        results.send({"stored": total.result.as_dict(), "error": total.unreachable})
+    except BaseException as exc:  # the spool keeps the data; the parent reports the failure
+        results.send({"stored": IngestResult().as_dict(), "error": f"ingest process failed: {exc!r}"[:300]})
+        raise
+    finally:
+        results.close()
 
 
 def _reader(lines: Iterable[str], stream: str, out: queue.Queue[object]) -> None:
@@ -230,22 +237,30 @@ def run_pipe(
     stream: IO[bytes],
     *,
     spool: Spool,
-    factory: sessionmaker[Session],
+    make_factory: Callable[[], sessionmaker[Session]],
     forward: ForwardPolicy,
     source: str,
     batch_size: int,
     flush_seconds: float,
     retry_max: float,
-    on_progress: Callable[[PipeReport], None] | None = None,
 ) -> PipeReport:
     """Read until EOF; return when every item is committed or sealed in the spool."""
     report = PipeReport()
     recovered = spool.recover_orphans()
     if recovered:
         log.info("spool_orphans_recovered", segments=recovered)
-    replayer = Replayer(spool, factory, forward=forward)
-    worker = _IngestWorker(replayer, retry_max=retry_max, report=report)
-    worker.start()  # replays what an earlier run left behind while we read
+    # Fork the ingest process before any thread starts; it replays what an earlier run left behind.
+    context = multiprocessing.get_context("fork")
+    wake, finishing = context.Event(), context.Event()
+    receive, send = context.Pipe(duplex=False)
+    ingester = context.Process(
+        target=_ingest_process,
+        args=(str(spool.directory), make_factory, forward, retry_max, wake, finishing, send),
+        name="pipe-ingest",
+        daemon=True,
+    )
+    ingester.start()
+    send.close()
     items: queue.Queue[object] = queue.Queue(maxsize=_QUEUE_ITEMS)
     reader = threading.Thread(
         target=_reader, args=(_decoded_lines(stream), source, items), name="pipe-reader", daemon=True
@@ -258,17 +273,10 @@ def run_pipe(
         nonlocal writer
         if writer is None:
             return
-        if len(writer):
-            segment = writer.seal()
-            replayer.remember(segment, writer.batch)
-            report.segments_written += 1
-            worker.wake.set()
-        else:
-            writer.seal()
-            spool.remove(Segment(writer.sealed_path))
+        writer.seal()
+        report.segments_written += 1
+        wake.set()
         writer = None
-        if on_progress is not None:
-            on_progress(report)
 
     while True:
         timeout = None if writer is None else max(0.0, flush_seconds - (time.monotonic() - writer.started))
@@ -296,12 +304,19 @@ def run_pipe(
         elif items.empty():
             writer.flush()  # caught up with PowerMTA: what we hold is now in the OS
     seal()
-    worker.finish()
-    worker.join()
+    finishing.set()
+    wake.set()
+    outcome: dict[str, Any] = {}
+    try:
+        outcome = receive.recv()
+    except EOFError:
+        outcome = {"error": "the ingest process ended without a report"}
+    ingester.join()
+    report.stored = IngestResult(**{k: v for k, v in outcome.get("stored", {}).items() if k != "by_type"})
+    report.last_error = outcome.get("error")
     report.spooled_segments = len(spool.pending())
-    if worker.failure is not None:
-        log.error("pipe_ingest_failed", error=repr(worker.failure)[:300])
-        report.last_error = repr(worker.failure)[:300]
+    if ingester.exitcode not in (0, None):
+        log.error("pipe_ingest_failed", exit_code=ingester.exitcode, error=report.last_error)
     if read_error is not None:
         raise read_error
     return report

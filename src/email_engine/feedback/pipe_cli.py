@@ -7,6 +7,7 @@ import sys
 from typing import Annotated
 
 import typer
+from sqlalchemy.orm import Session, sessionmaker
 
 from email_engine.config import get_settings
 from email_engine.feedback.ingest import ForwardPolicy
@@ -53,14 +54,17 @@ def pipe(
     configure_logging(settings)
     feedback = FeedbackSettings()
     spool = Spool(feedback.pipe_spool_dir)
-    factory = open_factory(settings.database_url, connect_timeout=feedback.pipe_connect_timeout)
+
+    def make_factory() -> sessionmaker[Session]:
+        return open_factory(settings.database_url, connect_timeout=feedback.pipe_connect_timeout)
+
     forward = _forward(
         settings.scraper_pro_bounce_url, settings.scraper_pro_delivery_url, feedback.diag_max_chars
     )
     if drain:
         if restore_rejected:
             spool.restore_rejected()
-        report = drain_spool(spool, factory, forward=forward)
+        report = drain_spool(spool, make_factory(), forward=forward)
         summary: dict[str, object] = {
             "stored_segments": report.segments,
             "rejected_segments": report.rejected,
@@ -78,7 +82,7 @@ def pipe(
     result = run_pipe(
         sys.stdin.buffer,
         spool=spool,
-        factory=factory,
+        make_factory=make_factory,
         forward=forward,
         source=source or feedback.pipe_source,
         batch_size=feedback.pipe_batch_size,

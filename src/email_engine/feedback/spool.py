@@ -22,14 +22,14 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from email_engine.errors import ConfigurationError
 from email_engine.feedback.records import DeadLetterItem, IngestRecord
 
 __all__ = ["Segment", "SegmentWriter", "Spool", "SpoolBatch"]
 
-_FORMAT = 1
+_FORMAT = 2
 
 
 @dataclass(slots=True)
@@ -68,22 +68,20 @@ class SegmentWriter:
         stem = f"{time.time_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self.open_path = spool.directory / f"{stem}.open"
         self.sealed_path = spool.directory / f"{stem}.batch"
-        self.batch = SpoolBatch(source=source)
+        self.count = 0
         self.started = time.monotonic()
         self._file: IO[str] = open(self.open_path, "x", encoding="utf-8")  # noqa: SIM115 - closed in seal()
         fcntl.flock(self._file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._file.write(json.dumps({"v": _FORMAT, "source": source}) + "\n")
 
     def __len__(self) -> int:
-        return len(self.batch)
+        return self.count
 
     def add(self, item: IngestRecord | DeadLetterItem) -> None:
-        if isinstance(item, IngestRecord):
-            self.batch.records.append(item)
-            line = {"r": item.to_json()}
-        else:
-            self.batch.dead_letters.append(item)
-            line = {"dl": item.to_json()}
+        line: dict[str, Any] = (
+            {"r": item.to_json()} if isinstance(item, IngestRecord) else {"dl": item.to_json()}
+        )
+        self.count += 1
         self._file.write(json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n")
 
     def flush(self) -> None:

@@ -221,3 +221,13 @@ def test_batch_endpoint_counts_accepted_duplicates_and_dead_letters(
     assert [(event.payload["domain"], event.payload["delivered"]) for event in deliveries] == [
         ("example.com", 1)
     ]
+
+
+def test_stored_text_keeps_backslashes_tabs_newlines_and_unicode(
+    client: TestClient, ingest_headers: dict[str, str], session: Session
+) -> None:
+    diag = 'smtp;550 5.1.1 C:\\mail\\box\tgone "quoted", ünïcödé ✓\r\nline two \\N'
+    body = {**BOUNCE, "rcpt": "tab.test@example.com", "dsnDiag": diag}
+    assert client.post("/api/v1/webhooks/pmta-bounce", json=body, headers=ingest_headers).status_code == 200
+    stored = session.scalars(select(AccountingRow).where(AccountingRow.rcpt == "tab.test@example.com")).one()
+    assert stored.dsn_diag == diag.removeprefix("smtp;")
