@@ -16,8 +16,8 @@ reference's one ``curl`` process per record), measured on a sample and extrapola
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
-import io
 import json
 import os
 import subprocess
@@ -39,10 +39,8 @@ EMAIL_ENGINE = str(Path(sys.executable).parent / "email-engine")
 def _rss_kib(pid: int) -> int:
     """RSS of the pipe plus its ingest child process."""
     pids = [pid]
-    try:
+    with contextlib.suppress(OSError):
         pids += [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        pass
     total = 0
     for one in pids:
         try:
@@ -70,7 +68,9 @@ def run_pipe(path: Path, database_url: str, spool: Path, *, forward: bool, batch
     samples: list[tuple[float, int]] = []
     with open(path, "rb") as stdin:
         started = time.perf_counter()
-        process = subprocess.Popen([EMAIL_ENGINE, "pipe", "--json"], stdin=stdin, stdout=subprocess.PIPE, env=env)
+        process = subprocess.Popen(
+            [EMAIL_ENGINE, "pipe", "--json"], stdin=stdin, stdout=subprocess.PIPE, env=env
+        )
         while process.poll() is None:
             samples.append((time.perf_counter() - started, _rss_kib(process.pid)))
             time.sleep(0.25)
@@ -85,7 +85,9 @@ def run_pipe(path: Path, database_url: str, spool: Path, *, forward: bool, batch
         "seconds": round(elapsed, 1),
         "report": report,
         "peak_rss_mib": round(max(rss) / 1024, 1) if rss else None,
-        "rss_mib_by_quarter": [round(max(rss[i : i + quarter]) / 1024, 1) for i in range(0, len(rss), quarter)][:4],
+        "rss_mib_by_quarter": [
+            round(max(rss[i : i + quarter]) / 1024, 1) for i in range(0, len(rss), quarter)
+        ][:4],
     }
 
 
@@ -111,9 +113,13 @@ def baseline(path: Path, database_url: str, sample: int) -> dict[str, float]:
     )
     ctx = build_context(settings)
     with ctx.session_factory() as session:
-        _row, key = auth_service.create_api_key(session, name="bench-ingest", role=Role.INGEST, expires_at=None, now=utcnow())
+        _row, key = auth_service.create_api_key(
+            session, name="bench-ingest", role=Role.INGEST, expires_at=None, now=utcnow()
+        )
         session.commit()
-    server = uvicorn.Server(uvicorn.Config(create_app(ctx=ctx), host="127.0.0.1", port=0, log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(ctx=ctx), host="127.0.0.1", port=0, log_level="warning")
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     while not server.started:
@@ -133,16 +139,24 @@ def baseline(path: Path, database_url: str, sample: int) -> dict[str, float]:
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": key}) as client:
         started = time.perf_counter()
         for endpoint, body in bodies:
-            client.post(f"/api/v1/webhooks/{endpoint}", content=body, headers={"Content-Type": "application/json"})
+            client.post(
+                f"/api/v1/webhooks/{endpoint}", content=body, headers={"Content-Type": "application/json"}
+            )
         elapsed = time.perf_counter() - started
     server.should_exit = True
     thread.join(timeout=10)
     ctx.close()
-    return {"records": len(bodies), "seconds": round(elapsed, 2), "records_per_s": round(len(bodies) / elapsed, 1)}
+    return {
+        "records": len(bodies),
+        "seconds": round(elapsed, 2),
+        "records_per_s": round(len(bodies) / elapsed, 1),
+    }
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--baseline-sample", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=5000, help="PIPE_BATCH_SIZE")
@@ -157,26 +171,41 @@ def main() -> int:
         started = time.perf_counter()
         expected = write_file(path, records=args.records)
         size_mib = path.stat().st_size / 1024 / 1024
-        print(f"generated {args.records:,} records ({size_mib:.0f} MiB, {len(expected.garbage_lines)} garbage lines, "
-              f"{expected.duplicate_lines} duplicates) in {time.perf_counter() - started:.1f} s")
+        print(
+            f"generated {args.records:,} records ({size_mib:.0f} MiB, {len(expected.garbage_lines)} garbage lines, "
+            f"{expected.duplicate_lines} duplicates) in {time.perf_counter() - started:.1f} s"
+        )
         result = run_pipe(path, url, Path(tmp) / "spool", forward=not args.no_forward, batch=args.batch)
         report = result["report"]
         assert isinstance(report, dict)
         seconds = float(result["seconds"])  # type: ignore[arg-type]
-        print(f"pipe: {args.records:,} records in {seconds:.1f} s = {args.records / seconds:,.0f} records/s "
-              f"(stored {report['stored_accepted']:,}, duplicates {report['stored_duplicates']:,}, "
-              f"dead letters {report['stored_dead_letters']}, bounce events {report['stored_bounce_events']:,}, "
-              f"delivery events {report['stored_delivery_events']:,})")
-        print(f"pipe memory: peak RSS {result['peak_rss_mib']} MiB; max RSS per quarter of the run "
-              f"{result['rss_mib_by_quarter']} MiB")
+        print(
+            f"pipe: {args.records:,} records in {seconds:.1f} s = {args.records / seconds:,.0f} records/s "
+            f"(stored {report['stored_accepted']:,}, duplicates {report['stored_duplicates']:,}, "
+            f"dead letters {report['stored_dead_letters']}, bounce events {report['stored_bounce_events']:,}, "
+            f"delivery events {report['stored_delivery_events']:,})"
+        )
+        print(
+            f"pipe memory: peak RSS {result['peak_rss_mib']} MiB; max RSS per quarter of the run "
+            f"{result['rss_mib_by_quarter']} MiB"
+        )
         if args.baseline_sample:
             base = baseline(path, url, args.baseline_sample)
             per_s = base["records_per_s"]
-            print(f"baseline (one HTTP POST per record, keep-alive): {base['records']:,} records in "
-                  f"{base['seconds']} s = {per_s:,.0f} records/s → {args.records:,} records would take "
-                  f"{args.records / per_s / 60:,.1f} min (pipe: {seconds / 60:.1f} min, "
-                  f"{(args.records / seconds) / per_s:,.0f}× faster)")
-    print(json.dumps({"machine": f"{os.cpu_count()} cores (shared)", **{k: v for k, v in result.items() if k != 'report'}}))
+            print(
+                f"baseline (one HTTP POST per record, keep-alive): {base['records']:,} records in "
+                f"{base['seconds']} s = {per_s:,.0f} records/s → {args.records:,} records would take "
+                f"{args.records / per_s / 60:,.1f} min (pipe: {seconds / 60:.1f} min, "
+                f"{(args.records / seconds) / per_s:,.0f}× faster)"
+            )
+    print(
+        json.dumps(
+            {
+                "machine": f"{os.cpu_count()} cores (shared)",
+                **{k: v for k, v in result.items() if k != "report"},
+            }
+        )
+    )
     return 0
 
 
