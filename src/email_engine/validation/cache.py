@@ -12,10 +12,13 @@ from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 import redis
+import structlog
 
 from email_engine.validation.verdict import DnsStatus, DomainFacts
 
 __all__ = ["FactsCache", "MemoryFactsCache", "RedisFactsCache", "decode_facts", "encode_facts"]
+
+log = structlog.get_logger("email_engine.validation.cache")
 
 
 class FactsCache(Protocol):
@@ -77,14 +80,23 @@ class MemoryFactsCache:
 
 
 class RedisFactsCache:
-    """Facts as small JSON strings under ``<prefix>validation:dns:<domain>`` with the record TTL."""
+    """Facts as small JSON strings under ``<prefix>validation:dns:<domain>`` with the record TTL.
+
+    Redis being down costs speed, not answers: reads then miss and writes are skipped (logged).
+    """
 
     def __init__(self, client: redis.Redis, *, prefix: str) -> None:
         self.client = client
         self.prefix = f"{prefix}validation:dns:"
 
     def get_many(self, domains: Iterable[str]) -> dict[str, DomainFacts]:
-        names = list(domains)
+        try:
+            return self._get_many(list(domains))
+        except redis.RedisError as exc:
+            log.warning("dns_cache_unavailable", operation="read", error=type(exc).__name__)
+            return {}
+
+    def _get_many(self, names: list[str]) -> dict[str, DomainFacts]:
         found: dict[str, DomainFacts] = {}
         for start in range(0, len(names), 1000):
             chunk = names[start : start + 1000]
@@ -105,4 +117,7 @@ class RedisFactsCache:
             pipe.set(self.prefix + domain, encode_facts(fact), ex=fact.ttl)
             count += 1
         if count:
-            pipe.execute()
+            try:
+                pipe.execute()
+            except redis.RedisError as exc:
+                log.warning("dns_cache_unavailable", operation="write", error=type(exc).__name__)

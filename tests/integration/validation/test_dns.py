@@ -138,3 +138,13 @@ def test_idn_domains_are_looked_up_by_a_label(ctx: AppContext, dns_server: DnsSe
     assert result.verdict is Verdict.VALID
     assert result.normalized == "jörg@bücher.mail.test"
     assert dns_server.query_count("xn--bcher-kva.mail.test", "MX") == 1
+
+
+def test_redis_down_costs_speed_not_answers(ctx: AppContext, dns_server: DnsServer) -> None:
+    # A real client pointed at a port where nothing listens (connection refused at once).
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.5, socket_timeout=0.5)
+    options = validator_for(ctx).options
+    validator = Validator.create(ctx.settings, options, cache=RedisFactsCache(dead, prefix="unused:"))
+    results = validator.validate_sync(["jane@good.mail.test", "jane@nullmx.mail.test"])
+    assert [r.verdict for r in results] == [Verdict.VALID, Verdict.INVALID]
+    dead.close()
