@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
@@ -29,10 +30,14 @@ from email_engine.integrations.powermta.tables import default_tables
 from tests.unit.feedback.sisimai_corpus import corpus_rows, real_status
 
 
+@lru_cache(maxsize=1)
+def _rendered_patterns() -> list[CategoryPattern]:
+    return parse_bounce_patterns(render_bounce_patterns(load_rules()))
+
+
 @pytest.fixture(scope="module")
 def patterns() -> list[CategoryPattern]:
-    text = render_bounce_patterns(load_rules())
-    parsed = parse_bounce_patterns(text)
+    parsed = _rendered_patterns()
     assert len(parsed) == len(load_rules())
     return parsed
 
@@ -81,8 +86,7 @@ def test_real_provider_replies_agree(item: object, patterns: list[CategoryPatter
     st.text(max_size=120),
 )
 def test_generated_input_agrees(status: str, diag: str) -> None:
-    parsed = parse_bounce_patterns(render_bounce_patterns(load_rules()))
-    pmta, engine = _agree(parsed, status, diag)
+    pmta, engine = _agree(_rendered_patterns(), status, diag)
     assert pmta == engine
 
 
