@@ -37,6 +37,7 @@ __all__ = [
     "claim_job",
     "create_job",
     "get_job",
+    "purge_expired_jobs",
     "result_path",
     "run_pending_jobs",
     "start_in_background",
@@ -54,6 +55,7 @@ class JobStatus:
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    EXPIRED = "expired"  # finished longer ago than VALIDATION_JOBS_RETENTION_DAYS; files deleted
 
 
 def _job_dir(options: ValidationSettings, public_id: str) -> Path:
@@ -241,6 +243,26 @@ def run_pending_jobs(ctx: AppContext, *, clock: Clock, max_jobs: int = 10) -> di
         _run_one(ctx, options, job, clock)
         finished.append(job.public_id)
     return {"jobs": finished}
+
+
+def purge_expired_jobs(ctx: AppContext, *, now: datetime) -> int:
+    """Delete the files of jobs that finished more than the retention period ago; keep their record."""
+    options = domain_settings(ctx, ValidationSettings)
+    cutoff = now - timedelta(days=options.jobs_retention_days)
+    purged = 0
+    with ctx.session_factory() as session:
+        old = session.scalars(
+            select(ValidationJob).where(
+                ValidationJob.status.in_((JobStatus.DONE, JobStatus.FAILED)),
+                ValidationJob.finished_at < cutoff,
+            )
+        ).all()
+        for job in old:
+            shutil.rmtree(_job_dir(options, job.public_id), ignore_errors=True)
+            job.status = JobStatus.EXPIRED
+            purged += 1
+        session.commit()
+    return purged
 
 
 def start_in_background(ctx: AppContext, *, clock: Clock) -> threading.Thread:

@@ -119,6 +119,9 @@ class ValidationSettings(BaseSettings):
     cache_max_entries: int = Field(default=200_000, ge=100, validation_alias="VALIDATION_CACHE_MAX_ENTRIES")
 
     jobs_dir: Path = Field(default=Path("./data/validation-jobs"), validation_alias="VALIDATION_JOBS_DIR")
+    jobs_retention_days: int = Field(
+        default=7, ge=1, le=3650, validation_alias="VALIDATION_JOBS_RETENTION_DAYS"
+    )
     jobs_autostart: bool = Field(default=True, validation_alias="VALIDATION_JOBS_AUTOSTART")
     job_chunk_rows: int = Field(
         default=10_000, ge=10, le=100_000, validation_alias="VALIDATION_JOB_CHUNK_ROWS"

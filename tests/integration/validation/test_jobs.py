@@ -57,7 +57,7 @@ def test_upload_run_progress_and_download(
     assert client.get(f"{URL}/{job['id']}/result", headers=operator_headers).status_code == 409
 
     summary = JOBS[0].run(ctx, utcnow())
-    assert summary == {"jobs": [job["id"]]}
+    assert summary == {"jobs": [job["id"]], "purged": 0}
 
     done = client.get(f"{URL}/{job['id']}", headers=operator_headers).json()
     assert (done["status"], done["progress"], done["rows_processed"]) == ("done", 1.0, 35)
@@ -208,3 +208,20 @@ def test_a_job_that_keeps_dying_is_failed_not_retried_for_ever(
     failed = client.get(f"{URL}/{job['id']}", headers=operator_headers).json()
     assert failed["status"] == "failed"
     assert "Gave up" in failed["error"]
+
+
+def test_finished_jobs_files_are_deleted_after_the_retention_period(
+    client: TestClient,
+    operator_headers: dict[str, str],
+    ctx: AppContext,
+    validation_options: ValidationSettings,
+) -> None:
+    job = _upload(client, operator_headers, _csv(5))
+    assert JOBS[0].run(ctx, utcnow())["jobs"] == [job["id"]]
+    assert (validation_options.jobs_dir / job["id"]).is_dir()
+    assert JOBS[0].run(ctx, utcnow() + timedelta(days=6))["purged"] == 0
+    assert JOBS[0].run(ctx, utcnow() + timedelta(days=8))["purged"] == 1
+    assert not (validation_options.jobs_dir / job["id"]).exists()
+    expired = client.get(f"{URL}/{job['id']}", headers=operator_headers).json()
+    assert (expired["status"], expired["result_url"]) == ("expired", None)
+    assert client.get(f"{URL}/{job['id']}/result", headers=operator_headers).status_code == 409
