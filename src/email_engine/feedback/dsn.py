@@ -4,8 +4,9 @@
   ``message/global-delivery-status`` form): one record per recipient block, type ``rb`` for ``Action: failed``
   and ``rs`` for the other actions (delayed, delivered, relayed, expanded).
 * RFC 5965 ARF complaints (``report-type=feedback-report``): one ``f`` record with ``feedback_type``.
-* Non-standard bounces that at least name the failed recipients in ``X-Failed-Recipients`` (Exim and others):
-  one ``rb`` record per address, the diagnostic taken from the human-readable text.
+* Plain-text bounces (Exim, qmail, Yahoo, DragonFly…) that name the failed recipients in
+  ``X-Failed-Recipients`` or, when the message says it is a bounce, on lines of their own: one ``rb`` record per
+  address, the diagnostic taken from the text under it.
 
 Records have the shape of :class:`~email_engine.feedback.accounting.AccountingRecord`, so a remote bounce feeds
 the same classification and storage as a PowerMTA accounting line.
@@ -71,7 +72,8 @@ def _parse(data: bytes) -> list[AccountingRecord]:
         return records
     raise InvalidInput(
         "The message is neither an RFC 3464 delivery status notification nor an RFC 5965 ARF report: it has no "
-        "message/delivery-status or message/feedback-report part and no X-Failed-Recipients header."
+        "message/delivery-status or message/feedback-report part, no X-Failed-Recipients header, and its text "
+        "names no failed recipient."
     )
 
 
@@ -296,12 +298,16 @@ def _feedback_report(message: Message, part: Message) -> AccountingRecord:
 
 
 def _failed_recipients_header(message: Message) -> Iterator[AccountingRecord]:
-    """Exim-style bounces: X-Failed-Recipients names the addresses; the text says why."""
+    """Plain-text bounces. The failed addresses come from X-Failed-Recipients (Exim), or, in a message that
+    says it is a bounce (from MAILER-DAEMON/postmaster, or a failure subject), from lines that hold nothing but
+    an address (qmail's "<a@example.org>:", Yahoo, many others); the text under each address says why."""
     value = ", ".join(str(v) for v in message.get_all("X-Failed-Recipients", []))
     addresses = list(dict.fromkeys(addr for _, addr in getaddresses([value]) if "@" in addr))
+    text = _plain_text(message)
+    if not addresses and _looks_like_a_bounce(message):
+        addresses = _address_lines(text)
     if not addresses:
         return
-    text = _plain_text(message)
     original = _original(message)
     headers = _original_headers(original)
     for address in addresses:
@@ -319,6 +325,43 @@ def _failed_recipients_header(message: Message) -> Iterator[AccountingRecord]:
             job_id=_job_id(headers),
             headers=headers,
         )
+
+
+_BOUNCE_SENDER = re.compile(r"mailer-daemon|postmaster|mail delivery|mailer_daemon", re.IGNORECASE)
+_BOUNCE_SUBJECT = re.compile(
+    r"undeliver|undelivered|delivery (status|failure|failed|notification)|failure notice|returned mail"
+    r"|mail delivery failed|could not be delivered|non.?delivery|delivery problem",
+    re.IGNORECASE,
+)
+_ADDRESS_LINE = re.compile(r"^\s*<?([^\s<>@\"]+@[^\s<>@\"]+?\.[^\s<>@\":]+)>?:?\s*$")
+# "There was an error delivering your mail to <a@example.org>." (DragonFly and similar one-line reports)
+_ADDRESS_SENTENCE = re.compile(
+    r"deliver\w* (?:your )?(?:mail|message) to <?([^\s<>@\"]+@[^\s<>@\"]+?\.[^\s<>@\":]+?)>?[.:]?\s*$",
+    re.IGNORECASE,
+)
+# Where the returned original message starts: addresses below it are not failed recipients.
+_COPY_MARKER = re.compile(r"^-{2,}.*(copy|original|below|message)|^Received: |^Return-Path: ", re.IGNORECASE)
+_MAX_TEXT_ADDRESSES = 50
+
+
+def _looks_like_a_bounce(message: Message) -> bool:
+    return bool(
+        _BOUNCE_SENDER.search(str(message.get("From", "")))
+        or _BOUNCE_SUBJECT.search(str(message.get("Subject", "")))
+    )
+
+
+def _address_lines(text: str) -> list[str]:
+    found: list[str] = []
+    for line in text.splitlines():
+        if _COPY_MARKER.search(line):
+            break
+        match = _ADDRESS_LINE.match(line) or _ADDRESS_SENTENCE.search(line)
+        if match and match.group(1) not in found:
+            found.append(match.group(1))
+            if len(found) >= _MAX_TEXT_ADDRESSES:
+                break
+    return found
 
 
 def _plain_text(message: Message) -> str:
