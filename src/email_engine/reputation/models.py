@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from email_engine.db import Base, BigIntPK, UTCDateTime
@@ -20,7 +20,18 @@ class DnsblListing(Base):
     """
 
     __tablename__ = "dnsbl_listing"
-    __table_args__ = (Index("ix_dnsbl_listing_target_zone", "target", "zone"),)
+    __table_args__ = (
+        Index("ix_dnsbl_listing_target_zone", "target", "zone"),
+        # At most one open listing per (target, zone), even with two writers at once.
+        Index(
+            "uq_dnsbl_listing_open",
+            "target",
+            "zone",
+            unique=True,
+            postgresql_where=text("delisted_at IS NULL"),
+            sqlite_where=text("delisted_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     target: Mapped[str] = mapped_column(String(253))

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from email_engine.config import Settings
@@ -142,6 +143,37 @@ def _alert_key(target: str, zone: str) -> str:
     return f"dnsbl:{target}:{zone}"
 
 
+_RANK = {"listed": 3, "clean": 2, "error": 1, "unknown": 0}
+
+
+def _one_per_zone(results: Sequence[ZoneResult]) -> list[ZoneResult]:
+    """Duplicate zones in one call collapse to the strongest answer (a listing is never dropped)."""
+    by_zone: dict[str, ZoneResult] = {}
+    for result in results:
+        current = by_zone.get(result.zone)
+        if current is None or _RANK[result.status] > _RANK[current.status]:
+            by_zone[result.zone] = result
+    return list(by_zone.values())
+
+
+def _open_listing(session: Session, target: str, zone: str) -> DnsblListing | None:
+    return session.scalar(
+        select(DnsblListing).where(
+            DnsblListing.target == target, DnsblListing.zone == zone, DnsblListing.delisted_at.is_(None)
+        )
+    )
+
+
+def _insert_listing(session: Session, row: DnsblListing) -> bool:
+    """Add an open listing; False when another writer opened the same one first (unique open index)."""
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False
+    return True
+
+
 def record_dnsbl_results(
     session: Session, *, target: str, results: Sequence[ZoneResult], now: datetime
 ) -> RecordOutcome:
@@ -149,7 +181,10 @@ def record_dnsbl_results(
 
     listed → open (or extend) a listing; clean → close an open listing; error/unknown → leave the
     history as it is (a failed lookup proves nothing either way). Alerts fire on changes only.
+    Safe against a concurrent writer: at most one open listing per (target, zone) exists.
     """
+    target = normalise_target(target)
+    results = _one_per_zone(results)
     outcome = RecordOutcome()
     alerts = _alert_service()
     open_rows = {
@@ -160,20 +195,18 @@ def record_dnsbl_results(
     }
     for result in results:
         row = open_rows.get(result.zone)
-        if result.status == "listed":
-            if row is None:
-                major = _is_major(result.zone)
-                session.add(
-                    DnsblListing(
-                        target=target,
-                        zone=result.zone,
-                        major=major,
-                        codes=list(result.codes),
-                        meaning=result.meaning,
-                        first_seen_at=now,
-                        last_seen_at=now,
-                    )
-                )
+        if result.status == "listed" and row is None:
+            major = _is_major(result.zone)
+            fresh = DnsblListing(
+                target=target,
+                zone=result.zone,
+                major=major,
+                codes=list(result.codes),
+                meaning=result.meaning,
+                first_seen_at=now,
+                last_seen_at=now,
+            )
+            if _insert_listing(session, fresh):
                 outcome.new_listings.append(result.zone)
                 if alerts is not None:
                     zone = catalogue().get(result.zone)
@@ -187,30 +220,45 @@ def record_dnsbl_results(
                         f"{result.meaning}.{delist}",
                         now=now,
                     )
-            else:
-                row.last_seen_at = now
-                row.codes = list(result.codes)
-                row.meaning = result.meaning
+                continue
+            row = _open_listing(session, target, result.zone)  # opened meanwhile by another writer
+        if result.status == "listed" and row is not None:
+            row.last_seen_at = max(row.last_seen_at, now)
+            row.codes = list(result.codes)
+            row.meaning = result.meaning
         elif result.status == "clean" and row is not None:
             row.delisted_at = now
             outcome.delisted.append(result.zone)
             if alerts is not None:
                 alerts.resolve_alert(session, key=_alert_key(target, result.zone), now=now)
-    check = session.scalar(select(DnsblCheck).where(DnsblCheck.target == target))
-    payload = [result.as_dict() for result in results]
-    listed = any(result.status == "listed" for result in results)
-    if check is None:
-        session.add(DnsblCheck(target=target, checked_at=now, listed=listed, results=payload))
-    else:
-        check.checked_at, check.listed, check.results = now, listed, payload
+    _store_last_check(session, target, results, now)
     session.flush()
     return outcome
+
+
+def _store_last_check(session: Session, target: str, results: Sequence[ZoneResult], now: datetime) -> None:
+    payload = [result.as_dict() for result in results]
+    listed = any(result.status == "listed" for result in results)
+    check = session.scalar(select(DnsblCheck).where(DnsblCheck.target == target))
+    if check is None:
+        try:
+            with session.begin_nested():
+                session.add(DnsblCheck(target=target, checked_at=now, listed=listed, results=payload))
+            return
+        except IntegrityError:
+            check = session.scalar(select(DnsblCheck).where(DnsblCheck.target == target))
+            if check is None:  # pragma: no cover - the conflicting row vanished again
+                raise
+    if check.checked_at <= now:
+        check.checked_at, check.listed, check.results = now, listed, payload
 
 
 def listed_ips(session: Session) -> dict[str, list[ListingSummary]]:
     """Open listings of IP addresses, keyed by address (domains are left out)."""
     rows = session.scalars(
-        select(DnsblListing).where(DnsblListing.delisted_at.is_(None)).order_by(DnsblListing.first_seen_at)
+        select(DnsblListing)
+        .where(DnsblListing.delisted_at.is_(None))
+        .order_by(DnsblListing.first_seen_at, DnsblListing.id)
     )
     listed: dict[str, list[ListingSummary]] = {}
     for row in rows:

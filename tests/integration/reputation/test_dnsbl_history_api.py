@@ -213,3 +213,38 @@ def test_blacklists_job_records_and_summarises(ctx: AppContext, session: Session
     assert service.listed_ips(session) == {}
     health = blacklist_summary(ctx, NOW)
     assert health.status == "warn" and "zen.spamhaus.org" in health.detail
+
+
+def test_duplicate_zones_in_one_call_collapse_and_never_drop_a_listing(session: Session) -> None:
+    outcome = service.record_dnsbl_results(
+        session, target="2001:DB8:0::66", results=[CLEAN, LISTED, UNKNOWN, LISTED], now=NOW
+    )
+    assert outcome.new_listings == ["zen.spamhaus.org"]
+    total, rows = service.list_events(session, target="2001:db8::66")
+    assert total == 1 and rows[0].target == "2001:db8::66"  # stored in one canonical spelling
+    check = session.scalar(select(DnsblCheck).where(DnsblCheck.target == "2001:db8::66"))
+    assert check is not None and [r["status"] for r in check.results] == ["listed"]
+
+
+def test_only_one_open_listing_per_target_and_zone(ctx: AppContext, session: Session) -> None:
+    service.record_dnsbl_results(session, target="192.0.2.66", results=[LISTED], now=NOW)
+    session.commit()
+    with ctx.session_factory() as other:
+        duplicate = DnsblListing(
+            target="192.0.2.66",
+            zone="zen.spamhaus.org",
+            major=True,
+            codes=["127.0.0.2"],
+            meaning="SBL",
+            first_seen_at=NOW,
+            last_seen_at=NOW,
+        )
+        assert service._insert_listing(other, duplicate) is False  # the open-listing index refuses it
+        # The session stays usable and the writer extends the existing listing instead.
+        outcome = service.record_dnsbl_results(
+            other, target="192.0.2.66", results=[LISTED], now=NOW + timedelta(1)
+        )
+        other.commit()
+    assert outcome.new_listings == []
+    session.expire_all()
+    assert service.list_events(session, target="192.0.2.66")[0] == 1

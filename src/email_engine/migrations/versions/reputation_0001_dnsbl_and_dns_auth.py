@@ -33,6 +33,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dnsbl_listing")),
     )
     op.create_index("ix_dnsbl_listing_target_zone", "dnsbl_listing", ["target", "zone"])
+    op.create_index(
+        "uq_dnsbl_listing_open",
+        "dnsbl_listing",
+        ["target", "zone"],
+        unique=True,
+        postgresql_where=sa.text("delisted_at IS NULL"),
+        sqlite_where=sa.text("delisted_at IS NULL"),
+    )
     op.create_index(op.f("ix_dnsbl_listing_first_seen_at"), "dnsbl_listing", ["first_seen_at"])
     op.create_index(op.f("ix_dnsbl_listing_delisted_at"), "dnsbl_listing", ["delisted_at"])
     op.create_table(
@@ -78,5 +86,6 @@ def downgrade() -> None:
     op.drop_table("dns_auth_check")
     op.drop_table("reputation_setting")
     op.drop_table("dnsbl_check")
+    op.drop_index("uq_dnsbl_listing_open", table_name="dnsbl_listing")
     op.drop_index("ix_dnsbl_listing_target_zone", table_name="dnsbl_listing")
     op.drop_table("dnsbl_listing")
