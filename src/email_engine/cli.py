@@ -155,6 +155,10 @@ def _register_domains() -> None:
 
 
 def main() -> None:
+    from email_engine.logging import configure_logging
+
+    # Logs go to stderr so --json output on stdout stays machine-readable.
+    configure_logging(get_settings())
     _register_domains()
     try:
         app()
