@@ -380,3 +380,53 @@ def test_validate_domain_lists_every_missing_fact_at_once() -> None:
     assert ("example.com", "TXT") in caught.value.missing
     assert ("s1._domainkey.example.com", "TXT") in caught.value.missing
     assert ("10.2.0.192.in-addr.arpa", "PTR") in caught.value.missing
+
+
+def test_spf_include_loop_stops_at_the_lookup_limit() -> None:
+    evaluation = evaluate_spf(
+        "example.com", IP, snapshot({("example.com", "TXT"): ["v=spf1 include:example.com -all"]})
+    )
+    assert evaluation.result == "permerror" and "more than 10 DNS lookups" in evaluation.reason
+
+
+@pytest.mark.parametrize(
+    ("term", "name"),
+    [
+        ("exists:%{ir}.%{v}._spf.%{d}", "10.2.0.192.in-addr._spf.example.com"),
+        ("exists:%{d2}.x.example.net", "example.com.x.example.net"),
+        ("exists:%{l}.%{o}.example.net", "postmaster.example.com.example.net"),
+    ],
+)
+def test_spf_macros(term: str, name: str) -> None:
+    records: dict[tuple[str, str], list[str] | Fact] = {
+        ("example.com", "TXT"): [f"v=spf1 {term} -all"],
+        (name, "A"): ["127.0.0.2"],
+    }
+    evaluation = evaluate_spf("example.com", IP, snapshot(records))
+    assert evaluation.result == "pass", evaluation.reason
+
+
+def test_spf_unsupported_macro_and_malformed_terms_are_permerror() -> None:
+    for record in (
+        "v=spf1 exists:%{p}.example.com -all",
+        "v=spf1 exists:%{z}.example.com -all",
+        "v=spf1 a/99 -all",
+        "v=spf1 redirect=a.example.com redirect=b.example.com",
+        "v=spf1 ip4: -all",
+    ):
+        assert (
+            evaluate_spf("example.com", IP, snapshot({("example.com", "TXT"): [record]})).result
+            == "permerror"
+        ), record
+
+
+def test_ipv6_sender_spf_and_ptr() -> None:
+    ip6 = "2001:db8::10"
+    reverse = "0.1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.ip6.arpa"
+    entries: dict[tuple[str, str], list[str] | Fact] = {
+        ("example.com", "TXT"): ["v=spf1 ip6:2001:db8::/64 -all"],
+        (reverse, "PTR"): ["mta6.example.com"],
+        ("mta6.example.com", "AAAA"): ["2001:db8:0:0::10"],
+    }
+    assert check_spf("example.com", ip6, snapshot(entries)).status == "pass"
+    assert check_ptr(ip6, "mta6.example.com", snapshot(entries)).status == "pass"
