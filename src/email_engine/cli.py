@@ -160,8 +160,17 @@ def main() -> None:
     # Logs go to stderr so --json output on stdout stays machine-readable.
     configure_logging(get_settings())
     _register_domains()
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
     try:
         app()
     except EmailEngineError as exc:
         err.print(f"[red]error:[/] {exc.detail}")
+        raise SystemExit(2) from exc
+    except (OperationalError, ProgrammingError) as exc:
+        text = str(exc.orig).lower()
+        if "no such table" in text or "does not exist" in text:
+            err.print("[red]error:[/] the database schema is missing or out of date; run `email-engine db upgrade`.")
+        else:
+            err.print(f"[red]error:[/] the database did not answer ({type(exc.orig).__name__}); check DATABASE_URL.")
         raise SystemExit(2) from exc
