@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/validation_api.py [--redis]
 
-Runs three processes: the loopback DNS server (bench/validation_dnsd.py), the API under uvicorn
+Runs three processes: the loopback DNS server (bench/support/validation_dnsd.py), the API under uvicorn
 (one worker, SQLite, DNS_NAMESERVERS pointing at the server) and this client. The first request
 finds the cache cold (2,000 MX + 50 A lookups); the second, with the same domains, finds it warm.
 --redis keeps the cache in Redis (REDIS_URL, default redis://127.0.0.1:6379/0) instead of in process.
@@ -25,6 +25,7 @@ import httpx
 from email_engine.migrate import upgrade_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 from validation_dnsd import domain_name
 
 
@@ -43,7 +44,12 @@ def cpu_seconds(pid: int) -> float:
 
 def start_dns(domains: int) -> tuple[subprocess.Popen[str], int]:
     process = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("validation_dnsd.py")), "--domains", str(domains)],
+        [
+            sys.executable,
+            str(Path(__file__).resolve().parent / "support" / "validation_dnsd.py"),
+            "--domains",
+            str(domains),
+        ],
         stdout=subprocess.PIPE,
         text=True,
     )

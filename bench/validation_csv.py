@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/validation_csv.py [--rows 1000000]
 
-The loopback DNS server (bench/validation_dnsd.py) serves 2,000 domains; a first small run warms
+The loopback DNS server (bench/support/validation_dnsd.py) serves 2,000 domains; a first small run warms
 the cache, which lives in Redis (REDIS_URL, default redis://127.0.0.1:6379/0) so that it outlives
 a process, as it does for the API workers. The timed run is a separate process; its peak RSS comes
 from wait4(). The suppression check (SQLite) is on.
@@ -24,8 +24,10 @@ from pathlib import Path
 from email_engine.migrate import upgrade_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from validation_api import start_dns
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 from validation_dnsd import domain_name
+
+from validation_api import start_dns
 
 
 def write_csv(path: Path, rows: int, domains: int) -> None:

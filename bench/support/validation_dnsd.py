@@ -4,7 +4,7 @@ The test suite's tests/support/dns_server.py scans every record per query and st
 UDP packet: right for tests, too slow to measure thousands of lookups. This one answers the same
 wire format (dnslib) from a dict on one asyncio UDP socket, so the server is not the bottleneck.
 
-    .venv/bin/python bench/validation_dnsd.py --domains 2000   # prints the port, serves until killed
+    .venv/bin/python bench/support/validation_dnsd.py --domains 2000   # prints the port, serves until killed
 """
 
 from __future__ import annotations
