@@ -63,7 +63,13 @@ def blacklist_summary(ctx: AppContext, now: datetime) -> CheckResult:
     if blind:
         data["zones_without_answer"] = blind
         return CheckResult(
-            "warn", "No listing, but these zones gave no usable answer last time: " + ", ".join(blind), data
+            "warn",
+            "No listing, but these zones gave no usable answer last time (so a listing there would go "
+            "unseen): "
+            + ", ".join(blind)
+            + ". Fix the resolver (see the meanings in GET /api/v1/blacklists/checks) "
+            "or drop the zone with PUT /api/v1/blacklists/zones.",
+            data,
         )
     return CheckResult("ok", f"No listings (last check {last.isoformat()})", data)
 
