@@ -6,6 +6,7 @@ never lost when Telegram is down and never sent for a change that was rolled bac
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
@@ -185,7 +186,7 @@ def active_alerts(session: Session) -> list[AlertState]:
 
 def enqueue_test_message(session: Session, *, now: datetime, note: str = "") -> str:
     """Queue a one-off test message (not deduplicated); returns its idempotency key."""
-    idempotency_key = f"alert-test:{now.isoformat()}"
+    idempotency_key = f"alert-test:{now.isoformat()}:{uuid.uuid4().hex[:8]}"
     enqueue_event(
         session,
         kind=ALERT_KIND,
