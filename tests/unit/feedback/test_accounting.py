@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -20,6 +21,7 @@ from email_engine.feedback.accounting import (
     clean_diagnostic,
     parse_accounting,
     parse_time,
+    record_as_dict,
     record_key,
     split_quoted,
     split_status,
@@ -439,3 +441,22 @@ def test_the_quote_split_fast_path_declines_what_it_cannot_read(line: str) -> No
         assert quick == next(csv.reader([line], strict=True))
     else:
         assert '""' in line or line.count('"') % 2 or '"x"y' in line or 'a"b"' in line or '" ,' in line
+
+
+def test_record_as_dict_uses_powermta_names_and_is_json_ready() -> None:
+    [record] = parse(HEADER, bounce_line())
+    assert isinstance(record, AccountingRecord)
+    data = record_as_dict(record)
+    assert json.loads(json.dumps(data)) == data
+    assert data["type"] == "b"
+    assert data["timeLogged"] == "2026-11-24T10:00:01-05:00"
+    assert data["dsnStatus"] == "5.1.1"
+    assert data["dsnStatusText"] == "bad destination mailbox address"
+    assert data["dsnDiag"].startswith("550 5.1.1")
+    assert data["dsnDiagRaw"].startswith("smtp;550")
+    assert data["dlvSize"] == 2345
+    assert data["vmtaPool"] == "pool-a"
+    assert data["headers"]["Message-Id"] == "<abc@news.example.com>"
+    assert data["extra"] == {"dlvEsmtpAvailable": "PIPELINING,8BITMIME"}
+    assert data["lineNumber"] == 2
+    assert data["key"] == record_key(record)
