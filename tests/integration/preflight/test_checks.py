@@ -1,0 +1,362 @@
+"""Single checklist items against real stored results, real files and real local peers."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from email_engine.context import AppContext, build_context
+from email_engine.integrations.powermta.settings import PowerMtaSettings
+from email_engine.ips.models import SendingDomain, SendingIp
+from email_engine.ops.domain_settings import install_settings
+from email_engine.preflight import checks
+from email_engine.preflight.report import Item
+from email_engine.preflight.settings import PreflightSettings
+from email_engine.reputation import auth_service
+from email_engine.reputation.dnsbl import ZoneResult
+from email_engine.reputation.service import record_dnsbl_results
+from email_engine.reputation.settings import ReputationSettings
+from tests.conftest import make_settings
+from tests.integration.preflight.conftest import DOMAIN, sending_zone
+from tests.support.dns_server import DnsServer
+from tests.support.http_peers import HttpPeer
+from tests.support.scraper_pro_receiver import ScraperProReceiver
+from tests.support.tls_peer import TlsPeer
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def make_ctx(
+    database_url: str, redis_url: str | None, ctx: AppContext
+) -> Iterator[Callable[..., AppContext]]:
+    """Contexts with their own settings; ``ctx`` empties the tables afterwards."""
+    made: list[AppContext] = []
+
+    def _make(**overrides: Any) -> AppContext:
+        context = build_context(make_settings(database_url, redis_url, **overrides))
+        made.append(context)
+        return context
+
+    yield _make
+    for context in made:
+        context.close()
+
+
+def _pf(**values: Any) -> PreflightSettings:
+    return PreflightSettings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def _one(items: Any, name: str | None = None) -> Item:
+    found = [item for item in items if name is None or item.name == name]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def _add_ip(
+    session: Session, address: str, state: str = "active", hostname: str = "mta1.example.com"
+) -> SendingIp:
+    ip = SendingIp(
+        address=address,
+        hostname=hostname,
+        purpose="marketing",
+        vmta_name=f"vmta-{address.replace('.', '-')}",
+        state=state,
+        created_at=NOW,
+        updated_at=NOW,
+    )
+    session.add(ip)
+    session.flush()
+    return ip
+
+
+# --- blacklists -----------------------------------------------------------------------------------
+def test_a_listed_ip_fails_with_the_fix(ctx: AppContext) -> None:
+    with ctx.session_factory() as session:
+        _add_ip(session, "192.0.2.10")
+        _add_ip(session, "192.0.2.11")
+        record_dnsbl_results(
+            session,
+            target="192.0.2.10",
+            results=[
+                ZoneResult("zen.spamhaus.org", "listed", ("127.0.0.2",), "SBL"),
+                ZoneResult("bl.spamcop.net", "clean"),
+            ],
+            now=NOW,
+        )
+        record_dnsbl_results(
+            session, target="192.0.2.11", results=[ZoneResult("bl.spamcop.net", "clean")], now=NOW
+        )
+        session.commit()
+    item = _one(checks.check_blacklists(ctx, _pf(), NOW))
+    assert item.status == "fail"
+    assert item.detail == "192.0.2.10 on zen.spamhaus.org"
+    assert "delisting" in item.fix
+
+
+def test_blacklists_stale_or_unanswered_checks_are_not_clean(ctx: AppContext) -> None:
+    with ctx.session_factory() as session:
+        _add_ip(session, "192.0.2.10")
+        record_dnsbl_results(
+            session,
+            target="192.0.2.10",
+            results=[ZoneResult("zen.spamhaus.org", "clean")],
+            now=NOW - timedelta(days=2),
+        )
+        session.commit()
+    stale = _one(checks.check_blacklists(ctx, _pf(), NOW))
+    assert stale.status == "fail" and "192.0.2.10" in stale.detail and "jobs run blacklists" in stale.fix
+
+    with ctx.session_factory() as session:  # a timeout everywhere proves nothing
+        record_dnsbl_results(
+            session,
+            target="192.0.2.10",
+            results=[ZoneResult("zen.spamhaus.org", "unknown"), ZoneResult("bl.spamcop.net", "error")],
+            now=NOW,
+        )
+        session.commit()
+    blind = _one(checks.check_blacklists(ctx, _pf(), NOW))
+    assert blind.status == "fail" and "no DNSBL zone gave a usable answer" in blind.detail
+
+    with ctx.session_factory() as session:
+        record_dnsbl_results(
+            session,
+            target="192.0.2.10",
+            results=[ZoneResult("zen.spamhaus.org", "clean"), ZoneResult("bl.spamcop.net", "unknown")],
+            now=NOW,
+        )
+        session.commit()
+    clean = _one(checks.check_blacklists(ctx, _pf(), NOW))
+    assert (
+        clean.status == "pass"
+        and "0 of 1 IPs listed" in clean.detail
+        and "1 zone answers missing" in clean.detail
+    )
+
+
+# --- DNS authentication (reputation's stored validation) -----------------------------------------
+def test_dns_records_from_the_stored_validation(make_ctx: Callable[..., AppContext]) -> None:
+    zone = sending_zone()
+    broken = "\n".join(line for line in zone.splitlines() if "_dmarc" not in line)  # DMARC missing
+    with DnsServer(zone) as good_dns, DnsServer(broken) as bad_dns:
+        rep = ReputationSettings(_env_file=None, DNSBL_TIMEOUT=1)  # type: ignore[call-arg]
+        good = make_ctx(DNS_NAMESERVERS=good_dns.nameserver)
+        install_settings(good, rep)
+        with good.session_factory() as session:
+            _add_ip(session, "192.0.2.10", hostname="mta1.example.com")
+            _add_ip(session, "192.0.2.11", hostname="mta2.example.com")
+            domain = SendingDomain(
+                name=DOMAIN,
+                dkim_selector="s1",
+                bounce_domain="bounce.example.com",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+            session.add(domain)
+            session.commit()
+            domain_id = domain.id
+
+        never = _one(checks.check_dns_auth(good, _pf(), NOW))
+        assert never.name == f"dns {DOMAIN}" and never.status == "fail"
+        assert f"/api/v1/domains/{domain_id}/validate" in never.fix
+
+        bad = make_ctx(DNS_NAMESERVERS=bad_dns.nameserver)
+        install_settings(bad, rep)
+        with bad.session_factory() as session:
+            auth_service.validate_domain_by_id(session, bad.settings, rep, domain_id=domain_id, now=NOW)
+            session.commit()
+        failing = _one(checks.check_dns_auth(good, _pf(), NOW))
+        assert failing.status == "fail" and "dmarc" in failing.detail
+        assert f"email-engine dns records {DOMAIN}" in failing.fix
+
+        with good.session_factory() as session:
+            report = auth_service.validate_domain_by_id(
+                session, good.settings, rep, domain_id=domain_id, now=NOW
+            )
+            session.commit()
+        assert report["status"] in ("pass", "warn"), report
+        passing = _one(checks.check_dns_auth(good, _pf(), NOW + timedelta(hours=1)))
+        assert passing.status == "pass", passing
+
+        stale = _one(checks.check_dns_auth(good, _pf(), NOW + timedelta(days=3)))
+        assert stale.status == "fail" and "last validated 72 h ago" in stale.detail
+
+
+# --- PowerMTA configuration ----------------------------------------------------------------------
+def _pmta(ctx: AppContext, config_dir: Path, bounce: Path, delivery: Path) -> None:
+    install_settings(
+        ctx,
+        PowerMtaSettings(  # type: ignore[call-arg]
+            _env_file=None,
+            PMTA_CONFIG_DIR=str(config_dir),
+            PMTA_BOUNCE_PIPE=str(bounce),
+            PMTA_DELIVERY_PIPE=str(delivery),
+        ),
+    )
+
+
+def test_a_missing_pipe_in_the_deployed_config_fails_with_its_name(ctx: AppContext, tmp_path: Path) -> None:
+    bounce, delivery = tmp_path / "bounce-pipe.sh", tmp_path / "delivery-pipe.sh"
+    for script in (bounce, delivery):
+        script.write_text("#!/bin/sh\ncat >/dev/null\n")
+        script.chmod(0o755)
+    (tmp_path / "pmta").mkdir()
+    config = tmp_path / "pmta" / "config"
+    config.write_text(
+        f"<acct-file |{bounce}>\n    records b,rb,f\n</acct-file>\n"
+        "<bounce-category-patterns>\n    /user unknown/ bad-mailbox\n</bounce-category-patterns>\n"
+    )
+    _pmta(ctx, tmp_path / "pmta", bounce, delivery)
+    items = {item.name: item for item in checks.check_powermta_config(ctx, _pf(), NOW)}
+    pipes = items["powermta pipes"]
+    assert pipes.status == "fail"
+    assert pipes.detail == f"delivery pipe ({delivery}) is not an <acct-file |…> in the config"
+    assert "pmta deploy" in pipes.fix
+    assert items["powermta bounce patterns"].status == "pass"
+
+    config.write_text(config.read_text() + f"<acct-file |{delivery}>\n    records d\n</acct-file>\n")
+    delivery.chmod(0o644)  # wired, but PowerMTA could not run it
+    pipes = _one(checks.check_powermta_config(ctx, _pf(), NOW), "powermta pipes")
+    assert pipes.status == "fail" and str(delivery) in pipes.detail and "chmod +x" in pipes.fix
+
+    delivery.chmod(0o755)
+    pipes = _one(checks.check_powermta_config(ctx, _pf(), NOW), "powermta pipes")
+    assert (
+        pipes.status == "pass" and pipes.detail == "bounce (b,f,rb) and delivery (d) accounting pipes wired"
+    )
+
+
+def test_no_deployed_config_fails(ctx: AppContext, tmp_path: Path) -> None:
+    _pmta(ctx, tmp_path / "nowhere", tmp_path / "b", tmp_path / "d")
+    item = _one(checks.check_powermta_config(ctx, _pf(), NOW))
+    assert item.name == "powermta config" and item.status == "fail" and "pmta deploy" in item.fix
+
+
+# --- scraper-pro ---------------------------------------------------------------------------------
+def test_scraper_pro_refusing_the_signature_fails(make_ctx: Callable[..., AppContext]) -> None:
+    with ScraperProReceiver(secrets.token_urlsafe(32)) as receiver:
+        wrong = make_ctx(
+            SCRAPER_PRO_BOUNCE_URL=receiver.bounce_url, SCRAPER_PRO_HMAC_SECRET=secrets.token_urlsafe(32)
+        )
+        item = _one(checks.check_scraper_pro(wrong, _pf(timeout=5), NOW))
+        assert item.status == "fail" and "HTTP 401" in item.detail
+        assert "SCRAPER_PRO_HMAC_SECRET" in item.fix
+        assert receiver.bad_signatures == 1 and receiver.batches == 0
+
+        right = make_ctx(SCRAPER_PRO_BOUNCE_URL=receiver.bounce_url, SCRAPER_PRO_HMAC_SECRET=receiver.secret)
+        assert _one(checks.check_scraper_pro(right, _pf(timeout=5), NOW)).status == "pass"
+        assert receiver.batches == 1
+        receiver.down()
+        item = _one(checks.check_scraper_pro(right, _pf(timeout=5), NOW))
+        assert item.status == "fail" and "unreachable" in item.detail
+
+
+def test_scraper_pro_without_secret_fails_and_without_url_skips(make_ctx: Callable[..., AppContext]) -> None:
+    no_secret = make_ctx(SCRAPER_PRO_BOUNCE_URL="http://127.0.0.1:9/api/bounces")
+    assert _one(checks.check_scraper_pro(no_secret, _pf(), NOW)).status == "fail"
+    assert _one(checks.check_scraper_pro(make_ctx(), _pf(), NOW)).status == "skip"
+
+
+# --- backups -------------------------------------------------------------------------------------
+def _backup(root: Path, when: datetime, *, complete: bool = True) -> Path:
+    folder = root / when.strftime("%Y%m%d-%H%M%S")
+    folder.mkdir(parents=True)
+    if complete:
+        (folder / "SHA256SUMS").write_text("0" * 64 + "  env\n")
+    return folder
+
+
+def test_a_stale_backup_fails(ctx: AppContext, tmp_path: Path) -> None:
+    root = tmp_path / "backups"
+    _backup(root, NOW - timedelta(days=3))
+    cron = tmp_path / "cron"
+    cron.write_text("30 2 * * * root /opt/email-engine/app/scripts/backup-all.sh\n")
+    pf = _pf(BACKUP_ROOT=str(root), BACKUP_CRON_FILE=str(cron))
+    items = {item.name: item for item in checks.check_backups(ctx, pf, NOW)}
+    assert items["backups"].status == "fail" and "72 h old" in items["backups"].detail
+    assert "backup-all.sh" in items["backups"].fix
+    assert items["backup cron"].status == "pass"
+
+    fresh = _backup(root, NOW - timedelta(hours=2), complete=False)
+    item = _one(checks.check_backups(ctx, pf, NOW), "backups")
+    assert item.status == "fail" and "no SHA256SUMS" in item.detail
+
+    (fresh / "SHA256SUMS").write_text("0" * 64 + "  env\n")
+    assert _one(checks.check_backups(ctx, pf, NOW), "backups").status == "pass"
+
+
+def test_a_commented_out_cron_line_does_not_schedule(ctx: AppContext, tmp_path: Path) -> None:
+    cron = tmp_path / "cron"
+    cron.write_text("# 30 2 * * * root /opt/email-engine/app/scripts/backup-all.sh\n")
+    pf = _pf(BACKUP_ROOT=str(tmp_path / "none"), BACKUP_CRON_FILE=str(cron))
+    items = {item.name: item for item in checks.check_backups(ctx, pf, NOW)}
+    assert items["backup cron"].status == "fail" and str(cron) in items["backup cron"].fix
+    assert items["backups"].status == "fail" and "no dated backup folder" in items["backups"].detail
+
+
+# --- TLS, Telegram, monitoring -------------------------------------------------------------------
+def test_tls_untrusted_certificate_or_plain_http_fails(ctx: AppContext, tmp_path: Path) -> None:
+    with TlsPeer(tmp_path) as peer:
+        untrusted = _one(checks.check_tls(ctx, _pf(PUBLIC_URL=peer.url, PREFLIGHT_TIMEOUT=5), NOW))
+        assert untrusted.status == "fail" and "certificate" in untrusted.detail.lower()
+        trusted = _one(
+            checks.check_tls(ctx, _pf(PUBLIC_URL=peer.url, PREFLIGHT_CA_BUNDLE=str(peer.ca_file)), NOW)
+        )
+        assert trusted.status == "pass", trusted
+    plain = _one(checks.check_tls(ctx, _pf(PUBLIC_URL="http://127.0.0.1:8000"), NOW))
+    assert plain.status == "fail" and "not https" in plain.detail
+
+
+def test_telegram_refusing_the_chat_fails(make_ctx: Callable[..., AppContext]) -> None:
+    from tests.integration.preflight.conftest import bot_api
+
+    with HttpPeer() as api:
+        api.handler = bot_api("123:token", "-100123")
+        wrong_chat = make_ctx(
+            TELEGRAM_BOT_TOKEN="123:token", TELEGRAM_CHAT_ID="-999", TELEGRAM_API_URL=api.url
+        )
+        item = _one(checks.check_telegram(wrong_chat, _pf(), NOW))
+        assert item.status == "fail" and "TELEGRAM_CHAT_ID" in item.fix
+        right = make_ctx(TELEGRAM_BOT_TOKEN="123:token", TELEGRAM_CHAT_ID="-100123", TELEGRAM_API_URL=api.url)
+        assert _one(checks.check_telegram(right, _pf(), NOW)).status == "pass"
+
+
+def test_prometheus_without_the_engine_down_rule_fails(ctx: AppContext) -> None:
+    from tests.integration.preflight.conftest import monitoring_api
+
+    with HttpPeer() as monitoring:
+        monitoring.handler = monitoring_api(["PowerMTADown"])
+        items = {
+            item.name: item
+            for item in checks.check_monitoring(
+                ctx, _pf(PROMETHEUS_URL=monitoring.url, ALERTMANAGER_URL=monitoring.url), NOW
+            )
+        }
+        assert (
+            items["prometheus rules"].status == "fail" and "alert-rules.yml" in items["prometheus rules"].fix
+        )
+        assert items["alertmanager"].status == "pass"
+        monitoring.down()
+        items = {
+            item.name: item
+            for item in checks.check_monitoring(
+                ctx, _pf(PROMETHEUS_URL=monitoring.url, ALERTMANAGER_URL=monitoring.url), NOW
+            )
+        }
+        assert items["prometheus rules"].status == "fail" and items["alertmanager"].status == "fail"
+
+
+# --- warmup, inventory ---------------------------------------------------------------------------
+def test_a_warming_ip_without_a_plan_fails(ctx: AppContext) -> None:
+    assert _one(checks.check_warmup(ctx, _pf(), NOW)).status == "skip"
+    with ctx.session_factory() as session:
+        _add_ip(session, "192.0.2.20", state="warming")
+        session.commit()
+    item = _one(checks.check_warmup(ctx, _pf(), NOW))
+    assert item.status == "fail" and "192.0.2.20" in item.detail and "warmup create" in item.fix
