@@ -34,6 +34,7 @@ log = structlog.get_logger("email_engine.jobs")
 LOCK_SECONDS = 60.0
 HEARTBEAT_SECONDS = 15.0
 MAX_ERROR = 4000
+ORPHAN_ERROR = "The process running this job stopped before the run finished (killed or crashed)."
 Trigger = Literal["schedule", "manual"]
 
 
@@ -159,6 +160,14 @@ def run_job(
     started = clock()
     with session_scope(ctx.session_factory) as session:
         locked = acquire_job_lock(session, job=spec.name, holder=holder, now=started)
+        if locked:
+            # Holding the lock proves no run is in progress: a "running" row is from a dead process.
+            session.execute(
+                update(JobRun)
+                .where(JobRun.job == spec.name, JobRun.status == "running")
+                .values(status="error", finished_at=started, error=ORPHAN_ERROR)
+                .execution_options(synchronize_session=False)
+            )
         if locked and min_gap_seconds is not None:
             last = _recent_scheduled_start(session, spec.name)
             if last is not None and (started - last).total_seconds() < min_gap_seconds:

@@ -117,3 +117,13 @@ def test_registry_applies_overrides_and_refuses_unknown_or_duplicate_names() -> 
 def test_bad_scheduler_settings_are_refused(values: dict[str, object]) -> None:
     with pytest.raises(ValueError, match="SCHEDULER_"):
         scheduler_settings(**values)
+
+
+def test_a_run_left_running_by_a_killed_process_is_closed_as_an_error(ctx: AppContext) -> None:
+    t0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    with ctx.session_factory() as session:
+        session.add(JobRun(job="tick", trigger="schedule", status="running", started_at=t0, worker="killed"))
+        session.commit()
+    assert run_job(ctx, scheduler_jobs.JOBS[0], trigger="manual", worker="w").status == "ok"
+    orphan = runs(ctx)[0]
+    assert orphan.status == "error" and "stopped before the run finished" in (orphan.error or "")
