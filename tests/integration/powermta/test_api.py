@@ -128,3 +128,28 @@ def test_a_stored_document_that_no_longer_validates_explains_the_fix(
     assert "DELETE" in response.json()["detail"]
     assert client.delete("/api/v1/pmta/throttles", headers=operator_headers).status_code == 200
     assert client.get("/api/v1/pmta/throttles", headers=viewer_headers).json()["source"] == "default"
+
+
+def test_a_hostile_name_that_bypassed_the_inventory_never_reaches_the_config(
+    client: TestClient,
+    viewer_headers: dict[str, str],
+    guide_db: GuideInventory,
+    pmta_settings: PowerMtaSettings,
+    ctx: Any,
+) -> None:
+    from email_engine.ips.models import SendingIp
+    from tests.integration.powermta.conftest import NOW
+
+    with ctx.session_factory() as session:  # straight into the table, past the inventory's validators
+        session.add(
+            SendingIp(
+                address="192.0.2.66", hostname="mta66.example.com", purpose="marketing",
+                vmta_name="evil\n<source 0/0>\nalways-allow-relaying yes", state="active",
+                created_at=NOW, updated_at=NOW,
+            )
+        )  # fmt: skip
+        session.commit()
+    response = client.get("/api/v1/pmta/config", headers=viewer_headers)
+    assert response.status_code == 422
+    assert "not a safe PowerMTA name" in response.json()["detail"]
+    assert "files" not in response.json()  # nothing rendered; the value is only quoted (repr) in the error
