@@ -10,7 +10,8 @@ from email_engine.clock import utcnow
 from email_engine.deps import ContextDep, CurrentPrincipal, OperatorDep, SessionDep
 from email_engine.integrations.powermta import service
 from email_engine.integrations.powermta.schemas import RenderedConfigPublic, ThrottleTablesPublic
-from email_engine.integrations.powermta.settings import PowerMtaSettings, get_powermta_settings
+from email_engine.integrations.powermta.settings import PowerMtaSettings
+from email_engine.ops.domain_settings import domain_settings
 
 __all__ = ["BODY_LIMITS", "router"]
 
@@ -21,8 +22,7 @@ BODY_LIMITS = {"/api/v1/pmta/throttles": 512 * 1024}
 
 
 def _settings(ctx: ContextDep) -> PowerMtaSettings:
-    configured = ctx.extras.get("powermta_settings")
-    return configured if isinstance(configured, PowerMtaSettings) else get_powermta_settings()
+    return domain_settings(ctx, PowerMtaSettings)
 
 
 def _public(stored: service.StoredTables) -> dict[str, Any]:
