@@ -42,9 +42,12 @@ def pipe(
 ) -> None:
     """Read PowerMTA accounting CSV on stdin and store every record.
 
-    Batches are written to a durable spool (PIPE_SPOOL_DIR) and then stored in the database given by
-    DATABASE_URL. If the database is unreachable, batches wait in the spool and are replayed in order
-    when it is back (or with --drain). Exits 0 at end of input once every record is stored or spooled.
+    Batches go to a durable spool (PIPE_SPOOL_DIR), then to the database in DATABASE_URL.
+
+    While the database is unreachable, batches wait in the spool; they are stored in order when
+    it is back, at the next start, or with --drain.
+
+    Exits 0 at end of input once every record is stored or spooled.
     """
     from email_engine.feedback.pipe import drain_spool, open_factory, run_pipe
     from email_engine.feedback.spool import Spool
