@@ -16,11 +16,15 @@ import pytest
 from fastapi.testclient import TestClient
 
 from email_engine.clock import utcnow
+from email_engine.config import Settings
 from email_engine.context import build_context
 from email_engine.integrations.powermta import deploy as pmta_deploy
 from email_engine.integrations.powermta import service as pmta_service
 from email_engine.integrations.powermta.settings import PowerMtaSettings
 from email_engine.main import create_app
+from email_engine.preflight.checks import run_preflight
+from email_engine.preflight.report import verdict
+from email_engine.preflight.settings import PreflightSettings
 from email_engine.reputation.dnsbl import ZoneResult
 from email_engine.reputation.service import record_dnsbl_results
 from tests.conftest import make_settings
@@ -221,9 +225,15 @@ def test_every_dependency_pointed_at_test_peers_is_go(
     assert {r.path.rsplit("/", 1)[1] for r in deployment.peers["telegram"].requests} == {"getMe", "getChat"}
 
     # One thing breaks: the HTTPS server stops sending HSTS → NO-GO with the fix on that line only.
+    # (the same checklist in-process, from the same environment, to keep the test quick)
+    monkeypatch.setenv("DATABASE_URL", database_url)
     deployment.tls.hsts = False
-    result, report = _preflight(database_url, deployment)
-    failing = {item["name"]: item for item in report["items"] if item["status"] == "fail"}
-    assert result.returncode == 1 and report["go"] is False
+    context = build_context(Settings(_env_file=None))  # type: ignore[call-arg]
+    try:
+        again = run_preflight(context, PreflightSettings(_env_file=None), utcnow())  # type: ignore[call-arg]
+    finally:
+        context.close()
+    failing = {item.name: item for item in again if item.status == "fail"}
+    assert verdict(again) is False
     assert set(failing) == {"nginx/tls"}
-    assert "HSTS missing" in failing["nginx/tls"]["detail"] and "HSTS" in failing["nginx/tls"]["fix"]
+    assert "HSTS missing" in failing["nginx/tls"].detail and "HSTS" in failing["nginx/tls"].fix
