@@ -143,7 +143,9 @@ class ClusterScheduler:
             try:
                 self.tick()
             except Exception as exc:  # e.g. the database fails while scheduling; try again next round
-                log.error("scheduler_tick_failed", worker=self.identity, error=type(exc).__name__, exc_info=exc)
+                log.error(
+                    "scheduler_tick_failed", worker=self.identity, error=type(exc).__name__, exc_info=exc
+                )
             self._stop.wait(self.settings.renew_seconds)
 
     def _become_leader(self) -> None:
