@@ -25,6 +25,11 @@ from email_engine.integrations.powermta.pmta_regex import from_pmta_regex, to_pm
         (re.compile("ungültig"), r"/ung\x{00fc}ltig/"),
         (re.compile(r"\u00e9t\u00e9"), r"/\x{00e9}t\x{00e9}/"),
         (re.compile(r"[/#]"), r"/[\/\x23]/"),
+        (re.compile(r"a{,3}b"), r"/a{0,3}b/"),
+        (re.compile(r"[{,3}]x"), r"/[{,3}]x/"),
+        (re.compile(r"[]{,2}]"), r"/[]{,2}]/"),
+        (re.compile(r"[^]a]{,2}"), r"/[^]a]{0,2}/"),
+        (re.compile(r"[(?P<]"), r"/[(?P<]/"),
     ],
 )
 def test_conversion(pattern: re.Pattern[str], expected: str) -> None:
@@ -53,6 +58,8 @@ SUBJECTS = [
     "été end",
     "END",
     "a\nb",
+    "{,3}",
+    "nnnd",
 ]
 
 
@@ -66,6 +73,8 @@ SUBJECTS = [
         r"[/#]",
         r"(?P<w>\w+) end\Z",
         r"été|ETE",
+        r"n{,2}d",
+        r"[{,3}]+",
     ],
 )
 def test_round_trip_matches_the_same_subjects(source: str) -> None:

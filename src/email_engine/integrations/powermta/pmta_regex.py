@@ -44,10 +44,14 @@ def to_pmta_regex(pattern: re.Pattern[str]) -> str:
     return "/" + (f"(?{prefix})" if prefix else "") + body + "/"
 
 
+_OPEN_MIN: Final = re.compile(r"\{,(\d+)\}")
+
+
 def _convert(source: str) -> str:
     out: list[str] = []
     index = 0
     length = len(source)
+    class_start: int | None = None  # index of the "[" of the character class we are in
     while index < length:
         char = source[index]
         if char in "\n\r\x00":
@@ -80,15 +84,31 @@ def _convert(source: str) -> str:
                 out.append(source[index : index + 2])
             index += 2
             continue
-        if source.startswith("(?P<", index):
+        if class_start is not None:
+            first = index == class_start + 1 or (index == class_start + 2 and source[class_start + 1] == "^")
+            if char == "]" and not first:
+                class_start = None
+        elif char == "[":
+            class_start = index
+        elif char == "{" and (match := _OPEN_MIN.match(source, index)):
+            # Python reads "{,n}" as "{0,n}"; older PCRE reads it as literal text.
+            out.append(f"{{0,{match.group(1)}}}")
+            index = match.end()
+            continue
+        if class_start is None and source.startswith("(?P<", index):
             out.append("(?<")
             index += 4
             continue
-        if source.startswith("(?P=", index):
+        if class_start is None and source.startswith("(?P=", index):
             raise InexpressiblePattern(
                 f"Pattern {source[:60]!r} uses a named back-reference (?P=…), which PowerMTA reads differently."
             )
-        if source.startswith("(?", index) and index + 2 < length and source[index + 2] in "aLux":
+        if (
+            class_start is None
+            and source.startswith("(?", index)
+            and index + 2 < length
+            and source[index + 2] in "aLux"
+        ):
             raise InexpressiblePattern(
                 f"Pattern {source[:60]!r} uses an inline flag PowerMTA does not support."
             )
