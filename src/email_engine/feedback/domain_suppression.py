@@ -3,7 +3,7 @@
 A domain qualifies with at least ``min_volume`` sends in 7 days and a hard-bounce rate (hard / sent)
 above ``threshold``. Big mailbox providers (gmail.com, outlook.com…) are never suppressed as a
 whole: a high rate there says the list is bad, not that the domain is dead, so they are reported
-as ``flagged`` for a person to look at.
+as ``flagged`` for a person to look at. Both raise a warning alert (deduplicated by domain).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from email_engine.feedback.aggregate import hour_of
 from email_engine.feedback.models import StatBucket, Suppression
 from email_engine.feedback.providers import OTHER, provider_for_domain
 from email_engine.feedback.suppression import SuppressionEntry, upsert_suppressions
+from email_engine.integrations.alerts.service import raise_alert
 
 __all__ = ["DomainVerdict", "SuppressionRun", "decide_domains", "suppress_bad_domains"]
 
@@ -101,6 +102,16 @@ def suppress_bad_domains(
         ],
     )
     for verdict in run.suppressed:
+        raise_alert(
+            session,
+            key=f"feedback.domain_suppressed:{verdict.domain}",
+            severity="warning",
+            title=f"Recipient domain {verdict.domain} suppressed",
+            text=f"{verdict.hard} hard bounces of {verdict.sent} sent in 7 days ({verdict.rate:.1%}, over "
+            f"{threshold:.0%}); the whole domain is on the suppression list. Remove it with "
+            f"DELETE /api/v1/suppressions/{verdict.domain} if it recovers.",
+            now=now,
+        )
         log.warning(
             "domain_suppressed",
             domain=verdict.domain,
@@ -109,6 +120,15 @@ def suppress_bad_domains(
             rate=round(verdict.rate, 4),
         )
     for verdict in run.flagged:
+        raise_alert(
+            session,
+            key=f"feedback.provider_hard_bounces:{verdict.domain}",
+            severity="warning",
+            title=f"High hard-bounce rate at {verdict.domain}",
+            text=f"{verdict.hard} hard bounces of {verdict.sent} sent in 7 days ({verdict.rate:.1%}). A big "
+            "provider is never suppressed whole: clean the list that feeds it.",
+            now=now,
+        )
         log.warning(
             "provider_domain_high_hard_bounce_rate",
             domain=verdict.domain,

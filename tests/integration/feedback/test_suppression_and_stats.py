@@ -18,6 +18,7 @@ from email_engine.feedback.records import IngestRecord
 from email_engine.feedback.settings import FeedbackSettings
 from email_engine.feedback.stats import IpDayResult, daily_ip_results
 from email_engine.feedback.suppression import suppressed_addresses
+from email_engine.integrations.alerts.models import AlertState
 
 DAY = date(2026, 11, 23)
 T0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
@@ -152,3 +153,8 @@ def test_domain_job_suppresses_dead_domains_and_only_flags_big_providers(
     }
     assert domains == {"dying-company.test": "domain_hard_bounce_rate"}
     assert job.run(ctx, now)["suppressed"] == []  # idempotent: already suppressed
+    alerts = {row.key for row in session.scalars(select(AlertState))}
+    assert alerts == {
+        "feedback.domain_suppressed:dying-company.test",
+        "feedback.provider_hard_bounces:gmail.com",
+    }
