@@ -17,6 +17,8 @@ fi
 mkdir -p "$APP_DIR" "$DATA_DIR/spool" "$DATA_DIR/dkim" "$LOG_DIR" "$BACKUP_ROOT" "$SYSTEMD_DIR" "$LOGROTATE_DIR"
 log "installing code from $SOURCE_DIR into $CODE_DIR"
 install_code "$SOURCE_DIR"
+# PowerMTA's accounting pipes call $APP_DIR/scripts/*-pipe.sh (the rendered config's default paths).
+ln -sfn "$CODE_DIR/scripts" "$APP_DIR/scripts"
 
 if [ ! -f "$ENV_FILE" ]; then
   log "writing $ENV_FILE with fresh secrets"

@@ -38,10 +38,10 @@ class PowerMtaSettings(BaseSettings):
     spool_dir: str = Field(default="/var/spool/pmta", validation_alias="PMTA_SPOOL_DIR")
     log_file: str = Field(default="/var/log/pmta/log", validation_alias="PMTA_LOG_FILE")
     bounce_pipe: str = Field(
-        default="/opt/email-engine/app/scripts/bounce-pipe.sh", validation_alias="PMTA_BOUNCE_PIPE"
+        default="/opt/email-engine/scripts/bounce-pipe.sh", validation_alias="PMTA_BOUNCE_PIPE"
     )
     delivery_pipe: str = Field(
-        default="/opt/email-engine/app/scripts/delivery-pipe.sh", validation_alias="PMTA_DELIVERY_PIPE"
+        default="/opt/email-engine/scripts/delivery-pipe.sh", validation_alias="PMTA_DELIVERY_PIPE"
     )
     dkim_key_dir: str = Field(default="/etc/pmta/dkim", validation_alias="DKIM_KEY_DIR")
     backup_keep: int = Field(default=20, ge=1, le=1000, validation_alias="PMTA_BACKUP_KEEP")
