@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from email_engine.config import check_secrets
 from email_engine.context import AppContext
-from email_engine.errors import ConfigurationError, NotFound
+from email_engine.errors import ConfigurationError, EmailEngineError, NotFound
 from email_engine.migrate import alembic_config
 from email_engine.preflight.report import Item
 from email_engine.preflight.settings import PreflightSettings
@@ -376,17 +376,27 @@ def check_mailwizz_servers(ctx: AppContext, _pf: PreflightSettings, _now: dateti
             "Set mailwizz_server_id on each sending IP (PATCH /api/v1/ips/{id}).",
         )
         return
-    database = MailwizzDatabase.from_settings(ctx.settings, domain_settings(ctx, MailwizzSettings))
     inactive = []
-    for address, server_id in wanted:
-        if server_id is None:  # excluded by the query; narrows the type
-            continue
-        try:
-            status = database.read_server(server_id).status
-        except NotFound:
-            status = "missing"
-        if status != "active":
-            inactive.append(f"{address} (server {server_id}: {status})")
+    try:
+        database = MailwizzDatabase.from_settings(ctx.settings, domain_settings(ctx, MailwizzSettings))
+        for address, server_id in wanted:
+            if server_id is None:  # excluded by the query; narrows the type
+                continue
+            try:
+                status = database.read_server(server_id).status
+            except NotFound:
+                status = "missing"
+            if status != "active":
+                inactive.append(f"{address} (server {server_id}: {status})")
+    except EmailEngineError as exc:
+        yield Item(
+            "mailwizz delivery servers",
+            "fail",
+            exc.detail,
+            "Check MAILWIZZ_DB_* and that the engine's MariaDB user may read the delivery-server table "
+            "(docs/mailwizz.md).",
+        )
+        return
     if inactive:
         yield Item(
             "mailwizz delivery servers",
@@ -420,13 +430,22 @@ def check_scraper_pro(ctx: AppContext, pf: PreflightSettings, _now: datetime) ->
             "Set SCRAPER_PRO_HMAC_SECRET (the same value scraper-pro verifies with).",
         )
         return
-    outcome = post_events(
-        url=settings.scraper_pro_bounce_url,
-        secret=settings.scraper_pro_hmac_secret.get_secret_value(),
-        kind=BOUNCE_EVENT,
-        events=[],
-        timeout=pf.timeout,
-    )
+    try:
+        outcome = post_events(
+            url=settings.scraper_pro_bounce_url,
+            secret=settings.scraper_pro_hmac_secret.get_secret_value(),
+            kind=BOUNCE_EVENT,
+            events=[],
+            timeout=pf.timeout,
+        )
+    except httpx.InvalidURL:
+        yield Item(
+            "scraper-pro signed call",
+            "fail",
+            "SCRAPER_PRO_BOUNCE_URL is not a valid URL",
+            "Set SCRAPER_PRO_BOUNCE_URL to scraper-pro's bounce endpoint (https://…).",
+        )
+        return
     error = outcome.error or "refused"
     if outcome.ok:
         yield Item("scraper-pro signed call", "pass", "an empty signed bounce batch was accepted")
@@ -468,8 +487,18 @@ def check_monitoring(_ctx: AppContext, pf: PreflightSettings, _now: datetime) ->
     else:
         try:
             groups = _get(f"{pf.prometheus_url.rstrip('/')}/api/v1/rules", pf).json()["data"]["groups"]
-            names = {rule["name"] for group in groups for rule in group["rules"]}
-        except (httpx.HTTPError, OSError, ValueError, KeyError, TypeError) as exc:
+            rules = {
+                rule["name"]: rule.get("health", "unknown") for group in groups for rule in group["rules"]
+            }
+        except (
+            httpx.HTTPError,
+            httpx.InvalidURL,
+            OSError,
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,
+        ) as exc:
             yield Item(
                 "prometheus rules",
                 "fail",
@@ -477,19 +506,31 @@ def check_monitoring(_ctx: AppContext, pf: PreflightSettings, _now: datetime) ->
                 "Start the monitoring stack: `docker compose up -d` in monitoring/.",
             )
         else:
-            ok = "EmailEngineDown" in names
-            yield Item(
-                "prometheus rules",
-                "pass" if ok else "fail",
-                f"{len(names)} alert rules loaded",
-                "" if ok else "Load monitoring/alert-rules.yml in Prometheus (rule_files).",
-            )
+            broken = sorted(name for name, health in rules.items() if health == "err")
+            if "EmailEngineDown" not in rules:
+                yield Item(
+                    "prometheus rules",
+                    "fail",
+                    f"{len(rules)} rules loaded, but not EmailEngineDown",
+                    "Load monitoring/alert-rules.yml in Prometheus (rule_files) and reload it.",
+                )
+            elif broken:
+                yield Item(
+                    "prometheus rules",
+                    "fail",
+                    f"rules failing to evaluate: {', '.join(broken)}",
+                    "Run `promtool check rules monitoring/alert-rules.yml` and fix the expressions.",
+                )
+            else:
+                yield Item(
+                    "prometheus rules", "pass", f"{len(rules)} rules loaded, EmailEngineDown among them"
+                )
     if not pf.alertmanager_url:
         yield Item("alertmanager", "skip", "ALERTMANAGER_URL not set", "Set ALERTMANAGER_URL (monitoring/).")
         return
     try:
         healthy = _get(f"{pf.alertmanager_url.rstrip('/')}/-/healthy", pf).is_success
-    except (httpx.HTTPError, OSError):
+    except (httpx.HTTPError, httpx.InvalidURL, OSError):
         healthy = False
     yield Item(
         "alertmanager",
@@ -513,9 +554,12 @@ def check_telegram(ctx: AppContext, pf: PreflightSettings, _now: datetime) -> It
     try:
         me = httpx.get(f"{base}/getMe", timeout=pf.timeout).json()
         chat_info = httpx.get(f"{base}/getChat", params={"chat_id": chat}, timeout=pf.timeout).json()
-    except (httpx.HTTPError, ValueError):
+    except (httpx.HTTPError, httpx.InvalidURL, ValueError) as exc:  # no URL in the detail: it holds the token
         yield Item(
-            "telegram", "fail", "the Bot API did not answer", "Check network access to TELEGRAM_API_URL."
+            "telegram",
+            "fail",
+            f"the Bot API did not answer ({type(exc).__name__})",
+            "Check TELEGRAM_API_URL and network access to it.",
         )
         return
     if all(isinstance(answer, dict) and answer.get("ok") is True for answer in (me, chat_info)):
@@ -543,7 +587,7 @@ def check_tls(_ctx: AppContext, pf: PreflightSettings, _now: datetime) -> Iterab
         return
     try:
         response = _get(f"{pf.public_url.rstrip('/')}/health", pf)
-    except (httpx.HTTPError, OSError) as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
         yield Item(
             "nginx/tls",
             "fail",
@@ -699,19 +743,56 @@ CHECKS: tuple[Check, ...] = (
 )
 
 
+# The item a check reports under when it crashes (its usual first item), so names stay stable.
+FALLBACK_NAMES = {
+    "check_secrets_strength": "secrets",
+    "check_migrations": "database schema",
+    "check_components": "health",
+    "check_inventory": "inventory",
+    "check_dns_auth": "dns records",
+    "check_blacklists": "blacklists",
+    "check_powermta_config": "powermta config",
+    "check_mailwizz_servers": "mailwizz delivery servers",
+    "check_scraper_pro": "scraper-pro signed call",
+    "check_monitoring": "prometheus rules",
+    "check_telegram": "telegram",
+    "check_tls": "nginx/tls",
+    "check_logrotate": "log rotation",
+    "check_backups": "backups",
+    "check_warmup": "warmup plans",
+    "check_rate_limits": "rate limiting",
+}
+
+
+def _redact(text: str, ctx: AppContext) -> str:
+    """An exception's text may quote a URL or a setting: never print a secret."""
+    settings = ctx.settings
+    for secret in (
+        settings.telegram_bot_token,
+        settings.scraper_pro_hmac_secret,
+        settings.api_key,
+        settings.jwt_secret_key,
+        settings.mailwizz_db_password,
+    ):
+        value = secret.get_secret_value() if secret is not None else ""
+        if value:
+            text = text.replace(value, "[redacted]")
+    return text
+
+
 def run_preflight(ctx: AppContext, pf: PreflightSettings, now: datetime) -> list[Item]:
     items: list[Item] = []
     for check in CHECKS:
         try:
             items.extend(check(ctx, pf, now))
         except Exception as exc:  # a broken check is a failed check, never a crash of the whole list
-            name = check.__name__.removeprefix("check_").replace("_", " ")
+            name = FALLBACK_NAMES.get(check.__name__, check.__name__.removeprefix("check_"))
             items.append(
                 Item(
                     name,
                     "fail",
-                    f"the check itself failed: {type(exc).__name__}: {exc}"[:300],
-                    "Fix the error above and run preflight again.",
+                    f"the check itself failed: {type(exc).__name__}: {_redact(str(exc), ctx)}"[:300],
+                    "Fix the cause named in the detail and run preflight again.",
                 )
             )
     return items

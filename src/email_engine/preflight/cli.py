@@ -29,7 +29,9 @@ def preflight(
     """
     ctx = build_context(get_settings())
     try:
-        items = run_preflight(ctx, PreflightSettings(), utcnow())
+        # A spinner on stderr while peers answer (up to PREFLIGHT_TIMEOUT each); stdout stays clean.
+        with Console(stderr=True).status("running the preflight checklist…", spinner="dots"):
+            items = run_preflight(ctx, PreflightSettings(), utcnow())
     finally:
         ctx.close()
     result = summary(items)

@@ -360,3 +360,60 @@ def test_a_warming_ip_without_a_plan_fails(ctx: AppContext) -> None:
         session.commit()
     item = _one(checks.check_warmup(ctx, _pf(), NOW))
     assert item.status == "fail" and "192.0.2.20" in item.detail and "warmup create" in item.fix
+
+
+# --- hostile settings ----------------------------------------------------------------------------
+def test_malformed_urls_fail_their_own_item_without_leaking_secrets(
+    make_ctx: Callable[..., AppContext],
+) -> None:
+    token = "123456:" + secrets.token_urlsafe(24)
+    context = make_ctx(
+        SCRAPER_PRO_BOUNCE_URL="http://[::1",
+        SCRAPER_PRO_HMAC_SECRET=secrets.token_urlsafe(32),
+        TELEGRAM_BOT_TOKEN=token,
+        TELEGRAM_CHAT_ID="-1",
+        TELEGRAM_API_URL="http://exa mple.test:99999",
+    )
+    pf = _pf(
+        PROMETHEUS_URL="ftp://127.0.0.1/",
+        ALERTMANAGER_URL="http://\x00/",
+        PUBLIC_URL="https://[bad",
+        PREFLIGHT_TIMEOUT=2,
+    )
+    items = [
+        *checks.check_scraper_pro(context, pf, NOW),
+        *checks.check_telegram(context, pf, NOW),
+        *checks.check_monitoring(context, pf, NOW),
+        *checks.check_tls(context, pf, NOW),
+    ]
+    assert {item.name: item.status for item in items} == {
+        "scraper-pro signed call": "fail",
+        "telegram": "fail",
+        "prometheus rules": "fail",
+        "alertmanager": "fail",
+        "nginx/tls": "fail",
+    }
+    for item in items:
+        assert token not in item.detail and item.fix
+
+
+def test_a_missing_ca_bundle_fails_the_tls_item(ctx: AppContext, tmp_path: Path) -> None:
+    with TlsPeer(tmp_path) as peer:
+        item = _one(
+            checks.check_tls(
+                ctx, _pf(PUBLIC_URL=peer.url, PREFLIGHT_CA_BUNDLE=str(tmp_path / "none.pem")), NOW
+            )
+        )
+    assert item.name == "nginx/tls" and item.status == "fail"
+
+
+def test_an_unreachable_mailwizz_database_fails_its_item(make_ctx: Callable[..., AppContext]) -> None:
+    context = make_ctx(
+        MAILWIZZ_DB_HOST="127.0.0.1", MAILWIZZ_DB_PORT=9, MAILWIZZ_DB_USER="x", MAILWIZZ_DB_NAME="mailwizz"
+    )
+    with context.session_factory() as session:
+        ip = _add_ip(session, "192.0.2.30")
+        ip.mailwizz_server_id = 7
+        session.commit()
+    item = _one(checks.check_mailwizz_servers(context, _pf(), NOW))
+    assert item.name == "mailwizz delivery servers" and item.status == "fail" and "MAILWIZZ_DB_" in item.fix

@@ -97,3 +97,9 @@ def test_newest_backup_reads_the_dated_names() -> None:
     assert newest_backup(names) == ("20261124-023000", datetime(2026, 11, 24, 2, 30, tzinfo=UTC))
     assert newest_backup(["lost+found", "pre-update-20261124-023000"]) is None
     assert newest_backup([]) is None
+
+
+def test_every_check_has_a_stable_name_for_when_it_crashes() -> None:
+    from email_engine.preflight.checks import CHECKS, FALLBACK_NAMES
+
+    assert set(FALLBACK_NAMES) == {check.__name__ for check in CHECKS}
