@@ -67,30 +67,19 @@ def check(
         rep = domain_settings(ctx, ReputationSettings)
         with session_scope(ctx.session_factory) as session, console.status("querying DNSBL zones…"):
             if targets:
-                for target in targets:
-                    target_kind(target)  # a clear error before any query
+                # Every target is validated before any query; a bad one stops the command with a sentence.
+                cleaned = list(dict.fromkeys(service.normalise_target(t) for t in targets))
                 known = set(service.inventory_targets(session))
-                cleaned = [service.normalise_target(t) for t in targets]
+                stored = [t for t in cleaned if t in known]
+                adhoc = [t for t in cleaned if t not in known]
                 now = utcnow()
-                reports = (
-                    service.check_targets_now(
-                        session, ctx.settings, rep, targets=[t for t in cleaned if t in known], now=now
+                reports = []
+                if stored:
+                    reports += service.check_targets_now(session, ctx.settings, rep, targets=stored, now=now)
+                if adhoc:
+                    reports += service.check_targets_now(
+                        session, ctx.settings, rep, targets=adhoc, now=now, record=False
                     )
-                    if any(t in known for t in cleaned)
-                    else []
-                )
-                reports += (
-                    service.check_targets_now(
-                        session,
-                        ctx.settings,
-                        rep,
-                        targets=[t for t in cleaned if t not in known],
-                        now=now,
-                        record=False,
-                    )
-                    if any(t not in known for t in cleaned)
-                    else []
-                )
             else:
                 reports = service.check_all(session, ctx.settings, rep, now=utcnow())["results"]
     finally:
