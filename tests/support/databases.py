@@ -49,12 +49,32 @@ def throwaway_database(directory: Path) -> Iterator[str]:
         yield f"sqlite:///{directory / 'test.db'}"
 
 
+def _has_sqlite_sequence(conn: object) -> bool:
+    return bool(
+        conn.execute(  # type: ignore[attr-defined]
+            text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'")
+        ).first()
+    )
+
+
 def empty_all_tables(engine: Engine) -> None:
+    """Delete every row and restart the id sequences (DELETE is ~10x quicker than TRUNCATE on tiny tables)."""
     tables = [table.name for table in Base.metadata.sorted_tables]
     with engine.begin() as conn:
+        for name in reversed(tables):
+            conn.execute(text(f'DELETE FROM "{name}"'))
         if engine.dialect.name == "postgresql":
-            quoted = ", ".join(f'"{name}"' for name in tables)
-            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
-        else:
-            for name in reversed(tables):
-                conn.execute(text(f'DELETE FROM "{name}"'))
+            # Only the sequences this test used (last_value is NULL again after a RESTART).
+            sequences = (
+                conn.execute(
+                    text(
+                        "SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' AND last_value IS NOT NULL"
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            for sequence in sequences:
+                conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+        elif _has_sqlite_sequence(conn):
+            conn.execute(text("DELETE FROM sqlite_sequence"))
