@@ -39,8 +39,9 @@ def check_secrets_strength(ctx: AppContext, _pf: PreflightSettings, _now: dateti
     try:
         check_secrets(production)
     except ConfigurationError as exc:
+        problem = exc.detail.split(" Run `email-engine secrets rotate`")[0]  # the fix has its own column
         yield Item(
-            "secrets", "fail", exc.detail, "Run `email-engine secrets rotate` and put the values in .env."
+            "secrets", "fail", problem, "Run `email-engine secrets rotate` and put the values in .env."
         )
         return
     yield Item("secrets", "pass", "API_KEY and JWT_SECRET_KEY are set and strong")
@@ -58,7 +59,7 @@ def check_migrations(ctx: AppContext, _pf: PreflightSettings, _now: datetime) ->
         yield Item(
             "database schema",
             "fail",
-            f"{len(missing)} migration branch(es) not applied",
+            f"not applied: {', '.join(sorted(missing))}",
             "Run `email-engine db upgrade`.",
         )
     else:

@@ -417,3 +417,18 @@ def test_an_unreachable_mailwizz_database_fails_its_item(make_ctx: Callable[...,
         session.commit()
     item = _one(checks.check_mailwizz_servers(context, _pf(), NOW))
     assert item.name == "mailwizz delivery servers" and item.status == "fail" and "MAILWIZZ_DB_" in item.fix
+
+
+def test_a_schema_with_unapplied_branches_names_them(tmp_path: Path, ctx: AppContext) -> None:
+    from email_engine.migrate import upgrade_database
+
+    url = f"sqlite:///{tmp_path / 'partial.db'}"
+    upgrade_database(url, "ips@head")  # core and the inventory only
+    partial = build_context(make_settings(url, None))
+    try:
+        item = _one(checks.check_migrations(partial, _pf(), NOW))
+    finally:
+        partial.close()
+    assert item.status == "fail" and "warmup_0001" in item.detail and "ips_0001" not in item.detail
+    assert item.fix == "Run `email-engine db upgrade`."
+    assert _one(checks.check_migrations(ctx, _pf(), NOW)).status == "pass"
