@@ -137,6 +137,7 @@ class SpfEvaluation:
     lookups: int = 0
     void_lookups: int = 0
     notes: tuple[str, ...] = ()
+    pass_by_all: bool = False  # the pass came from a +all (at any include depth)
 
 
 class _SpfPermError(Exception):
@@ -166,6 +167,7 @@ class _SpfRun:
         self.lookups = 0
         self.voids = 0
         self.notes: list[str] = []
+        self.pass_by_all = False
 
     def count_lookup(self, term: str) -> None:
         self.lookups += 1
@@ -261,6 +263,8 @@ class _SpfRun:
             qualifier, name, argument, cidrs = mechanism.groups()
             name = name.lower()
             if self.evaluate_mechanism(domain, name, argument, cidrs, term, depth):
+                if name == "all" and qualifier in ("", "+"):
+                    self.pass_by_all = True  # possibly inside an include: still "anyone may send"
                 return _QUALIFIERS[qualifier], term, record
         if redirect is not None:
             self.count_lookup(f"redirect={redirect}")
@@ -357,7 +361,14 @@ def evaluate_spf(domain: str, ip: str, facts: DnsFacts) -> SpfEvaluation:
         "neutral": "no term matched" if matched is None else f"matched {matched}",
     }.get(result, f"matched {matched}")
     return SpfEvaluation(
-        result, reason, record, matched, run.lookups, run.voids, tuple(dict.fromkeys(run.notes))
+        result,
+        reason,
+        record,
+        matched,
+        run.lookups,
+        run.voids,
+        tuple(dict.fromkeys(run.notes)),
+        pass_by_all=run.pass_by_all,
     )
 
 
@@ -406,11 +417,16 @@ def check_spf(domain: str, ip: str, facts: DnsFacts) -> Check:
         )
     if ev.result == "permerror":
         return Check(name, "fail", f"SPF for {domain} is broken (permerror): {ev.reason}.", data)
-    if ev.result == "pass" and ev.matched and ev.matched.lower() in ("all", "+all"):
+    if ev.result == "pass" and ev.pass_by_all:
+        via = (
+            ev.matched
+            if ev.matched and ev.matched.lower() in ("all", "+all")
+            else f"{ev.matched}, which ends in +all"
+        )
         return Check(
             name,
             "fail",
-            f"SPF for {domain} passes {ip} only through {ev.matched}, which authorises every host on the "
+            f"SPF for {domain} passes {ip} only through {via}, which authorises every host on the "
             f"internet; {fix} and end the record with ~all or -all.",
             data,
         )

@@ -430,3 +430,13 @@ def test_ipv6_sender_spf_and_ptr() -> None:
     }
     assert check_spf("example.com", ip6, snapshot(entries)).status == "pass"
     assert check_ptr(ip6, "mta6.example.com", snapshot(entries)).status == "pass"
+
+
+def test_plus_all_inside_an_include_is_not_a_pass() -> None:
+    records: dict[tuple[str, str], list[str] | Fact] = {
+        ("example.com", "TXT"): ["v=spf1 include:_spf.example.net -all"],
+        ("_spf.example.net", "TXT"): ["v=spf1 +all"],
+    }
+    check = check_spf("example.com", IP, snapshot(records))
+    assert check.status == "fail"
+    assert "include:_spf.example.net, which ends in +all" in check.sentence
