@@ -29,6 +29,8 @@ class CheckAllOut(BaseModel):
     queries: int
     errors: int
     unknown: int
+    new_listings: list[str] = Field(description='Listings opened by this run, as "<target> on <zone>".')
+    delisted: list[str] = Field(description='Listings closed by this run, as "<target> on <zone>".')
     results: list[TargetCheckOut]
 
 

@@ -313,15 +313,22 @@ def check_targets_now(
     targets: Sequence[str],
     now: datetime,
     record: bool = True,
+    changes: RecordOutcome | None = None,
 ) -> list[dict[str, Any]]:
-    """Check arbitrary IPs/domains against the selected zones; record history when asked."""
+    """Check arbitrary IPs/domains against the selected zones; record history when asked.
+
+    ``changes`` collects "<target> on <zone>" for listings opened and closed by this run.
+    """
     cleaned = list(dict.fromkeys(normalise_target(target) for target in targets))
     zones = zone_selection(session, rep).zones
     results = run_dnsbl_lookups(settings, rep, zones, cleaned)
     reports = []
     for target in cleaned:
         if record:
-            record_dnsbl_results(session, target=target, results=results[target], now=now)
+            outcome = record_dnsbl_results(session, target=target, results=results[target], now=now)
+            if changes is not None:
+                changes.new_listings += [f"{target} on {zone}" for zone in outcome.new_listings]
+                changes.delisted += [f"{target} on {zone}" for zone in outcome.delisted]
         reports.append(_report(target, results[target]))
     return reports
 
@@ -347,7 +354,12 @@ def check_all(
     session: Session, settings: Settings, rep: ReputationSettings, *, now: datetime
 ) -> dict[str, Any]:
     targets = inventory_targets(session)
-    reports = check_targets_now(session, settings, rep, targets=targets, now=now) if targets else []
+    changes = RecordOutcome()
+    reports = (
+        check_targets_now(session, settings, rep, targets=targets, now=now, changes=changes)
+        if targets
+        else []
+    )
     statuses = [result["status"] for report in reports for result in report["results"]]
     return {
         "checked": len(reports),
@@ -355,5 +367,7 @@ def check_all(
         "queries": len(statuses),
         "errors": statuses.count("error"),
         "unknown": statuses.count("unknown"),
+        "new_listings": changes.new_listings,
+        "delisted": changes.delisted,
         "results": reports,
     }

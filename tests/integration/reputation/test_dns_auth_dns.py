@@ -13,11 +13,13 @@ import typer
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from email_engine.config import Settings, get_settings
 from email_engine.context import AppContext
+from email_engine.integrations.alerts.models import AlertState
 from email_engine.ops.domain_settings import install_settings
 from email_engine.reputation import auth_service
 from email_engine.reputation.cli import register
@@ -223,6 +225,10 @@ def test_api_validate_one_and_all_store_reports_and_health(
     stored = auth_service.latest_domain_report(session, "example.net")
     assert stored is not None and stored.status == "fail"
     assert any(check.status == "fail" and "512 bits" in check.message for check in stored.checks)
+
+    alert = session.scalar(select(AlertState).where(AlertState.key == "dns-auth:example.net"))
+    assert alert is not None and alert.status == "firing" and "512 bits" in alert.text
+    assert session.scalar(select(AlertState).where(AlertState.key == "dns-auth:example.com")) is None
 
     health = dns_auth_summary(ctx, NOW)
     assert health.status == "fail" and "example.net" in health.detail

@@ -112,6 +112,10 @@ def test_api_check_ip_check_all_events_and_health(
     everything = client.post("/api/v1/blacklists/check-all", headers=operator_headers).json()
     assert everything["checked"] == 4  # two IPs, the domain and its bounce domain
     assert everything["listed"] == ["192.0.2.66", "bad.example.org"]
+    assert everything["new_listings"] == [
+        "bad.example.org on dbl.spamhaus.org"
+    ]  # the IP's were opened before
+    assert everything["delisted"] == []
 
     last = client.get("/api/v1/blacklists/checks", headers=viewer_headers).json()
     assert {c["target"]: c["listed"] for c in last} == {
@@ -209,7 +213,15 @@ def test_blacklists_job_records_and_summarises(ctx: AppContext, session: Session
     add_ip(session, "192.0.2.10", vmta="vmta-clean")
     session.commit()
     summary = run_blacklists(ctx, NOW)
-    assert summary == {"checked": 2, "listed": [], "queries": 2, "errors": 1, "unknown": 0}
+    assert summary == {
+        "checked": 2,
+        "listed": [],
+        "queries": 2,
+        "errors": 1,
+        "unknown": 0,
+        "new_listings": [],
+        "delisted": [],
+    }
     assert service.listed_ips(session) == {}
     health = blacklist_summary(ctx, NOW)
     assert health.status == "warn" and "zen.spamhaus.org" in health.detail
