@@ -121,7 +121,7 @@ def check_inventory(ctx: AppContext, _pf: PreflightSettings, _now: datetime) -> 
             "inventory",
             "fail",
             f"{len(ips)} IPs but no sending domain",
-            "Add your sending domains: POST /api/v1/domains.",
+            "Add your sending domains: `email-engine domains add NAME --dkim-selector S` or POST /api/v1/domains.",
         )
     else:
         yield Item("inventory", "pass", f"{len(ips)} IPs, {len(domains)} domains")
@@ -362,21 +362,31 @@ def check_mailwizz_servers(ctx: AppContext, _pf: PreflightSettings, _now: dateti
         )
         return
     with ctx.session_factory() as session:
-        wanted = list(
+        sending = list(
             session.execute(
-                select(SendingIp.address, SendingIp.mailwizz_server_id).where(
-                    SendingIp.state.in_(("active", "warming")), SendingIp.mailwizz_server_id.is_not(None)
-                )
+                select(SendingIp.id, SendingIp.address, SendingIp.mailwizz_server_id)
+                .where(SendingIp.state.in_(("active", "warming")))
+                .order_by(SendingIp.id)
             )
         )
-    if not wanted:
+    if not sending:
+        yield Item(
+            "mailwizz delivery servers",
+            "skip",
+            "no active or warming IP yet",
+            "Start a warmup plan for each new IP; its delivery server is checked then.",
+        )
+        return
+    unlinked = [f"{address} (id {ip_id})" for ip_id, address, server_id in sending if server_id is None]
+    if unlinked:  # their quotas and status cannot reach MailWizz
         yield Item(
             "mailwizz delivery servers",
             "fail",
-            "no active or warming IP has a MailWizz delivery-server id",
-            "Set mailwizz_server_id on each sending IP (PATCH /api/v1/ips/{id}).",
+            f"no MailWizz delivery-server id: {', '.join(unlinked)}",
+            "Link each sending IP to its delivery server: `email-engine ips update ID --mailwizz-server-id N`.",
         )
         return
+    wanted = [(address, server_id) for _ip_id, address, server_id in sending]
     inactive = []
     try:
         database = MailwizzDatabase.from_settings(ctx.settings, domain_settings(ctx, MailwizzSettings))

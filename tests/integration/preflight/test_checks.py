@@ -432,3 +432,45 @@ def test_a_schema_with_unapplied_branches_names_them(tmp_path: Path, ctx: AppCon
     assert item.status == "fail" and "warmup_0001" in item.detail and "ips_0001" not in item.detail
     assert item.fix == "Run `email-engine db upgrade`."
     assert _one(checks.check_migrations(ctx, _pf(), NOW)).status == "pass"
+
+
+def test_mailwizz_delivery_servers_must_be_linked_and_active(make_ctx: Callable[..., AppContext]) -> None:
+    from tests.support.databases import MARIADB
+    from tests.support.mailwizz_db import throwaway_mailwizz_db
+
+    with throwaway_mailwizz_db() as mailwizz:
+        active = mailwizz.add_server(status="active")
+        disabled = mailwizz.add_server(status="disabled")
+        other_active = mailwizz.add_server(status="active")
+        context = make_ctx(
+            MAILWIZZ_DB_HOST=MARIADB["host"],
+            MAILWIZZ_DB_PORT=MARIADB["port"],
+            MAILWIZZ_DB_USER=MARIADB["user"],
+            MAILWIZZ_DB_NAME=mailwizz.name,
+            MAILWIZZ_DB_TABLE_PREFIX=mailwizz.prefix,
+        )
+        assert _one(checks.check_mailwizz_servers(context, _pf(), NOW)).status == "skip"  # nothing sends yet
+        with context.session_factory() as session:
+            first = _add_ip(session, "192.0.2.40", state="warming")
+            second = _add_ip(session, "192.0.2.41", state="active")
+            session.commit()
+            first.mailwizz_server_id = active
+            session.commit()
+            unlinked = _one(checks.check_mailwizz_servers(context, _pf(), NOW))
+            assert (
+                unlinked.status == "fail"
+                and unlinked.detail == f"no MailWizz delivery-server id: 192.0.2.41 (id {second.id})"
+            )
+            second.mailwizz_server_id = disabled
+            session.commit()
+            item = _one(checks.check_mailwizz_servers(context, _pf(), NOW))
+            assert (
+                item.status == "fail"
+                and item.detail == f"not active: 192.0.2.41 (server {disabled}: disabled)"
+            )
+            second.mailwizz_server_id = 999_999
+            session.commit()
+            assert "server 999999: missing" in _one(checks.check_mailwizz_servers(context, _pf(), NOW)).detail
+            second.mailwizz_server_id = other_active
+            session.commit()
+        assert _one(checks.check_mailwizz_servers(context, _pf(), NOW)).status == "pass"
