@@ -681,7 +681,7 @@ def check_backups(_ctx: AppContext, pf: PreflightSettings, now: datetime) -> Ite
         f"{pf.cron_file} {'schedules' if scheduled else 'does not schedule'} backup-all.sh",
         ""
         if scheduled
-        else f"Add to {pf.cron_file}: 30 2 * * * root /opt/email-engine/app/scripts/backup-all.sh",
+        else f"Add `30 2 * * * root /opt/email-engine/app/scripts/backup-all.sh` to {pf.cron_file}.",
     )
 
 
