@@ -19,6 +19,7 @@ its outbox events. It uses the service's settings (``DATABASE_URL`` etc. from th
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import threading
 import time
@@ -44,6 +45,7 @@ __all__ = ["DrainReport", "PipeReport", "Replayer", "make_pipe_engine", "run_pip
 log = structlog.get_logger("email_engine.pipe")
 
 _QUEUE_ITEMS = 2000
+_LIVENESS_SECONDS = 2.0
 _EOF = object()
 
 
@@ -160,15 +162,24 @@ class _Signal(Protocol):
     def wait(self, timeout: float | None = None) -> bool: ...
 
 
-def ingest_loop(replayer: Replayer, *, wake: _Signal, finishing: _Signal, retry_max: float) -> DrainReport:
+def ingest_loop(
+    replayer: Replayer,
+    *,
+    wake: _Signal,
+    finishing: _Signal,
+    retry_max: float,
+    parent_alive: Callable[[], bool] = lambda: True,
+) -> DrainReport:
     """Drain the spool whenever a segment is sealed or the retry delay has passed, until told to finish.
 
-    Returns the total stored and, if the database was unreachable at the end, why.
+    Also finishes (after a last drain) when the reading process has died, so a killed pipe never
+    leaves this process behind. Returns the total stored and, if the database was unreachable at
+    the end, why.
     """
     total = DrainReport()
     delay = 0.5
     while True:
-        last_round = finishing.is_set()
+        last_round = finishing.is_set() or not parent_alive()
         drained = replayer.drain()
         total.result.add(drained.result)
         total.segments += drained.segments
@@ -180,7 +191,9 @@ def ingest_loop(replayer: Replayer, *, wake: _Signal, finishing: _Signal, retry_
             delay = 0.5
             if last_round:
                 return total
-            wake.wait()
+            while not wake.wait(_LIVENESS_SECONDS):
+                if not parent_alive():
+                    break
             wake.clear()
             continue
         log.warning(
@@ -208,7 +221,14 @@ def _ingest_process(  # noqa: PLR0917 - a Process target takes positional argume
     """The ingest side of the pipe, in its own process so parsing and storing use both cores."""
     try:
         replayer = Replayer(Spool(Path(spool_dir)), make_factory(), forward=forward)
-        total = ingest_loop(replayer, wake=wake, finishing=finishing, retry_max=retry_max)
+        parent = os.getppid()
+        total = ingest_loop(
+            replayer,
+            wake=wake,
+            finishing=finishing,
+            retry_max=retry_max,
+            parent_alive=lambda: os.getppid() == parent,
+        )
         results.send({"stored": total.result.as_dict(), "error": total.unreachable})
     except BaseException as exc:  # the spool keeps the data; the parent reports the failure
         results.send({"stored": IngestResult().as_dict(), "error": f"ingest process failed: {exc!r}"[:300]})

@@ -124,15 +124,25 @@ def test_pipe_killed_mid_batch_loses_and_doubles_nothing(
         process = subprocess.Popen([EMAIL_ENGINE, "pipe"], stdin=stdin, env=env, stderr=subprocess.DEVNULL)
         try:
             _wait(lambda: _count(session) > 0 or process.poll() is not None, "a first batch stored")
+            children = _children(process.pid)
             os.kill(process.pid, signal.SIGKILL)
         finally:
             process.wait(timeout=30)
+    # The ingest process notices its parent is gone, stores what it can and exits: no orphan left.
+    _wait(lambda: not any(Path(f"/proc/{child}").exists() for child in children), "ingest process exits")
     # Recover what the dead pipe left (orphaned open segment, sealed batches), then PowerMTA
     # (or the operator) sends the file again: every record must be counted exactly once.
     assert run_pipe(None, "--drain").returncode == 0
     again = run_pipe(path)
     assert again.returncode == 0, again.stderr.decode()[-2000:]
     _assert_totals(session, expected, start)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
 
 
 def _count(session: Session) -> int:
