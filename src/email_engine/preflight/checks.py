@@ -27,6 +27,7 @@ from email_engine.preflight.settings import PreflightSettings
 
 if TYPE_CHECKING:
     from email_engine.integrations.powermta.settings import PowerMtaSettings
+    from email_engine.reputation.auth_service import StoredDomainReport
     from email_engine.reputation.settings import ReputationSettings
 
 __all__ = ["CHECKS", "run_preflight"]
@@ -200,51 +201,56 @@ def check_dns_auth(ctx: AppContext, _pf: PreflightSettings, now: datetime) -> It
         yield Item("dns records", "skip", "no sending domains", "Add sending domains first.")
         return
     for domain_id, name, report in reports:
-        revalidate = f"POST /api/v1/domains/{domain_id}/validate (or `email-engine jobs run dns-auth`)"
-        if report is None:
-            yield Item(
-                f"dns {name}", "fail", "SPF/DKIM/DMARC/PTR never validated", f"Validate it: {revalidate}."
-            )
-            continue
-        age = now - report.checked_at
-        if age > max_age:
-            yield Item(
-                f"dns {name}",
-                "fail",
-                f"last validated {age.total_seconds() / 3600:.0f} h ago (older than {max_age})",
-                f"Validate it again: {revalidate}.",
-            )
-            continue
-        failing = [f"{check.name}: {check.message}" for check in report.checks if check.status == "fail"]
-        unread = [
-            f"{check.name}: {check.message}"
-            for check in report.checks
-            if check.status == "warn" and "could not be" in check.message
-        ]
-        if failing or report.compliance == "non_compliant":
-            detail = "; ".join(failing) or "not compliant with the Gmail/Yahoo bulk-sender rules"
-            yield Item(
-                f"dns {name}",
-                "fail",
-                detail[:500],
-                f"Publish the records from `email-engine dns records {name}`, then {revalidate}.",
-            )
-        elif unread or report.compliance == "unknown":
-            detail = "; ".join(unread) or "some records could not be read"
-            yield Item(
-                f"dns {name}",
-                "fail",
-                f"not verified: {detail}"[:500],
-                f"Check that the domain's name servers answer, then {revalidate}.",
-            )
-        else:
-            warnings = sum(1 for check in report.checks if check.status == "warn")
-            note = f" ({warnings} warnings: `email-engine auth-check {name}`)" if warnings else ""
-            yield Item(
-                f"dns {name}",
-                "pass",
-                f"SPF, DKIM, DMARC and PTR pass, validated {age.total_seconds() / 3600:.1f} h ago{note}",
-            )
+        yield dns_auth_item(domain_id, name, report, now=now, max_age=max_age)
+
+
+def dns_auth_item(
+    domain_id: int, name: str, report: StoredDomainReport | None, *, now: datetime, max_age: timedelta
+) -> Item:
+    """Pure: the checklist line for one domain from reputation's last stored validation."""
+    revalidate = f"POST /api/v1/domains/{domain_id}/validate (or `email-engine jobs run dns-auth`)"
+    if report is None:
+        return Item(
+            f"dns {name}", "fail", "SPF/DKIM/DMARC/PTR never validated", f"Validate it: {revalidate}."
+        )
+    age = now - report.checked_at
+    if age > max_age:
+        return Item(
+            f"dns {name}",
+            "fail",
+            f"last validated {age.total_seconds() / 3600:.0f} h ago (older than {max_age})",
+            f"Validate it again: {revalidate}.",
+        )
+    failing = [f"{check.name}: {check.message}" for check in report.checks if check.status == "fail"]
+    # reputation marks a lookup that timed out as a warning saying the record "could not be" read.
+    unread = [
+        f"{check.name}: {check.message}"
+        for check in report.checks
+        if check.status == "warn" and "could not be" in check.message
+    ]
+    if failing or report.compliance == "non_compliant":
+        detail = "; ".join(failing) or "not compliant with the Gmail/Yahoo bulk-sender rules"
+        return Item(
+            f"dns {name}",
+            "fail",
+            detail[:500],
+            f"Publish the records from `email-engine dns records {name}`, then {revalidate}.",
+        )
+    if unread or report.compliance == "unknown":
+        detail = "; ".join(unread) or "some records could not be read"
+        return Item(
+            f"dns {name}",
+            "fail",
+            f"not verified: {detail}"[:500],
+            f"Check that the domain's name servers answer, then {revalidate}.",
+        )
+    warnings = sum(1 for check in report.checks if check.status == "warn")
+    note = f" ({warnings} warnings: `email-engine auth-check {name}`)" if warnings else ""
+    return Item(
+        f"dns {name}",
+        "pass",
+        f"SPF, DKIM, DMARC and PTR pass, validated {age.total_seconds() / 3600:.1f} h ago{note}",
+    )
 
 
 def _powermta_settings(ctx: AppContext) -> PowerMtaSettings:
