@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from email_engine.config import SETTINGS_CONFIG, CommaList
 
@@ -19,7 +19,8 @@ def _split(value: object) -> object:
 
 
 class ReputationSettings(BaseSettings):
-    model_config = SETTINGS_CONFIG
+    # A malformed DQS key must not be echoed in the startup error.
+    model_config = SettingsConfigDict(**SETTINGS_CONFIG, hide_input_in_errors=True)
 
     # Empty means the whole built-in catalogue (reputation/zones.yaml). A selection stored through
     # PUT /api/v1/blacklists/zones takes precedence over this variable.
@@ -32,6 +33,19 @@ class ReputationSettings(BaseSettings):
     spamhaus_dqs_key: SecretStr | None = Field(default=None, validation_alias="SPAMHAUS_DQS_KEY")
 
     _split_zones = field_validator("dnsbl_zones", mode="before")(_split)
+
+    @field_validator("dnsbl_zones")
+    @classmethod
+    def _check_zones(cls, value: list[str]) -> list[str]:
+        if value:
+            from email_engine.errors import InvalidInput
+            from email_engine.reputation.dnsbl import resolve_zone_names
+
+            try:
+                resolve_zone_names(value)
+            except InvalidInput as exc:
+                raise ValueError(f"DNSBL_ZONES: {exc.detail}") from exc
+        return value
 
     @field_validator("spamhaus_dqs_key")
     @classmethod

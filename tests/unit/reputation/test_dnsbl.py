@@ -173,3 +173,18 @@ def test_custom_zones_and_selection() -> None:
 def test_selection_refuses_bad_input(entries: list[str]) -> None:
     with pytest.raises(InvalidInput):
         resolve_zone_names(entries)
+
+
+def test_settings_refuse_a_bad_zone_list() -> None:
+    from pydantic import ValidationError
+
+    from email_engine.reputation.settings import ReputationSettings
+
+    with pytest.raises(ValidationError, match="DNSBL_ZONES"):
+        ReputationSettings(_env_file=None, DNSBL_ZONES="zen.spamhaus.org,not a zone")  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="SPAMHAUS_DQS_KEY") as caught:
+        ReputationSettings(_env_file=None, SPAMHAUS_DQS_KEY="abc.secret")  # type: ignore[call-arg]
+    assert "abc.secret" not in str(caught.value)
+    ok = ReputationSettings(_env_file=None, DNSBL_ZONES=" zen.spamhaus.org , domain:uri.example.org ")  # type: ignore[call-arg]
+    assert ok.dnsbl_zones == ["zen.spamhaus.org", "domain:uri.example.org"]
+    assert ReputationSettings(_env_file=None, SPAMHAUS_DQS_KEY="  ").dqs_key is None  # type: ignore[call-arg]
