@@ -546,15 +546,19 @@ def check_monitoring(_ctx: AppContext, pf: PreflightSettings, _now: datetime) ->
         yield Item("alertmanager", "skip", "ALERTMANAGER_URL not set", "Set ALERTMANAGER_URL (monitoring/).")
         return
     try:
-        healthy = _get(f"{pf.alertmanager_url.rstrip('/')}/-/healthy", pf).is_success
-    except (httpx.HTTPError, httpx.InvalidURL, OSError):
-        healthy = False
-    yield Item(
-        "alertmanager",
-        "pass" if healthy else "fail",
-        "healthy" if healthy else "not healthy",
-        "" if healthy else "Start Alertmanager (monitoring/docker-compose.yml).",
-    )
+        answer = _get(f"{pf.alertmanager_url.rstrip('/')}/-/healthy", pf)
+        problem = None if answer.is_success else f"answered HTTP {answer.status_code}"
+    except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+        problem = f"did not answer ({type(exc).__name__})"
+    if problem is None:
+        yield Item("alertmanager", "pass", "healthy")
+    else:
+        yield Item(
+            "alertmanager",
+            "fail",
+            f"not healthy: {problem}",
+            "Start Alertmanager (monitoring/docker-compose.yml) and check ALERTMANAGER_URL.",
+        )
 
 
 def check_telegram(ctx: AppContext, pf: PreflightSettings, _now: datetime) -> Iterable[Item]:

@@ -474,3 +474,26 @@ def test_mailwizz_delivery_servers_must_be_linked_and_active(make_ctx: Callable[
             second.mailwizz_server_id = other_active
             session.commit()
         assert _one(checks.check_mailwizz_servers(context, _pf(), NOW)).status == "pass"
+
+
+def test_a_peer_that_never_answers_fails_after_the_timeout(ctx: AppContext) -> None:
+    import threading
+
+    release = threading.Event()
+
+    def hang(_request: Any) -> tuple[int, Any, dict[str, str]]:
+        release.wait(10)  # holds the request until the check has given up
+        return 200, "OK", {}
+
+    with HttpPeer() as alertmanager:
+        alertmanager.handler = hang
+        try:
+            item = _one(
+                checks.check_monitoring(
+                    ctx, _pf(ALERTMANAGER_URL=alertmanager.url, PREFLIGHT_TIMEOUT=0.3), NOW
+                ),
+                "alertmanager",
+            )
+        finally:
+            release.set()
+    assert item.status == "fail" and item.detail == "not healthy: did not answer (ReadTimeout)"
