@@ -212,9 +212,32 @@ def _copy_field(value: object) -> str:
     return text
 
 
-def _copy_line(values: dict[str, object]) -> str:
-    """One row in COPY's text format (tab-separated, backslash escapes, \\N for NULL)."""
-    return "\t".join([_copy_field(values[name]) for name in _COLUMNS]) + "\n"
+def _copy_line(row: _Row, *, tail: str) -> str:
+    """One row in COPY's text format (tab-separated, backslash escapes, \\N for NULL), in _COLUMNS order.
+
+    Built straight from the row (no intermediate dict): this runs once per record.
+    """
+    record = row.record
+    return "\t".join(
+        (
+            record.key,
+            _copy_field(record.type[:4]),
+            record.time_logged.isoformat(),
+            _copy_field(record.time_queued),
+            _copy_field(record.rcpt[:320]),
+            _copy_field(row.rcpt_domain[:255]),
+            row.provider,
+            _copy_field(row.sender_domain[:255] if row.sender_domain else None),
+            _copy_field(record.vmta[:128] if record.vmta else None),
+            _copy_field(record.source_ip[:45] if record.source_ip else None),
+            _copy_field(record.dsn_status[:32] if record.dsn_status else None),
+            _copy_field(record.dsn_diag[:DIAG_MAX] if record.dsn_diag else None),
+            _copy_field(row.category),
+            _copy_field(row.bounce_type),
+            _copy_field(row.rule[:128] if row.rule else None),
+            tail,
+        )
+    )
 
 
 def _copy_new(session: Session, rows: Sequence[_Row], *, source: str, now: datetime) -> set[str]:
@@ -223,6 +246,7 @@ def _copy_new(session: Session, rows: Sequence[_Row], *, source: str, now: datet
     A multi-row VALUES statement spends most of its time building and parsing the SQL text; COPY
     streams the rows instead, several times faster for thousands of rows.
     """
+    tail = f"{_copy_field(source[:64])}\t{now.isoformat()}\n"  # the same source and created_at for every row
     driver = session.connection().connection.driver_connection
     with driver.cursor() as cursor:  # type: ignore[union-attr]
         cursor.execute(_CREATE_STAGE)
@@ -230,7 +254,7 @@ def _copy_new(session: Session, rows: Sequence[_Row], *, source: str, now: datet
         with cursor.copy(_COPY_STAGE) as copy:
             for start in range(0, len(rows), _INSERT_PAGE):
                 page = rows[start : start + _INSERT_PAGE]
-                copy.write("".join(_copy_line(_values(row, source=source, now=now)) for row in page))
+                copy.write("".join([_copy_line(row, tail=tail) for row in page]))
         cursor.execute(_MOVE_STAGE)
         return {str(key) for (key,) in cursor.fetchall()}
 

@@ -28,7 +28,7 @@ class AccountingRow(Base):
     time_logged: Mapped[datetime] = mapped_column(UTCDateTime)
     time_queued: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     rcpt: Mapped[str] = mapped_column(String(320))
-    rcpt_domain: Mapped[str] = mapped_column(String(255), index=True)
+    rcpt_domain: Mapped[str] = mapped_column(String(255))
     provider: Mapped[str] = mapped_column(String(32))
     sender_domain: Mapped[str | None] = mapped_column(String(255), nullable=True)
     vmta: Mapped[str | None] = mapped_column(String(128), nullable=True)

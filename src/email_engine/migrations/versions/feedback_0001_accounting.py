@@ -43,7 +43,6 @@ def upgrade() -> None:
         sa.UniqueConstraint("record_key", name=op.f("uq_accounting_record_record_key")),
     )
     op.create_index("ix_accounting_record_time_logged", "accounting_record", ["time_logged"])
-    op.create_index(op.f("ix_accounting_record_rcpt_domain"), "accounting_record", ["rcpt_domain"])
     op.create_table(
         "dead_letter",
         sa.Column("id", BigIntPK, primary_key=True),
