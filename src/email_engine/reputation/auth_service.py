@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from email_engine.config import Settings
-from email_engine.errors import NotFound
+from email_engine.errors import DependencyUnavailable, NotFound
 from email_engine.ips.models import SendingDomain, SendingIp
 from email_engine.reputation.auth_lookup import gather_and_validate
 from email_engine.reputation.dns_auth import DomainReport, SendingIpFacts
@@ -65,6 +65,16 @@ def sending_ip_facts(session: Session) -> list[SendingIpFacts]:
     return [SendingIpFacts(row.address, row.hostname) for row in rows]
 
 
+async def _bounded(rep: ReputationSettings, domain: str, work: Awaitable[DomainReport]) -> DomainReport:
+    try:
+        return await asyncio.wait_for(work, timeout=rep.dnsbl_deadline)
+    except TimeoutError:
+        raise DependencyUnavailable(
+            f"The DNS checks of {domain} did not finish within {rep.dnsbl_deadline:g} s (DNSBL_DEADLINE); "
+            "the resolver is slow or unreachable, check again later."
+        ) from None
+
+
 async def _validate_many(
     settings: Settings,
     rep: ReputationSettings,
@@ -73,13 +83,17 @@ async def _validate_many(
 ) -> list[DomainReport | BaseException]:
     resolver = make_async_resolver(settings, timeout=rep.dnsbl_timeout)
     jobs = [
-        gather_and_validate(
-            resolver,
+        _bounded(
+            rep,
             domain.name,
-            dkim_selector=domain.dkim_selector,
-            bounce_domain=domain.bounce_domain,
-            ips=ips,
-            timeout=rep.dnsbl_timeout,
+            gather_and_validate(
+                resolver,
+                domain.name,
+                dkim_selector=domain.dkim_selector,
+                bounce_domain=domain.bounce_domain,
+                ips=ips,
+                timeout=rep.dnsbl_timeout,
+            ),
         )
         for domain in domains
     ]
@@ -97,16 +111,15 @@ def check_domain(
 ) -> DomainReport:
     """Validate any domain without storing anything (CLI ``auth-check``)."""
     resolver = make_async_resolver(settings, timeout=rep.dnsbl_timeout)
-    return asyncio.run(
-        gather_and_validate(
-            resolver,
-            domain,
-            dkim_selector=dkim_selector,
-            bounce_domain=bounce_domain,
-            ips=ips,
-            timeout=rep.dnsbl_timeout,
-        )
+    work = gather_and_validate(
+        resolver,
+        domain,
+        dkim_selector=dkim_selector,
+        bounce_domain=bounce_domain,
+        ips=ips,
+        timeout=rep.dnsbl_timeout,
     )
+    return asyncio.run(_bounded(rep, domain, work))
 
 
 def _store(session: Session, domain: SendingDomain, report: DomainReport, now: datetime) -> None:

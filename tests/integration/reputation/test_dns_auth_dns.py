@@ -278,3 +278,18 @@ def test_cli_auth_check(cli: Any) -> None:
     assert cli("auth-check", "example.com", "--ip", "not-an-ip").exit_code != 0
     helped = cli("auth-check", "--help")
     assert helped.exit_code == 0 and "DKIM" in helped.output
+
+
+def test_total_deadline_gives_a_clear_error(dns: DnsServer) -> None:
+    from email_engine.errors import DependencyUnavailable
+
+    dns.silent("example.com")
+    with pytest.raises(DependencyUnavailable, match=r"did not finish within 0\.3 s"):
+        auth_service.check_domain(
+            _settings(dns),
+            rep_settings(DNSBL_TIMEOUT=2, DNSBL_DEADLINE=0.3),
+            domain="example.com",
+            dkim_selector="s1",
+            bounce_domain=None,
+            ips=[],
+        )
