@@ -626,16 +626,49 @@ def check_tls(_ctx: AppContext, pf: PreflightSettings, _now: datetime) -> Iterab
     )
 
 
+def logrotate_problems(text: str) -> list[str]:
+    """Pure: what a logrotate file lacks (directives, not words: "delaycompress" is not "compress")."""
+    directives: set[str] = set()
+    rotate_count = 0
+    for raw in text.splitlines():
+        words = raw.split("#", 1)[0].split()
+        if not words:
+            continue
+        directives.add(words[0])
+        if words[0] == "rotate" and len(words) > 1 and words[1].isdigit():
+            rotate_count = int(words[1])
+    problems = []
+    if not any(
+        line.rstrip().endswith("{") for line in text.splitlines() if not line.lstrip().startswith("#")
+    ):
+        problems.append("no log file block")
+    if rotate_count < 1:
+        problems.append("no `rotate N`")
+    if "compress" not in directives:
+        problems.append("no `compress`")
+    return problems
+
+
 def check_logrotate(_ctx: AppContext, pf: PreflightSettings, _now: datetime) -> Iterable[Item]:
     path = pf.logrotate_file
-    text = path.read_text() if path.is_file() else ""
-    ok = "rotate" in text and "compress" in text
-    yield Item(
-        "log rotation",
-        "pass" if ok else "fail",
-        f"{path} {'present' if ok else 'missing or incomplete'}",
-        "" if ok else "Install deploy/logrotate.in (deploy/install.sh does).",
-    )
+    if not path.is_file():
+        yield Item(
+            "log rotation",
+            "fail",
+            f"{path} does not exist",
+            "Install deploy/logrotate.in (deploy/install.sh does).",
+        )
+        return
+    problems = logrotate_problems(path.read_text(errors="replace"))
+    if problems:
+        yield Item(
+            "log rotation",
+            "fail",
+            f"{path}: {', '.join(problems)}",
+            "Install deploy/logrotate.in (daily, rotate 30, compress) as deploy/install.sh does.",
+        )
+    else:
+        yield Item("log rotation", "pass", f"{path} rotates and compresses the logs")
 
 
 def newest_backup(names: Iterable[str]) -> tuple[str, datetime] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -103,3 +104,17 @@ def test_every_check_has_a_stable_name_for_when_it_crashes() -> None:
     from email_engine.preflight.checks import CHECKS, FALLBACK_NAMES
 
     assert set(FALLBACK_NAMES) == {check.__name__ for check in CHECKS}
+
+
+def test_logrotate_directives_not_words() -> None:
+    from email_engine.preflight.checks import logrotate_problems
+
+    template = (Path(__file__).resolve().parents[3] / "deploy" / "logrotate.in").read_text()
+    assert logrotate_problems(template) == []
+    assert logrotate_problems("/var/log/x.log {\n    rotate 30\n    delaycompress\n}\n") == ["no `compress`"]
+    assert logrotate_problems("# rotate 30 compress\n") == [
+        "no log file block",
+        "no `rotate N`",
+        "no `compress`",
+    ]
+    assert logrotate_problems("/var/log/x.log {\n rotate 0\n compress\n}\n") == ["no `rotate N`"]
