@@ -12,11 +12,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from email_engine.auth.roles import Role
-from email_engine.context import AppContext
+from email_engine.context import AppContext, build_context
 from email_engine.feedback.models import AccountingRow, DeadLetterRow, Suppression
 from email_engine.feedback.settings import FeedbackSettings
 from email_engine.integrations.scraper_pro.signing import sign
+from email_engine.main import create_app
 from email_engine.outbox.models import OutboxEvent
+from tests.conftest import make_settings
 from tests.integration.feedback.conftest import INGEST_SECRET
 
 BOUNCE = {
@@ -231,3 +233,24 @@ def test_stored_text_keeps_backslashes_tabs_newlines_and_unicode(
     assert client.post("/api/v1/webhooks/pmta-bounce", json=body, headers=ingest_headers).status_code == 200
     stored = session.scalars(select(AccountingRow).where(AccountingRow.rcpt == "tab.test@example.com")).one()
     assert stored.dsn_diag == diag.removeprefix("smtp;")
+
+
+def test_webhooks_spend_the_webhook_rate_budget(
+    ctx: AppContext, database_url: str, redis_url: str | None, make_key: Any
+) -> None:
+    limited = make_settings(database_url, redis_url, RATE_LIMIT_ENABLED=True, RATE_LIMIT_WEBHOOK="2/minute")
+    context = build_context(limited)
+    try:
+        with TestClient(create_app(ctx=context)) as limited_client:
+            headers = make_key(Role.INGEST)
+            url = "/api/v1/webhooks/pmta-delivery"
+            answers = [limited_client.post(url, json=DELIVERY, headers=headers).status_code for _ in range(3)]
+            assert answers == [200, 200, 429]
+            refused = limited_client.post(url, json=DELIVERY, headers=headers)
+            assert refused.json()["error"] == "rate_limited" and int(refused.headers["Retry-After"]) > 0
+    finally:
+        if context.redis is not None:
+            keys = list(context.redis.scan_iter(match=f"{limited.redis_key_prefix}*"))
+            if keys:
+                context.redis.delete(*keys)
+        context.close()
