@@ -162,7 +162,8 @@ def check_blacklists(ctx: AppContext, _pf: PreflightSettings, now: datetime) -> 
             "blacklists",
             "fail",
             detail,
-            "Find and fix the cause, then request delisting; the listed IPs stay quarantined meanwhile.",
+            "Find and fix the cause, request delisting from each zone, and keep the IP out of sending until "
+            "a check is clean (`email-engine ips transition ID quarantined --reason …`).",
         )
     elif stale:
         yield Item(
@@ -269,7 +270,8 @@ _RECORDS = re.compile(r"^\s*records\s+(\S+)", re.MULTILINE | re.IGNORECASE)
 def wired_pipes(config_text: str) -> dict[str, set[str]]:
     """Pure: the programs PowerMTA pipes accounting records into, with the record types each gets."""
     pipes: dict[str, set[str]] = {}
-    for program, body in _ACCT_BLOCK.findall(config_text):
+    live = "\n".join(line for line in config_text.splitlines() if not line.lstrip().startswith("#"))
+    for program, body in _ACCT_BLOCK.findall(live):
         types = {t.strip().lower() for match in _RECORDS.findall(body) for t in match.split(",") if t.strip()}
         pipes.setdefault(program, set()).update(types)
     return pipes

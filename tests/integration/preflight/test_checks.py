@@ -97,7 +97,7 @@ def test_a_listed_ip_fails_with_the_fix(ctx: AppContext) -> None:
     item = _one(checks.check_blacklists(ctx, _pf(), NOW))
     assert item.status == "fail"
     assert item.detail == "192.0.2.10 on zen.spamhaus.org"
-    assert "delisting" in item.fix
+    assert "delisting" in item.fix and "quarantined" in item.fix
 
 
 def test_blacklists_stale_or_unanswered_checks_are_not_clean(ctx: AppContext) -> None:

@@ -118,3 +118,13 @@ def test_logrotate_directives_not_words() -> None:
         "no `compress`",
     ]
     assert logrotate_problems("/var/log/x.log {\n rotate 0\n compress\n}\n") == ["no `rotate N`"]
+
+
+def test_a_commented_out_pipe_is_not_wired() -> None:
+    commented = "\n".join(
+        f"# {line}" if DELIVERY in line or "records d" in line else line for line in WIRED.splitlines()
+    )
+    assert DELIVERY not in wired_pipes(commented)
+    assert pipe_problems(commented, bounce_pipe=BOUNCE, delivery_pipe=DELIVERY) == [
+        f"delivery pipe ({DELIVERY}) is not an <acct-file |…> in the config"
+    ]
