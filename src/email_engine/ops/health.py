@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from email_engine.clock import utcnow
 from email_engine.context import AppContext
+from email_engine.errors import EmailEngineError
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.healthcheck import CheckResult, HealthCheck
 from email_engine.ops.probes import disk_free_fraction, http_get, redact_url, run_command
@@ -237,6 +238,8 @@ async def check_jobs(ctx: AppContext) -> CheckResult:
 
     try:
         return await asyncio.wait_for(asyncio.to_thread(gather), timeout=5)
+    except EmailEngineError as exc:  # e.g. scheduler settings naming an unknown job
+        return CheckResult("fail", exc.detail)
     except Exception as exc:
         return CheckResult("fail", f"job runs cannot be read: {type(exc).__name__}")
 

@@ -186,6 +186,9 @@ def test_jobs_check_reads_real_runs(ctx: AppContext) -> None:
     result = run(health.check_jobs, ctx)
     assert result.status == "warn" and "broken failed: RuntimeError" in result.detail
     assert result.data["tick"]["last_status"] == "ok"
+    install_settings(ctx, scheduler_settings(SCHEDULER_ONLY_JOBS="tick,nosuch"))
+    misconfigured = run(health.check_jobs, ctx)
+    assert misconfigured.status == "fail" and "'nosuch', which does not exist" in misconfigured.detail
 
 
 def test_outbox_backlog_thresholds_and_dead_events(ctx: AppContext) -> None:
