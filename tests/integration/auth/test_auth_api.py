@@ -237,7 +237,10 @@ def test_audit_entries_count_only_writes(
 
 
 def test_ips_route_with_each_kind_of_credential(
-    client: TestClient, admin_headers: dict[str, str], viewer_headers: dict[str, str], operator_user: dict[str, str]
+    client: TestClient,
+    admin_headers: dict[str, str],
+    viewer_headers: dict[str, str],
+    operator_user: dict[str, str],
 ) -> None:
     """The foundation's acceptance check: 401 bare, 200 with a key, 200 with a bearer token, viewers cannot write."""
     assert client.get("/api/v1/ips").status_code == 401
