@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from email_engine.feedback.bounce import CATEGORIES
+
 __all__ = [
     "ACCT_FILE_DIRECTIVES",
     "BLOCKS",
@@ -230,29 +232,8 @@ PATTERN_LIST_MODES: Final[frozenset[str]] = frozenset(
     {"mode=backoff", "mode=normal", "disable-source-ip", "backoff-to-normal-after"}
 )
 
-# PowerMTA's bounce categories (User's Guide, "Bounce categories").
-BOUNCE_CATEGORIES: Final[frozenset[str]] = frozenset(
-    {
-        "bad-mailbox",
-        "bad-domain",
-        "inactive-mailbox",
-        "quota-issues",
-        "no-answer-from-host",
-        "relaying-issues",
-        "routing-errors",
-        "spam-related",
-        "policy-related",
-        "content-related",
-        "message-expired",
-        "bad-connection",
-        "bad-configuration",
-        "protocol-errors",
-        "invalid-sender",
-        "virus-related",
-        "other",
-        "success",
-    }
-)
+# PowerMTA's bounce categories: the classifier's list (one source of truth) plus "success".
+BOUNCE_CATEGORIES: Final[frozenset[str]] = frozenset({*CATEGORIES, "success"})
 
 # Accounting record types written by <acct-file> (records d,b,…).
 ACCT_RECORD_TYPES: Final[frozenset[str]] = frozenset({"d", "b", "t", "tq", "r", "f", "rb", "rs"})
