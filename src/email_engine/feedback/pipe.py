@@ -46,6 +46,8 @@ log = structlog.get_logger("email_engine.pipe")
 
 _QUEUE_ITEMS = 2000
 _LIVENESS_SECONDS = 2.0
+# Input quiet for this long: flush the open segment to the OS (not per record: a syscall each).
+_PAUSE_SECONDS = 0.05
 _EOF = object()
 
 
@@ -298,12 +300,22 @@ def run_pipe(
         wake.set()
         writer = None
 
+    unflushed = False
     while True:
-        timeout = None if writer is None else max(0.0, flush_seconds - (time.monotonic() - writer.started))
+        if writer is None:
+            timeout: float | None = None
+        else:
+            remaining = max(0.0, flush_seconds - (time.monotonic() - writer.started))
+            timeout = min(remaining, _PAUSE_SECONDS) if unflushed else remaining
         try:
             item = items.get(timeout=timeout)
         except queue.Empty:
-            seal()
+            if writer is not None and unflushed and time.monotonic() - writer.started < flush_seconds:
+                writer.flush()  # PowerMTA paused: what we hold is now in the OS, safe from our own crash
+                unflushed = False
+            else:
+                seal()
+                unflushed = False
             continue
         if item is _EOF:
             break
@@ -314,6 +326,7 @@ def run_pipe(
         if writer is None:
             writer = spool.writer(source=source)
         writer.add(item)
+        unflushed = True
         report.items += 1
         if isinstance(item, IngestRecord):
             report.records += 1
@@ -321,8 +334,7 @@ def run_pipe(
             report.dead_letters_read += 1
         if len(writer) >= batch_size:
             seal()
-        elif items.empty():
-            writer.flush()  # caught up with PowerMTA: what we hold is now in the OS
+            unflushed = False
     seal()
     finishing.set()
     wake.set()
