@@ -84,6 +84,7 @@ GARBAGE = (
     "zz,2026-11-24 10:00:00+0000,,a@example.com,b@example.com",
     "<html><body>502 Bad Gateway</body></html>",
     "d,yesterday at noon" + "," * (len(HEADER) - 2),
+    '"an unterminated, quoted field that never closes',
 )
 
 
