@@ -6,7 +6,7 @@
 PREFIX=${PREFIX:-}
 APP_DIR=${APP_DIR:-$PREFIX/opt/email-engine}
 CODE_DIR=${CODE_DIR:-$APP_DIR/app}
-VENV_DIR=${VENV_DIR:-$APP_DIR/venv}
+VENV_DIR=${VENV_DIR:-$APP_DIR/.venv}
 ENV_FILE=${ENV_FILE:-$APP_DIR/.env}
 DATA_DIR=${DATA_DIR:-$PREFIX/var/lib/email-engine}
 LOG_DIR=${LOG_DIR:-$PREFIX/var/log/email-engine}

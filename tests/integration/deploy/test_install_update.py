@@ -103,7 +103,9 @@ def test_install_update_and_rollback(deployment: dict[str, str], repo_root: Path
     app_dir = Path(env["PREFIX"]) / "opt/email-engine"
     env_file = app_dir / ".env"
     assert env_file.stat().st_mode & 0o777 == 0o600
-    assert (app_dir / "scripts" / "bounce-pipe.sh").is_file()  # where the rendered PowerMTA config points
+    # PowerMTA's pipes call $APP_DIR/scripts/*-pipe.sh, which run $APP_DIR/.venv/bin/email-engine with $APP_DIR/.env
+    assert (app_dir / "scripts" / "bounce-pipe.sh").is_file()
+    assert (app_dir / ".venv" / "bin" / "email-engine").is_file()
     settings = dict(
         line.split("=", 1)
         for line in env_file.read_text().splitlines()

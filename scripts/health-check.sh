@@ -1,0 +1,10 @@
+#!/bin/sh
+# Every health check, with alerts raised or resolved (the guide's health-check.sh).
+# A thin wrapper kept for the guide's cron lines: the work is `email-engine jobs run health`, recorded like a
+# scheduled run (GET /api/v1/jobs). Extra arguments go to the command (e.g. --json). Settings come from .env in
+# the installation directory (EMAIL_ENGINE_HOME overrides it), as for the service.
+set -eu
+here=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
+home=${EMAIL_ENGINE_HOME:-$here}
+cd "$home"
+exec "$home/.venv/bin/email-engine" jobs run health "$@"
