@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from email_engine.auth import service
 from email_engine.auth.roles import Role
 from email_engine.auth.schemas import ApiKeyPublic, UserPublic
+from email_engine.cli_support import JsonOption
 from email_engine.clock import utcnow
 from email_engine.config import get_settings
 from email_engine.db import make_engine, make_session_factory, session_scope
@@ -22,8 +23,6 @@ from email_engine.errors import InvalidInput
 users_app = typer.Typer(help="Manage users who log in to the API.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage named API keys (stored only as hashes).", no_args_is_help=True)
 console = Console()
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 def _sessions() -> sessionmaker[Session]:

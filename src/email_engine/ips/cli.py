@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from email_engine.cli_support import JsonOption
 from email_engine.clock import utcnow
 from email_engine.config import get_settings
 from email_engine.db import make_engine, make_session_factory, session_scope
@@ -45,7 +46,6 @@ domains_app = typer.Typer(
 pools_app = typer.Typer(help="IP pools (PowerMTA virtual-MTA pools).", no_args_is_help=True)
 console = Console()
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 LimitOption = Annotated[int, typer.Option(min=1, max=service.MAX_PAGE, help="Rows per page.")]
 OffsetOption = Annotated[int, typer.Option(min=0, help="Rows to skip.")]
 M = TypeVar("M", bound=BaseModel)

@@ -12,10 +12,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from email_engine.cli_support import JsonOption, cli_context
 from email_engine.clock import utcnow
-from email_engine.config import get_settings
-from email_engine.context import AppContext, build_context
-from email_engine.logging import configure_logging
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.job_status import job_overview, run_history
 from email_engine.ops.leader import process_identity
@@ -29,19 +27,11 @@ scheduler_app = typer.Typer(help="The cluster scheduler (one leader runs the job
 console = Console()
 err = Console(stderr=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-
-
-def _context() -> AppContext:
-    settings = get_settings()
-    configure_logging(settings)  # logs go to stderr, so --json output stays clean
-    return build_context(settings)
-
 
 @jobs_app.command("list")
 def list_command(as_json: JsonOption = False) -> None:
     """Every job with its interval, last run (status, duration, error) and next run."""
-    ctx = _context()
+    ctx = cli_context()
     try:
         settings = domain_settings(ctx, SchedulerSettings)
         jobs = all_jobs(settings, include_disabled=True)
@@ -82,7 +72,7 @@ def run_command(
     as_json: JsonOption = False,
 ) -> None:
     """Run a job now in this process and record the run. Exits 1 if the job failed or was already running."""
-    ctx = _context()
+    ctx = cli_context()
     try:
         spec = find_job(all_jobs(domain_settings(ctx, SchedulerSettings), include_disabled=True), name)
         outcome = run_job(ctx, spec, trigger="manual", worker=process_identity())
@@ -105,7 +95,7 @@ def history_command(
     as_json: JsonOption = False,
 ) -> None:
     """Recent runs of one job, newest first."""
-    ctx = _context()
+    ctx = cli_context()
     try:
         find_job(all_jobs(domain_settings(ctx, SchedulerSettings), include_disabled=True), name)
         with ctx.session_factory() as session:
@@ -135,7 +125,7 @@ def scheduler_run() -> None:
 
     It competes for the leader lease like `serve` workers do, so several may run; stop with SIGTERM.
     """
-    ctx = _context()
+    ctx = cli_context()
     settings = domain_settings(ctx, SchedulerSettings)
     scheduler = ClusterScheduler(ctx, jobs=all_jobs(settings), settings=settings)
     stop = threading.Event()
@@ -159,7 +149,7 @@ def scheduler_run() -> None:
 @scheduler_app.command("status")
 def scheduler_status(as_json: JsonOption = False) -> None:
     """Who holds the leader lease and until when. Exits 1 when nobody does."""
-    ctx = _context()
+    ctx = cli_context()
     try:
         holder = make_lease(ctx, domain_settings(ctx, SchedulerSettings), "observer").current()
     finally:

@@ -9,11 +9,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from email_engine.cli_support import JsonOption, cli_context
 from email_engine.clock import utcnow
-from email_engine.config import get_settings
-from email_engine.context import AppContext, build_context
 from email_engine.db import session_scope
-from email_engine.logging import configure_logging
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.outbox import service
 from email_engine.outbox.delivery import drain
@@ -24,14 +22,6 @@ outbox_app = typer.Typer(
     help="The durable outbox of events for peers (alerts, scraper-pro).", no_args_is_help=True
 )
 console = Console()
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-
-
-def _context() -> AppContext:
-    settings = get_settings()
-    configure_logging(settings)  # logs go to stderr, so --json output stays clean
-    return build_context(settings)
 
 
 @outbox_app.command("drain")
@@ -45,7 +35,7 @@ def drain_command(
 
     Exits 1 when some events failed (they stay queued with backoff, or are dead after the limit).
     """
-    ctx = _context()
+    ctx = cli_context()
     try:
         report = drain(
             ctx, settings=domain_settings(ctx, OutboxSettings), clock=utcnow, budget_seconds=budget
@@ -69,7 +59,7 @@ def drain_command(
 @outbox_app.command("status")
 def status_command(as_json: JsonOption = False) -> None:
     """Counts by kind and status, and the most recent dead events."""
-    ctx = _context()
+    ctx = cli_context()
     try:
         with session_scope(ctx.session_factory) as session:
             counts = service.status_counts(session)
@@ -90,7 +80,7 @@ def status_command(as_json: JsonOption = False) -> None:
 @outbox_app.command("retry")
 def retry_command(event_id: Annotated[int, typer.Argument(min=1, help="Outbox event id.")]) -> None:
     """Queue a dead or failing event for an immediate new attempt."""
-    ctx = _context()
+    ctx = cli_context()
     try:
         with session_scope(ctx.session_factory) as session:
             event = service.retry_event(session, event_id=event_id, now=utcnow())

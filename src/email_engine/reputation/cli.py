@@ -14,9 +14,8 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
+from email_engine.cli_support import JsonOption, cli_context
 from email_engine.clock import utcnow
-from email_engine.config import get_settings
-from email_engine.context import AppContext, build_context
 from email_engine.db import session_scope
 from email_engine.ips.models import SendingDomain, SendingIp
 from email_engine.ops.domain_settings import domain_settings
@@ -32,7 +31,6 @@ blacklists_app = typer.Typer(
 console = Console()
 err = Console(stderr=True)
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 STATUS_STYLE = {
     "listed": "red",
     "clean": "green",
@@ -43,10 +41,6 @@ STATUS_STYLE = {
     "warn": "yellow",
     "info": "cyan",
 }
-
-
-def _context() -> AppContext:
-    return build_context(get_settings())
 
 
 @blacklists_app.command("check")
@@ -62,7 +56,7 @@ def check(
     Results for inventory IPs and domains are stored in the listing history (and alert on changes);
     other targets are only printed.
     """
-    ctx = _context()
+    ctx = cli_context()
     try:
         rep = domain_settings(ctx, ReputationSettings)
         with session_scope(ctx.session_factory) as session, console.status("querying DNSBL zones…"):
@@ -113,7 +107,7 @@ def _print_reports(reports: list[dict[str, Any]]) -> None:
 @blacklists_app.command("zones")
 def zones(as_json: JsonOption = False) -> None:
     """Show the zones checked and where the selection comes from (database, DNSBL_ZONES or default)."""
-    ctx = _context()
+    ctx = cli_context()
     try:
         with session_scope(ctx.session_factory) as session:
             selection = service.zone_selection(session, domain_settings(ctx, ReputationSettings))
@@ -144,7 +138,7 @@ def events(
     as_json: JsonOption = False,
 ) -> None:
     """The listing history, newest first."""
-    ctx = _context()
+    ctx = cli_context()
     try:
         with session_scope(ctx.session_factory) as session:
             cleaned = service.normalise_target(target) if target else None
@@ -212,7 +206,7 @@ def auth_check(
         if target_kind(address) == "domain":
             raise typer.BadParameter(f"--ip {address!r} is not an IP address.")
     name = domain.strip().lower().rstrip(".")
-    ctx = _context()
+    ctx = cli_context()
     try:
         rep = domain_settings(ctx, ReputationSettings)
         with session_scope(ctx.session_factory) as session:

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from email_engine.cli_support import JsonOption
 from email_engine.clock import utcnow
 from email_engine.config import get_settings
 from email_engine.context import AppContext, build_context
@@ -27,7 +28,6 @@ app = typer.Typer(
 )
 console = Console()
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 PlanId = Annotated[int, typer.Argument(help="The plan's id (see `email-engine warmup plans`).", min=1)]
 ACTOR = "cli"
 

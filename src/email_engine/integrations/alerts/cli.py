@@ -9,13 +9,11 @@ import typer
 from rich.console import Console
 from sqlalchemy import select
 
+from email_engine.cli_support import JsonOption, cli_context
 from email_engine.clock import utcnow
-from email_engine.config import get_settings
-from email_engine.context import AppContext, build_context
 from email_engine.db import session_scope
 from email_engine.integrations.alerts.senders import send_alerts
 from email_engine.integrations.alerts.service import ALERT_KIND, active_alerts, enqueue_test_message
-from email_engine.logging import configure_logging
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.outbox.delivery import drain
 from email_engine.outbox.models import OutboxEvent
@@ -24,14 +22,6 @@ from email_engine.outbox.settings import OutboxSettings
 alerts_app = typer.Typer(help="Operator alerts (Telegram, Apprise URLs).", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
-
-
-def _context() -> AppContext:
-    settings = get_settings()
-    configure_logging(settings)  # logs go to stderr, so --json output stays clean
-    return build_context(settings)
 
 
 @alerts_app.command("test")
@@ -46,7 +36,7 @@ def test_command(
     """
     if len(message) > 1000:
         raise typer.BadParameter("The test message is limited to 1000 characters.")
-    ctx = _context()
+    ctx = cli_context()
     try:
         with session_scope(ctx.session_factory) as session:
             key = enqueue_test_message(session, now=utcnow(), note=message)
@@ -76,7 +66,7 @@ def test_command(
 @alerts_app.command("active")
 def active_command(as_json: JsonOption = False) -> None:
     """Alert conditions that are firing now."""
-    ctx = _context()
+    ctx = cli_context()
     try:
         with ctx.session_factory() as session:
             rows = [

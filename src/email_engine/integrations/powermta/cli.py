@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
+from email_engine.cli_support import JsonOption
 from email_engine.clock import utcnow
 from email_engine.config import get_settings
 from email_engine.db import make_engine, make_session_factory, session_scope
@@ -33,8 +34,6 @@ dkim_app = typer.Typer(help="DKIM keys for sending domains.", no_args_is_help=Tr
 dns_app = typer.Typer(help="DNS records the operator must publish.", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
-
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
 
 
 @contextmanager
