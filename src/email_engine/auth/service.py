@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, select
@@ -75,7 +76,7 @@ def login(
 ) -> dict[str, Any]:
     user = session.scalar(select(User).where(User.email == email.lower()))
     # Verify against a dummy hash when the user is unknown so timing does not reveal accounts.
-    stored = user.password_hash if user else _DUMMY_HASH
+    stored = user.password_hash if user else _dummy_hash()
     valid = security.verify_password(password, stored)
     if user is None or not valid or not user.is_active:
         raise Unauthenticated("The email or password is wrong, or the account is disabled.")
@@ -83,7 +84,10 @@ def login(
     return issue_tokens(settings, user_id=user.id, role=Role(user.role), now=now)
 
 
-_DUMMY_HASH = security.hash_password("dummy password for timing equalisation")
+@cache
+def _dummy_hash() -> str:
+    # Built on first use, not at import: an argon2 hash costs ~0.1 s and every CLI start imports this module.
+    return security.hash_password("dummy password for timing equalisation")
 
 
 def issue_tokens(settings: Settings, *, user_id: int, role: Role, now: datetime) -> dict[str, Any]:
