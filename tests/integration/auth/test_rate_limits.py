@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -18,36 +17,22 @@ from fastapi.testclient import TestClient
 from email_engine.auth import service as auth_service
 from email_engine.auth.roles import Role
 from email_engine.clock import utcnow
-from email_engine.config import generate_secret
-from email_engine.context import build_context
-from email_engine.main import create_app
+from email_engine.config import Settings, generate_secret
 from tests.conftest import make_settings
 from tests.support.databases import REDIS_URL
 
 
 @pytest.fixture
-def limited_client(database_url: str, redis_url: str | None) -> Iterator[TestClient]:
-    settings = make_settings(database_url, redis_url, RATE_LIMIT_ENABLED=True, RATE_LIMIT_LOGIN="3/minute")
-    ctx = build_context(settings)
-    try:
-        with TestClient(create_app(ctx=ctx)) as client:
-            yield client
-    finally:
-        if ctx.redis is not None:
-            keys = list(ctx.redis.scan_iter(match=f"{settings.redis_key_prefix}*"))
-            if keys:
-                ctx.redis.delete(*keys)
-        from tests.support.databases import empty_all_tables
-
-        empty_all_tables(ctx.engine)
-        ctx.close()
+def settings(database_url: str, redis_url: str | None) -> Settings:
+    """This module's app enforces the budgets (the shared fixtures switch them off)."""
+    return make_settings(database_url, redis_url, RATE_LIMIT_ENABLED=True, RATE_LIMIT_LOGIN="3/minute")
 
 
-def test_health_budget_is_sixty_per_minute(limited_client: TestClient) -> None:
+def test_health_budget_is_sixty_per_minute(client: TestClient) -> None:
     statuses = Counter()
     last = None
     for _ in range(70):
-        last = limited_client.get("/health")
+        last = client.get("/health")
         statuses[last.status_code] += 1
     assert statuses == {200: 60, 429: 10}
     assert last is not None
@@ -55,16 +40,15 @@ def test_health_budget_is_sixty_per_minute(limited_client: TestClient) -> None:
     assert last.json()["error"] == "rate_limited"
 
 
-def test_spoofed_forwarded_for_does_not_buy_a_new_budget(limited_client: TestClient) -> None:
+def test_spoofed_forwarded_for_does_not_buy_a_new_budget(client: TestClient) -> None:
     codes = [
-        limited_client.get("/health", headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code
-        for i in range(65)
+        client.get("/health", headers={"X-Forwarded-For": f"198.51.100.{i}"}).status_code for i in range(65)
     ]
     assert codes.count(429) == 5
 
 
-def test_failed_logins_are_limited(limited_client: TestClient) -> None:
-    app = limited_client.app
+def test_failed_logins_are_limited(client: TestClient) -> None:
+    app = client.app
     with app.state.ctx.session_factory() as session:  # type: ignore[attr-defined]
         auth_service.create_user(
             session,
@@ -76,11 +60,11 @@ def test_failed_logins_are_limited(limited_client: TestClient) -> None:
         )
         session.commit()
     for _ in range(3):
-        wrong = limited_client.post(
+        wrong = client.post(
             "/api/v1/auth/login", json={"email": "u@example.org", "password": "wrong guess 1"}
         )
         assert wrong.status_code == 401
-    blocked = limited_client.post(
+    blocked = client.post(
         "/api/v1/auth/login", json={"email": "u@example.org", "password": "right password here"}
     )
     assert blocked.status_code == 429
