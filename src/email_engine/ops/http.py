@@ -90,7 +90,7 @@ class RequestGuard:
             await send(message)
 
         try:
-            refused = await self._refuse(scope, headers, client, send_tracking)
+            refused = await self._refuse(scope, client, send_tracking)
             if not refused:
                 bounded = await self._bounded_receive(scope, headers, receive, send_tracking)
                 if bounded is not None:
@@ -109,7 +109,7 @@ class RequestGuard:
                     self._audit, state, method, path, status_holder["status"], client
                 )
 
-    async def _refuse(self, scope: Scope, headers: Headers, client: str, send: Send) -> bool:
+    async def _refuse(self, scope: Scope, client: str, send: Send) -> bool:
         budget = budget_for(scope["method"], scope["path"])
         if budget is None:
             return False
