@@ -8,7 +8,7 @@ idempotency keys as the first attempt.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -134,9 +134,18 @@ def dead_letter_item(letter: DeadLetter, *, stream: str) -> DeadLetterItem:
     )
 
 
-def ingest_items(lines: Iterable[str], *, stream: str) -> Iterator[IngestRecord | DeadLetterItem]:
-    """Parse accounting CSV lines (header first) into ingestible items, in input order."""
-    for item in parse_accounting(lines):
+def ingest_items(
+    lines: Iterable[str],
+    *,
+    stream: str,
+    header: Sequence[str] | None = None,
+    first_line_number: int = 1,
+) -> Iterator[IngestRecord | DeadLetterItem]:
+    """Parse accounting CSV lines into ingestible items, in input order.
+
+    ``header`` and ``first_line_number`` are as for :func:`parse_accounting` (a chunk cut from a longer stream).
+    """
+    for item in parse_accounting(lines, header=header, first_line_number=first_line_number):
         if isinstance(item, DeadLetter):
             yield dead_letter_item(item, stream=stream)
             continue
