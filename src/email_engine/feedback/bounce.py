@@ -9,7 +9,7 @@ PowerMTA's configuration and both sides agree. PowerMTA's own ``bounceCat`` is u
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
@@ -19,6 +19,7 @@ from typing import Any, Final
 import yaml
 
 from email_engine.errors import ConfigurationError
+from email_engine.feedback.rule_set import RuleSet, first_match
 
 __all__ = [
     "BLOCK_CATEGORIES",
@@ -30,7 +31,6 @@ __all__ = [
     "bounce_subject",
     "classify_bounce",
     "load_rules",
-    "normalize_diagnostic",
     "type_for",
 ]
 
@@ -69,33 +69,6 @@ BLOCK_CATEGORIES: Final = frozenset(
 )
 _MAX_SUBJECT_CHARS: Final = 2048
 
-# Parts of a reply that differ from one recipient or attempt to the next and that no rule looks at: local parts
-# of addresses, IPv4 addresses, long numbers and mixed letter-digit ids. Replacing them before the cache lookup lets
-# one cache entry serve every recipient of the same answer. A test checks that no shipped rule's decision
-# changes through this (rules never name a local part, an IPv4 address, a 5+ digit number or such an id).
-_DELIMITERS: Final = " <\"'(:[,;\t="
-# IPv4 addresses and numbers of 5+ digits in one pass; ids such as "a640c23a62f3si" or "DM6NAM12FT056".
-_NUMERIC = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}(?![\d.])|\d{5,}")
-_ALNUM_RUN = re.compile(r"[A-Za-z0-9]{10,}")
-
-
-def _numeric(match: re.Match[str]) -> str:
-    return "192.0.2.0" if "." in match.group() else "0"
-
-
-def _token(match: re.Match[str]) -> str:
-    token = match.group()
-    return token if token.isalpha() or token.isdigit() else "id0"
-
-
-def _mask_local_parts(text: str) -> str:
-    parts = text.split("@")
-    for index in range(len(parts) - 1):
-        left = parts[index]
-        start = max(left.rfind(c) for c in _DELIMITERS) + 1
-        parts[index] = left[:start] + "x"
-    return "@".join(parts)
-
 
 class BounceType(StrEnum):
     HARD = "hard"
@@ -115,6 +88,9 @@ class BounceRule:
     #: The same expression with its literals lower-cased and no IGNORECASE, searched in the lower-cased
     #: subject: Python's case-insensitive matching of long alternations is about 2.5 times slower.
     lowered: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
+    #: ``lowered``'s source as RE2 is given it (rule_set.py): a status-only rule's end-of-code lookahead is
+    #: written as a consuming group, which matches the same subjects. "" leaves the rule to Python's ``re``.
+    fast_source: str = field(default="", compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,13 +99,6 @@ class Classification:
     type: BounceType
     #: Name of the matching rule, ``powermta:<bounceCat>`` when PowerMTA's category was used, or ``default``.
     rule: str
-
-
-def normalize_diagnostic(diag: str) -> str:
-    """The diagnostic with recipient-specific parts replaced (see above); used only as a cache key."""
-    if "@" in diag:
-        diag = _mask_local_parts(diag)
-    return _ALNUM_RUN.sub(_token, _NUMERIC.sub(_numeric, diag))
 
 
 def bounce_subject(status: str | None, diag: str | None) -> str:
@@ -165,13 +134,21 @@ def _compile(spec: Mapping[str, Any], position: int) -> BounceRule:
         source = head
     else:
         source = str(text)
+    fast_source = rf"^(?:{status})(?:[^\d.]|$)" if status and not text else source
     try:
         pattern = re.compile(source, re.IGNORECASE | re.DOTALL)
     except re.error as exc:
         raise ConfigurationError(f"Bounce rule {name!r} has an invalid regular expression: {exc}.") from exc
     domains = frozenset(str(d).lower() for d in spec.get("domains") or ())
     lowered = re.compile(_lower_literals(source), re.DOTALL)
-    return BounceRule(name=name, category=str(category), pattern=pattern, domains=domains, lowered=lowered)
+    return BounceRule(
+        name=name,
+        category=str(category),
+        pattern=pattern,
+        domains=domains,
+        lowered=lowered,
+        fast_source=_lower_literals(fast_source),
+    )
 
 
 def _lower_literals(source: str) -> str:
@@ -208,6 +185,11 @@ def _builtin_rules() -> tuple[BounceRule, ...]:
 
 
 @lru_cache(maxsize=1)
+def _builtin_set() -> RuleSet[BounceRule]:
+    return RuleSet(_builtin_rules())
+
+
+@lru_cache(maxsize=1)
 def _builtin_uses_domains() -> bool:
     return any(rule.domains for rule in _builtin_rules())
 
@@ -217,23 +199,11 @@ def load_rules() -> list[BounceRule]:
     return list(_builtin_rules())
 
 
-def _first_match(rules: Sequence[BounceRule], subject: str, domain: str) -> BounceRule | None:
-    lowered = subject.lower()
-    for rule in rules:
-        if rule.domains and domain not in rule.domains:
-            continue
-        if rule.lowered.search(lowered) if rule.lowered is not None else rule.pattern.search(subject):
-            return rule
-    return None
+_CACHE_SIZE: Final = 65536
+_cache: dict[tuple[str, str, str, str], Classification] = {}
 
 
-_EXACT_CACHE_SIZE: Final = 65536
-_exact_cache: dict[tuple[str, str, str, str], Classification] = {}
-
-
-@lru_cache(maxsize=65536)
-def _classify_cached(status: str, diag: str, bounce_cat: str, domain: str) -> Classification:
-    rule = _first_match(_builtin_rules(), bounce_subject(status, diag), domain)
+def _decide(rule: BounceRule | None, status: str, bounce_cat: str) -> Classification:
     if rule is not None:
         return Classification(rule.category, type_for(rule.category, status), rule.name)
     if bounce_cat in CATEGORIES:
@@ -257,22 +227,15 @@ def classify_bounce(
     domain = (recipient_domain or "").strip().lower().rstrip(".")
     code = (status or "").strip()
     text = (diag or "").strip()[:_MAX_SUBJECT_CHARS]
-    if rules is None:
-        # Without domain-limited rules the domain cannot change the answer; leaving it out of the key
-        # lets one cache entry serve every recipient domain.
-        key_domain = domain if _builtin_uses_domains() else ""
-        # Exact repeats are answered without normalising; new texts are normalised so that the expensive
-        # rule scan runs once per kind of answer, not once per recipient.
-        exact = _exact_cache.get((code, text, cat, key_domain))
-        if exact is None:
-            exact = _classify_cached(code, normalize_diagnostic(text), cat, key_domain)
-            if len(_exact_cache) >= _EXACT_CACHE_SIZE:
-                _exact_cache.clear()
-            _exact_cache[(code, text, cat, key_domain)] = exact
-        return exact
-    rule = _first_match(list(rules), bounce_subject(code, text), domain)
-    if rule is not None:
-        return Classification(rule.category, type_for(rule.category, code), rule.name)
-    if cat in CATEGORIES:
-        return Classification(cat, type_for(cat, code), f"powermta:{cat}")
-    return Classification("other", BounceType.SOFT, "default")
+    if rules is not None:
+        return _decide(first_match(list(rules), bounce_subject(code, text).lower(), domain), code, cat)
+    # Without domain-limited rules the domain cannot change the answer; leaving it out of the key lets one
+    # cache entry serve every recipient domain.
+    key = (code, text, cat, domain if _builtin_uses_domains() else "")
+    known = _cache.get(key)
+    if known is None:
+        known = _decide(_builtin_set().first(bounce_subject(code, text), domain), code, cat)
+        if len(_cache) >= _CACHE_SIZE:
+            _cache.clear()  # a new day's replies; a full clear is cheaper than tracking recency
+        _cache[key] = known
+    return known
