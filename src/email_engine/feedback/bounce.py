@@ -200,15 +200,22 @@ def load_rules() -> list[BounceRule]:
 
 
 _CACHE_SIZE: Final = 65536
-_cache: dict[tuple[str, str, str, str], Classification] = {}
+_cache: dict[tuple[str | None, str | None, str | None, str | None], Classification] = {}
 
 
 def _decide(rule: BounceRule | None, status: str, bounce_cat: str) -> Classification:
+    transient = status.startswith("4")
     if rule is not None:
-        return Classification(rule.category, type_for(rule.category, status), rule.name)
+        return _classification(rule.category, rule.name, transient)
     if bounce_cat in CATEGORIES:
-        return Classification(bounce_cat, type_for(bounce_cat, status), f"powermta:{bounce_cat}")
-    return Classification("other", BounceType.SOFT, "default")
+        return _classification(bounce_cat, f"powermta:{bounce_cat}", transient)
+    return _classification("other", "default", transient)
+
+
+@lru_cache(maxsize=1024)
+def _classification(category: str, rule: str, transient: bool) -> Classification:
+    # Shared instances: a handful of verdicts serve millions of bounces.
+    return Classification(category, type_for(category, "4" if transient else "5"), rule)
 
 
 def classify_bounce(
@@ -223,19 +230,30 @@ def classify_bounce(
 
     ``bounce_cat`` (PowerMTA's own category) is a fallback only: where a rule matches, the rule wins.
     """
+    if rules is None and (diag is None or len(diag) <= _MAX_SUBJECT_CHARS):
+        # Exact repeats are answered before any normalising. Without domain-limited rules the domain cannot
+        # change the answer, so leaving it out of the key lets one entry serve every recipient domain.
+        key = (status, diag, bounce_cat, recipient_domain if _builtin_uses_domains() else None)
+        known = _cache.get(key)
+        if known is None:
+            if len(_cache) >= _CACHE_SIZE:
+                _cache.clear()  # a new day's replies; a full clear is cheaper than tracking recency
+            known = _cache[key] = _classify(status, diag, bounce_cat, recipient_domain, None)
+        return known
+    # Custom rules, or a reply too long to keep as a cache key.
+    return _classify(status, diag, bounce_cat, recipient_domain, None if rules is None else list(rules))
+
+
+def _classify(
+    status: str | None,
+    diag: str | None,
+    bounce_cat: str | None,
+    recipient_domain: str | None,
+    rules: list[BounceRule] | None,
+) -> Classification:
     cat = (bounce_cat or "").strip().lower()
     domain = (recipient_domain or "").strip().lower().rstrip(".")
     code = (status or "").strip()
-    text = (diag or "").strip()[:_MAX_SUBJECT_CHARS]
-    if rules is not None:
-        return _decide(first_match(list(rules), bounce_subject(code, text).lower(), domain), code, cat)
-    # Without domain-limited rules the domain cannot change the answer; leaving it out of the key lets one
-    # cache entry serve every recipient domain.
-    key = (code, text, cat, domain if _builtin_uses_domains() else "")
-    known = _cache.get(key)
-    if known is None:
-        known = _decide(_builtin_set().first(bounce_subject(code, text), domain), code, cat)
-        if len(_cache) >= _CACHE_SIZE:
-            _cache.clear()  # a new day's replies; a full clear is cheaper than tracking recency
-        _cache[key] = known
-    return known
+    subject = bounce_subject(code, diag)
+    rule = _builtin_set().first(subject, domain) if rules is None else first_match(rules, subject.lower(), domain)
+    return _decide(rule, code, cat)

@@ -18,7 +18,7 @@ A test checks the two paths agree on the corpus, the provider table and generate
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -139,6 +139,7 @@ class RuleSet(Generic[R]):
                 continue
             self._entries.append(_Entry(position, confirm=relaxed))
         self._set.Compile()
+        self._match: Callable[[bytes], list[int]] = self._set._set.Match
         self._python_only = tuple(python_only)
 
     def first(self, subject: str, domain: str) -> R | None:
@@ -146,22 +147,22 @@ class RuleSet(Generic[R]):
         lowered = subject.lower()
         if not (subject.isascii() and subject.isprintable()):
             return first_match(self.rules, lowered, domain)
-        hits = self._set.Match(lowered) or ()
-        candidates = sorted([self._entries[hit] for hit in hits], key=lambda entry: entry.position)
+        # The wrapper's Match() only encodes and forwards; this runs once per new bounce text.
+        hits = self._match(lowered.encode())
+        python_only = self._python_only
         checked_python = 0
-        for entry in candidates:
+        for hit in sorted(hits):  # rules were added in order, so set indexes sort like positions
+            entry = self._entries[hit]
             # A rule RE2 could not take, placed before this candidate, may be the first match.
-            while (
-                checked_python < len(self._python_only) and self._python_only[checked_python] < entry.position
-            ):
-                found = self._try(self._python_only[checked_python], lowered, domain, confirm=True)
+            while checked_python < len(python_only) and python_only[checked_python] < entry.position:
+                found = self._try(python_only[checked_python], lowered, domain, confirm=True)
                 if found is not None:
                     return found
                 checked_python += 1
             found = self._try(entry.position, lowered, domain, confirm=entry.confirm)
             if found is not None:
                 return found
-        for position in self._python_only[checked_python:]:
+        for position in python_only[checked_python:]:
             found = self._try(position, lowered, domain, confirm=True)
             if found is not None:
                 return found

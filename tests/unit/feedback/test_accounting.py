@@ -367,17 +367,20 @@ def test_record_key_separates_genuinely_different_attempts() -> None:
     a = AccountingRecord("b", orig="x", rcpt="y\x1fz")
     b = AccountingRecord("b", orig="x\x1fy", rcpt="z")
     assert record_key(a) != record_key(b)
+    # The parser never leaves a NUL in a value, but a record built by other code may hold one.
+    assert record_key(AccountingRecord("b", orig="x\x00", rcpt="y")) != record_key(
+        AccountingRecord("b", orig="x", rcpt="\x00y")
+    )
     assert record_key(AccountingRecord("b", headers={"A": "1"})) != record_key(
         AccountingRecord("b", extra={"A": "1"})
     )
 
 
-def test_records_are_frozen_and_hashable() -> None:
+def test_records_are_immutable() -> None:
     [record] = parse(HEADER, bounce_line())
     assert isinstance(record, AccountingRecord)
     with pytest.raises(AttributeError):
         record.rcpt = "other@example.org"  # type: ignore[misc]
-    assert hash(record) == hash(record)
 
 
 @settings(max_examples=300, deadline=None)
@@ -426,21 +429,42 @@ def test_the_quote_split_fast_path_agrees_with_the_csv_module(cells: list[str], 
     out = io.StringIO()
     csv.writer(out, lineterminator="", quoting=quoting).writerow(cells)
     line = out.getvalue()
-    quick = split_quoted(line)
-    if quick is not None:
-        assert quick == next(csv.reader([line], strict=True))
+    # Whatever the csv module writes on one line, the fast path reads back without handing it over.
+    assert split_quoted(line) == next(csv.reader([line], strict=True))
 
 
 @pytest.mark.parametrize(
     "line",
-    ['a,"b,c",d', '"a",b', 'a,"b"', '"",""', 'a,"x"y', 'a"b",c', 'a,"b""c"', '"a', 'a,"b" ,c'],
+    [
+        'a,"b,c",d',
+        '"a",b',
+        'a,"b"',
+        '"",""',
+        'a,"x"y',
+        'a"b",c',
+        'a,"b""c"',
+        '"a',
+        'a,"b" ,c',
+        '""""',
+        '"a""",b',
+        '"""a",b',
+        '"a"""b"',
+        '"a" "b"',
+    ],
 )
 def test_the_quote_split_fast_path_declines_what_it_cannot_read(line: str) -> None:
     quick = split_quoted(line)
     if quick is not None:
         assert quick == next(csv.reader([line], strict=True))
     else:
-        assert '""' in line or line.count('"') % 2 or '"x"y' in line or 'a"b"' in line or '" ,' in line
+        # Declined: a field never closed, text around a quoted field (strict csv refuses it), or a quote
+        # inside an unquoted field (csv keeps it as a character).
+        strict_refuses = False
+        try:
+            next(csv.reader([line], strict=True))
+        except csv.Error:
+            strict_refuses = True
+        assert line.count('"') % 2 or strict_refuses or 'a"b"' in line
 
 
 def test_record_as_dict_uses_powermta_names_and_is_json_ready() -> None:
