@@ -1,11 +1,14 @@
-"""``email-engine pipe``: PowerMTA accounting on stdin → spool segment → ingestion, never losing a record.
+"""``email-engine pipe``: PowerMTA accounting on stdin → raw spool → parsed spool → database, never losing a record.
 
-Three parts run at once so PowerMTA is never held up by the database:
+Three parts run at once so PowerMTA is never held up by parsing or by the database:
 
-- a reader thread parses stdin as it arrives (streaming, line by line) into a bounded queue;
-- the main thread appends each item to the open spool segment and seals it (fsync) when it holds
-  ``PIPE_BATCH_SIZE`` items or is ``PIPE_FLUSH_SECONDS`` old;
-- an ingest *process* (forked at start, so parsing and storing use both cores) reads sealed
+- a reader thread does raw I/O only: stdin's bytes go unchanged into raw spool segments
+  (``feedback.raw_spool.RawReader``), sealed (fsync) at a line end once a segment holds
+  ``PIPE_BATCH_SIZE`` lines or is ``PIPE_FLUSH_SECONDS`` old. Once taken from stdin a byte is in a
+  file, so a SIGKILL of this process loses nothing it had read;
+- the main thread converts each sealed raw segment, oldest first, into a parsed segment
+  (``feedback.raw_spool.convert_raw``); at start it first seals and converts what a dead pipe left;
+- an ingest *process* (forked at start, so parsing and storing use both cores) reads parsed
   segments back from the spool in order, stores each in one transaction, and deletes a segment
   only after its commit. When the database is unreachable it backs off (up to
   ``PIPE_RETRY_MAX_SECONDS``) while segments keep accumulating on disk, then replays them in order.
@@ -20,10 +23,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import queue
 import threading
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -37,18 +38,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from email_engine.clock import utcnow
 from email_engine.db import make_engine, make_session_factory
 from email_engine.feedback.ingest import ForwardPolicy, IngestResult, ingest_batch
-from email_engine.feedback.records import DeadLetterItem, IngestRecord, ingest_items
-from email_engine.feedback.spool import Segment, SegmentWriter, Spool, SpoolBatch
+from email_engine.feedback.raw_spool import Conversion, RawReader, convert_raw
+from email_engine.feedback.spool import Segment, Spool, SpoolBatch
 
-__all__ = ["DrainReport", "PipeReport", "Replayer", "make_pipe_engine", "run_pipe"]
+__all__ = [
+    "DrainReport",
+    "PipeReport",
+    "Replayer",
+    "convert_waiting",
+    "drain_spool",
+    "make_pipe_engine",
+    "run_pipe",
+]
 
 log = structlog.get_logger("email_engine.pipe")
 
-_QUEUE_ITEMS = 2000
 _LIVENESS_SECONDS = 2.0
-# Input quiet for this long: flush the open segment to the OS (not per record: a syscall each).
-_PAUSE_SECONDS = 0.05
-_EOF = object()
 
 
 def make_pipe_engine(database_url: str, *, connect_timeout: int) -> Engine:
@@ -66,6 +71,10 @@ class DrainReport:
     remaining: int = 0
     unreachable: str | None = None
     result: IngestResult = field(default_factory=IngestResult)
+    #: Raw segments parsed (``--drain`` converts what a dead pipe left before storing).
+    converted: int = 0
+    #: Why raw segments could not be parsed (an OS error such as a full disk); they are kept.
+    conversion_error: str | None = None
 
 
 class Replayer:
@@ -137,13 +146,29 @@ class Replayer:
 
 @dataclass(slots=True)
 class PipeReport:
+    #: Records and dead letters parsed by this process (raw segments it read, and any a dead pipe left).
     items: int = 0
     records: int = 0
     dead_letters_read: int = 0
+    #: Parsed segments written (handed to the ingest process).
     segments_written: int = 0
+    bytes_read: int = 0
+    #: Raw segments sealed by the reader.
+    raw_segments_written: int = 0
+    #: ``.open`` raw segments a dead pipe left, sealed at start.
+    recovered_segments: int = 0
     spooled_segments: int = 0
     stored: IngestResult = field(default_factory=IngestResult)
     last_error: str | None = None
+
+    def add(self, conversion: Conversion) -> None:
+        if conversion.rejected:
+            return
+        self.items += conversion.items
+        self.records += conversion.records
+        self.dead_letters_read += conversion.dead_letters
+        if conversion.items:
+            self.segments_written += 1
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -151,6 +176,9 @@ class PipeReport:
             "records": self.records,
             "dead_letters_read": self.dead_letters_read,
             "segments_written": self.segments_written,
+            "bytes_read": self.bytes_read,
+            "raw_segments_written": self.raw_segments_written,
+            "recovered_segments": self.recovered_segments,
             "left_in_spool": self.spooled_segments,
             **{f"stored_{name}": value for name, value in self.stored.as_dict().items()},
             "last_error": self.last_error,
@@ -222,6 +250,10 @@ def _ingest_process(  # noqa: PLR0917 - a Process target takes positional argume
 ) -> None:
     """The ingest side of the pipe, in its own process so parsing and storing use both cores."""
     try:
+        # PowerMTA's pipe is the reader's alone: if the reader dies, the pipe must close with it.
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.close(devnull)
         replayer = Replayer(Spool(Path(spool_dir)), make_factory(), forward=forward)
         parent = os.getppid()
         total = ingest_loop(
@@ -239,20 +271,20 @@ def _ingest_process(  # noqa: PLR0917 - a Process target takes positional argume
         results.close()
 
 
-def _reader(lines: Iterable[str], stream: str, out: queue.Queue[object]) -> None:
-    try:
-        for item in ingest_items(lines, stream=stream):
-            out.put(item)
-    except BaseException as exc:  # a read error ends the stream; what was read is still spooled
-        out.put(exc)
-    finally:
-        out.put(_EOF)
+def convert_waiting(spool: Spool, *, on_converted: Callable[[Conversion], None]) -> str | None:
+    """Parse every sealed raw segment, oldest first. Returns why it stopped early (an OS error), else None.
 
-
-def _decoded_lines(stream: IO[bytes]) -> Iterable[str]:
-    """Bytes → text lines; invalid UTF-8 becomes U+FFFD so one bad byte cannot stop the stream."""
-    for raw in stream:
-        yield raw.decode("utf-8", "replace")
+    An OS error (a full disk…) leaves the raw segment for a later attempt; nothing is lost.
+    """
+    for segment in spool.raw_pending():
+        try:
+            conversion = convert_raw(spool, segment)
+        except OSError as exc:
+            log.error("raw_segment_conversion_failed", segment=segment.name, error=str(exc))
+            return f"converting {segment.name}: {exc}"
+        if conversion is not None:
+            on_converted(conversion)
+    return None
 
 
 def run_pipe(
@@ -266,11 +298,11 @@ def run_pipe(
     flush_seconds: float,
     retry_max: float,
 ) -> PipeReport:
-    """Read until EOF; return when every item is committed or sealed in the spool."""
+    """Read until EOF; return when every record read is committed or sealed in the spool."""
     report = PipeReport()
-    recovered = spool.recover_orphans()
-    if recovered:
-        log.info("spool_orphans_recovered", segments=recovered)
+    report.recovered_segments = spool.recover_orphans()
+    if report.recovered_segments:
+        log.info("spool_orphans_recovered", segments=report.recovered_segments)
     # Fork the ingest process before any thread starts; it replays what an earlier run left behind.
     context = multiprocessing.get_context("fork")
     wake, finishing = context.Event(), context.Event()
@@ -283,59 +315,34 @@ def run_pipe(
     )
     ingester.start()
     send.close()
-    items: queue.Queue[object] = queue.Queue(maxsize=_QUEUE_ITEMS)
-    reader = threading.Thread(
-        target=_reader, args=(_decoded_lines(stream), source, items), name="pipe-reader", daemon=True
+    sealed = threading.Event()
+    reader = RawReader(
+        stream,
+        spool,
+        source=source,
+        batch_lines=batch_size,
+        flush_seconds=flush_seconds,
+        on_sealed=sealed.set,
     )
-    reader.start()
-    writer: SegmentWriter | None = None
-    read_error: BaseException | None = None
+    thread = threading.Thread(target=reader.run, name="pipe-reader", daemon=True)
+    thread.start()
 
-    def seal() -> None:
-        nonlocal writer
-        if writer is None:
-            return
-        writer.seal()
-        report.segments_written += 1
+    def converted(conversion: Conversion) -> None:
+        report.add(conversion)
         wake.set()
-        writer = None
 
-    unflushed = False
+    conversion_error: str | None = None
     while True:
-        if writer is None:
-            timeout: float | None = None
-        else:
-            remaining = max(0.0, flush_seconds - (time.monotonic() - writer.started))
-            timeout = min(remaining, _PAUSE_SECONDS) if unflushed else remaining
-        try:
-            item = items.get(timeout=timeout)
-        except queue.Empty:
-            if writer is not None and unflushed and time.monotonic() - writer.started < flush_seconds:
-                writer.flush()  # PowerMTA paused: what we hold is now in the OS, safe from our own crash
-                unflushed = False
-            else:
-                seal()
-                unflushed = False
-            continue
-        if item is _EOF:
+        finished = reader.done.is_set()
+        sealed.clear()
+        # Raw segments a dead pipe left sort first, so they are parsed (and stored) before new input.
+        conversion_error = convert_waiting(spool, on_converted=converted)
+        if finished:
             break
-        if isinstance(item, BaseException):
-            read_error = item
-            continue
-        assert isinstance(item, IngestRecord | DeadLetterItem)
-        if writer is None:
-            writer = spool.writer(source=source)
-        writer.add(item)
-        unflushed = True
-        report.items += 1
-        if isinstance(item, IngestRecord):
-            report.records += 1
-        else:
-            report.dead_letters_read += 1
-        if len(writer) >= batch_size:
-            seal()
-            unflushed = False
-    seal()
+        sealed.wait(_LIVENESS_SECONDS)
+    thread.join()
+    report.bytes_read = reader.bytes_read
+    report.raw_segments_written = reader.segments_sealed
     finishing.set()
     wake.set()
     outcome: dict[str, Any] = {}
@@ -345,19 +352,25 @@ def run_pipe(
         outcome = {"error": "the ingest process ended without a report"}
     ingester.join()
     report.stored = IngestResult(**{k: v for k, v in outcome.get("stored", {}).items() if k != "by_type"})
-    report.last_error = outcome.get("error")
-    report.spooled_segments = len(spool.pending())
+    report.last_error = outcome.get("error") or conversion_error
+    report.spooled_segments = spool.waiting()
     if ingester.exitcode not in (0, None):
         log.error("pipe_ingest_failed", exit_code=ingester.exitcode, error=report.last_error)
-    if read_error is not None:
-        raise read_error
+    if reader.error is not None:
+        raise reader.error
     return report
 
 
 def drain_spool(spool: Spool, factory: sessionmaker[Session], *, forward: ForwardPolicy) -> DrainReport:
+    """Seal what a dead pipe left, parse every raw segment, then store every parsed one."""
     spool.recover_orphans()
+    conversions: list[Conversion] = []
+    failed = convert_waiting(spool, on_converted=conversions.append)
     report = Replayer(spool, factory, forward=forward).drain()
-    report.remaining = len(spool.pending())
+    report.converted = sum(1 for conversion in conversions if not conversion.rejected)
+    report.rejected += sum(1 for conversion in conversions if conversion.rejected)
+    report.remaining = spool.waiting()
+    report.conversion_error = failed
     return report
 
 

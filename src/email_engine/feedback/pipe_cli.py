@@ -42,10 +42,11 @@ def pipe(
 ) -> None:
     """Read PowerMTA accounting CSV on stdin and store every record.
 
-    Batches go to a durable spool (PIPE_SPOOL_DIR), then to the database in DATABASE_URL.
+    Input goes unparsed to a durable spool (PIPE_SPOOL_DIR) as it is read, is parsed into batches,
+    then stored in the database in DATABASE_URL.
 
     While the database is unreachable, batches wait in the spool; they are stored in order when
-    it is back, at the next start, or with --drain.
+    it is back, at the next start, or with --drain (which also parses what a killed pipe left).
 
     Exits 0 at end of input once every record is stored or spooled.
     """
@@ -69,16 +70,24 @@ def pipe(
             spool.restore_rejected()
         report = drain_spool(spool, make_factory(), forward=forward)
         summary: dict[str, object] = {
+            "converted_segments": report.converted,
             "stored_segments": report.segments,
             "rejected_segments": report.rejected,
             "left_in_spool": report.remaining,
             **{f"stored_{k}": v for k, v in report.result.as_dict().items()},
-            "error": report.unreachable,
+            "error": report.unreachable or report.conversion_error,
         }
         _print(summary, as_json)
         if report.unreachable is not None:
             typer.echo(
                 f"error: the database is unreachable ({report.unreachable}); the spool is kept.", err=True
+            )
+            raise typer.Exit(1)
+        if report.conversion_error is not None:
+            typer.echo(
+                f"error: raw input could not be parsed into batches ({report.conversion_error}); "
+                f"it is kept in {spool.directory}; free space or fix permissions, then run --drain again.",
+                err=True,
             )
             raise typer.Exit(1)
         return

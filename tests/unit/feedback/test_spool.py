@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -44,10 +45,11 @@ def test_sealed_segment_round_trips_in_order(tmp_path: Path) -> None:
     assert batch.source == "pipe"
 
 
-def test_orphaned_open_segment_from_a_dead_writer_is_recovered(tmp_path: Path) -> None:
+def test_a_dead_conversion_leaves_no_half_written_batch(tmp_path: Path) -> None:
+    """A converter that dies leaves its ``.parsing`` file; recovery deletes it (the raw segment is still there)."""
     directory = tmp_path / "spool"
     script = (
-        "import os, sys\n"
+        "import os\n"
         "from datetime import datetime, UTC\n"
         "from email_engine.feedback.spool import Spool\n"
         "from email_engine.feedback.records import IngestRecord\n"
@@ -55,19 +57,30 @@ def test_orphaned_open_segment_from_a_dead_writer_is_recovered(tmp_path: Path) -
         "for i in range(3):\n"
         "    writer.add(IngestRecord(key=f'k{i}', type='d', time_logged=datetime.now(UTC), rcpt='a@example.com'))\n"
         "writer.flush()\n"
-        'writer._file.write(\'{"r": {"k": "torn\')\n'
-        "writer._file.flush()\n"
         "os._exit(9)\n"  # dies without sealing
     )
     subprocess.run([sys.executable, "-c", script], check=False)
     spool = Spool(directory)
-    assert not spool.pending() and list(directory.glob("*.open"))
+    assert list(directory.glob("*.parsing"))
+    assert spool.recover_orphans() == 0
+    assert not spool.pending() and not list(directory.glob("*.parsing"))
+
+
+def test_parsed_open_segment_of_an_earlier_version_is_sealed_as_a_batch(tmp_path: Path) -> None:
+    """Before raw spooling the pipe wrote parsed items to ``.open``; one left by a dead pipe is still stored."""
+    directory = tmp_path / "spool"
+    spool = Spool(directory)
+    lines = ['{"v": 2, "source": "pipe"}']
+    lines += [json.dumps({"r": _record(i).to_json()}) for i in range(3)]
+    (directory / "00000000000000000001-1-abcd.open").write_text(
+        "\n".join(lines) + '\n{"r": ["torn', encoding="utf-8"
+    )
     assert spool.recover_orphans() == 1
     (segment,) = spool.pending()
     assert [record.key for record in spool.read(segment).records] == ["k0", "k1", "k2"]
 
 
-def test_live_writer_keeps_its_open_segment(tmp_path: Path) -> None:
+def test_live_writer_keeps_its_file(tmp_path: Path) -> None:
     spool = Spool(tmp_path / "spool")
     writer = spool.writer(source="pipe")
     writer.add(_record(1))
