@@ -1,11 +1,14 @@
 """End to end: ``email-engine pipe`` into PostgreSQL, and the per-record HTTP baseline beside it.
 
     .venv/bin/python bench/feedback_pipe_e2e.py [--records 1000000] [--baseline-sample 2000] [--no-forward]
+                                                [--stdin file|pipe]
 
 Creates a throwaway PostgreSQL database (TEST_POSTGRES_ADMIN_URL, default postgres@127.0.0.1:5432),
 migrates it, writes a generated accounting file (every record type, quoted fields, CRLF, unicode,
 garbage, duplicates; see tests/integration/feedback/generate.py), and times the real
-``email-engine pipe`` subprocess reading it on stdin until it exits (everything committed). Memory is
+``email-engine pipe`` subprocess reading it on stdin until it exits (everything committed); stdin is the
+file itself, or with ``--stdin pipe`` a pipe that ``cat`` writes the file into (PowerMTA's case: the pipe
+then takes its input with splice). Memory is
 sampled from /proc every 0.25 s (VmRSS of the pipe and its ingest process, summed) to show it stays flat; peak RSS is reported.
 
 Baseline (the reference deployment): one HTTP POST per record to ``/api/v1/webhooks/pmta-bounce`` /
@@ -52,7 +55,9 @@ def _rss_kib(pid: int) -> int:
     return total
 
 
-def run_pipe(path: Path, database_url: str, spool: Path, *, forward: bool, batch: int) -> dict[str, object]:
+def run_pipe(
+    path: Path, database_url: str, spool: Path, *, forward: bool, batch: int, through_pipe: bool = False
+) -> dict[str, object]:
     env = dict(os.environ)
     env.update(
         {
@@ -68,14 +73,22 @@ def run_pipe(path: Path, database_url: str, spool: Path, *, forward: bool, batch
     samples: list[tuple[float, int]] = []
     with open(path, "rb") as stdin:
         started = time.perf_counter()
+        cat = subprocess.Popen(["cat"], stdin=stdin, stdout=subprocess.PIPE) if through_pipe else None
         process = subprocess.Popen(
-            [EMAIL_ENGINE, "pipe", "--json"], stdin=stdin, stdout=subprocess.PIPE, env=env
+            [EMAIL_ENGINE, "pipe", "--json"],
+            stdin=cat.stdout if cat is not None and cat.stdout is not None else stdin,
+            stdout=subprocess.PIPE,
+            env=env,
         )
+        if cat is not None and cat.stdout is not None:
+            cat.stdout.close()  # the pipe's reader is the only one left: it sees EOF when cat is done
         while process.poll() is None:
             samples.append((time.perf_counter() - started, _rss_kib(process.pid)))
             time.sleep(0.25)
         elapsed = time.perf_counter() - started
         out = process.stdout.read() if process.stdout else b""
+        if cat is not None:
+            cat.wait()
     if process.returncode != 0:
         raise SystemExit(f"pipe failed with exit code {process.returncode}")
     report = json.loads(out)
@@ -161,6 +174,9 @@ def main() -> int:
     parser.add_argument("--baseline-sample", type=int, default=2000)
     parser.add_argument("--batch", type=int, default=5000, help="PIPE_BATCH_SIZE")
     parser.add_argument("--no-forward", action="store_true", help="do not queue scraper-pro events")
+    parser.add_argument(
+        "--stdin", choices=("file", "pipe"), default="file", help="what the pipe reads: the file, or a pipe"
+    )
     args = parser.parse_args()
 
     from email_engine.migrate import upgrade_database
@@ -175,12 +191,20 @@ def main() -> int:
             f"generated {args.records:,} records ({size_mib:.0f} MiB, {len(expected.garbage_lines)} garbage lines, "
             f"{expected.duplicate_lines} duplicates) in {time.perf_counter() - started:.1f} s"
         )
-        result = run_pipe(path, url, Path(tmp) / "spool", forward=not args.no_forward, batch=args.batch)
+        result = run_pipe(
+            path,
+            url,
+            Path(tmp) / "spool",
+            forward=not args.no_forward,
+            batch=args.batch,
+            through_pipe=args.stdin == "pipe",
+        )
         report = result["report"]
         assert isinstance(report, dict)
         seconds = float(result["seconds"])  # type: ignore[arg-type]
         print(
-            f"pipe: {args.records:,} records in {seconds:.1f} s = {args.records / seconds:,.0f} records/s "
+            f"pipe (stdin: {args.stdin}): {args.records:,} records in {seconds:.1f} s = "
+            f"{args.records / seconds:,.0f} records/s "
             f"(stored {report['stored_accepted']:,}, duplicates {report['stored_duplicates']:,}, "
             f"dead letters {report['stored_dead_letters']}, bounce events {report['stored_bounce_events']:,}, "
             f"delivery events {report['stored_delivery_events']:,})"
