@@ -452,9 +452,19 @@ def _build(row: list[str], mapping: _Mapping, number: int, long_line: bool) -> A
         row.append("")
     if long_line:
         row = [_truncate(cell) for cell in row]
-    kind, time_logged, time_queued, orig, rcpt, orcpt, dsn_status, dsn_diag, bounce_cat, dlv_size, feedback_type = (
-        mapping.converted(row)
-    )
+    (
+        kind,
+        time_logged,
+        time_queued,
+        orig,
+        rcpt,
+        orcpt,
+        dsn_status,
+        dsn_diag,
+        bounce_cat,
+        dlv_size,
+        feedback_type,
+    ) = mapping.converted(row)
     if kind not in RECORD_TYPES:
         kind = kind.strip().lower()
         if kind not in RECORD_TYPES:

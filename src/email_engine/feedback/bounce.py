@@ -255,5 +255,9 @@ def _classify(
     domain = (recipient_domain or "").strip().lower().rstrip(".")
     code = (status or "").strip()
     subject = bounce_subject(code, diag)
-    rule = _builtin_set().first(subject, domain) if rules is None else first_match(rules, subject.lower(), domain)
+    rule = (
+        _builtin_set().first(subject, domain)
+        if rules is None
+        else first_match(rules, subject.lower(), domain)
+    )
     return _decide(rule, code, cat)
