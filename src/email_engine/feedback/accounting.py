@@ -27,6 +27,7 @@ __all__ = [
     "AccountingRecord",
     "DeadLetter",
     "clean_diagnostic",
+    "is_header_row",
     "parse_accounting",
     "parse_time",
     "record_as_dict",
@@ -219,7 +220,8 @@ def parse_time(value: str) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _is_header(cells: Sequence[str]) -> bool:
+def is_header_row(cells: Sequence[str]) -> bool:
+    """Whether split cells are an accounting header line (names only, one of them ``type``)."""
     # A data row always carries a time, which has blanks or colons, so it can never look like this.
     return (
         len(cells) > 1
@@ -424,7 +426,9 @@ def parse_accounting(
                     feeder.item = None
                     yield DeadLetter(start, f"The line is not valid CSV: {exc}.", text[:MAX_RAW_CHARS])
                     continue
-            if ":" not in text and _is_header(row):  # header names hold no colon; every data row's time does
+            if ":" not in text and is_header_row(
+                row
+            ):  # header names hold no colon; every data row's time does
                 mapping = _mapping_for(tuple(row))
                 continue
             if mapping is None:

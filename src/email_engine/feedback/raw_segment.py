@@ -31,7 +31,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from email_engine.feedback.accounting import MAX_LINE_CHARS, MAX_RECORD_LINES, _is_header, split_quoted
+from email_engine.feedback.accounting import MAX_LINE_CHARS, MAX_RECORD_LINES, is_header_row, split_quoted
 
 __all__ = ["FORMAT", "RawCutter", "RawPreamble", "SegmentStart", "header_cells"]
 
@@ -58,7 +58,7 @@ def header_cells(line: str) -> list[str] | None:
             row = next(csv.reader([body], strict=True))
         except (csv.Error, StopIteration):
             return None
-    return row if _is_header(row) else None
+    return row if is_header_row(row) else None
 
 
 @dataclass(frozen=True, slots=True)
