@@ -171,13 +171,9 @@ def _cut_point(data: bytes, fraction: float) -> int:
     return data.index(b"\n", int(len(data) * fraction)) + 1
 
 
-def test_recovery_after_a_kill_mid_move_keeps_one_copy_of_a_finished_copy(tmp_path: Path) -> None:
-    spool = Spool(tmp_path / "spool")
-    data = HEADER + b"".join(row(n) for n in range(50)) + b"d,2026-11-24 10:00:00+0000,half"
-    cut = _cut_point(data, 0.6)
-    first = RawPreamble("t", 1, None)
-    _raw_file(spool, "0001-1-a", first, data)
-    moved = RawPreamble(
+def _moved_preamble(first: RawPreamble, data: bytes, cut: int) -> RawPreamble:
+    """The preamble of the segment that receives the bytes after ``cut`` of segment 0001-1-a."""
+    return RawPreamble(
         "t",
         data[:cut].count(b"\n") + 1,
         HEADER.decode().rstrip(),
@@ -185,6 +181,15 @@ def test_recovery_after_a_kill_mid_move_keeps_one_copy_of_a_finished_copy(tmp_pa
         moved_at=len(first.encode()) + cut,
         moved_bytes=len(data) - cut,
     )
+
+
+def test_recovery_after_a_kill_mid_move_keeps_one_copy_of_a_finished_copy(tmp_path: Path) -> None:
+    spool = Spool(tmp_path / "spool")
+    data = HEADER + b"".join(row(n) for n in range(50)) + b"d,2026-11-24 10:00:00+0000,half"
+    cut = _cut_point(data, 0.6)
+    first = RawPreamble("t", 1, None)
+    _raw_file(spool, "0001-1-a", first, data)
+    moved = _moved_preamble(first, data, cut)
     _raw_file(spool, "0002-1-b", moved, data[cut:])
     assert spool.recover_orphans() == 2
     assert [segment.name for segment in spool.raw_pending()] == ["0001-1-a.raw", "0002-1-b.raw"]
@@ -198,14 +203,7 @@ def test_recovery_after_a_kill_mid_copy_drops_the_unfinished_copy(tmp_path: Path
     cut = _cut_point(data, 0.6)
     first = RawPreamble("t", 1, None)
     _raw_file(spool, "0001-1-a", first, data)
-    moved = RawPreamble(
-        "t",
-        data[:cut].count(b"\n") + 1,
-        HEADER.decode().rstrip(),
-        moved_from="0001-1-a",
-        moved_at=len(first.encode()) + cut,
-        moved_bytes=len(data) - cut,
-    )
+    moved = _moved_preamble(first, data, cut)
     _raw_file(spool, "0002-1-b", moved, data[cut : cut + 10])
     assert spool.recover_orphans() == 1
     (only,) = spool.raw_pending()
