@@ -351,3 +351,40 @@ def _orphan_preamble(handle: IO[bytes]) -> tuple[RawPreamble | str, int]:
             if isinstance(old, dict) and old.get("v") == _FORMAT:
                 return "parsed", len(first)
         return str(exc), len(first)
+
+
+_WAITING_SUFFIXES = (".raw", ".batch", ".open")
+
+
+@dataclass(frozen=True, slots=True)
+class Backlog:
+    """What the spool holds, for monitoring: segments not yet stored, segments set aside, and how long the
+    oldest waiting one has waited."""
+
+    waiting: int
+    rejected: int
+    oldest_age_seconds: float
+
+
+def _arrived_ns(path: Path) -> int:
+    # Stems start with the nanosecond arrival time (Spool.new_stem); anything else counts from its mtime.
+    head = path.name[:20]
+    return int(head) if head.isdigit() else path.stat().st_mtime_ns
+
+
+def backlog(directory: Path, *, now_ns: int | None = None) -> Backlog:
+    """Read the spool without creating or locking anything (a spool no pipe has made yet holds nothing)."""
+    try:
+        waiting = [path for path in directory.iterdir() if path.suffix in _WAITING_SUFFIXES]
+    except FileNotFoundError:
+        return Backlog(waiting=0, rejected=0, oldest_age_seconds=0.0)
+    try:
+        rejected = sum(1 for path in (directory / "rejected").iterdir() if path.suffix in (".raw", ".batch"))
+    except FileNotFoundError:
+        rejected = 0
+    now = time.time_ns() if now_ns is None else now_ns
+    oldest = 0.0
+    for path in waiting:
+        with contextlib.suppress(FileNotFoundError):  # stored and deleted while we looked
+            oldest = max(oldest, (now - _arrived_ns(path)) / 1e9)
+    return Backlog(waiting=len(waiting), rejected=rejected, oldest_age_seconds=oldest)

@@ -181,23 +181,50 @@ def _disk(paths: list[Path]) -> Iterator[Metric]:
     yield family
 
 
+def _spool(directory: Path) -> Iterator[Metric]:
+    from email_engine.feedback.spool import backlog
+
+    try:
+        held = backlog(directory)
+    except PermissionError:
+        # The pipe runs as PowerMTA's user; the service may not be allowed to look (docs/operations.md).
+        log.warning("spool_not_readable", path=str(directory))
+        return
+    segments = GaugeMetricFamily(
+        "email_engine_pipe_spool_segments",
+        "Accounting segments in the pipe's spool: waiting to be parsed or stored, or rejected by the database.",
+        labels=["state"],
+    )
+    segments.add_metric(["waiting"], held.waiting)
+    segments.add_metric(["rejected"], held.rejected)
+    yield segments
+    yield GaugeMetricFamily(
+        "email_engine_pipe_spool_oldest_seconds",
+        "How long the oldest segment still waiting in the pipe's spool has waited (0 when none waits).",
+        value=held.oldest_age_seconds,
+    )
+
+
 class StateCollector(Collector):
     def __init__(self, ctx: AppContext) -> None:
         self.ctx = ctx
 
-    def _data_paths(self) -> list[Path]:
-        paths = [Path.cwd()]
-        if self.ctx.settings.is_sqlite:
-            paths.append(Path(self.ctx.settings.database_url.removeprefix("sqlite:///")).resolve().parent)
+    def _spool_dir(self) -> Path:
         from email_engine.feedback.settings import FeedbackSettings
         from email_engine.ops.domain_settings import domain_settings
 
-        paths.append(domain_settings(self.ctx, FeedbackSettings).pipe_spool_dir)
+        return domain_settings(self.ctx, FeedbackSettings).pipe_spool_dir
+
+    def _data_paths(self) -> list[Path]:
+        paths = [Path.cwd(), self._spool_dir()]
+        if self.ctx.settings.is_sqlite:
+            paths.append(Path(self.ctx.settings.database_url.removeprefix("sqlite:///")).resolve().parent)
         return sorted(set(paths))
 
     def collect(self) -> Iterator[Metric]:
         now = utcnow()
         yield from _disk(self._data_paths())
+        yield from _spool(self._spool_dir())
         sources = (
             lambda s: _traffic(s, now),
             _listings,

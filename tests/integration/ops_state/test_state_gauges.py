@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -10,6 +12,8 @@ from fastapi.testclient import TestClient
 from email_engine.auth.roles import Role
 from email_engine.clock import utcnow
 from email_engine.context import AppContext
+from email_engine.feedback.settings import FeedbackSettings
+from email_engine.ops.domain_settings import install_settings
 from email_engine.ops.models import JobRun
 from email_engine.outbox.service import enqueue_event
 from email_engine.reputation.dnsbl import ZoneResult
@@ -87,3 +91,31 @@ def test_state_gauges(client: TestClient, ctx: AppContext, make_key: Any) -> Non
     }
     disk = _samples(text, "email_engine_disk_free_ratio")
     assert disk and all(0 < value <= 1 for value in disk.values())
+
+
+def test_pipe_spool_backlog_gauges(client: TestClient, ctx: AppContext, tmp_path: Path) -> None:
+    """A spool holding segments shows how many wait, how long the oldest has waited, and what was rejected."""
+    spool = tmp_path / "spool"
+    install_settings(ctx, FeedbackSettings(PIPE_SPOOL_DIR=spool))
+    assert _samples(client.get("/metrics").text, "email_engine_pipe_spool_segments") == {
+        '{state="waiting"}': 0,
+        '{state="rejected"}': 0,
+    }  # no pipe has run yet: nothing waits
+    (spool / "rejected").mkdir(parents=True)
+    ten_minutes_ago = time.time_ns() - 600 * 10**9
+    (spool / f"{ten_minutes_ago:020d}-1-aaaaaaaa.batch").write_text("{}\n")
+    (spool / f"{time.time_ns():020d}-1-bbbbbbbb.raw").write_bytes(b"{}\n")
+    (spool / "rejected" / f"{ten_minutes_ago:020d}-1-cccccccc.batch").write_text("{}\n")
+    (spool / "rejected" / f"{ten_minutes_ago:020d}-1-cccccccc.reason").write_text("refused\n")
+    (spool / ".lock").write_bytes(b"")
+    text = client.get("/metrics").text
+    assert _samples(text, "email_engine_pipe_spool_segments") == {
+        '{state="waiting"}': 2,
+        '{state="rejected"}': 1,
+    }
+    oldest = next(
+        float(line.split()[1])
+        for line in text.splitlines()
+        if line.startswith("email_engine_pipe_spool_oldest_seconds ")
+    )
+    assert 600 <= oldest < 3600
