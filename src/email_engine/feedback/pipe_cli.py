@@ -42,11 +42,9 @@ def pipe(
 ) -> None:
     """Read PowerMTA accounting CSV on stdin and store every record.
 
-    Input goes unparsed to a durable spool (PIPE_SPOOL_DIR) as it is read, is parsed into batches,
-    then stored in the database in DATABASE_URL.
+    Input goes unparsed to a durable spool (PIPE_SPOOL_DIR) as it is read, then to DATABASE_URL.
 
-    While the database is unreachable, batches wait in the spool; they are stored in order when
-    it is back, at the next start, or with --drain (which also parses what a killed pipe left).
+    If the database is unreachable, batches wait in the spool until it is back, the next start or --drain.
 
     Exits 0 at end of input once every record is stored or spooled.
     """
