@@ -113,8 +113,14 @@ class RequestGuard:
         budget = budget_for(scope["method"], scope["path"])
         if budget is None:
             return False
+        limiter = self.ctx.limiter
         try:
-            decision = self.ctx.limiter.hit(budget, client)
+            # A Redis round trip runs in a worker thread so the event loop keeps serving other requests.
+            decision = (
+                await anyio.to_thread.run_sync(limiter.hit, budget, client)
+                if limiter.remote
+                else limiter.hit(budget, client)
+            )
         except Exception as exc:  # Redis down: fail open rather than take the API down, but say so
             log.warning("rate_limit_unavailable", error=type(exc).__name__)
             return False

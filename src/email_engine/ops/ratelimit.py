@@ -24,6 +24,9 @@ class Decision:
     retry_after: int
 
 
+_REDIS_TIMEOUT_SECONDS = 0.5
+
+
 class RateLimiter:
     """Named budgets (``default``, ``webhook``, ``validation``, ``login``) keyed by client."""
 
@@ -39,9 +42,16 @@ class RateLimiter:
         except ValueError as exc:
             raise ConfigurationError(f"A RATE_LIMIT_* setting is not a rate like '60/minute': {exc}") from exc
         self.storage: Storage
+        #: True when a hit is a network round trip (callers on an event loop run it in a thread).
+        self.remote = bool(settings.redis_url)
         if settings.redis_url:
+            # Without timeouts a Redis that accepts connections but never answers would hold every request.
             self.storage = RedisStorage(
-                settings.redis_url, key_prefix=f"{settings.redis_key_prefix}ratelimit", wrap_exceptions=True
+                settings.redis_url,
+                key_prefix=f"{settings.redis_key_prefix}ratelimit",
+                wrap_exceptions=True,
+                socket_timeout=_REDIS_TIMEOUT_SECONDS,
+                socket_connect_timeout=_REDIS_TIMEOUT_SECONDS,
             )
         else:
             self.storage = MemoryStorage()
