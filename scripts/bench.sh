@@ -23,7 +23,7 @@ run() {  # run NAME COMMAND...
 if [ "$mode" = quick ]; then
   run feedback_parse_classify "$py" bench/feedback_parse_classify.py --records 50000
   run feedback_corpus_agreement "$py" bench/feedback_corpus_agreement.py
-  run feedback_pipe_e2e "$py" bench/feedback_pipe_e2e.py --records 100000
+  run feedback_pipe_e2e "$py" bench/feedback_pipe_e2e.py --stdin pipe --records 100000
   run validation_rules "$py" bench/validation_rules.py --count 50000
   run validation_api "$py" bench/validation_api.py
   run validation_csv "$py" bench/validation_csv.py --rows 100000
@@ -34,9 +34,9 @@ if [ "$mode" = quick ]; then
   run outbox_drain "$py" bench/outbox_drain.py --events 5000
   run load "$py" bench/load/run_load.py --batches 20 --reads 600 --soak-seconds 0
 else
-  run feedback_parse_classify "$py" bench/feedback_parse_classify.py
+  run feedback_parse_classify taskset -c 0 "$py" bench/feedback_parse_classify.py
   run feedback_corpus_agreement "$py" bench/feedback_corpus_agreement.py
-  run feedback_pipe_e2e "$py" bench/feedback_pipe_e2e.py
+  run feedback_pipe_e2e "$py" bench/feedback_pipe_e2e.py --stdin pipe
   run validation_rules "$py" bench/validation_rules.py
   run validation_api "$py" bench/validation_api.py
   run validation_csv "$py" bench/validation_csv.py
