@@ -33,7 +33,7 @@ import stat
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import IO, TypeVar
 
@@ -250,10 +250,8 @@ class RawReader:
         start = self.cutter.start
         preamble = RawPreamble(self.source, start.first_line, start.header)
         if moved_from is not None:
-            preamble = RawPreamble(
-                self.source,
-                start.first_line,
-                start.header,
+            preamble = replace(
+                preamble,
                 moved_from=moved_from.stem,
                 moved_at=moved_from.size - len(initial),
                 moved_bytes=len(initial),

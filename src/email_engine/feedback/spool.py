@@ -46,6 +46,10 @@ log = structlog.get_logger("email_engine.pipe")
 _FORMAT = 2
 #: Longest preamble line read back (a header line may be long; anything longer is damage).
 PREAMBLE_LIMIT = 4 << 20
+#: Sealed segments: raw (not parsed yet) and parsed (not stored yet).
+_SEALED_SUFFIXES = (".raw", ".batch")
+#: Segments not stored yet, including open ones (being written, or left by a dead writer).
+_WAITING_SUFFIXES = (*_SEALED_SUFFIXES, ".open")
 
 
 @dataclass(slots=True)
@@ -182,12 +186,10 @@ class Spool:
 
     def waiting(self) -> int:
         """Segments not yet stored: sealed raw, parsed, and open ones (being written or left by a dead writer)."""
-        return sum(1 for path in self.directory.iterdir() if path.suffix in (".raw", ".batch", ".open"))
+        return sum(1 for path in self.directory.iterdir() if path.suffix in _WAITING_SUFFIXES)
 
     def rejected_segments(self) -> list[Segment]:
-        return [
-            Segment(path) for path in sorted(self.rejected.iterdir()) if path.suffix in (".batch", ".raw")
-        ]
+        return [Segment(path) for path in sorted(self.rejected.iterdir()) if path.suffix in _SEALED_SUFFIXES]
 
     def recover_orphans(self) -> int:
         """Seal the ``.open`` raw segments whose writer died (their lock is free). Returns how many.
@@ -204,11 +206,11 @@ class Spool:
         held: dict[str, IO[bytes]] = {}
         try:
             for path in sorted(self.directory.glob("*.open")):
-                handle = self._lock_orphan(path)
+                handle = self._try_lock(path)
                 if handle is not None:
                     held[path.stem] = handle
             for path in self.directory.glob("*.parsing"):
-                handle = self._lock_orphan(path)
+                handle = self._try_lock(path)
                 if handle is not None:
                     with handle:
                         path.unlink()
@@ -219,7 +221,8 @@ class Spool:
             os.close(fd)
 
     @staticmethod
-    def _lock_orphan(path: Path) -> IO[bytes] | None:
+    def _try_lock(path: Path) -> IO[bytes] | None:
+        """The file opened under an exclusive lock, or None when it is gone or another process holds it."""
         try:
             handle = open(path, "rb")  # noqa: SIM115 - the caller closes it
         except FileNotFoundError:
@@ -270,17 +273,11 @@ class Spool:
     @contextlib.contextmanager
     def claim(self, segment: Segment) -> Iterator[bool]:
         """Hold the segment's lock while replaying it; yields False if another process holds it or it is gone."""
-        try:
-            handle = open(segment.path, "rb")  # noqa: SIM115 - closed below
-        except FileNotFoundError:
+        handle = self._try_lock(segment.path)
+        if handle is None:
             yield False
             return
         with handle:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
             yield segment.path.exists()
 
     def read(self, segment: Segment) -> SpoolBatch:
@@ -353,9 +350,6 @@ def _orphan_preamble(handle: IO[bytes]) -> tuple[RawPreamble | str, int]:
         return str(exc), len(first)
 
 
-_WAITING_SUFFIXES = (".raw", ".batch", ".open")
-
-
 @dataclass(frozen=True, slots=True)
 class Backlog:
     """What the spool holds, for monitoring: segments not yet stored, segments set aside, and how long the
@@ -379,7 +373,7 @@ def backlog(directory: Path, *, now_ns: int | None = None) -> Backlog:
     except FileNotFoundError:
         return Backlog(waiting=0, rejected=0, oldest_age_seconds=0.0)
     try:
-        rejected = sum(1 for path in (directory / "rejected").iterdir() if path.suffix in (".raw", ".batch"))
+        rejected = sum(1 for path in (directory / "rejected").iterdir() if path.suffix in _SEALED_SUFFIXES)
     except FileNotFoundError:
         rejected = 0
     now = time.time_ns() if now_ns is None else now_ns
