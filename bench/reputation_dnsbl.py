@@ -25,7 +25,7 @@ from tests.support.rbldnsd import DnsRouter, Rbldnsd  # noqa: E402
 
 from email_engine.config import Settings  # noqa: E402
 from email_engine.reputation.auth_service import check_domain  # noqa: E402
-from email_engine.reputation.dns_auth import SendingIpFacts  # noqa: E402
+from email_engine.reputation.compliance import SendingIpFacts  # noqa: E402
 from email_engine.reputation.dnsbl import catalogue, resolve_zone_names  # noqa: E402
 from email_engine.reputation.service import run_dnsbl_lookups  # noqa: E402
 from email_engine.reputation.settings import ReputationSettings  # noqa: E402

@@ -137,7 +137,8 @@ def _reputation_settings(ctx: AppContext) -> ReputationSettings:
 
 def check_blacklists(ctx: AppContext, _pf: PreflightSettings, now: datetime) -> Iterable[Item]:
     """0 listed IPs, each proven by a recent check in which at least one zone answered "clean"."""
-    from email_engine.reputation.service import last_checks, listed_ips
+    from email_engine.reputation.dnsbl import RESOLVER_FIX
+    from email_engine.reputation.service import last_checks, listed_ips, unusable_zones
 
     # The same lateness rule as the reputation health check: two missed runs of the blacklists job.
     max_age = timedelta(seconds=2 * _reputation_settings(ctx).dnsbl_interval)
@@ -173,11 +174,13 @@ def check_blacklists(ctx: AppContext, _pf: PreflightSettings, now: datetime) -> 
             "Run `email-engine jobs run blacklists`.",
         )
     elif blind:
+        cannot_see = unusable_zones(checks[ip].results for ip in blind)
+        why = f"; zones that failed their RFC 5782 test points: {', '.join(cannot_see)}" if cannot_see else ""
         yield Item(
             "blacklists",
             "fail",
-            f"no DNSBL zone gave a usable answer for {', '.join(blind)}",
-            "Point DNS_NAMESERVERS at a resolver the DNSBLs answer (not a public one), then run "
+            f"no DNSBL zone gave a usable answer for {', '.join(blind)}{why}",
+            f"{RESOLVER_FIX[0].upper()}{RESOLVER_FIX[1:]} (not a public resolver), then run "
             "`email-engine jobs run blacklists`.",
         )
     else:
@@ -185,6 +188,9 @@ def check_blacklists(ctx: AppContext, _pf: PreflightSettings, now: datetime) -> 
             1 for ip in ips for result in checks[ip].results if result.get("status") in ("error", "unknown")
         )
         note = f"; {unanswered} zone answers missing (see GET /health)" if unanswered else ""
+        cannot_see = unusable_zones(checks[ip].results for ip in ips)
+        if cannot_see:  # listed as a warning, not a NO-GO: other zones did see
+            note += f"; warning: {', '.join(cannot_see)} failed their RFC 5782 test points ({RESOLVER_FIX})"
         yield Item("blacklists", "pass", f"0 of {len(ips)} IPs listed (checked within {max_age}){note}")
 
 
@@ -223,12 +229,8 @@ def dns_auth_item(
             f"Validate it again: {revalidate}.",
         )
     failing = [f"{check.name}: {check.message}" for check in report.checks if check.status == "fail"]
-    # reputation marks a lookup that timed out as a warning saying the record "could not be" read.
-    unread = [
-        f"{check.name}: {check.message}"
-        for check in report.checks
-        if check.status == "warn" and "could not be" in check.message
-    ]
+    # A record DNS did not answer for (timeout, server failure) is "unknown": neither pass nor fail.
+    unread = [f"{check.name}: {check.message}" for check in report.checks if check.status == "unknown"]
     if failing or report.compliance == "non_compliant":
         detail = "; ".join(failing) or "not compliant with the Gmail/Yahoo bulk-sender rules"
         return Item(

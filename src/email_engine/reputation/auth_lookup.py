@@ -2,31 +2,34 @@
 
 The first round asks every name a validation always needs, all at once; each later round asks
 only what the checks still lack (the next include of an SPF chain, the address of a PTR name).
+Every lookup goes through the resolver built from our settings (``DNS_NAMESERVERS``, timeouts).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import TypeVar
 
 import dns.asyncresolver
 import dns.exception
+import dns.name
 import dns.rdatatype
 import dns.resolver
 
-from email_engine.reputation.dns_auth import (
-    DnsFacts,
+from email_engine.reputation.auth_facts import DnsFacts, Fact, MissingFact, NeedFacts
+from email_engine.reputation.compliance import (
     DomainReport,
-    Fact,
-    NeedFacts,
     SendingIpFacts,
     initial_questions,
     validate_domain,
 )
+from email_engine.reputation.spf import SpfEvaluation, evaluate_spf
 
-__all__ = ["fetch_fact", "fetch_facts", "gather_and_validate"]
+__all__ = ["evaluate_spf_live", "fetch_fact", "fetch_facts", "gather_and_validate", "resolve_facts"]
 
 MAX_ROUNDS = 120  # SPF allows 10 lookups (each MX host may take a round); local answers are quick
+T = TypeVar("T")
 
 
 def _text(rdata: object, rdtype: str) -> str:
@@ -42,8 +45,13 @@ def _text(rdata: object, rdtype: str) -> str:
 
 async def fetch_fact(resolver: dns.asyncresolver.Resolver, name: str, rdtype: str, *, timeout: float) -> Fact:
     try:
+        qname = dns.name.from_text(name + ".")
+    except dns.exception.DNSException as exc:
+        # A name DNS cannot carry (empty or over-long label, unencodable text) has no records.
+        return Fact("nxdomain", detail=f"not a valid DNS name ({type(exc).__name__})")
+    try:
         answer = await asyncio.wait_for(
-            resolver.resolve(name + ".", rdtype, search=False, raise_on_no_answer=False, lifetime=timeout),
+            resolver.resolve(qname, rdtype, search=False, raise_on_no_answer=False, lifetime=timeout),
             timeout=timeout + 0.25,
         )
     except dns.resolver.NXDOMAIN:
@@ -77,6 +85,44 @@ async def fetch_facts(
         facts.put(name, rdtype, fact)
 
 
+async def resolve_facts(
+    resolver: dns.asyncresolver.Resolver,
+    decide: Callable[[DnsFacts], T],
+    *,
+    timeout: float,
+    facts: DnsFacts | None = None,
+    first: Iterable[tuple[str, str]] = (),
+) -> T:
+    """Run the pure ``decide`` until it stops asking for facts (MissingFact or NeedFacts), fetching each round."""
+    facts = facts if facts is not None else DnsFacts()
+    await fetch_facts(resolver, facts, first, timeout=timeout)
+    for _round in range(MAX_ROUNDS):
+        try:
+            return decide(facts)
+        except MissingFact as missing:
+            await fetch_facts(resolver, facts, [(missing.name, missing.rdtype)], timeout=timeout)
+        except NeedFacts as need:
+            await fetch_facts(resolver, facts, need.missing, timeout=timeout)
+    raise RuntimeError(f"DNS checks still needed lookups after {MAX_ROUNDS} rounds")
+
+
+async def evaluate_spf_live(
+    resolver: dns.asyncresolver.Resolver,
+    ip: str,
+    *,
+    sender: str | None,
+    helo: str | None,
+    timeout: float,
+    receiver: str | None = None,
+) -> SpfEvaluation:
+    """``check_host()`` for one client against live DNS."""
+    return await resolve_facts(
+        resolver,
+        lambda facts: evaluate_spf(ip, facts, sender=sender, helo=helo, receiver=receiver),
+        timeout=timeout,
+    )
+
+
 async def gather_and_validate(
     resolver: dns.asyncresolver.Resolver,
     domain: str,
@@ -88,14 +134,12 @@ async def gather_and_validate(
     facts: DnsFacts | None = None,
 ) -> DomainReport:
     """Validate one domain, fetching DNS facts until the checks have all they need."""
-    facts = facts if facts is not None else DnsFacts()
-    first = initial_questions(domain, dkim_selector=dkim_selector, bounce_domain=bounce_domain, ips=ips)
-    await fetch_facts(resolver, facts, first, timeout=timeout)
-    for _round in range(MAX_ROUNDS):
-        try:
-            return validate_domain(
-                domain, dkim_selector=dkim_selector, bounce_domain=bounce_domain, ips=ips, facts=facts
-            )
-        except NeedFacts as need:
-            await fetch_facts(resolver, facts, need.missing, timeout=timeout)
-    raise RuntimeError(f"DNS checks for {domain} still needed lookups after {MAX_ROUNDS} rounds")
+    return await resolve_facts(
+        resolver,
+        lambda known: validate_domain(
+            domain, dkim_selector=dkim_selector, bounce_domain=bounce_domain, ips=ips, facts=known
+        ),
+        timeout=timeout,
+        facts=facts,
+        first=initial_questions(domain, dkim_selector=dkim_selector, bounce_domain=bounce_domain, ips=ips),
+    )

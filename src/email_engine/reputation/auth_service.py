@@ -19,7 +19,7 @@ from email_engine.config import Settings
 from email_engine.errors import DependencyUnavailable, NotFound
 from email_engine.ips.models import SendingDomain, SendingIp
 from email_engine.reputation.auth_lookup import gather_and_validate
-from email_engine.reputation.dns_auth import DomainReport, SendingIpFacts
+from email_engine.reputation.compliance import DomainReport, SendingIpFacts
 from email_engine.reputation.models import DnsAuthCheck
 from email_engine.reputation.settings import ReputationSettings
 from email_engine.resolver import make_async_resolver

@@ -20,7 +20,7 @@ from email_engine.db import session_scope
 from email_engine.ips.models import SendingDomain, SendingIp
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.reputation import auth_service, service
-from email_engine.reputation.dns_auth import SendingIpFacts
+from email_engine.reputation.compliance import SendingIpFacts
 from email_engine.reputation.dnsbl import catalogue, target_kind
 from email_engine.reputation.settings import ReputationSettings
 

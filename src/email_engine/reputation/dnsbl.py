@@ -5,12 +5,18 @@ address in 127.0.0.0/8; NXDOMAIN means "not listed". Everything else needs care,
 reference deployment got it wrong:
 
 - 127.0.0.2 and up: listed, with the list's own meaning per code;
-- list-specific error answers (Spamhaus 127.255.255.0/24: typing error, public resolver, too many
-  queries; SURBL 127.0.0.1: blocked) are errors, never a listing;
+- list-specific error answers (SURBL 127.0.0.1: blocked) are errors, never a listing; answers in
+  127.255.255.0/24 (Spamhaus: 252 typing error, 254 public resolver, 255 too many queries) are errors for
+  EVERY zone unless the zone's own table gives the code a meaning: mirrors, resellers and DQS names
+  configured as custom zones answer them too;
 - 127.0.0.1 is reserved by RFC 5782 and never a listing;
 - any answer outside 127/8 comes from a resolver that rewrites NXDOMAIN (ads, "search" pages):
   an error, because every query through it would look listed;
-- a timeout is "unknown", never "clean".
+- a timeout is "unknown", never "clean";
+- a zone that fails its RFC 5782 test points (section 5: IPv4 lists MUST list 127.0.0.2 and MUST NOT list
+  127.0.0.1; domain lists MUST list "test" and MUST NOT list "invalid") cannot see for that run: a resolver
+  that answers NXDOMAIN for everything (or rewrites answers) would otherwise make every IP look clean, so its
+  "clean" and "listed" answers become "unknown" with the reason and the fix (:func:`read_zone_health`).
 """
 
 from __future__ import annotations
@@ -28,8 +34,10 @@ import yaml
 from email_engine.errors import ConfigurationError, InvalidInput
 
 __all__ = [
+    "RESOLVER_FIX",
     "DnsAnswer",
     "Zone",
+    "ZoneHealth",
     "ZoneResult",
     "ZoneStatus",
     "catalogue",
@@ -37,6 +45,9 @@ __all__ = [
     "default_zone_names",
     "query_name",
     "read_dnsbl_answer",
+    "read_zone_health",
+    "test_point_names",
+    "trust_answer",
     "resolve_zone_names",
     "reverse_ip",
     "target_kind",
@@ -47,6 +58,20 @@ ZoneKind = Literal["ip", "domain"]
 TargetKind = Literal["ipv4", "ipv6", "domain"]
 
 _LOOPBACK_NET = ipaddress.IPv4Network("127.0.0.0/8")
+#: Spamhaus's error answers ("Using our public mirrors? Check your return codes now", 2019 and 2022; DQS
+#: documentation), read as errors for every zone whose own table does not name the code.
+_ERROR_NET = ipaddress.IPv4Network("127.255.255.0/24")
+_ERRORS_EVERYWHERE = {
+    "127.255.255.252": "query refused: typing error in the DNSBL zone name",
+    "127.255.255.254": "query refused: public or unattributable resolver (the list refuses queries through "
+    "it; use your own recursive resolver such as unbound, or the list's key-based service)",
+    "127.255.255.255": "query refused: excessive number of queries from this resolver",
+}
+#: What an operator does about a zone that fails its test points.
+RESOLVER_FIX = (
+    "your resolver rewrites or blocks DNSBL queries — use a local recursive resolver such as unbound "
+    "(DNS_NAMESERVERS) and check again"
+)
 _LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
 MAX_ZONES = 64
 
@@ -68,6 +93,9 @@ class Zone:
     error_range: str | None = None
     bitmask: Mapping[int, str] = field(default_factory=dict)
     custom: bool = False
+    #: RFC 5782 section 5 test points for a domain list, when the list documents others than "test"/"invalid".
+    test_listed: str = "test"
+    test_unlisted: str = "invalid"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,9 +129,29 @@ class ZoneResult:
     status: ZoneStatus
     codes: tuple[str, ...] = ()
     meaning: str = ""
+    #: False when the zone failed its RFC 5782 test points in this run (its answers are not trusted).
+    zone_usable: bool = True
 
     def as_dict(self) -> dict[str, Any]:
-        return {"zone": self.zone, "status": self.status, "codes": list(self.codes), "meaning": self.meaning}
+        return {
+            "zone": self.zone,
+            "status": self.status,
+            "codes": list(self.codes),
+            "meaning": self.meaning,
+            "zone_usable": self.zone_usable,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneHealth:
+    """Whether a zone passed its RFC 5782 test points in this run, and if not why (with the fix)."""
+
+    zone: str
+    usable: bool
+    reason: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"zone": self.zone, "usable": self.usable, "reason": self.reason}
 
 
 # --- catalogue ------------------------------------------------------------------------------------
@@ -124,6 +172,8 @@ def _zone_from_yaml(name: str, data: Mapping[str, Any]) -> Zone:
         errors={str(k): str(v) for k, v in (data.get("errors") or {}).items()},
         error_range=data.get("error_range"),
         bitmask={int(k): str(v) for k, v in (data.get("bitmask") or {}).items()},
+        test_listed=str(data.get("test_listed", "test")),
+        test_unlisted=str(data.get("test_unlisted", "invalid")),
     )
 
 
@@ -280,6 +330,8 @@ def read_dnsbl_answer(zone: Zone, answer: DnsAnswer) -> ZoneResult:
             errors.append(zone.errors[code])
         elif _in_range(code, zone.error_range):
             errors.append(f"query refused by {zone.label or zone.name} (error code {code})")
+        elif ip in _ERROR_NET and code not in zone.codes and code not in zone.clean_codes:
+            errors.append(_ERRORS_EVERYWHERE.get(code, f"query refused (error code {code})"))
         elif code == "127.0.0.1":
             errors.append(
                 "answer 127.0.0.1 is reserved by RFC 5782 and never a listing; the list may be blocking queries"
@@ -304,3 +356,53 @@ def _sort_key(code: str) -> tuple[int, str]:
         return (int(ipaddress.ip_address(code)), code)
     except ValueError:
         return (-1, code)
+
+
+# --- zone health (RFC 5782 section 5 test points) ---------------------------------------------------
+def test_point_names(zone: Zone) -> tuple[str, str]:
+    """The names (below the zone) that must be listed and must not be: 127.0.0.2 / 127.0.0.1 for IP lists."""
+    if zone.kind == "ip":
+        return reverse_ip("127.0.0.2"), reverse_ip("127.0.0.1")
+    return zone.test_listed, zone.test_unlisted
+
+
+def read_zone_health(zone: Zone, listed: DnsAnswer, unlisted: DnsAnswer) -> ZoneHealth:
+    """The zone can see when its listed test point is listed and its unlisted one is not."""
+    must, must_not = ("127.0.0.2", "127.0.0.1") if zone.kind == "ip" else test_point_names(zone)
+    first = read_dnsbl_answer(zone, listed)
+    if first.status != "listed":
+        said = {
+            "clean": "was not listed (NXDOMAIN)",
+            "error": f"gave an error ({first.meaning})",
+            "unknown": "got no answer in time",
+        }[first.status]
+        return ZoneHealth(
+            zone.name,
+            False,
+            f"{zone.name} failed its RFC 5782 test point: {must}, which it must always list, {said}; "
+            + RESOLVER_FIX,
+        )
+    second = read_dnsbl_answer(zone, unlisted)
+    if second.status != "clean":
+        said = "got no answer in time" if second.status == "unknown" else f"was answered ({second.meaning or 'listed'})"
+        return ZoneHealth(
+            zone.name,
+            False,
+            f"{zone.name} failed its RFC 5782 test point: {must_not}, which it must never list, {said}; "
+            + RESOLVER_FIX,
+        )
+    return ZoneHealth(zone.name, True)
+
+
+def trust_answer(result: ZoneResult, health: ZoneHealth) -> ZoneResult:
+    """A zone that failed its test points cannot say clean or listed this run: that becomes "unknown".
+
+    An error answer stays an error (it says more than the health does).
+    """
+    if health.usable:
+        return result
+    if result.status in ("listed", "clean"):
+        return ZoneResult(result.zone, "unknown", result.codes, health.reason, zone_usable=False)
+    return ZoneResult(
+        result.zone, result.status, result.codes, f"{result.meaning}; {health.reason}", zone_usable=False
+    )

@@ -1,4 +1,5 @@
-"""Health checks: DNSBL listings (fail on a major list, warn on a minor one) and the DNS-auth summary."""
+"""Health checks: DNSBL listings (fail on a major list, warn on a minor one or a zone that cannot see) and the
+DNS-auth summary."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from email_engine.context import AppContext
 from email_engine.ips.models import SendingDomain, SendingIp
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.healthcheck import CheckResult, HealthCheck
+from email_engine.reputation.dnsbl import RESOLVER_FIX
 from email_engine.reputation.models import DnsAuthCheck, DnsblCheck, DnsblListing
+from email_engine.reputation.service import unusable_zones
 from email_engine.reputation.settings import ReputationSettings
 
 
@@ -60,6 +63,17 @@ def blacklist_summary(ctx: AppContext, now: datetime) -> CheckResult:
         return CheckResult(
             "warn", f"The last DNSBL check ran at {last.isoformat()}; the blacklists job is late.", data
         )
+    unusable = unusable_zones(check.results for check in checks)
+    if unusable:
+        data["unusable_zones"] = unusable
+        return CheckResult(
+            "warn",
+            "No listing seen, but these zones failed their RFC 5782 test points (127.0.0.2 must be listed, "
+            "127.0.0.1 must not), so they cannot see and a listing there would go unseen: "
+            + ", ".join(unusable)
+            + f". Fix: {RESOLVER_FIX}.",
+            data,
+        )
     if blind:
         data["zones_without_answer"] = blind
         return CheckResult(
@@ -100,6 +114,13 @@ def dns_auth_summary(ctx: AppContext, now: datetime) -> CheckResult:
         return CheckResult("fail", "DNS authentication fails for " + ", ".join(failing), data)
     if stale:
         return CheckResult("warn", "DNS authentication not re-checked recently for " + ", ".join(stale), data)
+    unverified = [row.domain for row in rows if row.status == "unknown"]
+    if unverified:
+        return CheckResult(
+            "warn",
+            "DNS authentication could not be verified (DNS did not answer) for " + ", ".join(unverified),
+            data,
+        )
     if warned:
         return CheckResult("warn", "DNS authentication has warnings for " + ", ".join(warned), data)
     return CheckResult("ok", f"{len(rows)} domain(s) pass SPF, DKIM, DMARC and PTR checks", data)

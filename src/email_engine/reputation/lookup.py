@@ -1,7 +1,10 @@
 """DNS adapter: ask many DNSBL zones at once, each query bounded, the whole batch under one deadline.
 
 Turns dnspython outcomes into :class:`~email_engine.reputation.dnsbl.DnsAnswer` and leaves their
-meaning to :func:`~email_engine.reputation.dnsbl.read_dnsbl_answer`.
+meaning to :func:`~email_engine.reputation.dnsbl.read_dnsbl_answer`. Every run also asks each zone for
+its two RFC 5782 test points, in the same batch, and judges the zone once for the whole run
+(:func:`~email_engine.reputation.dnsbl.read_zone_health`): a zone that cannot see makes its answers
+"unknown", never "clean".
 """
 
 from __future__ import annotations
@@ -14,9 +17,20 @@ import dns.asyncresolver
 import dns.exception
 import dns.resolver
 
-from email_engine.reputation.dnsbl import DnsAnswer, Zone, ZoneResult, query_name, read_dnsbl_answer
+from email_engine.reputation.dnsbl import (
+    DnsAnswer,
+    Zone,
+    ZoneHealth,
+    ZoneResult,
+    query_name,
+    read_dnsbl_answer,
+    read_zone_health,
+    test_point_names,
+    trust_answer,
+    zone_host,
+)
 
-__all__ = ["DnsblQuery", "ask_dnsbl", "check_targets", "plan_queries"]
+__all__ = ["DnsblQuery", "DnsblRun", "ask_dnsbl", "check_targets", "plan_queries"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,15 +40,35 @@ class DnsblQuery:
     qname: str
 
 
+@dataclass(frozen=True, slots=True)
+class DnsblRun:
+    """One run's answers per target, and the health of every zone asked (keyed by zone name)."""
+
+    results: dict[str, list[ZoneResult]]
+    zones: dict[str, ZoneHealth]
+
+
 def plan_queries(targets: Sequence[str], zones: Sequence[Zone], *, dqs_key: str | None) -> list[DnsblQuery]:
-    """Every (target, zone) pair that makes sense: IPs to IP lists, domains to domain lists."""
+    """Every (target, zone) pair that makes sense (IPs to IP lists, domains to domain lists), then the two
+    test points of every zone those pairs use, as targets ``test-point:listed`` and ``test-point:unlisted``."""
     queries = []
+    used: dict[str, Zone] = {}
     for target in targets:
         for zone in zones:
             qname = query_name(zone, target, dqs_key=dqs_key)
             if qname is not None:
                 queries.append(DnsblQuery(target, zone, qname))
+                used.setdefault(zone.name, zone)
+    for zone in used.values():
+        host = zone_host(zone, dqs_key=dqs_key)
+        listed, unlisted = test_point_names(zone)
+        queries.append(DnsblQuery(_LISTED_POINT, zone, f"{listed}.{host}"))
+        queries.append(DnsblQuery(_UNLISTED_POINT, zone, f"{unlisted}.{host}"))
     return queries
+
+
+_LISTED_POINT = "test-point:listed"
+_UNLISTED_POINT = "test-point:unlisted"
 
 
 async def ask_dnsbl(resolver: dns.asyncresolver.Resolver, qname: str, *, timeout: float) -> DnsAnswer:
@@ -73,33 +107,44 @@ async def check_targets(
     timeout: float,
     deadline: float,
     concurrency: int = 50,
-) -> dict[str, list[ZoneResult]]:
+) -> DnsblRun:
     """Run all queries concurrently. Anything still open at ``deadline`` seconds is "unknown"."""
     limit = asyncio.Semaphore(concurrency)
 
-    async def one(query: DnsblQuery) -> ZoneResult:
+    async def one(query: DnsblQuery) -> DnsAnswer:
         async with limit:
-            answer = await ask_dnsbl(resolver, query.qname, timeout=timeout)
-        return read_dnsbl_answer(query.zone, answer)
+            return await ask_dnsbl(resolver, query.qname, timeout=timeout)
 
     tasks = [asyncio.ensure_future(one(query)) for query in queries]
-    results: dict[str, list[ZoneResult]] = {query.target: [] for query in queries}
     if tasks:
         _done, pending = await asyncio.wait(tasks, timeout=deadline)
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
+    answers: dict[tuple[str, str], DnsAnswer] = {}
     for query, task in zip(queries, tasks, strict=True):
-        if task.done() and not task.cancelled():
-            failure = task.exception()
-            if failure is None:
-                results[query.target].append(task.result())
-            else:
-                answer = DnsAnswer.error(f"lookup crashed: {type(failure).__name__}: {failure}")
-                results[query.target].append(read_dnsbl_answer(query.zone, answer))
-        else:
-            results[query.target].append(
-                read_dnsbl_answer(query.zone, DnsAnswer.timeout(f"total deadline of {deadline:g} s reached"))
-            )
-    return results
+        answers[(query.target, query.zone.name)] = _answer_of(task, deadline)
+    zones = {query.zone.name: query.zone for query in queries}
+    health = {
+        name: read_zone_health(
+            zone, answers[(_LISTED_POINT, name)], answers[(_UNLISTED_POINT, name)]
+        )
+        for name, zone in zones.items()
+    }
+    results: dict[str, list[ZoneResult]] = {}
+    for query in queries:
+        if query.target in (_LISTED_POINT, _UNLISTED_POINT):
+            continue
+        result = read_dnsbl_answer(query.zone, answers[(query.target, query.zone.name)])
+        results.setdefault(query.target, []).append(trust_answer(result, health[query.zone.name]))
+    return DnsblRun(results, health)
+
+
+def _answer_of(task: asyncio.Future[DnsAnswer], deadline: float) -> DnsAnswer:
+    if not task.done() or task.cancelled():
+        return DnsAnswer.timeout(f"total deadline of {deadline:g} s reached")
+    failure = task.exception()
+    if failure is not None:
+        return DnsAnswer.error(f"lookup crashed: {type(failure).__name__}: {failure}")
+    return task.result()

@@ -15,6 +15,11 @@ class ZoneResultOut(BaseModel):
     status: Literal["listed", "clean", "error", "unknown"]
     codes: list[str]
     meaning: str
+    zone_usable: bool = Field(
+        default=True,
+        description="False when the zone failed its RFC 5782 test points in this run (127.0.0.2 listed, "
+        "127.0.0.1 not); its answers then count as unknown, never clean.",
+    )
 
 
 class TargetCheckOut(BaseModel):
@@ -25,6 +30,10 @@ class TargetCheckOut(BaseModel):
 
 class CheckAllOut(BaseModel):
     checked: int
+    unusable_zones: dict[str, str] = Field(
+        default_factory=dict,
+        description="Zones that failed their RFC 5782 test points this run, with the reason and the fix.",
+    )
     listed: list[str]
     queries: int
     errors: int
@@ -43,6 +52,11 @@ class ListingOut(BaseModel):
     major: bool
     codes: list[str]
     meaning: str
+    zone_usable: bool = Field(
+        default=True,
+        description="False when the zone failed its RFC 5782 test points in this run (127.0.0.2 listed, "
+        "127.0.0.1 not); its answers then count as unknown, never clean.",
+    )
     first_seen_at: datetime
     last_seen_at: datetime
     delisted_at: datetime | None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,7 +21,7 @@ from email_engine.config import Settings
 from email_engine.errors import NotFound
 from email_engine.ips.models import SendingDomain, SendingIp
 from email_engine.reputation.dnsbl import Zone, ZoneResult, catalogue, resolve_zone_names, target_kind
-from email_engine.reputation.lookup import check_targets, plan_queries
+from email_engine.reputation.lookup import DnsblRun, check_targets, plan_queries
 from email_engine.reputation.models import DnsblCheck, DnsblListing, ReputationSetting
 from email_engine.reputation.settings import ReputationSettings
 from email_engine.resolver import make_async_resolver
@@ -37,6 +37,7 @@ __all__ = [
     "record_dnsbl_results",
     "run_dnsbl_lookups",
     "set_zone_selection",
+    "unusable_zones",
     "zone_selection",
 ]
 
@@ -108,7 +109,7 @@ def run_dnsbl_lookups(
     queries = plan_queries(targets, zones, dqs_key=rep.dqs_key)
     resolver = make_async_resolver(settings, timeout=rep.dnsbl_timeout)
 
-    async def run() -> dict[str, list[ZoneResult]]:
+    async def run() -> DnsblRun:
         return await check_targets(
             resolver,
             queries,
@@ -117,7 +118,7 @@ def run_dnsbl_lookups(
             concurrency=rep.dnsbl_concurrency,
         )
 
-    results = asyncio.run(run())
+    results = asyncio.run(run()).results
     for target in targets:
         results.setdefault(target, [])
     return results
@@ -350,6 +351,16 @@ def inventory_targets(session: Session) -> list[str]:
     return list(dict.fromkeys(normalise_target(target) for target in targets))
 
 
+def unusable_zones(results: Iterable[Iterable[dict[str, Any]]]) -> dict[str, str]:
+    """Zones that failed their RFC 5782 test points, with the reason and the fix, from stored results."""
+    unusable: dict[str, str] = {}
+    for group in results:
+        for result in group:
+            if result.get("zone_usable", True) is False:
+                unusable.setdefault(result["zone"], result.get("meaning", ""))
+    return dict(sorted(unusable.items()))
+
+
 def check_all(
     session: Session, settings: Settings, rep: ReputationSettings, *, now: datetime
 ) -> dict[str, Any]:
@@ -363,6 +374,7 @@ def check_all(
     statuses = [result["status"] for report in reports for result in report["results"]]
     return {
         "checked": len(reports),
+        "unusable_zones": unusable_zones(report["results"] for report in reports),
         "listed": sorted(report["ip"] for report in reports if report["listed"]),
         "queries": len(statuses),
         "errors": statuses.count("error"),

@@ -18,8 +18,10 @@ NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
 # The zones are served under their real names: the engine's resolver is pointed at rbldnsd, so
 # 1.2.0.192.zen.spamhaus.org never leaves the machine. TEST-NET addresses only.
+# Every zone lists its RFC 5782 test point, as real lists do (127.0.0.2; dbltest.com; test.surbl.org).
 ZEN = """
 :127.0.0.2:Listed on SBL, see https://check.spamhaus.org/
+127.0.0.2 :127.0.0.2:
 192.0.2.66 :127.0.0.2:
 192.0.2.67 :127.0.0.4:
 192.0.2.80 :127.255.255.254:public resolver
@@ -30,15 +32,19 @@ ZEN6 = """
 """
 DBL = """
 bad.example.org :127.0.1.2:spam domain
+dbltest.com :127.0.1.2:test point
 """
 SPAMCOP = """
+127.0.0.2 :127.0.0.2:
 192.0.2.66 :127.0.0.2:
 """
 DQS = """
+127.0.0.2 :127.0.0.2:
 192.0.2.68 :127.0.0.2:
 """
 SURBL = """
 links.example.net :127.0.0.80:
+test.surbl.org :127.0.0.254:
 """
 
 

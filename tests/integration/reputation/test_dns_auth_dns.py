@@ -23,7 +23,7 @@ from email_engine.integrations.alerts.models import AlertState
 from email_engine.ops.domain_settings import install_settings
 from email_engine.reputation import auth_service
 from email_engine.reputation.cli import register
-from email_engine.reputation.dns_auth import SendingIpFacts
+from email_engine.reputation.compliance import SendingIpFacts
 from email_engine.reputation.health import dns_auth_summary
 from email_engine.reputation.jobs import run_dns_auth
 from tests.integration.reputation.conftest import NOW, add_domain, add_ip, rep_settings
@@ -121,7 +121,7 @@ def test_good_domain_with_nested_spf_includes(dns: DnsServer) -> None:
     checks = _checks(report)
     assert checks["spf:192.0.2.10"].status == "pass", checks["spf:192.0.2.10"].sentence
     assert checks["spf:192.0.2.10"].data["lookups"] == 2
-    assert checks["spf:192.0.2.10"].data["matched"] == "include:_spf1.example.com"
+    assert checks["spf:192.0.2.10"].data["mechanism"] == "include:_spf1.example.com"
     assert checks["dkim"].status == "pass" and checks["dkim"].data["bits"] == 2048
     assert (
         checks["dmarc"].status == "pass"
@@ -147,7 +147,7 @@ def test_lookup_limit_weak_dkim_and_missing_dmarc(dns: DnsServer) -> None:
     checks = _checks(report)
     spf = checks["spf:192.0.2.10"]
     assert spf.status == "fail" and spf.data["result"] == "permerror"
-    assert "more than 10 DNS lookups" in spf.sentence
+    assert "more than 10 DNS lookups" in spf.sentence and spf.data["explanation"].endswith("Too many DNS lookups")
     assert checks["dkim"].status == "fail" and "only 512 bits" in checks["dkim"].sentence
     assert checks["dmarc"].status == "fail" and "no DMARC record" in checks["dmarc"].sentence
     assert report.compliance["status"] == "non_compliant"
@@ -183,7 +183,7 @@ def test_unanswered_dmarc_is_unknown_not_missing(dns: DnsServer) -> None:
         ips=[SendingIpFacts("192.0.2.10", "mta1.example.com")],
     )
     checks = _checks(report)
-    assert checks["dmarc"].status == "warn" and "could not be read" in checks["dmarc"].sentence
+    assert checks["dmarc"].status == "unknown" and "could not be read" in checks["dmarc"].sentence
     assert checks["dkim"].status == "warn" and checks["dkim"].data["bits"] == 1024
     assert {r["name"]: r["status"] for r in report.compliance["requirements"]}["dmarc"] == "unknown"
     assert report.compliance["status"] == "unknown"

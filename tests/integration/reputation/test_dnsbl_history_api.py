@@ -101,7 +101,7 @@ def test_api_check_ip_check_all_events_and_health(
         "zen.spamhaus.org": "listed",
         "bl.spamcop.net": "listed",
     }
-    assert set(body["results"][0]) == {"zone", "status", "codes", "meaning"}
+    assert set(body["results"][0]) == {"zone", "status", "codes", "meaning", "zone_usable"}
 
     assert client.post("/api/v1/blacklists/check/999999", headers=operator_headers).status_code == 404
     assert client.post(f"/api/v1/blacklists/check/{listed_ip.id}", headers=viewer_headers).status_code == 403
@@ -215,6 +215,7 @@ def test_blacklists_job_records_and_summarises(ctx: AppContext, session: Session
     summary = run_blacklists(ctx, NOW)
     assert summary == {
         "checked": 2,
+        "unusable_zones": {},
         "listed": [],
         "queries": 2,
         "errors": 1,
