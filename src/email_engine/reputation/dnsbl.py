@@ -46,11 +46,11 @@ __all__ = [
     "query_name",
     "read_dnsbl_answer",
     "read_zone_health",
-    "test_point_names",
-    "trust_answer",
     "resolve_zone_names",
     "reverse_ip",
     "target_kind",
+    "test_point_names",
+    "trust_answer",
 ]
 
 ZoneStatus = Literal["listed", "clean", "error", "unknown"]
@@ -384,7 +384,11 @@ def read_zone_health(zone: Zone, listed: DnsAnswer, unlisted: DnsAnswer) -> Zone
         )
     second = read_dnsbl_answer(zone, unlisted)
     if second.status != "clean":
-        said = "got no answer in time" if second.status == "unknown" else f"was answered ({second.meaning or 'listed'})"
+        said = (
+            "got no answer in time"
+            if second.status == "unknown"
+            else f"was answered ({second.meaning or 'listed'})"
+        )
         return ZoneHealth(
             zone.name,
             False,

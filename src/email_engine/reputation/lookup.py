@@ -127,9 +127,7 @@ async def check_targets(
         answers[(query.target, query.zone.name)] = _answer_of(task, deadline)
     zones = {query.zone.name: query.zone for query in queries}
     health = {
-        name: read_zone_health(
-            zone, answers[(_LISTED_POINT, name)], answers[(_UNLISTED_POINT, name)]
-        )
+        name: read_zone_health(zone, answers[(_LISTED_POINT, name)], answers[(_UNLISTED_POINT, name)])
         for name, zone in zones.items()
     }
     results: dict[str, list[ZoneResult]] = {}

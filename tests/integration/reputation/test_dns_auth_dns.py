@@ -147,7 +147,9 @@ def test_lookup_limit_weak_dkim_and_missing_dmarc(dns: DnsServer) -> None:
     checks = _checks(report)
     spf = checks["spf:192.0.2.10"]
     assert spf.status == "fail" and spf.data["result"] == "permerror"
-    assert "more than 10 DNS lookups" in spf.sentence and spf.data["explanation"].endswith("Too many DNS lookups")
+    assert "more than 10 DNS lookups" in spf.sentence and spf.data["explanation"].endswith(
+        "Too many DNS lookups"
+    )
     assert checks["dkim"].status == "fail" and "only 512 bits" in checks["dkim"].sentence
     assert checks["dmarc"].status == "fail" and "no DMARC record" in checks["dmarc"].sentence
     assert report.compliance["status"] == "non_compliant"

@@ -99,7 +99,9 @@ def test_zone_health_is_judged_once_per_run_and_a_healthy_zone_still_answers(rbl
     # SpamCop's answers are rewritten to NXDOMAIN by this "resolver"; Spamhaus is reached normally.
     with (
         DnsServer() as nxdomain,
-        DnsRouter({"bl.spamcop.net": ("127.0.0.1", nxdomain.port)}, default=("127.0.0.1", rbl.port)) as router,
+        DnsRouter(
+            {"bl.spamcop.net": ("127.0.0.1", nxdomain.port)}, default=("127.0.0.1", rbl.port)
+        ) as router,
     ):
         results = run_dnsbl_lookups(
             _settings(router.nameserver), rep_settings(), [zen, spamcop], ["192.0.2.66", "192.0.2.10"]
