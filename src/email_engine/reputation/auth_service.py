@@ -10,7 +10,7 @@ import logging
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,16 +18,18 @@ from sqlalchemy.orm import Session
 from email_engine.config import Settings
 from email_engine.errors import DependencyUnavailable, NotFound
 from email_engine.ips.models import SendingDomain, SendingIp
-from email_engine.reputation.auth_lookup import gather_and_validate
+from email_engine.reputation.auth_lookup import evaluate_spf_live, gather_and_validate
 from email_engine.reputation.compliance import DomainReport, SendingIpFacts
 from email_engine.reputation.models import DnsAuthCheck
 from email_engine.reputation.settings import ReputationSettings
+from email_engine.reputation.spf import SpfEvaluation
 from email_engine.resolver import make_async_resolver
 
 __all__ = [
     "StoredCheck",
     "StoredDomainReport",
     "check_domain",
+    "check_spf_now",
     "latest_domain_report",
     "sending_ip_facts",
     "validate_all_domains",
@@ -37,6 +39,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 RETIRED = "retired"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +68,7 @@ def sending_ip_facts(session: Session) -> list[SendingIpFacts]:
     return [SendingIpFacts(row.address, row.hostname) for row in rows]
 
 
-async def _bounded(rep: ReputationSettings, domain: str, work: Awaitable[DomainReport]) -> DomainReport:
+async def _bounded(rep: ReputationSettings, domain: str, work: Awaitable[T]) -> T:
     try:
         return await asyncio.wait_for(work, timeout=rep.dnsbl_deadline)
     except TimeoutError:
@@ -73,6 +76,15 @@ async def _bounded(rep: ReputationSettings, domain: str, work: Awaitable[DomainR
             f"The DNS checks of {domain} did not finish within {rep.dnsbl_deadline:g} s (DNSBL_DEADLINE); "
             "the resolver is slow or unreachable, check again later."
         ) from None
+
+
+def check_spf_now(
+    settings: Settings, rep: ReputationSettings, *, ip: str, sender: str | None, helo: str | None
+) -> SpfEvaluation:
+    """RFC 7208 ``check_host()`` for one client as a receiver runs it (CLI ``spf check``); nothing stored."""
+    resolver = make_async_resolver(settings, timeout=rep.dnsbl_timeout)
+    work = evaluate_spf_live(resolver, ip, sender=sender, helo=helo, timeout=rep.dnsbl_timeout)
+    return asyncio.run(_bounded(rep, sender or helo or ip, work))
 
 
 async def _validate_many(

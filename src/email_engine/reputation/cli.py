@@ -1,4 +1,4 @@
-"""``email-engine blacklists …`` and ``email-engine auth-check DOMAIN``.
+"""``email-engine blacklists …``, ``email-engine auth-check DOMAIN``, ``spf check`` and ``dmarc check-record``.
 
 ``auth-check`` is a top-level command rather than ``dns check`` because ``email-engine dns`` belongs
 to the PowerMTA integration (``dns records``) and ``domains`` to the inventory.
@@ -6,6 +6,7 @@ to the PowerMTA integration (``dns records``) and ``domains`` to the inventory.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Annotated, Any
 
@@ -20,7 +21,9 @@ from email_engine.db import session_scope
 from email_engine.ips.models import SendingDomain, SendingIp
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.reputation import auth_service, service
+from email_engine.reputation.auth_facts import Check
 from email_engine.reputation.compliance import SendingIpFacts
+from email_engine.reputation.dmarc import parse_dmarc_record
 from email_engine.reputation.dnsbl import catalogue, target_kind
 from email_engine.reputation.settings import ReputationSettings
 
@@ -28,6 +31,8 @@ blacklists_app = typer.Typer(
     help="DNSBL checks of sending IPs and domains (RFC 5782 answers; timeouts are 'unknown', never clean).",
     no_args_is_help=True,
 )
+spf_app = typer.Typer(help="SPF (RFC 7208) as a receiver evaluates it.", no_args_is_help=True)
+dmarc_app = typer.Typer(help="DMARC policy records (RFC 7489 with RFC 9989's changes).", no_args_is_help=True)
 console = Console()
 err = Console(stderr=True)
 
@@ -40,7 +45,13 @@ STATUS_STYLE = {
     "fail": "red",
     "warn": "yellow",
     "info": "cyan",
+    "softfail": "yellow",
+    "neutral": "yellow",
+    "none": "red",
+    "permerror": "red",
+    "temperror": "yellow",
 }
+MAX_RECORD_CHARS = 4096  # a TXT record set larger than this is not a DMARC record anyone publishes
 
 
 @blacklists_app.command("check")
@@ -197,8 +208,9 @@ def auth_check(
     """Validate SPF (evaluated for each IP), DKIM, DMARC, PTR, bounce MX, MTA-STS and TLS-RPT of DOMAIN.
 
     Prints each check with a sentence to act on and the Gmail/Yahoo bulk-sender summary; nothing is
-    stored (the dns-auth job and POST /api/v1/domains/{id}/validate store results). Exit code 1 when a
-    check fails.
+    stored (the dns-auth job and POST /api/v1/domains/{id}/validate store results). With --json the report
+    also has "spf" (per IP: result, mechanism, explanation, as `spf check`) and "dmarc" (status, policy,
+    tags, problems, as `dmarc check-record`). Exit code 1 when a check fails.
     """
     if target_kind(domain) != "domain":
         raise typer.BadParameter(f"{domain!r} is an IP address; give the sending domain.")
@@ -229,7 +241,7 @@ def auth_check(
     finally:
         ctx.close()
     if as_json:
-        typer.echo(json.dumps(report.as_dict(), indent=2))
+        typer.echo(json.dumps(_auth_check_json(report.as_dict(), report.checks), indent=2))
     else:
         table = Table("check", "status", "what to do", title=f"{report.domain}: {report.status}")
         for item in report.checks:
@@ -245,6 +257,109 @@ def auth_check(
         raise typer.Exit(1)
 
 
+def _auth_check_json(report: dict[str, Any], checks: tuple[Check, ...]) -> dict[str, Any]:
+    """The stored report's shape, plus the `spf check` and `dmarc check-record` contracts per check."""
+    spf = [
+        {key: check.data.get(key) for key in ("ip", "result", "mechanism", "explanation")}
+        for check in checks
+        if check.name.startswith("spf:")
+    ]
+    dmarc = next((check for check in checks if check.name == "dmarc"), None)
+    dmarc_json: dict[str, Any] | None = None
+    if dmarc is not None:
+        if "tags" in dmarc.data:  # a record was found and read
+            dmarc_json = {key: dmarc.data[key] for key in ("status", "policy", "tags", "problems")}
+            if dmarc.status == "unknown":  # read, but an external destination's authorisation was not
+                dmarc_json["status"] = "unknown"
+        else:
+            status = "unknown" if dmarc.status == "unknown" else "fail"
+            problems = [{"severity": "error", "tag": None, "text": dmarc.sentence}]
+            dmarc_json = {"status": status, "policy": None, "tags": {}, "problems": problems}
+    return {**report, "spf": spf, "dmarc": dmarc_json}
+
+
+@spf_app.command("check")
+def spf_check(
+    ip: Annotated[str, typer.Option("--ip", help="The connecting client's IP address (IPv4 or IPv6).")],
+    sender: Annotated[
+        str | None,
+        typer.Option(
+            "--sender",
+            help="Envelope sender (MAIL FROM). A bare domain or '@domain' is checked as postmaster@domain; "
+            "empty or left out: the HELO name is checked (RFC 7208 2.3).",
+        ),
+    ] = None,
+    helo: Annotated[str | None, typer.Option("--helo", help="The HELO/EHLO name the client gave.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Evaluate SPF for IP sending as SENDER (or as the HELO name) the way a receiver does (RFC 7208 check_host).
+
+    Uses DNS_NAMESERVERS, DNSBL_TIMEOUT per lookup and DNSBL_DEADLINE for the whole evaluation. --json prints
+    {"result": pass|fail|softfail|neutral|none|permerror|temperror, "mechanism": the deciding term or null,
+    "explanation": the domain's exp= text or the standard one}. temperror means DNS did not answer: unknown,
+    not a fail. Exit code 0 whenever SPF was evaluated (read the result), 2 for bad input.
+    """
+    try:
+        address = str(ipaddress.ip_address(ip.strip()))
+    except ValueError:
+        raise typer.BadParameter(f"{ip!r} is not an IP address.", param_hint="--ip") from None
+    sender = (sender or "").strip()
+    helo = (helo or "").strip()
+    if len(sender) > 320 or len(helo) > 255:
+        raise typer.BadParameter("--sender is at most 320 characters and --helo at most 255.")
+    if sender and "@" not in sender:
+        sender = f"postmaster@{sender}"
+    if not sender and not helo:
+        raise typer.BadParameter("Give --sender (the envelope sender) or --helo (the HELO name), or both.")
+    ctx = cli_context()
+    try:
+        rep = domain_settings(ctx, ReputationSettings)
+        evaluation = auth_service.check_spf_now(ctx.settings, rep, ip=address, sender=sender, helo=helo)
+    finally:
+        ctx.close()
+    if as_json:
+        typer.echo(json.dumps(evaluation.as_dict(), indent=2))
+        return
+    style = STATUS_STYLE.get(evaluation.result, "white")
+    console.print(f"SPF for {evaluation.domain} and {address}: [{style}]{evaluation.result}[/]")
+    console.print(f"deciding mechanism: {evaluation.mechanism or '-'}")
+    console.print(f"explanation: {evaluation.explanation or '-'}")
+    if evaluation.record:
+        console.print(f"record: {evaluation.record}", highlight=False)
+    console.print(f"DNS lookups: {evaluation.lookups} (void: {evaluation.void_lookups})")
+
+
+@dmarc_app.command("check-record")
+def dmarc_check_record(
+    record: Annotated[
+        str, typer.Argument(help="The DMARC record text, e.g. 'v=DMARC1; p=none; rua=mailto:…'.")
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Read one DMARC record without any DNS lookup (RFC 7489 with RFC 9989's changes).
+
+    --json prints {"status": pass|warn|fail, "policy": the effective p= (none when absent) or null when the
+    record is invalid, "tags": every tag with defaults filled in, "problems": [{"severity", "tag", "text"}]}.
+    Reports to another organisation's address also need that destination's authorisation record
+    (<domain>._report._dmarc.<destination>), which `auth-check` verifies in DNS. Exit code 1 when the record
+    is invalid (status fail).
+    """
+    if len(record) > MAX_RECORD_CHARS:
+        raise typer.BadParameter(f"The record is longer than {MAX_RECORD_CHARS} characters.")
+    checked = parse_dmarc_record(record)
+    if as_json:
+        typer.echo(json.dumps(checked.as_dict(), indent=2))
+    else:
+        console.print(f"DMARC record: [{STATUS_STYLE[checked.status]}]{checked.status}[/]", highlight=False)
+        console.print(f"policy: {checked.policy or '-'}")
+        for problem in checked.problems:
+            console.print(f"{problem.severity}: {problem.text}", highlight=False)
+    if checked.status == "fail":
+        raise typer.Exit(1)
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(blacklists_app, name="blacklists")
+    root.add_typer(spf_app, name="spf")
+    root.add_typer(dmarc_app, name="dmarc")
     root.command("auth-check")(auth_check)

@@ -95,8 +95,8 @@ def compliance(domain: str, bounce_domain: str | None, checks: Sequence[Check]) 
             dkim[0].data.get("bits", 0) >= MIN_RSA_BITS or dkim[0].data.get("key_type") == "ed25519"
         )
     dmarc_met = _all_ok(dmarc, ("pass", "warn"))
-    aspf = dmarc[0].data.get("aspf", "r") if dmarc else "r"
-    adkim = dmarc[0].data.get("adkim", "r") if dmarc else "r"
+    tags = dmarc[0].data.get("tags", {}) if dmarc else {}
+    aspf, adkim = tags.get("aspf", "r"), tags.get("adkim", "r")
     spf_aligned = _aligned(domain, bounce_domain or domain, aspf)
     # The DKIM key is published under the sending domain itself, so d= is that domain: aligned.
     dkim_aligned = bool(dkim_met) and _aligned(domain, domain, adkim)

@@ -188,8 +188,12 @@ def _choice(reader: _Reader, tag: str, value: str, allowed: Sequence[str]) -> st
 
 def parse_dmarc_record(record: str) -> DmarcRecordCheck:
     """Read one DMARC record (the TXT value at ``_dmarc.<domain>``) without any DNS lookup."""
-    text = record.strip()
+    text = record.rstrip()
     reader = _Reader(text)
+    if text[:1].isspace():
+        # RFC 7489 6.6.3: a record not starting with "v=DMARC1" is discarded, so receivers never see this one.
+        reader.error("v", "the record starts with whitespace; receivers discard it, publish it from v=DMARC1")
+        return _finish(reader, {}, set(), [], [])
     if re.match(r"^v\s*=\s*spf1\b", text, re.IGNORECASE):
         reader.error(
             "v", "this is an SPF record (v=spf1), not DMARC; publish the DMARC record at _dmarc.<domain>"
@@ -333,7 +337,8 @@ def dmarc_questions(domain: str) -> list[tuple[str, str]]:
 
 
 def _dmarc_records(values: Sequence[str]) -> list[str]:
-    # RFC 7489 6.6.3: records not starting with v=DMARC1 are discarded (compared without case, RFC 9989).
+    # RFC 7489 6.6.3: records not starting with v=DMARC1 are discarded (compared without case, RFC 9989); one
+    # with leading blanks is kept here so the reader can say why receivers will discard it.
     return [v for v in values if re.match(r"^\s*v\s*=\s*dmarc1\s*(;|$)", v, re.IGNORECASE)]
 
 
@@ -362,8 +367,7 @@ def check_dmarc(domain: str, facts: DnsFacts) -> Check:
             {"name": name},
         )
     parsed = parse_dmarc_record(records[0])
-    data: dict[str, Any] = {"name": name, "record": records[0], **parsed.tags}
-    data["problems"] = [problem.as_dict() for problem in parsed.problems]
+    data: dict[str, Any] = {"name": name, "record": records[0], **parsed.as_dict()}
     if parsed.status == "fail":
         return Check(
             "dmarc", "fail", f"The DMARC record at {name} is invalid: " + "; ".join(parsed.errors) + ".", data
@@ -403,6 +407,6 @@ def check_dmarc(domain: str, facts: DnsFacts) -> Check:
     return Check(
         "dmarc",
         "pass",
-        f"DMARC for {domain} is published with reports to {', '.join(data['rua'])}; {policy_note}.",
+        f"DMARC for {domain} is published with reports to {', '.join(parsed.tags['rua'])}; {policy_note}.",
         data,
     )

@@ -49,8 +49,8 @@ __all__ = [
     "resolve_zone_names",
     "reverse_ip",
     "target_kind",
-    "test_point_names",
     "trust_answer",
+    "zone_test_points",
 ]
 
 ZoneStatus = Literal["listed", "clean", "error", "unknown"]
@@ -359,7 +359,7 @@ def _sort_key(code: str) -> tuple[int, str]:
 
 
 # --- zone health (RFC 5782 section 5 test points) ---------------------------------------------------
-def test_point_names(zone: Zone) -> tuple[str, str]:
+def zone_test_points(zone: Zone) -> tuple[str, str]:
     """The names (below the zone) that must be listed and must not be: 127.0.0.2 / 127.0.0.1 for IP lists."""
     if zone.kind == "ip":
         return reverse_ip("127.0.0.2"), reverse_ip("127.0.0.1")
@@ -368,7 +368,7 @@ def test_point_names(zone: Zone) -> tuple[str, str]:
 
 def read_zone_health(zone: Zone, listed: DnsAnswer, unlisted: DnsAnswer) -> ZoneHealth:
     """The zone can see when its listed test point is listed and its unlisted one is not."""
-    must, must_not = ("127.0.0.2", "127.0.0.1") if zone.kind == "ip" else test_point_names(zone)
+    must, must_not = ("127.0.0.2", "127.0.0.1") if zone.kind == "ip" else zone_test_points(zone)
     first = read_dnsbl_answer(zone, listed)
     if first.status != "listed":
         said = {

@@ -25,9 +25,9 @@ from email_engine.reputation.dnsbl import (
     query_name,
     read_dnsbl_answer,
     read_zone_health,
-    test_point_names,
     trust_answer,
     zone_host,
+    zone_test_points,
 )
 
 __all__ = ["DnsblQuery", "DnsblRun", "ask_dnsbl", "check_targets", "plan_queries"]
@@ -61,7 +61,7 @@ def plan_queries(targets: Sequence[str], zones: Sequence[Zone], *, dqs_key: str 
                 used.setdefault(zone.name, zone)
     for zone in used.values():
         host = zone_host(zone, dqs_key=dqs_key)
-        listed, unlisted = test_point_names(zone)
+        listed, unlisted = zone_test_points(zone)
         queries.append(DnsblQuery(_LISTED_POINT, zone, f"{listed}.{host}"))
         queries.append(DnsblQuery(_UNLISTED_POINT, zone, f"{unlisted}.{host}"))
     return queries

@@ -66,6 +66,10 @@ class SpfEvaluation:
     #: The pass came from a +all, at the top or at the end of an include chain: anyone may send.
     pass_by_all: bool = False
 
+    def as_dict(self) -> dict[str, Any]:
+        """The CLI contract (``email-engine spf check --json``): result, deciding mechanism, explanation."""
+        return {"result": self.result, "mechanism": self.mechanism, "explanation": self.explanation}
+
 
 # --- pyspf's DNS seam -----------------------------------------------------------------------------
 class _FactReader:

@@ -295,3 +295,92 @@ def test_total_deadline_gives_a_clear_error(dns: DnsServer) -> None:
             bounce_domain=None,
             ips=[],
         )
+
+
+def test_cli_spf_check_contract(cli: Any, dns: DnsServer) -> None:
+    def spf(*args: str) -> tuple[int, Any]:
+        result = cli("spf", "check", *args, "--json")
+        return result.exit_code, json.loads(result.output) if result.exit_code == 0 else result.output
+
+    code, passed = spf(
+        "--ip", "192.0.2.10", "--sender", "someone@bounce.example.com", "--helo", "mta1.example.com"
+    )
+    assert code == 0
+    assert passed == {
+        "result": "pass",
+        "mechanism": "include:_spf1.example.com",
+        "explanation": "sender SPF authorized",
+    }
+    code, failed = spf("--ip", "203.0.113.5", "--sender", "someone@bounce.example.com")
+    assert (code, failed["result"], failed["mechanism"]) == (0, "fail", "-all")
+    # No sender: the HELO name's policy is checked (RFC 7208 2.3); a bare domain is postmaster@domain.
+    assert spf("--ip", "192.0.2.10", "--helo", "bounce.example.com")[1]["result"] == "pass"
+    assert spf("--ip", "192.0.2.10", "--sender", "example.org")[1]["result"] == "pass"
+    assert spf("--ip", "192.0.2.10", "--sender", "x@no-spf.example.com")[1] == {
+        "result": "none",
+        "mechanism": None,
+        "explanation": "no-spf.example.com publishes no SPF record",
+    }
+    # 11 includes: permerror with pyspf's explanation.
+    assert spf("--ip", "192.0.2.10", "--sender", "x@example.net")[1]["result"] == "permerror"
+    dns.silent("slow.example.com")
+    code, unknown = spf("--ip", "192.0.2.10", "--sender", "x@slow.example.com")
+    assert code == 0 and unknown["result"] == "temperror" and "no answer" in unknown["explanation"]
+
+    assert cli("spf", "check", "--ip", "not-an-ip", "--sender", "a@example.com").exit_code == 2
+    assert cli("spf", "check", "--ip", "192.0.2.10").exit_code == 2  # neither sender nor HELO
+    human = cli("spf", "check", "--ip", "192.0.2.10", "--sender", "a@bounce.example.com")
+    assert human.exit_code == 0 and "pass" in human.output and "include:_spf1.example.com" in human.output
+
+
+def test_cli_dmarc_check_record_contract(cli: Any) -> None:
+    good = cli("dmarc", "check-record", "v=DMARC1; p=reject; rua=mailto:d@example.com", "--json")
+    assert good.exit_code == 0
+    body = json.loads(good.output)
+    assert set(body) == {"status", "policy", "tags", "problems"}
+    assert (body["status"], body["policy"], body["tags"]["np"], body["problems"]) == (
+        "pass",
+        "reject",
+        "reject",
+        [],
+    )
+    no_policy = json.loads(
+        cli("dmarc", "check-record", "v=DMARC1; rua=mailto:d@example.com", "--json").output
+    )
+    assert no_policy["status"] == "warn" and no_policy["policy"] == "none"
+    bad = cli("dmarc", "check-record", "v=DMARC1; p=none; rua=d@example.com", "--json")
+    assert bad.exit_code == 1 and json.loads(bad.output)["status"] == "fail"
+    assert cli("dmarc", "check-record", "v=DMARC1; p=none; " + "x" * 5000).exit_code == 2
+    human = cli("dmarc", "check-record", "v=DMARC1; p=none; pct=10; rua=mailto:d@example.com")
+    assert human.exit_code == 0 and "warning: pct=10" in human.output
+
+
+def test_cli_auth_check_adds_the_spf_and_dmarc_contracts(cli: Any) -> None:
+    result = cli(
+        "auth-check",
+        "example.com",
+        "--ip",
+        "192.0.2.10",
+        "--selector",
+        "s1",
+        "--bounce-domain",
+        "bounce.example.com",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert {"domain", "status", "checks", "compliance"} <= set(report)  # the stored report's shape, kept
+    assert report["spf"] == [
+        {
+            "ip": "192.0.2.10",
+            "result": "pass",
+            "mechanism": "include:_spf1.example.com",
+            "explanation": "sender SPF authorized",
+        }
+    ]
+    assert report["dmarc"]["status"] == "pass" and report["dmarc"]["policy"] == "none"
+    assert report["dmarc"]["tags"]["rua"] == ["mailto:dmarc@example.com"]
+    missing = json.loads(cli("auth-check", "example.net", "--ip", "192.0.2.10", "--json").output)
+    assert missing["dmarc"]["status"] == "fail" and missing["dmarc"]["policy"] is None
+    silent = json.loads(cli("auth-check", "example.org", "--ip", "192.0.2.10", "--json").output)
+    assert silent["dmarc"]["status"] == "unknown"

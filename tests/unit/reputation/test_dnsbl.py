@@ -3,14 +3,20 @@ import pytest
 from email_engine.errors import InvalidInput
 from email_engine.reputation.dnsbl import (
     DnsAnswer,
+    Zone,
+    ZoneHealth,
+    ZoneResult,
     catalogue,
     custom_zone,
     default_zone_names,
     query_name,
     read_dnsbl_answer,
+    read_zone_health,
     resolve_zone_names,
     reverse_ip,
     target_kind,
+    trust_answer,
+    zone_test_points,
 )
 
 ZEN = catalogue()["zen.spamhaus.org"]
@@ -188,3 +194,80 @@ def test_settings_refuse_a_bad_zone_list() -> None:
     ok = ReputationSettings(_env_file=None, DNSBL_ZONES=" zen.spamhaus.org , domain:uri.example.org ")  # type: ignore[call-arg]
     assert ok.dnsbl_zones == ["zen.spamhaus.org", "domain:uri.example.org"]
     assert ReputationSettings(_env_file=None, SPAMHAUS_DQS_KEY="  ").dqs_key is None  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("code", "meaning_part"),
+    [
+        ("127.255.255.254", "public or unattributable resolver"),
+        ("127.255.255.252", "typing error"),
+        ("127.255.255.255", "excessive number of queries"),
+        ("127.255.255.1", "error code 127.255.255.1"),
+    ],
+)
+def test_127_255_255_x_is_an_error_for_every_zone(code: str, meaning_part: str) -> None:
+    for zone in (
+        custom_zone("rbl.example.test"),
+        catalogue()["bl.spamcop.net"],
+        catalogue()["zen.spamhaus.org"],
+    ):
+        result = read_dnsbl_answer(zone, DnsAnswer.listed(code))
+        assert result.status == "error", (zone.name, result)
+        assert meaning_part in result.meaning or "query refused" in result.meaning
+
+
+def test_a_zone_table_may_give_127_255_255_x_a_meaning() -> None:
+    own = Zone("odd.example.test", "ip", False, codes={"127.255.255.1": "listed by odd rules"})
+    assert read_dnsbl_answer(own, DnsAnswer.listed("127.255.255.1")).status == "listed"
+
+
+IP_ZONE = custom_zone("rbl.example.test")
+LISTED = DnsAnswer.listed("127.0.0.2")
+NXDOMAIN = DnsAnswer.nxdomain()
+
+
+@pytest.mark.parametrize(
+    ("listed", "unlisted", "usable", "reason_part"),
+    [
+        (LISTED, NXDOMAIN, True, ""),
+        (NXDOMAIN, NXDOMAIN, False, "127.0.0.2, which it must always list, was not listed (NXDOMAIN)"),
+        (DnsAnswer.listed("127.255.255.254"), NXDOMAIN, False, "gave an error (query refused: public"),
+        (DnsAnswer.timeout("1 s"), NXDOMAIN, False, "got no answer in time"),
+        (LISTED, DnsAnswer.listed("127.0.0.2"), False, "127.0.0.1, which it must never list, was answered"),
+        (LISTED, DnsAnswer.listed("198.51.100.1"), False, "outside 127.0.0.0/8"),
+        (LISTED, DnsAnswer.timeout(), False, "127.0.0.1, which it must never list, got no answer"),
+    ],
+)
+def test_zone_health_from_the_rfc_5782_test_points(
+    listed: DnsAnswer, unlisted: DnsAnswer, usable: bool, reason_part: str
+) -> None:
+    health = read_zone_health(IP_ZONE, listed, unlisted)
+    assert health.usable is usable
+    assert reason_part in health.reason
+    if not usable:
+        assert "local recursive resolver such as unbound" in health.reason
+
+
+def test_test_point_names() -> None:
+    assert zone_test_points(IP_ZONE) == ("2.0.0.127", "1.0.0.127")
+    assert zone_test_points(custom_zone("domain:uri.example.test")) == ("test", "invalid")
+    assert zone_test_points(catalogue()["dbl.spamhaus.org"]) == ("dbltest.com", "invalid")
+
+
+def test_an_unusable_zone_cannot_say_clean_or_listed() -> None:
+    blind = ZoneHealth("rbl.example.test", False, "failed its test point")
+    for result in (
+        ZoneResult("rbl.example.test", "clean"),
+        ZoneResult("rbl.example.test", "listed", ("127.0.0.2",)),
+    ):
+        trusted = trust_answer(result, blind)
+        assert (
+            trusted.status == "unknown"
+            and not trusted.zone_usable
+            and trusted.meaning == "failed its test point"
+        )
+    error = trust_answer(ZoneResult("rbl.example.test", "error", (), "query refused"), blind)
+    assert error.status == "error" and error.meaning.startswith("query refused; failed")
+    healthy = ZoneHealth("rbl.example.test", True)
+    clean = ZoneResult("rbl.example.test", "clean")
+    assert trust_answer(clean, healthy) is clean
