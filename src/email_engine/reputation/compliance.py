@@ -101,8 +101,8 @@ def compliance(domain: str, bounce_domain: str | None, checks: Sequence[Check]) 
     # The DKIM key is published under the sending domain itself, so d= is that domain: aligned.
     dkim_aligned = bool(dkim_met) and _aligned(domain, domain, adkim)
     aligned: bool | None = bool(dmarc_met) and ((bool(spf_met) and spf_aligned) or dkim_aligned)
-    if dmarc_met is None:
-        aligned = None
+    if dmarc_met is None or (not aligned and None in (spf_met, dkim_met)):
+        aligned = None  # cannot be judged from records that could not be read
     ptr_met = _all_ok(ptr, ("pass", "warn"))
     requirements = [
         _requirement(

@@ -437,3 +437,33 @@ def test_plus_all_inside_an_include_is_not_a_pass() -> None:
     check = check_spf("example.com", IP, snapshot(records))
     assert check.status == "fail"
     assert "include:_spf.example.net, which ends in +all" in check.sentence
+
+
+def test_unknown_is_a_status_not_a_wording() -> None:
+    """A record DNS did not answer for is "unknown": the report and the Gmail/Yahoo summary say so."""
+    ips = [SendingIpFacts(IP, "mta1.example.com")]
+    report = validate_domain(
+        "example.com",
+        dkim_selector="s1",
+        bounce_domain="bounce.example.com",
+        ips=ips,
+        facts=_full_snapshot(
+            **{"s1._domainkey.example.com__TXT": TIMEOUT, "bounce.example.com__TXT": TIMEOUT}
+        ),
+    )
+    checks = {check.name: check for check in report.checks}
+    assert checks["dkim"].status == "unknown" and checks[f"spf:{IP}"].status == "unknown"
+    assert checks[f"spf:{IP}"].data["result"] == "temperror"
+    assert report.status == "unknown"
+    requirements = {r["name"]: r["status"] for r in report.compliance["requirements"]}
+    assert requirements["dkim"] == "unknown" and requirements["spf"] == "unknown"
+    assert report.compliance["status"] == "unknown"
+    # A failure outranks what could not be read.
+    failing = validate_domain(
+        "example.com",
+        dkim_selector="s1",
+        bounce_domain="bounce.example.com",
+        ips=ips,
+        facts=_full_snapshot(**{"s1._domainkey.example.com__TXT": TIMEOUT, "_dmarc.example.com__TXT": NX}),
+    )
+    assert failing.status == "fail" and failing.compliance["status"] == "non_compliant"
