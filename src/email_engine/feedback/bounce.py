@@ -91,6 +91,11 @@ class BounceRule:
     #: ``lowered``'s source as RE2 is given it (rule_set.py): a status-only rule's end-of-code lookahead is
     #: written as a consuming group, which matches the same subjects. "" leaves the rule to Python's ``re``.
     fast_source: str = field(default="", compare=False, repr=False)
+    #: A transient (4.x.x) answer matching this rule names the sender's reputation, volume or authentication,
+    #: so it is a block (``transient: block`` in the YAML; spam-related rules default to it).
+    transient_block: bool = False
+    #: Why the rule decides as it does where its text overrides the enhanced status code (YAML ``why``).
+    why: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,11 +111,21 @@ def bounce_subject(status: str | None, diag: str | None) -> str:
     return f"{(status or '').strip()} {(diag or '').strip()}"[:_MAX_SUBJECT_CHARS]
 
 
-def type_for(category: str, status: str | None = None) -> BounceType:
-    """Contact-level type of a category. A transient (4.x.x) answer never marks an address dead."""
+def type_for(category: str, status: str | None = None, *, transient_block: bool | None = None) -> BounceType:
+    """Contact-level type of a category and status.
+
+    A permanent (5.x.x) refusal is hard for a dead address (bad-mailbox, bad-domain, inactive-mailbox), block
+    for a refusal of our IP, domain, authentication, content or policy, soft otherwise. A transient (4.x.x)
+    answer is never hard, and it is block only when its text names the sender's reputation, volume or
+    authentication (``transient_block``, from the rule; by default only spam-related answers do): greylisting,
+    a busy server or a recipient receiving too fast say nothing about our IP.
+    """
+    if (status or "").strip().startswith("4"):
+        names_sender = category == "spam-related" if transient_block is None else transient_block
+        return BounceType.BLOCK if names_sender else BounceType.SOFT
     if category in BLOCK_CATEGORIES:
         return BounceType.BLOCK
-    if category in HARD_CATEGORIES and not (status or "").strip().startswith("4"):
+    if category in HARD_CATEGORIES:
         return BounceType.HARD
     return BounceType.SOFT
 
@@ -141,6 +156,9 @@ def _compile(spec: Mapping[str, Any], position: int) -> BounceRule:
         raise ConfigurationError(f"Bounce rule {name!r} has an invalid regular expression: {exc}.") from exc
     domains = frozenset(str(d).lower() for d in spec.get("domains") or ())
     lowered = re.compile(_lower_literals(source), re.DOTALL)
+    transient = spec.get("transient", "block" if category == "spam-related" else "soft")
+    if transient not in ("block", "soft"):
+        raise ConfigurationError(f"Bounce rule {name!r} has transient: {transient!r}; use block or soft.")
     return BounceRule(
         name=name,
         category=str(category),
@@ -148,6 +166,8 @@ def _compile(spec: Mapping[str, Any], position: int) -> BounceRule:
         domains=domains,
         lowered=lowered,
         fast_source=_lower_literals(fast_source),
+        transient_block=transient == "block",
+        why=str(spec.get("why") or ""),
     )
 
 
@@ -206,16 +226,19 @@ _cache: dict[tuple[str | None, str | None, str | None, str | None], Classificati
 def _decide(rule: BounceRule | None, status: str, bounce_cat: str) -> Classification:
     transient = status.startswith("4")
     if rule is not None:
-        return _classification(rule.category, rule.name, transient)
+        return _classification(rule.category, rule.name, transient, rule.transient_block)
     if bounce_cat in CATEGORIES:
-        return _classification(bounce_cat, f"powermta:{bounce_cat}", transient)
-    return _classification("other", "default", transient)
+        return _classification(bounce_cat, f"powermta:{bounce_cat}", transient, None)
+    return _classification("other", "default", transient, None)
 
 
 @lru_cache(maxsize=1024)
-def _classification(category: str, rule: str, transient: bool) -> Classification:
+def _classification(
+    category: str, rule: str, transient: bool, transient_block: bool | None
+) -> Classification:
     # Shared instances: a handful of verdicts serve millions of bounces.
-    return Classification(category, type_for(category, "4" if transient else "5"), rule)
+    status = "4" if transient else "5"
+    return Classification(category, type_for(category, status, transient_block=transient_block), rule)
 
 
 def classify_bounce(

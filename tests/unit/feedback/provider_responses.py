@@ -8,6 +8,8 @@ explanation of the code, not from what the classifier says.
 
 from __future__ import annotations
 
+from email_engine.feedback.bounce import BounceType, type_for
+
 IP = "198.51.100.7"
 
 RESPONSES: list[tuple[str, str, str, str]] = [
@@ -961,3 +963,31 @@ RESPONSES: list[tuple[str, str, str, str]] = [
     ),
     ("amavis", "5.7.0", "554 5.7.0 Reject, id=12345-01 - spam", "spam-related"),
 ]
+
+
+#: Transient (4xx) replies that name the sender's authentication (SPF, DKIM, DMARC alignment, reverse DNS): a
+#: block although temporary. Every other 4xx is a block only when spam-related (reputation, volume, complaints).
+TRANSIENT_SENDER_AUTH = frozenset(
+    diag
+    for _provider, status, diag, category in RESPONSES
+    if status.startswith("4")
+    and category == "policy-related"
+    and any(
+        word in diag.lower()
+        for word in (
+            "spf",
+            "dkim",
+            "authenticat",
+            "aligned",
+            "reverse dns",
+            "find your hostname",
+            "reverse hostname",
+        )
+    )
+)
+
+
+def expected_type(status: str, diag: str, category: str) -> BounceType:
+    """The contact-level type a row must get (see type_for: a 4xx is a block only when it names the sender)."""
+    transient_block = diag in TRANSIENT_SENDER_AUTH or category == "spam-related"
+    return type_for(category, status, transient_block=transient_block)

@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from email_engine.feedback.bounce import BLOCK_CATEGORIES, BounceType, classify_bounce, load_rules, type_for
+from email_engine.feedback.bounce import BLOCK_CATEGORIES, BounceType, classify_bounce, load_rules
 from email_engine.feedback.bounce_cli import classify_line
-from tests.unit.feedback.provider_responses import RESPONSES
+from tests.unit.feedback.provider_responses import RESPONSES, expected_type
 
 
 def test_the_table_is_large_and_covers_the_providers() -> None:
@@ -28,19 +28,21 @@ def test_the_table_is_large_and_covers_the_providers() -> None:
     ids=[f"{i:03d}-{row[0]}-{row[1]}" for i, row in enumerate(RESPONSES)],
 )
 def test_provider_response(provider: str, status: str, diag: str, category: str) -> None:
-    expected_type = type_for(category, status)
+    expected = expected_type(status, diag, category)
     # As PowerMTA logs it: a "smtp;" diagnostic type and a dsnStatus with text; PowerMTA's own guess is wrong.
     result = classify_bounce(status, diag, bounce_cat="bad-mailbox")
-    assert (result.category, result.type) == (category, expected_type), result.rule
-    if category in BLOCK_CATEGORIES:
+    assert (result.category, result.type) == (category, expected), result.rule
+    if category in BLOCK_CATEGORIES and not status.startswith("4"):
         assert result.type is BounceType.BLOCK
+    if status.startswith("4"):
+        assert result.type is not BounceType.HARD
     # The raw, uncached path and the CLI contract give the same answer.
     assert classify_bounce(status, diag, rules=load_rules()) == classify_bounce(status, diag)
     line = json.dumps(
         {"dsnStatus": f"{status} (text)", "dsnDiag": f"smtp;{diag}", "rcpt": "someone@example.org"}
     )
     out = classify_line(line.encode())
-    assert (out["category"], out["type"]) == (category, str(expected_type))
+    assert (out["category"], out["type"]) == (category, str(expected))
 
 
 def test_no_block_in_the_table_is_typed_hard() -> None:
