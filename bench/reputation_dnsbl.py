@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/reputation_dnsbl.py [--runs 5] [--timeout 1.0]
 
-rbldnsd serves 19 zones on loopback (15 IP lists, 4 domain lists; some targets listed); the 20th
-zone is routed to nowhere by a small forwarder, so each of its queries runs into the 1 s per-query
-timeout. Target: the whole check completes in under 1.5 s (queries run concurrently). Also prints
+rbldnsd serves 19 zones on loopback (15 IP lists, 4 domain lists; some targets listed; each lists
+its RFC 5782 test point, which every run also asks for); the 20th zone is routed to nowhere by a small
+forwarder, so each of its queries runs into the 1 s per-query timeout. Target: the whole check completes in under 1.5 s (queries run concurrently). Also prints
 the DNS-authentication validation time of the 3 domains against a loopback DnsServer.
 """
 
@@ -42,7 +42,8 @@ def zone_names() -> list[str]:
 
 
 def rbldnsd_zones() -> dict[str, object]:
-    ip_data = "192.0.2.66 :127.0.0.2:\n"
+    # Every zone lists its RFC 5782 test point, as real lists do (each run asks for it).
+    ip_data = "127.0.0.2 :127.0.0.2:\n192.0.2.66 :127.0.0.2:\n"
     zones: dict[str, object] = {}
     for zone in resolve_zone_names(zone_names()):
         if zone.name == SILENT:
@@ -50,7 +51,7 @@ def rbldnsd_zones() -> dict[str, object]:
         if zone.kind == "ip":
             zones[zone.name] = [("ip4set", ip_data), ("ip6trie", "2001:db8::66 :127.0.0.2:\n")]
         else:
-            zones[zone.name] = ("dnset", "bad.example.org :127.0.1.2:\n")
+            zones[zone.name] = ("dnset", f"bad.example.org :127.0.1.2:\n{zone.test_listed} :127.0.1.2:\n")
     return zones
 
 
@@ -92,7 +93,8 @@ def main() -> int:
     statuses = [r.status for rs in results.values() for r in rs]
     print(
         f"DNSBL: {len(IPS)} IPs + {len(DOMAINS)} domains x {len(zones)} zones = {queries} queries "
-        f"(IPv6 only to IPv6-capable lists, domains only to domain lists); per-query timeout {args.timeout:g} s"
+        f"(IPv6 only to IPv6-capable lists, domains only to domain lists) + {2 * len(zones)} test-point "
+        f"queries (RFC 5782, two per zone); per-query timeout {args.timeout:g} s"
     )
     print(
         f"  statuses: listed={statuses.count('listed')} clean={statuses.count('clean')} "

@@ -8,7 +8,7 @@ explanation of the code, not from what the classifier says.
 
 from __future__ import annotations
 
-from email_engine.feedback.bounce import BounceType, type_for
+from email_engine.feedback.bounce import BLOCK_CATEGORIES, HARD_CATEGORIES, BounceType
 
 IP = "198.51.100.7"
 
@@ -988,6 +988,10 @@ TRANSIENT_SENDER_AUTH = frozenset(
 
 
 def expected_type(status: str, diag: str, category: str) -> BounceType:
-    """The contact-level type a row must get (see type_for: a 4xx is a block only when it names the sender)."""
-    transient_block = diag in TRANSIENT_SENDER_AUTH or category == "spam-related"
-    return type_for(category, status, transient_block=transient_block)
+    """The contact-level type a row must get: a 4xx is never hard, and a block only when it names the sender."""
+    if status.startswith("4"):
+        names_sender = diag in TRANSIENT_SENDER_AUTH or category == "spam-related"
+        return BounceType.BLOCK if names_sender else BounceType.SOFT
+    if category in HARD_CATEGORIES:
+        return BounceType.HARD
+    return BounceType.BLOCK if category in BLOCK_CATEGORIES else BounceType.SOFT

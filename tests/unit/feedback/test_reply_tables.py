@@ -51,14 +51,14 @@ def _check_table(
 
 
 def test_provider_references_agreement() -> None:
-    # Measured: category 77.9 %, type 96.0 %, default rule 0.2 % (docs/bounces.md).
-    _check_table(REFERENCES, category_floor=0.76, type_floor=0.95, default_ceiling=0.01)
+    # Measured: category 78.1 %, type 96.0 %, default rule 0.2 % (docs/bounces.md).
+    _check_table(REFERENCES, category_floor=0.77, type_floor=0.95, default_ceiling=0.01)
 
 
 def test_shared_corpus_agreement(shared_data: Path) -> None:
-    # Measured: category 84.3 %, type 95.4 %, default rule 3.0 % (docs/bounces.md).
+    # Measured: category 84.8 %, type 96.1 %, default rule 3.0 % (docs/bounces.md).
     rows = corpus_table(shared_data / "bounce-corpus")
-    _check_table(rows, category_floor=0.83, type_floor=0.94, default_ceiling=0.035)
+    _check_table(rows, category_floor=0.84, type_floor=0.95, default_ceiling=0.035)
 
 
 @pytest.mark.parametrize(
