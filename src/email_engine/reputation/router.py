@@ -33,7 +33,10 @@ RowId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Database id.")]
 
 @router.post("/blacklists/check/{ip_id}", response_model=TargetCheckOut, summary="Check one sending IP now")
 def check_ip(ip_id: RowId, session: SessionDep, settings: SettingsDep, rep: RepDep, _op: OperatorDep) -> Any:
-    """Queries every selected IP list concurrently; a timeout is reported as "unknown", never "clean"."""
+    """Queries every selected IP list concurrently, with each zone's RFC 5782 test points (127.0.0.2 listed,
+    127.0.0.1 not). A timeout, or a zone that fails its test points (a resolver answering NXDOMAIN for
+    everything), is reported as "unknown" with the reason and the fix, never "clean"; answers in
+    127.255.255.0/24 are errors on every zone."""
     report = service.check_ip(session, settings, rep, ip_id=ip_id, now=utcnow())
     session.commit()
     return report
@@ -41,6 +44,7 @@ def check_ip(ip_id: RowId, session: SessionDep, settings: SettingsDep, rep: RepD
 
 @router.post("/blacklists/check-all", response_model=CheckAllOut, summary="Check every IP and domain now")
 def check_all(session: SessionDep, settings: SettingsDep, rep: RepDep, _op: OperatorDep) -> Any:
+    """Every sending IP and domain; `unusable_zones` names the zones that failed their RFC 5782 test points."""
     summary = service.check_all(session, settings, rep, now=utcnow())
     session.commit()
     return summary

@@ -75,7 +75,12 @@ def test_classify_answers_each_line_in_order_and_flags_bad_ones() -> None:
         "dsnStatus": "5.7.606",
     }
     assert out[1]["line"] == 2 and "not valid JSON" in str(out[1]["error"])
-    assert out[2] == {"category": "bad-mailbox", "type": "hard", "rule": "recipient-does-not-exist", "dsnStatus": "5.1.1"}
+    assert out[2] == {
+        "category": "bad-mailbox",
+        "type": "hard",
+        "rule": "recipient-does-not-exist",
+        "dsnStatus": "5.1.1",
+    }
     assert out[3]["line"] == 5 and "JSON object" in str(out[3]["error"])
     assert out[4]["line"] == 6 and "must be a string" in str(out[4]["error"])
     assert out[5]["line"] == 7 and "needs" in str(out[5]["error"])
