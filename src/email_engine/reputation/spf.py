@@ -12,12 +12,18 @@ evaluation runs again. A lookup that timed out or failed is pyspf's ``TempError`
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import spf as pyspf  # type: ignore[import-untyped]
+with warnings.catch_warnings():
+    # pyspf's docstrings hold invalid escape sequences ("\d"): compiling it without a cached .pyc warns
+    # (DeprecationWarning, SyntaxWarning from Python 3.12), which warnings-as-errors would make fatal.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    warnings.simplefilter("ignore", SyntaxWarning)
+    import spf as pyspf  # type: ignore[import-untyped]
 
 from email_engine.reputation.auth_facts import Check, DnsFacts, MissingFact, normalise_name
 
