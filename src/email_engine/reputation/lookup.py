@@ -40,6 +40,11 @@ class DnsblQuery:
     qname: str
 
 
+#: The pseudo targets the test-point queries are planned under (no IP or domain can look like them).
+_LISTED_POINT = "test-point:listed"
+_UNLISTED_POINT = "test-point:unlisted"
+
+
 @dataclass(frozen=True, slots=True)
 class DnsblRun:
     """One run's answers per target, and the health of every zone asked (keyed by zone name)."""
@@ -65,10 +70,6 @@ def plan_queries(targets: Sequence[str], zones: Sequence[Zone], *, dqs_key: str 
         queries.append(DnsblQuery(_LISTED_POINT, zone, f"{listed}.{host}"))
         queries.append(DnsblQuery(_UNLISTED_POINT, zone, f"{unlisted}.{host}"))
     return queries
-
-
-_LISTED_POINT = "test-point:listed"
-_UNLISTED_POINT = "test-point:unlisted"
 
 
 async def ask_dnsbl(resolver: dns.asyncresolver.Resolver, qname: str, *, timeout: float) -> DnsAnswer:

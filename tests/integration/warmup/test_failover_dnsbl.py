@@ -20,8 +20,10 @@ from tests.support.mailwizz_db import MailwizzTestDb
 from tests.support.rbldnsd import Rbldnsd
 
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+# The zone lists its RFC 5782 test point (127.0.0.2), as real lists do: every check run asks for it.
 ZEN = """
 :127.0.0.2:Listed on SBL
+127.0.0.2 :127.0.0.2:
 192.0.2.66 :127.0.0.2:
 """
 
