@@ -9,6 +9,10 @@
    Apple iCloud, Orange/La Poste, GoDaddy and Mimecast, each table citing the provider's reference page:
    full replies from its comments ("quoted") and the key phrases it matches, with their code and status
    ("phrase"; Sisimai keeps them lower-cased).
+3. provider-pages.yaml, next to this script: replies of Comcast, GMX/WEB.DE, T-Online, Mail.ru, Yandex,
+   Proofpoint, Barracuda and Cisco transcribed by hand from those providers' own pages ("published"), or
+   quoted in public reports that name the provider's code or reference page ("observed"); each row names its
+   source, and where the page says more than the reason alone, its categories or type, with a note.
 
 What each reply means comes from Sisimai's reason for it (mapped to PowerMTA's categories as for the shared
 corpus, tests/unit/feedback/sisimai_corpus.py); Google's rows get the reason of the Sisimai phrase they contain,
@@ -25,6 +29,8 @@ import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
+import yaml
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 from tests.unit.feedback.reply_tables import expected_type
@@ -32,6 +38,7 @@ from tests.unit.feedback.sisimai_corpus import expected_categories
 
 GOOGLE_REFERENCE = "https://support.google.com/a/answer/3726730"
 GOOGLE_PAGES = "google-3726730-smtp-errors-and-codes/html/"
+PAGES = Path(__file__).with_name("provider-pages.yaml")
 PROVIDERS = {
     "aol": "yahoo",
     "apple": "apple",
@@ -215,6 +222,18 @@ def google_rows(checkout: Path, phrases: list[tuple[str, str, str, str]]) -> lis
     return list(rows.values())
 
 
+def page_rows(path: Path) -> list[dict[str, str]]:
+    """The hand-transcribed rows; a row read at its source names no separate `via`."""
+    rows = []
+    for row in yaml.safe_load(path.read_text(encoding="utf-8"))["rows"]:
+        out = {key: value for key, value in row.items() if key != "diag"}
+        out.update(text=row["diag"], via=row.get("via") or row["source"])
+        if "status" in row:
+            out["status"] = str(row["status"])
+        rows.append(out)
+    return rows
+
+
 def google_phrases(sisimai: Path) -> list[tuple[str, str, str, str]]:
     phrases = []
     reason = None
@@ -237,7 +256,7 @@ def main() -> int:
         if row["form"] == "quoted":
             full.setdefault(row["provider"], set()).add(normalised(row["text"]))
     seen: set[str] = set()
-    for row in [*google, *transcribed]:
+    for row in [*google, *transcribed, *page_rows(PAGES)]:
         key = normalised(row["text"])
         phrase = REPLY.sub("", key).strip()
         phrase = STATUS.sub("", phrase, count=1).strip() if phrase[:2] in ("4.", "5.", "2.") else phrase
@@ -245,11 +264,13 @@ def main() -> int:
         if key in seen or (row["form"] == "phrase" and covered and row["text"] not in OVERRIDES):
             continue
         seen.add(key)
-        fix = OVERRIDES.get(row["text"], {})
+        # A hand-transcribed row may say its status, categories, type and why (provider-pages.yaml).
+        given = {field: row[field] for field in ("status", "categories", "type", "note") if field in row}
+        fix = {**OVERRIDES.get(row["text"], {}), **given}
         diag = fix.get("diag", row["text"])
-        categories = fix.get("categories") or sorted(expected_categories(row["reason"], diag))
+        categories = sorted(fix.get("categories") or expected_categories(row["reason"], diag))
         reply, status = REPLY.match(diag), STATUS.search(diag)
-        code = (
+        code = fix.get("status") or (
             reply.group(2) if reply and reply.group(2) else (status.group(1) if status else f"{diag[0]}.0.0")
         )
         out = {
@@ -257,7 +278,7 @@ def main() -> int:
             "status": code,
             "diag": diag,
             "categories": categories,
-            "type": str(expected_type(row["reason"], categories, code)),
+            "type": fix.get("type") or str(expected_type(row["reason"], categories, code)),
             "reason": row["reason"],
             "form": row["form"],
             "source": row["source"],

@@ -7,7 +7,6 @@ that loses ground fails here; 0 blocks typed hard and 0 transient replies typed 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -24,9 +23,13 @@ def _normalised(text: str) -> str:
 
 def test_the_reference_table_has_400_distinct_sourced_replies() -> None:
     assert len({_normalised(row.diag) for row in REFERENCES}) == len(REFERENCES) >= 400
-    assert all(row.source.startswith("https://") for row in REFERENCES)
-    providers = Counter(row.provider for row in REFERENCES)
-    assert set(providers) >= {"gmail", "microsoft", "yahoo", "apple", "orange", "mimecast"}
+    # A few providers' pages are only served (or stored) over plain http; every source is a web address.
+    assert all(row.source.startswith(("https://", "http://")) for row in REFERENCES)
+    providers = {row.provider for row in REFERENCES}
+    assert providers >= {"gmail", "microsoft", "yahoo", "apple", "orange", "mimecast"}
+    # provider-pages.yaml: mailbox providers and gateways read from their own pages (or reports of their codes).
+    assert providers >= {"comcast", "gmx", "t-online", "mail.ru", "yandex"}
+    assert providers >= {"proofpoint", "barracuda", "cisco"}
 
 
 def _check_table(
@@ -51,8 +54,8 @@ def _check_table(
 
 
 def test_provider_references_agreement() -> None:
-    # Measured: category 78.1 %, type 96.0 %, default rule 0.2 % (docs/bounces.md).
-    _check_table(REFERENCES, category_floor=0.77, type_floor=0.95, default_ceiling=0.01)
+    # Measured: category 79.8 %, type 96.2 %, default rule 0.2 % (docs/bounces.md).
+    _check_table(REFERENCES, category_floor=0.79, type_floor=0.96, default_ceiling=0.01)
 
 
 def test_shared_corpus_agreement(shared_data: Path) -> None:
@@ -86,11 +89,25 @@ def test_shared_corpus_agreement(shared_data: Path) -> None:
         ),
         ("4.7.26", "421 4.7.26 This email has been rate limited because it is unauthenticated.", "block"),
         ("4.7.1", "450 4.7.1 Client host rejected: cannot find your reverse hostname, [192.0.2.1]", "block"),
+        ("4.0.0", "421 Rate limit reached. Please try again later", "block"),  # the sending IP's volume (1&1)
+        ("4.0.0", "450 Reject due to policy violations.", "block"),  # the sending IP's delivery rate (1&1)
+        # An authentication check that could not complete (Cisco AsyncOS defaults) is not a failed one.
+        ("4.4.3", "451 #4.4.3 Temporary error occurred during SPF verification.", "soft"),
+        ("4.7.1", "451 #4.7.1 Unable to perform DMARC verification.", "soft"),
         # 5xx: words that say the mailbox does not exist are hard whatever the code ...
         ("5.7.1", "550 5.7.1 <a@example.org>: Recipient address rejected: User unknown", "hard"),
         ("5.7.1", "554 5.7.1 No such user here", "hard"),
         ("5.0.0", "550 Access denied: invalid recipient", "hard"),
         ("5.2.1", "550 5.2.1 The email account that you tried to reach is inactive.", "hard"),
+        # Yandex: "policy rejection" names the recipient's blocked account here, not a policy of ours.
+        ("5.0.0", "Policy rejection on the target address", "hard"),
+        # GMX: the last line of a multi-line reply decides; "mailbox unavailable" opens a policy refusal here.
+        (
+            "5.0.0",
+            "550-Requested action not taken: mailbox unavailable 550-Reject due to policy restrictions. "
+            "550 For explanation visit http://postmaster.gmx.com/en/error-messages?ip=192.0.2.157&c=poli",
+            "block",
+        ),
         # ... and words that name the sender are never hard, whatever the code.
         (
             "5.1.1",
