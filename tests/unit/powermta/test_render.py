@@ -13,13 +13,14 @@ from email_engine.errors import InvalidInput
 from email_engine.integrations.powermta.inventory import Inventory, IpEntry, VolumeCap
 from email_engine.integrations.powermta.linter import lint_files
 from email_engine.integrations.powermta.renderer import (
+    ACCOUNTING_FIELDS,
     BOUNCE_FILE,
     CONFIG_FILE,
     ROUTING_FILE,
     RenderedConfig,
     render_config,
 )
-from email_engine.integrations.powermta.tables import default_tables
+from email_engine.integrations.powermta.tables import default_tables, parse_tables
 from tests.unit.powermta.guide import PASSWORD, SAMPLE_RULES, guide_inventory, guide_settings
 
 GOLDEN = Path(__file__).resolve().parents[2] / "data" / "powermta" / "guide"
@@ -136,10 +137,12 @@ def test_guide_throttles(
         assert f"max-smtp-out {smtp_out}" in body
     if per_connection:
         assert f"max-msg-per-connection {per_connection}" in body
-    # Backoff on every queue: 1 message a minute, retry every 20 minutes, normal after 1 h or a delivery.
+    # Backoff on every queue: a fifth of its own rate (50/h -> 10/h, 30/h -> 6/h, 500/h -> 100/h),
+    # retry every 20 minutes, normal after 1 h or a delivery.
+    slower = f"{int(rate.split('/', maxsplit=1)[0]) // 5}/h"
     for line in (
         "smtp-pattern-list provider-backoff",
-        "backoff-max-msg-rate 1/m",
+        f"backoff-max-msg-rate {slower}",
         "backoff-retry-after 20m",
         "backoff-to-normal-after 1h",
         "backoff-to-normal-after-delivery true",
@@ -156,43 +159,111 @@ def test_backoff_list_has_at_least_80_real_patterns(rendered: RenderedConfig) ->
         assert needle in joined
 
 
-def test_every_big_provider_is_rolled_up_by_domain_and_mx(rendered: RenderedConfig) -> None:
+def test_every_big_provider_is_rolled_up_by_mx(rendered: RenderedConfig) -> None:
+    """§10.17: an <mx-rollup-list> of "mx PATTERN QUEUE.rollup rollup-by-ip" lines (no top-level
+    mx-rollup directive, no hyphenated macro names)."""
     routing = rendered.files[ROUTING_FILE]
-    macros = re.findall(r"^domain-macro (\S+) (\S+)$", routing, re.MULTILINE)
-    rollups = set(re.findall(r"^mx-rollup (\S+) \S+$", routing, re.MULTILINE))
-    queues = set(re.findall(r"^    queue-to (\S+)$", routing, re.MULTILINE))
-    assert len(macros) >= 15
-    assert len(rollups) >= 15
-    assert queues == rollups
-    assert "mx-rollup gmail.rollup *.google.com" in routing
-    assert "mx-rollup microsoft.rollup *.mail.protection.outlook.com" in routing
-    domains = {name: members.split(",") for name, members in macros}
-    assert {"gmail.com", "googlemail.com"} <= set(domains["gmail-domains"])
-    assert "wanadoo.fr" in domains["orange-domains"]
+    rollups = re.findall(r"^    mx (\S+) (\S+\.rollup)(?: (rollup-by-ip))?$", routing, re.MULTILINE)
+    assert "<mx-rollup-list>" in routing and "</mx-rollup-list>" in routing
+    assert {queue for _, queue, _ in rollups} == {f"{p.name}.rollup" for p in default_tables().providers}
+    assert ("*.google.com", "gmail.rollup", "rollup-by-ip") in rollups
+    assert ("*.mail.protection.outlook.com", "microsoft.rollup", "rollup-by-ip") in rollups
+    # wildcards always with rollup-by-ip (delivery to the domain's own MX); exact names without
+    assert all(by_ip == ("rollup-by-ip" if pattern.startswith("*.") else "") for pattern, _, by_ip in rollups)
+    assert "mx-rollup " not in routing and "domain-macro" not in routing  # every provider has MX patterns
     defined = set(_blocks(rendered.files[CONFIG_FILE], "domain"))
-    assert queues <= defined
+    assert {queue for _, queue, _ in rollups} <= defined
+
+
+def test_a_provider_known_only_by_domains_is_combined_with_queue_to_and_smtp_hosts() -> None:
+    """§10.9: domains combined with queue-to need smtp-hosts on the target queue; §3.3.1.33.4: the
+    macro name has letters, digits and '_' only."""
+    tables = default_tables().model_copy(deep=True)
+    data = tables.model_dump()
+    data["providers"].append(
+        {
+            "name": "mail-ru",
+            "label": "Mail.ru",
+            "max_msg_rate": "20/h",
+            "domains": ["mail.ru", "inbox.ru", "bk.ru"],
+        }
+    )
+    custom = parse_tables(data)
+    result = render_config(guide_inventory(), guide_settings(), custom, SAMPLE_RULES)
+    routing = result.files[ROUTING_FILE]
+    assert "domain-macro mail_ru_domains mail.ru,inbox.ru,bk.ru" in routing
+    assert "<domain $mail_ru_domains>\n    queue-to mail-ru.rollup\n</domain>" in routing
+    body = _blocks(result.files[CONFIG_FILE], "domain")["mail-ru.rollup"]
+    assert body[0] == "smtp-hosts lookup-mx:mail.ru"
+    report = lint_files(result.files, entry=CONFIG_FILE, expected_ips=result.expected_ips, vmtas=result.vmtas)
+    assert report.issues == []
 
 
 def test_both_accounting_pipes(rendered: RenderedConfig) -> None:
     blocks = _blocks(rendered.files[CONFIG_FILE], "acct-file")
     bounce = blocks["|/opt/email-engine/scripts/bounce-pipe.sh"]
     delivery = blocks["|/opt/email-engine/scripts/delivery-pipe.sh"]
-    assert "records b,rb,f" in bounce
+    # No inbound listener configured: PowerMTA receives no remote bounces or FBL reports, so rb/f are
+    # not listed (§12.6/§12.7 write them only for mail their processors recognised).
+    assert "records b" in bounce
     assert "records d" in delivery
-    for body, kind in ((bounce, "b"), (bounce, "rb"), (delivery, "d")):
+    for body, kind in ((bounce, "b"), (delivery, "d")):
         fields = (
             next(line for line in body if line.startswith(f"record-fields {kind} ")).split()[2].split(",")
         )
         assert set(REQUIRED_FIELDS) <= set(fields)
+    assert "<bounce-processor>" not in rendered.files[CONFIG_FILE]
+
+
+def test_inbound_reports_render_the_processors_rb_and_f_need() -> None:
+    result = _render(inbound_listener="0.0.0.0:25", fbl_addresses=("fbl@fbl.example.com",))
+    config = result.files[CONFIG_FILE]
+    bounce = _blocks(config, "acct-file")["|/opt/email-engine/scripts/bounce-pipe.sh"]
+    assert bounce[:2] == ["records b,rb,f", f"record-fields b {ACCOUNTING_FIELDS}"]
+    assert "record-fields rb *" in bounce and "record-fields f *" in bounce
+    # §12.7.1: Hotmail's JMRP recipient, mapped with the guide's header-mapping directive
+    assert "map-header-to-field f header_X-HmXmrOriginalRecipient rcpt" in bounce
+    assert "smtp-listener 0.0.0.0:25 source=inbound-reports" in config
+    assert _blocks(config, "source")["inbound-reports"] == [
+        "smtp-service yes",
+        "always-allow-relaying no",
+        "process-x-virtual-mta no",
+    ]
+    assert re.findall(r"^relay-domain (\S+)$", config, re.MULTILINE) == [
+        "bounce.example.com",
+        "bounce.example.org",
+    ]
+    assert "relay-address fbl@fbl.example.com" in config
+    assert (
+        "    <address-list>\n        domain bounce.example.com\n        domain bounce.example.org\n    </address-list>"
+        in config
+    )
+    assert (
+        "<feedback-loop-processor>\n    deliver-unmatched-email no\n    deliver-matched-email no\n    <address-list>\n        address fbl@fbl.example.com"
+        in config
+    )
+    assert any("restart" in note for note in result.notes)
+    report = lint_files(result.files, entry=CONFIG_FILE, expected_ips=result.expected_ips, vmtas=result.vmtas)
+    assert report.issues == []
+
+
+def test_inbound_without_bounce_domains_or_fbl_addresses_lists_no_rb_or_f() -> None:
+    base = guide_inventory()
+    domains = tuple(dataclasses.replace(domain, bounce_domain=None) for domain in base.domains)
+    result = _render(dataclasses.replace(base, domains=domains), inbound_listener="0.0.0.0:25")
+    assert "records b\n" in result.files[CONFIG_FILE]
+    assert "source=inbound-reports" not in result.files[CONFIG_FILE]
+    assert result.notes and "no bounce or feedback-loop processor" in result.notes[0]
 
 
 def test_listener_auth_and_management_port(rendered: RenderedConfig) -> None:
     config = rendered.files[CONFIG_FILE]
     assert "smtp-listener 0.0.0.0:2525" in config
-    assert _blocks(config, "smtp-user")["mailwizz"] == [f"password {PASSWORD}", "source {mailwizz-auth}"]
+    # a plain named source: names beginning with "{" are reserved (§3.3.7)
+    assert _blocks(config, "smtp-user")["mailwizz"] == [f"password {PASSWORD}", "source mailwizz-auth"]
     mailwizz = _blocks(config, "source")["198.51.100.7"]
     assert "require-auth true" in mailwizz and "smtp-service yes" in mailwizz
-    assert "always-allow-relaying yes" in _blocks(config, "source")["{mailwizz-auth}"]
+    assert "always-allow-relaying yes" in _blocks(config, "source")["mailwizz-auth"]
     assert "always-allow-relaying no" in _blocks(config, "source")["0/0"]
     assert "postmaster postmaster@example.com" in config
     assert "http-mgmt-port 8080" in config
@@ -341,16 +412,18 @@ def test_duplicate_address_and_unknown_state_are_refused() -> None:
         _render(dataclasses.replace(base, ips=tuple(ips)))
 
 
-def test_ipv6_address_and_listener() -> None:
+def test_ipv6_source_address_and_the_undocumented_ipv6_listener() -> None:
     base = guide_inventory()
     ips = (
         *base.ips,
         IpEntry(9, "2001:db8::25", "mta6.mail.example.com", "vmta-v6", "marketing", "active", "marketing"),
     )
-    result = _render(dataclasses.replace(base, ips=ips), listener_address="::")
+    result = _render(dataclasses.replace(base, ips=ips))
     assert "smtp-source-host 2001:db8::25 mta6.mail.example.com" in result.files[CONFIG_FILE]
-    assert "smtp-listener [::]:2525" in result.files[CONFIG_FILE]
     assert lint_files(result.files, entry=CONFIG_FILE, expected_ips=result.expected_ips).ok(strict=True)
+    # §3.3.1.20 documents smtp-listener as CIDR:PORT only; an IPv6 listener is refused, not guessed
+    with pytest.raises(InvalidInput, match="IPv4"):
+        _render(listener_address="::")
 
 
 def test_render_is_deterministic() -> None:

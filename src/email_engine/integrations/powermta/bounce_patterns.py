@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from email_engine.errors import InvalidInput
-from email_engine.integrations.powermta.directives import BOUNCE_CATEGORIES
 from email_engine.integrations.powermta.pmta_regex import from_pmta_regex, to_pmta_regex
+from email_engine.integrations.powermta.reference import BOUNCE_CATEGORIES
 
 __all__ = ["CategoryPattern", "RuleLike", "evaluate", "parse_bounce_patterns", "render_bounce_patterns"]
 

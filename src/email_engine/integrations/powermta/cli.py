@@ -23,8 +23,8 @@ from email_engine.errors import InvalidInput, NotFound
 from email_engine.integrations.powermta import deploy as deployer
 from email_engine.integrations.powermta import dkim, service
 from email_engine.integrations.powermta.dns_records import SendingHost, dns_records, to_bind, to_rows
-from email_engine.integrations.powermta.linter import LintReport, lint_path
-from email_engine.integrations.powermta.renderer import RenderedConfig
+from email_engine.integrations.powermta.linter import LintReport, VmtaFacts, lint_path
+from email_engine.integrations.powermta.renderer import RenderedConfig, vmta_facts
 from email_engine.integrations.powermta.settings import PowerMtaSettings
 
 pmta_app = typer.Typer(
@@ -58,6 +58,11 @@ def _print_report(report: LintReport) -> None:
         err.print(f"[{colour}]{issue}[/]", highlight=False, markup=True, soft_wrap=True)
 
 
+def _print_notes(rendered: RenderedConfig) -> None:
+    for note in rendered.notes:
+        err.print(f"[yellow]note:[/] {note}", highlight=False, soft_wrap=True)
+
+
 def _fail(message: str, code: int = 1) -> typer.Exit:
     err.print(f"[red]error:[/] {message}", highlight=False)
     return typer.Exit(code)
@@ -83,8 +88,18 @@ def render(
     for name, text in rendered.files.items():
         deployer.atomic_write(out / name, text.encode("utf-8"))
     if as_json:
-        typer.echo(json.dumps({"out": str(out), "files": sorted(rendered.files), "lint": report.as_dict()}))
+        typer.echo(
+            json.dumps(
+                {
+                    "out": str(out),
+                    "files": sorted(rendered.files),
+                    "lint": report.as_dict(),
+                    "notes": list(rendered.notes),
+                }
+            )
+        )
     else:
+        _print_notes(rendered)
         typer.echo(f"wrote {', '.join(sorted(rendered.files))} to {out} ({len(report.warnings)} warning(s))")
 
 
@@ -144,8 +159,10 @@ def deploy(
     except deployer.ReloadFailed as exc:
         raise _fail(exc.detail) from exc
     if as_json:
-        typer.echo(json.dumps(result.as_dict()))
-    elif not result.written:
+        typer.echo(json.dumps({**result.as_dict(), "notes": list(rendered.notes)}))
+        return
+    _print_notes(rendered)
+    if not result.written:
         typer.echo(f"{settings.config_dir} is up to date; nothing to deploy")
     else:
         typer.echo(f"deployed {', '.join(result.written)}; backup in {result.backup_dir}; PowerMTA reloaded")
@@ -158,17 +175,31 @@ def lint(
     ],
     strict: Annotated[bool, typer.Option("--strict", help="Fail on warnings too.")] = False,
     inventory: Annotated[
-        bool, typer.Option("--inventory", help="Also check every inventory IP has a VMTA.")
+        bool,
+        typer.Option(
+            "--inventory",
+            help="Also check against the inventory: every IP has a VMTA, warming VMTAs stay within their "
+            "warmup cap, default-virtual-mta reaches only active IPs.",
+        ),
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Check a PowerMTA configuration: tags, directives, references, placeholders, duplicate IPs, permissions."""
+    """Check a PowerMTA configuration against PowerMTA's User's Guide.
+
+    Unknown directives, directives or blocks where the guide does not allow them, values outside their
+    documented form, illegal macro names, unbalanced blocks, undefined VMTAs/pools/lists/macros/sources,
+    placeholders, backoff that is not slower than the normal rate, queue-to without smtp-hosts, rb/f
+    records without their processors, duplicate IPs, secret files readable by everyone. Each finding
+    names the file, the line and the guide section. Exit 1 on errors (and on warnings with --strict).
+    """
     expected: list[str] = []
+    facts: dict[str, VmtaFacts] = {}
     if inventory:
         with _session() as session:
             snapshot = service.snapshot_inventory(session, now=utcnow())
         expected = [ip.address for ip in snapshot.ips if ip.state != "retired"]
-    report = lint_path(path, expected_ips=expected)
+        facts = dict(vmta_facts(snapshot))
+    report = lint_path(path, expected_ips=expected, vmtas=facts)
     if as_json:
         typer.echo(json.dumps({**report.as_dict(), "ok": report.ok(strict=strict)}))
     else:

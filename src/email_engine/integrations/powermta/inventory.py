@@ -81,6 +81,11 @@ class RenderSettings:
     bounce_pipe: str = "/opt/email-engine/scripts/bounce-pipe.sh"
     delivery_pipe: str = "/opt/email-engine/scripts/delivery-pipe.sh"
     host_name: str | None = None
+    #: ``ADDRESS:PORT`` where PowerMTA accepts asynchronous bounces and feedback-loop reports from
+    #: the Internet (renders the processors that produce rb/f records); None: not at all.
+    inbound_listener: str | None = None
+    #: Addresses mailbox providers send feedback-loop (ARF/JMRP) reports to.
+    fbl_addresses: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

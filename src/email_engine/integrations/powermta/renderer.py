@@ -1,12 +1,18 @@
 """Render PowerMTA's configuration from an inventory snapshot (pure: no I/O, no clock).
 
-Three files, as the deployment guide names them, tied together with ``include``:
+Only what PowerMTA's User's Guide documents is written (every line goes through the writer, which
+checks it against ``reference.yaml``). Three files, tied together with ``include`` (§3.3.1.31):
 
 - ``config``: globals, the MailWizz listener and relay authentication, one ``<virtual-mta>`` per IP,
-  the pools, the accounting pipes, the backoff pattern list and the ``<domain>`` throttles;
-- ``routing-domains``: a ``domain-macro`` per provider and its ``queue-to`` rollup queue, plus the
-  ``mx-rollup`` lines that send every domain hosted at a provider to the same queue;
-- ``bounce-classifications``: ``<bounce-category-patterns>`` from the classifier rules.
+  the pools, the accounting pipes (and, when inbound reports are configured, the bounce and
+  feedback-loop processors that produce ``rb``/``f`` records), the backoff pattern list and the
+  ``<domain>`` throttles;
+- ``routing-domains``: the ``<mx-rollup-list>`` that puts every domain hosted at a provider into
+  the provider's queue (§10.17), and for providers known only by their domains a ``domain-macro``
+  and ``queue-to`` into a queue with ``smtp-hosts`` (§10.9);
+- ``bounce-classifications``: ``<bounce-category-patterns>`` from the classifier rules (§10.8).
+
+docs/powermta.md says, for each kind of block, which guide section it follows.
 
 Pool membership by IP state (reputation first):
 
@@ -20,20 +26,26 @@ resting, quarantined  no (weight 0)         a VMTA with every queue paused
 retired               no                    not rendered (the address may no longer be bound)
 ====================  ====================  ===================================================
 
-PowerMTA rotates round-robin over a pool's VMTAs; an IP's share ("weight") is bounded by its own
-rates, so a warming IP gets less traffic than an established one. Paused VMTAs stay defined so a
-message that names one (``X-Virtual-MTA``) waits in the queue instead of bouncing.
+Backoff is derived, never configured: every ``<domain>`` block that sets ``max-msg-rate`` also sets
+``backoff-max-msg-rate`` to a fraction of that same rate (:func:`tables.backoff_rate`), so whichever
+block PowerMTA's inheritance picks, the queue's backoff is slower than its normal rate and below any
+warmup cap (§3.3.10.34).
+
+Unmarked mail (no ``X-Virtual-MTA`` header) goes to the first ``marketing`` pool, by name, whose
+listed VMTAs are all ``active``; when there is none it goes to ``unmarked-hold``, a VMTA with no
+address and every queue paused, so it waits in the queue instead of leaving through a cold IP.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from email_engine.errors import InvalidInput
 from email_engine.integrations.powermta.bounce_patterns import RuleLike, render_bounce_patterns
 from email_engine.integrations.powermta.inventory import Inventory, IpEntry, RenderSettings
+from email_engine.integrations.powermta.linter import VmtaFacts
 from email_engine.integrations.powermta.pmta_regex import to_pmta_regex
 from email_engine.integrations.powermta.safety import (
     UnsafeValue,
@@ -45,8 +57,10 @@ from email_engine.integrations.powermta.safety import (
     check_secret,
 )
 from email_engine.integrations.powermta.tables import (
+    BackoffPolicy,
     ProviderThrottle,
     ThrottleTables,
+    backoff_rate,
     provider_queue,
     rate_per_hour,
 )
@@ -54,20 +68,32 @@ from email_engine.integrations.powermta.writer import ConfigWriter
 
 __all__ = [
     "ACCOUNTING_FIELDS",
+    "AUTH_SOURCE",
     "BOUNCE_FILE",
     "CONFIG_FILE",
+    "HOLD_VMTA",
     "ROUTING_FILE",
     "RenderedConfig",
+    "default_target",
     "render_config",
+    "vmta_facts",
 ]
 
 CONFIG_FILE = "config"
 ROUTING_FILE = "routing-domains"
 BOUNCE_FILE = "bounce-classifications"
 BACKOFF_LIST = "provider-backoff"
-AUTH_SOURCE = "{mailwizz-auth}"
+# A named <source> for authenticated MailWizz sessions. Not "{…}": names beginning with "{" are
+# reserved (§3.3.7: only {pickup} and {auth} are documented).
+AUTH_SOURCE = "mailwizz-auth"
+INBOUND_SOURCE = "inbound-reports"
+HOLD_VMTA = "unmarked-hold"
+# §12.7.1: Hotmail's JMRP reports carry the complaining recipient in this header of the original
+# message; map-header-to-field (§3.3.11.10) puts it in the f record's rcpt field.
+HOTMAIL_RECIPIENT_HEADER = "header_X-HmXmrOriginalRecipient"
 
-# What the engine's accounting parser reads (by header name). PowerMTA always writes ``type`` first.
+# What the engine's accounting parser reads (by header name) from d and b records (§11.2.2-3).
+# PowerMTA always writes ``type`` first.
 ACCOUNTING_FIELDS = (
     "timeLogged,timeQueued,orig,rcpt,orcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,bounceCat,srcType,srcMta,"
     "dlvType,dlvSourceIp,dlvDestinationIp,dlvEsmtpAvailable,dlvSize,vmta,jobId,envId,queue,vmtaPool"
@@ -84,6 +110,8 @@ class RenderedConfig:
     secrets: tuple[str, ...] = ()
     expected_ips: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    #: What the linter cannot read from the text: each VMTA's state and warmup cap.
+    vmtas: Mapping[str, VmtaFacts] = field(default_factory=dict)
 
     def redacted(self) -> dict[str, str]:
         """The files with every secret value replaced by ``[redacted]``."""
@@ -143,8 +171,8 @@ def _plan(inventory: Inventory) -> list[_Vmta]:
             raise InvalidInput(
                 f"IP address {ip.address} appears twice (VMTAs {addresses[ip.address]} and {ip.vmta_name})."
             )
-        if ip.vmta_name in names:
-            raise InvalidInput(f"VMTA name {ip.vmta_name} is used by two IPs.")
+        if ip.vmta_name in names or ip.vmta_name == HOLD_VMTA:
+            raise InvalidInput(f"VMTA name {ip.vmta_name} is used twice (or is the reserved {HOLD_VMTA}).")
         addresses[ip.address] = ip.vmta_name
         names.add(ip.vmta_name)
         cap = inventory.limits.get(ip.id)
@@ -167,15 +195,15 @@ def _capped_rate(rate: str, hourly_cap: int) -> str:
 
 
 def _dkim_keys(inventory: Inventory, settings: RenderSettings) -> list[tuple[str, str, str]]:
-    keys: list[tuple[str, str, str]] = []
+    keys: dict[tuple[str, str], str] = {}
     for domain in sorted(inventory.domains, key=lambda item: item.name):
         name = check_hostname(domain.name, what="sending domain")
         if not domain.dkim_selector:
             continue
         selector = check_name(domain.dkim_selector, what=f"DKIM selector of {name}")
         path = check_path(f"{settings.dkim_key_dir.rstrip('/')}/{name}.{selector}.pem", what="DKIM key path")
-        keys.append((selector, name, path))
-    return keys
+        keys[(selector, name)] = path
+    return [(selector, name, path) for (selector, name), path in keys.items()]
 
 
 def _pool_members(plan: Sequence[_Vmta], inventory: Inventory) -> dict[str, list[_Vmta]]:
@@ -187,28 +215,28 @@ def _pool_members(plan: Sequence[_Vmta], inventory: Inventory) -> dict[str, list
     return pools
 
 
-def _default_pool(inventory: Inventory, pools: dict[str, list[_Vmta]]) -> str | None:
+def default_target(inventory: Inventory, pools: Mapping[str, Sequence[_Vmta]] | None = None) -> str:
+    """Where unmarked mail goes: the first ``marketing`` pool (by name) whose listed VMTAs are all
+    ``active`` (at least one), else :data:`HOLD_VMTA`. Never a pool with a warming IP in it: a cold
+    IP must carry only the volume its warmup plan allows."""
+    members = pools if pools is not None else _pool_members(_plan(inventory), inventory)
     purposes = {pool.name: pool.purpose for pool in inventory.pools}
-    for preferred in ("marketing", "transactional"):
-        for name, members in pools.items():
-            if purposes.get(name) == preferred and any(not item.paused for item in members):
-                return name
-    for name, members in pools.items():
-        if any(not item.paused for item in members):
+    for name in sorted(members):
+        listed = [item for item in members[name] if not item.paused]
+        if purposes.get(name) == "marketing" and listed and all(item.ip.state == "active" for item in listed):
             return name
-    return None
+    return HOLD_VMTA
 
 
 def _render_globals(out: ConfigWriter, settings: RenderSettings) -> None:
-    out.comment("Global settings")
+    out.comment("Global settings (User's Guide 3.3.1)")
     out.directive("postmaster", check_email(settings.postmaster, what="PMTA_POSTMASTER"))
     if settings.host_name:
         out.directive("host-name", check_hostname(settings.host_name, what="PMTA_HOST_NAME"))
     out.directive("run-as-root", "no")
     out.directive("log-file", check_path(settings.log_file, what="PMTA_LOG_FILE"))
-    out.directive("spool", check_path(settings.spool_dir, what="PMTA_SPOOL_DIR"))
-    out.directive("sync-msg-create", "false")
-    out.directive("sync-msg-update", "false")
+    out.open("spool", check_path(settings.spool_dir, what="PMTA_SPOOL_DIR"))
+    out.close()
     out.blank()
     out.comment("Management web interface: local only (reach it through an SSH tunnel)")
     out.directive("http-mgmt-port", str(_port(settings.http_mgmt_port, "PMTA_HTTP_MGMT_PORT")))
@@ -224,28 +252,36 @@ def _port(value: int, what: str) -> int:
     return value
 
 
-def _render_listener(out: ConfigWriter, settings: RenderSettings, default_pool: str | None) -> None:
+def _listener(address: str, port: int, what: str) -> str:
+    listen = check_address(address, what=what)
+    if ":" in listen:
+        raise InvalidInput(
+            f"{what} {listen} is IPv6; the User's Guide documents smtp-listener only as CIDR:PORT with an "
+            "IPv4 address (3.3.1.20). Use an IPv4 address or 0.0.0.0."
+        )
+    return f"{listen}:{port}"
+
+
+def _render_listener(out: ConfigWriter, settings: RenderSettings, default_vmta: str) -> None:
     user = check_name(settings.smtp_user, what="PMTA_SMTP_USER")
     password = check_secret(settings.smtp_password, what="PMTA_SMTP_PASSWORD")
-    listen = check_address(settings.listener_address, what="PMTA_LISTENER_ADDRESS")
     port = _port(settings.listener_port, "PMTA_LISTENER_PORT")
-    host = f"[{listen}]" if ":" in listen else listen
-    out.comment("MailWizz submits over SMTP with authentication")
-    out.directive("smtp-listener", f"{host}:{port}")
+    out.comment("MailWizz submits over SMTP with authentication (3.3.1.20, 10.4.2)")
+    out.directive("smtp-listener", _listener(settings.listener_address, port, "PMTA_LISTENER_ADDRESS"))
     out.blank()
     out.open("smtp-user", user)
     out.directive("password", password)
     out.directive("source", AUTH_SOURCE)
     out.close()
     out.blank()
+    out.comment(f"Unmarked mail (no X-Virtual-MTA header) goes to {default_vmta}")
     out.open("source", AUTH_SOURCE)
     out.directive("smtp-service", "yes")
     out.directive("always-allow-relaying", "yes")
     out.directive("process-x-virtual-mta", "yes")
     out.directive("process-x-job", "yes")
     out.directive("process-x-envid", "yes")
-    if default_pool:
-        out.directive("default-virtual-mta", default_pool)
+    out.directive("default-virtual-mta", default_vmta)
     out.close()
     out.blank()
     if not settings.mailwizz_ips:
@@ -262,8 +298,7 @@ def _render_listener(out: ConfigWriter, settings: RenderSettings, default_pool: 
     out.directive("smtp-service", "yes")
     out.directive("always-allow-relaying", "yes")
     out.directive("process-x-virtual-mta", "yes")
-    if default_pool:
-        out.directive("default-virtual-mta", default_pool)
+    out.directive("default-virtual-mta", default_vmta)
     out.close()
     out.open("source", "0/0")
     out.directive("smtp-service", "no")
@@ -272,13 +307,20 @@ def _render_listener(out: ConfigWriter, settings: RenderSettings, default_pool: 
     out.blank()
 
 
+def _queue_limits(out: ConfigWriter, rate: str, policy: BackoffPolicy) -> None:
+    """A queue's rate and the backoff rate derived from it, always written together."""
+    out.directive("max-msg-rate", rate)
+    out.directive("backoff-max-msg-rate", backoff_rate(rate, policy))
+
+
 def _render_vmtas(
     out: ConfigWriter,
     plan: Sequence[_Vmta],
     keys: Sequence[tuple[str, str, str]],
     tables: ThrottleTables,
+    default_vmta: str,
 ) -> None:
-    out.comment("One virtual MTA per IP")
+    out.comment("One virtual MTA per IP (8.2, 3.3.12); per-queue caps in domain blocks inside it")
     for item in plan:
         ip = item.ip
         state = f"state {ip.state}, purpose {ip.purpose}"
@@ -294,19 +336,32 @@ def _render_vmtas(
         if item.paused or item.hourly_cap is not None:
             default_cap = 0 if item.paused else item.cap_for(None)
             out.open("domain", "*")
-            out.directive("max-msg-rate", _capped_rate(tables.default.max_msg_rate, default_cap or 0))
+            _queue_limits(out, _capped_rate(tables.default.max_msg_rate, default_cap or 0), tables.backoff)
             out.close()
             for provider in tables.providers:
                 provider_cap = 0 if item.paused else item.cap_for(provider.name)
                 out.open("domain", provider_queue(provider))
-                out.directive("max-msg-rate", _capped_rate(provider.max_msg_rate, provider_cap or 0))
+                _queue_limits(out, _capped_rate(provider.max_msg_rate, provider_cap or 0), tables.backoff)
                 out.close()
+        out.close()
+    if default_vmta == HOLD_VMTA:
+        out.comment(
+            "No marketing pool of active IPs: unmarked mail waits here (no address, every queue paused)"
+        )
+        out.open("virtual-mta", HOLD_VMTA)
+        out.open("domain", "*")
+        _queue_limits(out, "0", tables.backoff)
+        out.close()
+        for provider in tables.providers:
+            out.open("domain", provider_queue(provider))
+            _queue_limits(out, "0", tables.backoff)
+            out.close()
         out.close()
     out.blank()
 
 
 def _render_pools(out: ConfigWriter, pools: dict[str, list[_Vmta]]) -> None:
-    out.comment("Pools: sending IPs only; standby, resting and quarantined IPs have weight 0")
+    out.comment("Pools (8.3, 3.3.13): sending IPs only; standby, resting and quarantined IPs have weight 0")
     for name, members in pools.items():
         active = [item for item in members if not item.paused]
         held = [item for item in members if item.paused]
@@ -321,15 +376,77 @@ def _render_pools(out: ConfigWriter, pools: dict[str, list[_Vmta]]) -> None:
     out.blank()
 
 
-def _render_accounting(out: ConfigWriter, settings: RenderSettings) -> None:
+def _bounce_domains(inventory: Inventory) -> list[str]:
+    return sorted(
+        {
+            check_hostname(domain.bounce_domain, what=f"bounce domain of {domain.name}")
+            for domain in inventory.domains
+            if domain.bounce_domain
+        }
+    )
+
+
+def _render_inbound(out: ConfigWriter, settings: RenderSettings, inventory: Inventory) -> tuple[bool, bool]:
+    """The listener, named source and processors that turn incoming bounces and complaints into
+    ``rb`` and ``f`` records (§12.6, §12.7). Returns (bounce processor written, FBL processor written)."""
+    if not settings.inbound_listener:
+        return False, False
+    address, _, port = settings.inbound_listener.rpartition(":")
+    if not port.isdigit():
+        raise InvalidInput("PMTA_INBOUND_LISTENER must be ADDRESS:PORT, e.g. 0.0.0.0:25.")
+    listener = _listener(address, _port(int(port), "PMTA_INBOUND_LISTENER port"), "PMTA_INBOUND_LISTENER")
+    bounce_domains = _bounce_domains(inventory)
+    fbl = [check_email(address, what="PMTA_FBL_ADDRESSES entry") for address in settings.fbl_addresses]
+    if not bounce_domains and not fbl:
+        return False, False
+    out.comment(
+        "Inbound reports (12.6, 12.7): mail from anywhere, for the bounce domains and FBL addresses only"
+    )
+    out.directive("smtp-listener", listener, f"source={INBOUND_SOURCE}")
+    out.open("source", INBOUND_SOURCE)
+    out.directive("smtp-service", "yes")
+    out.directive("always-allow-relaying", "no")
+    out.directive("process-x-virtual-mta", "no")
+    out.close()
+    for domain in bounce_domains:
+        out.directive("relay-domain", domain)
+    for address in fbl:
+        out.directive("relay-address", address)
+    if bounce_domains:
+        out.open("bounce-processor")
+        out.directive("deliver-unmatched-email", "no")
+        out.directive("deliver-matched-email", "no")
+        out.open("address-list")
+        for domain in bounce_domains:
+            out.directive("domain", domain)
+        out.close()
+        out.close()
+    if fbl:
+        out.open("feedback-loop-processor")
+        out.directive("deliver-unmatched-email", "no")
+        out.directive("deliver-matched-email", "no")
+        out.open("address-list")
+        for address in fbl:
+            out.directive("address", address)
+        out.close()
+        out.close()
+    out.blank()
+    return bool(bounce_domains), bool(fbl)
+
+
+def _render_accounting(out: ConfigWriter, settings: RenderSettings, *, remote: bool, fbl: bool) -> None:
     bounce = check_path(settings.bounce_pipe, what="PMTA_BOUNCE_PIPE")
     delivery = check_path(settings.delivery_pipe, what="PMTA_DELIVERY_PIPE")
-    out.comment("Accounting pipes into Email Engine (CSV with a header line; parsed by header name)")
+    records = ",".join(["b", *(["rb"] if remote else []), *(["f"] if fbl else [])])
+    out.comment("Accounting pipes into Email Engine (11.3; CSV with a header line, parsed by header name)")
     out.open("acct-file", f"|{bounce}")
-    out.directive("records", "b,rb,f")
+    out.directive("records", records)
     out.directive("record-fields", "b", ACCOUNTING_FIELDS)
-    out.directive("record-fields", "rb", ACCOUNTING_FIELDS)
-    out.directive("record-fields", "f", "*")
+    if remote:
+        out.directive("record-fields", "rb", "*")
+    if fbl:
+        out.directive("record-fields", "f", "*")
+        out.directive("map-header-to-field", "f", HOTMAIL_RECIPIENT_HEADER, "rcpt")
     out.close()
     out.open("acct-file", f"|{delivery}")
     out.directive("records", "d")
@@ -340,7 +457,7 @@ def _render_accounting(out: ConfigWriter, settings: RenderSettings) -> None:
 
 def _render_backoff_list(out: ConfigWriter, tables: ThrottleTables) -> None:
     out.comment(
-        f"Provider throttling replies: {len(tables.backoff_patterns)} patterns put the queue in backoff"
+        f"Provider throttling replies (3.3.15): {len(tables.backoff_patterns)} patterns put the queue in backoff"
     )
     out.open("smtp-pattern-list", BACKOFF_LIST)
     current = None
@@ -353,12 +470,21 @@ def _render_backoff_list(out: ConfigWriter, tables: ThrottleTables) -> None:
     out.blank()
 
 
+def _smtp_hosts(provider: ProviderThrottle) -> str | None:
+    """§10.9: a queue that domains are combined into with queue-to needs smtp-hosts; a provider
+    grouped by MX (§10.17, rollup-by-ip) does not."""
+    return None if provider.mx else f"lookup-mx:{provider.domains[0]}"
+
+
 def _domain_limits(out: ConfigWriter, tables: ThrottleTables, provider: ProviderThrottle | None) -> None:
     backoff = tables.backoff
     rate = provider.max_msg_rate if provider else tables.default.max_msg_rate
     smtp_out = provider.max_smtp_out if provider else tables.default.max_smtp_out
     per_conn = provider.max_msg_per_connection if provider else tables.default.max_msg_per_connection
-    out.directive("max-msg-rate", rate)
+    hosts = _smtp_hosts(provider) if provider else None
+    if hosts:
+        out.directive("smtp-hosts", hosts)
+    _queue_limits(out, rate, backoff)
     out.directive("max-smtp-out", str(smtp_out))
     out.directive("max-msg-per-connection", str(per_conn))
     if provider is None:
@@ -369,14 +495,13 @@ def _domain_limits(out: ConfigWriter, tables: ThrottleTables, provider: Provider
         out.directive("require-starttls", "no")
         out.directive("bounce-upon-no-mx", "yes")
     out.directive("smtp-pattern-list", BACKOFF_LIST)
-    out.directive("backoff-max-msg-rate", backoff.max_msg_rate)
     out.directive("backoff-retry-after", backoff.retry_after)
     out.directive("backoff-to-normal-after", backoff.to_normal_after)
     out.directive("backoff-to-normal-after-delivery", "true" if backoff.to_normal_after_delivery else "false")
 
 
 def _render_domains(out: ConfigWriter, tables: ThrottleTables) -> None:
-    out.comment("Destination throttles (per queue: one provider through one IP)")
+    out.comment("Destination throttles (3.3.10; per queue: one provider through one IP)")
     out.open("domain", "*")
     _domain_limits(out, tables, None)
     out.close()
@@ -388,25 +513,54 @@ def _render_domains(out: ConfigWriter, tables: ThrottleTables) -> None:
     out.blank()
 
 
+def macro_name(provider: ProviderThrottle) -> str:
+    """``t_online_domains``: a domain-macro may hold only letters, digits and '_' (§3.3.1.33.4)."""
+    return provider.name.replace("-", "_") + "_domains"
+
+
 def _render_routing(tables: ThrottleTables) -> str:
     out = ConfigWriter()
     out.comment("Generated by Email Engine; included from config. Edit the throttle tables, not this file.")
-    out.comment(
-        "Every domain of a provider, and every domain whose MX is at that provider, shares one queue."
-    )
-    out.blank()
-    for provider in tables.providers:
-        queue = provider_queue(provider)
-        macro = f"{provider.name}-domains"
-        out.comment(f"{provider.label or provider.name}")
+    by_mx = [provider for provider in tables.providers if provider.mx]
+    by_domain = [provider for provider in tables.providers if not provider.mx]
+    if by_mx:
+        out.comment(
+            "MX rollup (10.17): a domain whose lowest-preference MX matches joins the provider's queue."
+        )
+        out.comment(
+            "rollup-by-ip: PowerMTA delivers to the hosts the domain itself resolved to (no smtp-hosts)."
+        )
+        out.open("mx-rollup-list")
+        for provider in by_mx:
+            out.comment(provider.label or provider.name)
+            queue = provider_queue(provider)
+            for host in provider.mx:
+                out.directive("mx", host, queue, *(["rollup-by-ip"] if host.startswith("*.") else []))
+        out.close()
+        out.blank()
+    for provider in by_domain:
+        macro = macro_name(provider)
+        out.comment(
+            f"{provider.label or provider.name}: its domains share one queue (10.9); smtp-hosts is set there"
+        )
         out.directive("domain-macro", macro, ",".join(provider.domains))
         out.open("domain", f"${macro}")
-        out.directive("queue-to", queue)
+        out.directive("queue-to", provider_queue(provider))
         out.close()
-        for host in provider.mx:
-            out.directive("mx-rollup", queue, host)
         out.blank()
     return out.text()
+
+
+def _facts(plan: Sequence[_Vmta]) -> dict[str, VmtaFacts]:
+    return {
+        item.ip.vmta_name: VmtaFacts(state=item.ip.state, hourly_cap=0 if item.paused else item.hourly_cap)
+        for item in plan
+    }
+
+
+def vmta_facts(inventory: Inventory) -> dict[str, VmtaFacts]:
+    """Each VMTA's state and warmup hourly cap (0 when paused), for ``lint --inventory``."""
+    return _facts(_plan(inventory))
 
 
 def render_config(
@@ -419,22 +573,41 @@ def render_config(
     plan = _plan(inventory)
     keys = _dkim_keys(inventory, settings)
     pools = _pool_members(plan, inventory)
-    default_pool = _default_pool(inventory, pools)
+    default_vmta = default_target(inventory, pools)
     config_dir = check_path(settings.config_dir, what="PMTA_CONFIG_DIR").rstrip("/")
+    notes: list[str] = []
+    if default_vmta == HOLD_VMTA:
+        notes.append(
+            "No marketing pool holds only active IPs, so mail without an X-Virtual-MTA header is held "
+            f"in the paused VMTA {HOLD_VMTA} (it never leaves through a warming or standby IP). Set "
+            "X-Virtual-MTA on every MailWizz delivery server."
+        )
 
     out = ConfigWriter()
     out.comment("PowerMTA configuration generated by Email Engine (email-engine pmta render).")
     out.comment("Do not edit by hand: change the inventory or the throttle tables and deploy again.")
+    out.comment("Every line follows PowerMTA's User's Guide v5.0; section numbers are in docs/powermta.md.")
     out.comment(
         f"{len(plan)} virtual MTAs, {len(pools)} pools, {len(tables.providers)} providers, "
         f"{len(tables.backoff_patterns)} backoff patterns"
     )
     out.blank()
     _render_globals(out, settings)
-    _render_listener(out, settings, default_pool)
-    _render_vmtas(out, plan, keys, tables)
+    _render_listener(out, settings, default_vmta)
+    _render_vmtas(out, plan, keys, tables, default_vmta)
     _render_pools(out, pools)
-    _render_accounting(out, settings)
+    remote, fbl = _render_inbound(out, settings, inventory)
+    if settings.inbound_listener and not (remote or fbl):
+        notes.append(
+            "PMTA_INBOUND_LISTENER is set but no sending domain has a bounce domain and PMTA_FBL_ADDRESSES "
+            "is empty: no bounce or feedback-loop processor was rendered."
+        )
+    if remote or fbl:
+        notes.append(
+            "The bounce/feedback-loop processors take effect only after `pmta restart` (User's Guide 12.6), "
+            "not after a reload."
+        )
+    _render_accounting(out, settings, remote=remote, fbl=fbl)
     _render_backoff_list(out, tables)
     _render_domains(out, tables)
     out.comment("Provider rollups and bounce categories")
@@ -450,4 +623,6 @@ def render_config(
         files=files,
         secrets=(settings.smtp_password,),
         expected_ips=tuple(item.ip.address for item in plan),
+        notes=tuple(notes),
+        vmtas=_facts(plan),
     )

@@ -192,6 +192,8 @@ def render_settings(settings: PowerMtaSettings) -> RenderSettings:
         bounce_pipe=settings.bounce_pipe,
         delivery_pipe=settings.delivery_pipe,
         host_name=settings.host_name,
+        inbound_listener=settings.inbound_listener or None,
+        fbl_addresses=tuple(settings.fbl_addresses),
     )
 
 
@@ -207,5 +209,7 @@ def render_from_db(
     tables = load_tables(session).tables
     rules = load_bounce_rules() if bounce_rules is None else bounce_rules
     rendered = render_config(inventory, render_settings(settings), tables, rules)
-    report = lint_files(rendered.files, entry=CONFIG_FILE, expected_ips=rendered.expected_ips)
+    report = lint_files(
+        rendered.files, entry=CONFIG_FILE, expected_ips=rendered.expected_ips, vmtas=rendered.vmtas
+    )
     return rendered, report

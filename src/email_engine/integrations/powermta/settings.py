@@ -43,11 +43,18 @@ class PowerMtaSettings(BaseSettings):
     delivery_pipe: str = Field(
         default="/opt/email-engine/scripts/delivery-pipe.sh", validation_alias="PMTA_DELIVERY_PIPE"
     )
+    inbound_listener: str | None = Field(default=None, validation_alias="PMTA_INBOUND_LISTENER")
+    """``ADDRESS:PORT`` (e.g. ``0.0.0.0:25``) where PowerMTA takes asynchronous bounces for the bounce
+    domains and feedback-loop reports for PMTA_FBL_ADDRESSES; unset: PowerMTA receives neither and
+    no rb/f accounting records are configured."""
+    fbl_addresses: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, validation_alias="PMTA_FBL_ADDRESSES"
+    )
     dkim_key_dir: str = Field(default="/etc/pmta/dkim", validation_alias="DKIM_KEY_DIR")
     backup_keep: int = Field(default=20, ge=1, le=1000, validation_alias="PMTA_BACKUP_KEEP")
     dmarc_rua: str | None = Field(default=None, validation_alias="DMARC_RUA")
 
-    _split_ips = field_validator("mailwizz_ips", mode="before")(_split)
+    _split_ips = field_validator("mailwizz_ips", "fbl_addresses", mode="before")(_split)
 
 
 @lru_cache(maxsize=1)

@@ -2,12 +2,16 @@
 
 Defaults ship in ``data/throttles.yaml``; an operator's edited copy is stored in the database
 (``/api/v1/pmta/throttles``) and replaces the defaults as a whole. Rates use PowerMTA's syntax
-(``50/h``, ``1/m``, ``unlimited``), intervals too (``20m``, ``1h``, ``4d12h``).
+(``50/h``, ``1/m``, ``100/15m``; §3.3.10.33), intervals too (``20m``, ``1h``, ``4d12h``; §3.2).
+
+Backoff is never a rate of its own: each queue's ``backoff-max-msg-rate`` is derived from that
+queue's normal rate (:func:`backoff_rate`), so slowing down always means slower.
 """
 
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
 from typing import Annotated, Any, Final
@@ -18,6 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from email_engine.errors import InvalidInput
 from email_engine.integrations.powermta.pmta_regex import to_pmta_regex
 from email_engine.integrations.powermta.safety import UnsafeValue, check_hostname, check_name
+from email_engine.integrations.powermta.values import format_rate_at_most
+from email_engine.integrations.powermta.values import rate_per_hour as exact_rate
 
 __all__ = [
     "BackoffPattern",
@@ -25,35 +31,35 @@ __all__ = [
     "DefaultThrottle",
     "ProviderThrottle",
     "ThrottleTables",
+    "backoff_rate",
     "default_tables",
     "parse_tables",
     "rate_per_hour",
 ]
 
-_RATE: Final = re.compile(r"(?:unlimited|0|[1-9][0-9]{0,8}/(?:[1-9][0-9]{0,3})?(?:d|day|h|hr|m|min|s|sec))")
+# §3.3.10.33 max-msg-rate: N/[M]{d|day|h|hr|m|min|s|sec}; "0" pauses. "unlimited" is refused here:
+# a queue without a rate has nothing for backoff to be slower than.
+_RATE: Final = re.compile(r"(?:0|[1-9][0-9]{0,8}/(?:[1-9][0-9]{0,3})?(?:d|day|h|hr|m|min|s|sec))")
 _INTERVAL: Final = re.compile(r"(?:never|(?:[1-9][0-9]{0,4}[dhms]){1,4})")
-_PER_HOUR: Final = {"d": 1 / 24, "day": 1 / 24, "h": 1, "hr": 1, "m": 60, "min": 60, "s": 3600, "sec": 3600}
 
-Rate = Annotated[str, Field(description="PowerMTA rate, e.g. 50/h, 1/m or unlimited", examples=["50/h"])]
+Rate = Annotated[str, Field(description="PowerMTA rate, e.g. 50/h, 1/m or 100/15m", examples=["50/h"])]
 Interval = Annotated[str, Field(description="PowerMTA interval, e.g. 20m, 1h, 4d12h", examples=["20m"])]
+#: Backoff at a fifth of the normal rate unless the tables say otherwise.
+DEFAULT_BACKOFF_FRACTION: Final = 0.2
 
 
 def rate_per_hour(rate: str) -> float:
     """Messages per hour a rate allows (``inf`` for unlimited)."""
-    if rate == "unlimited":
-        return float("inf")
-    if rate == "0":
-        return 0.0
-    count, _, per = rate.partition("/")
-    match = re.fullmatch(r"([0-9]*)([a-z]+)", per)
-    assert match is not None
-    divisor = int(match.group(1) or "1")
-    return int(count) * _PER_HOUR[match.group(2)] / divisor
+    exact = exact_rate(rate)
+    return float("inf") if exact is None else float(exact)
 
 
 def _check_rate(value: str) -> str:
     if not _RATE.fullmatch(value):
-        raise ValueError(f"{value!r} is not a PowerMTA rate (examples: 50/h, 1/m, 500/h, unlimited)")
+        raise ValueError(
+            f"{value!r} is not a PowerMTA rate (examples: 50/h, 1/m, 100/15m, 0 to pause; "
+            "unlimited is not allowed because backoff is derived from the rate)"
+        )
     return value
 
 
@@ -81,15 +87,24 @@ class DefaultThrottle(_Strict):
 
 
 class BackoffPolicy(_Strict):
-    """What a queue does after a throttling reply: slow to a trickle, retry, recover."""
+    """What a queue does after a throttling reply: slow down, retry, recover.
 
-    max_msg_rate: Rate = "1/m"
+    ``rate_fraction``: each queue's backoff rate is this fraction of its own normal rate (after any
+    warmup cap), rounded down to a rate PowerMTA can write, so it is always strictly slower.
+    ``max_msg_rate``: an optional ceiling on top (never raises a derived rate)."""
+
+    rate_fraction: float = Field(default=DEFAULT_BACKOFF_FRACTION, gt=0, lt=1)
+    max_msg_rate: Rate | None = None
     retry_after: Interval = "20m"
     to_normal_after: Interval = "1h"
     to_normal_after_delivery: bool = True
 
-    _rate = field_validator("max_msg_rate")(_check_rate)
     _intervals = field_validator("retry_after", "to_normal_after")(_check_interval)
+
+    @field_validator("max_msg_rate")
+    @classmethod
+    def _ceiling(cls, value: str | None) -> str | None:
+        return None if value is None else _check_rate(value)
 
 
 class ProviderThrottle(_Strict):
@@ -222,6 +237,22 @@ def default_tables() -> ThrottleTables:
         .read_text("utf-8")
     )
     return parse_tables(yaml.safe_load(text))
+
+
+def backoff_rate(normal: str, policy: BackoffPolicy) -> str:
+    """``backoff-max-msg-rate`` for a queue whose ``max-msg-rate`` is ``normal``: ``rate_fraction`` of
+    it (and at most the policy's ceiling), rounded down; "0" for a paused queue. Always strictly below
+    ``normal`` when ``normal`` is above 0 (§3.3.10.34: backoff replaces the normal rate while a queue
+    is in backoff mode)."""
+    per_hour = exact_rate(normal)
+    if per_hour is None:
+        raise InvalidInput(f"Rate {normal!r} is unlimited; backoff needs a finite rate to be slower than.")
+    target = per_hour * Fraction(policy.rate_fraction).limit_denominator(10_000)
+    if policy.max_msg_rate is not None:
+        ceiling = exact_rate(policy.max_msg_rate)
+        if ceiling is not None:
+            target = min(target, ceiling)
+    return format_rate_at_most(target)
 
 
 def provider_queue(provider: ProviderThrottle) -> str:
