@@ -202,14 +202,18 @@ def clean_diagnostic(value: str) -> str:
 
 @lru_cache(maxsize=4096)
 def parse_time(value: str) -> datetime | None:
-    """PowerMTA (``2026-11-24 10:00:01-0500``) or ISO 8601 text → aware datetime; no offset means UTC.
+    """PowerMTA (``2026-11-24 10:00:01-0500``), ISO 8601 or UNIX seconds → aware datetime.
 
-    Returns None for "" and raises ValueError for text that is no time. Cached: a busy log repeats each
-    second.
+    ``<acct-file>`` writes ISO times unless ``iso-times no`` asks for "UNIX time_t, i.e. the number of
+    seconds since midnight on January 1, 1970" (PowerMTA User's Guide §3.3.11.7, §11.2.9; its sample
+    file has ``d,1178807903,…``). Text without an offset means UTC. Returns None for "" and raises
+    ValueError for text that is no time. Cached: a busy log repeats each second.
     """
     text = value.strip()
     if not text:
         return None
+    if text.isdigit():
+        return _unix_time(text)
     if text[-1] in "zZ":
         text = text[:-1] + "+00:00"
     try:
@@ -218,6 +222,16 @@ def parse_time(value: str) -> datetime | None:
         # "2026-11-24 10:00:01 -0500": a blank before the offset.
         parsed = datetime.fromisoformat(_OFFSET_GAP.sub(r"\1", text))
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+_MAX_UNIX_SECONDS: Final = 253_402_300_799  # 9999-12-31T23:59:59Z
+
+
+def _unix_time(text: str) -> datetime:
+    seconds = int(text)
+    if seconds > _MAX_UNIX_SECONDS:
+        raise ValueError(f"{text} seconds is beyond the year 9999")
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def is_header_row(cells: Sequence[str]) -> bool:
@@ -426,9 +440,9 @@ def parse_accounting(
                     feeder.item = None
                     yield DeadLetter(start, f"The line is not valid CSV: {exc}.", text[:MAX_RAW_CHARS])
                     continue
-            if ":" not in text and is_header_row(
-                row
-            ):  # header names hold no colon; every data row's time does
+            # Header names hold no colon, and a data row with ISO times always does; with UNIX times
+            # (iso-times no) is_header_row still refuses it, its times and type are not all names.
+            if ":" not in text and is_header_row(row):
                 mapping = _mapping_for(tuple(row))
                 continue
             if mapping is None:
@@ -480,7 +494,10 @@ def _build(row: list[str], mapping: _Mapping, number: int, long_line: bool) -> A
     try:
         logged_at = parse_time(time_logged if len(time_logged) <= 64 else time_logged[:64])
     except ValueError:
-        return f"timeLogged {time_logged[:64]!r} is not a time (expected e.g. 2026-11-24 10:00:01-0500)."
+        return (
+            f"timeLogged {time_logged[:64]!r} is not a time (expected e.g. 2026-11-24 10:00:01-0500 or "
+            "UNIX seconds)."
+        )
     try:
         queued_at = parse_time(time_queued if len(time_queued) <= 64 else time_queued[:64])
     except ValueError:

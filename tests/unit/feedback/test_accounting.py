@@ -176,6 +176,30 @@ def test_times_are_timezone_aware(value: str, expected: datetime) -> None:
     assert parsed is not None and parsed.tzinfo is not None
 
 
+def test_iso_times_no_writes_unix_seconds_and_they_parse() -> None:
+    """``iso-times no`` (PowerMTA User's Guide §3.3.11.7) writes UNIX time_t (§11.2.9); this is the
+    guide's own sample file from §11.2.9, with its empty trailing fields."""
+    text = (
+        "type,timeLogged,orig,rcpt,dlvSourceIp,bounceCat\n"
+        "d,1178807903,orig@port25.com,user1@domain.com,10.0.0.1,\n"
+        "d,1178807905,orig@port25.com,user2@domain.com,10.0.0.1,\n"
+        "b,1178807915,orig@port25.com,user3@domain.com,,policy-related\n"
+        "b,1178807915,orig@port25.com,user4@domain.com,,policy-related\n"
+    )
+    records = list(parse_accounting(io.StringIO(text)))
+    assert all(isinstance(record, AccountingRecord) for record in records), records
+    assert [record.time_logged for record in records] == [
+        datetime(2007, 5, 10, 14, 38, 23, tzinfo=UTC),
+        datetime(2007, 5, 10, 14, 38, 25, tzinfo=UTC),
+        datetime(2007, 5, 10, 14, 38, 35, tzinfo=UTC),
+        datetime(2007, 5, 10, 14, 38, 35, tzinfo=UTC),
+    ]
+    assert records[2].bounce_cat == "policy-related" and records[0].dlv_source_ip == "10.0.0.1"
+    assert parse_time("0") == datetime(1970, 1, 1, tzinfo=UTC)
+    with pytest.raises(ValueError):
+        parse_time("99999999999999999999")
+
+
 def test_an_unparseable_time_is_an_error() -> None:
     assert parse_time("") is None
     with pytest.raises(ValueError):
