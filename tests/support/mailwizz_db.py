@@ -1,7 +1,15 @@
 """A throwaway MailWizz-shaped database on the local MariaDB (127.0.0.1:3306, root, no password).
 
-The delivery-server table comes from ``mailwizz_schema.sql`` (MailWizz's own DDL). Each
+The delivery-server tables come from ``mailwizz_schema.sql`` (MailWizz's own install DDL). Each
 :class:`MailwizzTestDb` is a fresh database ``ee_test_<random>``, dropped afterwards.
+
+:meth:`MailwizzTestDb.mailwizz_send_ends` runs the statement MailWizz itself runs when a send ends:
+``DeliveryServer::setIsNotInUse()`` calls ``saveStatus('active')`` when the object it loaded is
+``in-use`` (apps/common/models/DeliveryServer.php), ``BaseActiveRecord::saveStatus()`` calls
+``saveAttributes(['status' => …, 'last_updated' => MW_DATETIME_NOW])`` (MW_DATETIME_NOW: the UTC
+time as ``Y-m-d H:i:s``, apps/init.php), and Yii's ``CActiveRecord::saveAttributes()`` is an
+``updateByPk``: ``UPDATE … SET status, last_updated WHERE server_id = pk``, with no condition on the
+status in the database.
 """
 
 from __future__ import annotations
@@ -9,6 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +75,33 @@ class MailwizzTestDb:
             cursor.execute(f"INSERT INTO {self.table} ({columns}) VALUES ({marks})", tuple(values.values()))
             return int(cursor.lastrowid)
 
+    def add_warmup_plan(self, name: str = "MailWizz warmup", status: str = "active") -> int:
+        """A row of MailWizz's own ``delivery_server_warmup_plan`` (2.1.10+)."""
+        with self.connect() as conn, conn.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO `{self.prefix}delivery_server_warmup_plan` "
+                "(name, sending_limit, sending_quota_type, status, date_added, last_updated) "
+                "VALUES (%s, 5000, 'daily', %s, NOW(), NOW())",
+                (name, status),
+            )
+            return int(cursor.lastrowid)
+
+    def mailwizz_send_starts(self, server_id: int) -> None:
+        """``setIsInUse()``: MailWizz marks the server it is sending through."""
+        self._save_status(server_id, "in-use")
+
+    def mailwizz_send_ends(self, server_id: int) -> None:
+        """``setIsNotInUse()`` of an object loaded while ``in-use`` (see the module docstring)."""
+        self._save_status(server_id, "active")
+
+    def _save_status(self, server_id: int, status: str) -> None:
+        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        with self.connect() as conn, conn.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {self.table} SET `status` = %s, `last_updated` = %s WHERE `server_id` = %s",
+                (status, now, server_id),
+            )
+
     def row(self, server_id: int) -> dict[str, Any]:
         with self.connect() as conn, conn.cursor() as cursor:
             cursor.execute(f"SELECT * FROM {self.table} WHERE server_id = %s", (server_id,))
@@ -87,7 +123,11 @@ def throwaway_mailwizz_db(prefix: str = "mw_") -> Iterator[MailwizzTestDb]:
         with admin.cursor() as cursor:
             cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
             cursor.execute(f"USE `{name}`")
-            cursor.execute(SCHEMA.read_text().replace("{prefix}", prefix))
+            for statement in SCHEMA.read_text().replace("{prefix}", prefix).split(";\n"):
+                if statement.strip() and not all(
+                    line.startswith("--") for line in statement.strip().splitlines()
+                ):
+                    cursor.execute(statement)
         yield MailwizzTestDb(name, prefix)
     finally:
         with admin.cursor() as cursor:

@@ -3,6 +3,13 @@
 Runs a real ``ThreadingHTTPServer`` on 127.0.0.1, port 0. It checks authentication the way
 MailWizz does (``X-Api-Key`` for 2.x/3.x; the 1.x HMAC-SHA1 signature, rebuilt here from the
 request as received) and answers ``{"status": ..., ...}`` JSON like MailWizz.
+
+Refusals are MailWizz's own: ``apps/api/components/web/filters/RequestAccessFilter.php`` answers
+**HTTP 400** (not 401/403) with ``{"status": "error", "error": "Invalid API key. Please refer to the
+documentation."}``, "Invalid API request params…" (no key), "Invalid API request signature…" and
+"Your request expired…" (1.x), or "Your IP address is not allowed to access this server." (the
+system's or the key's IP list; ``allowed_ips`` here). The 1.x request time frame is MailWizz's
+default ``system.api.request_timeframe`` of 900 s.
 """
 
 from __future__ import annotations
@@ -29,9 +36,12 @@ class FakeMailwizz:
     # list_uid -> email -> {"subscriber_uid", "status"}
     lists: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
     calls: list[tuple[str, str]] = field(default_factory=list)
+    statuses: list[int] = field(default_factory=list)
     fail_status: int | None = None
     not_json: bool = False
     base_url: str = ""
+    #: Addresses the API accepts (MailWizz's "allowed IPs"); None: any.
+    allowed_ips: tuple[str, ...] | None = None
 
     def add(self, list_uid: str, email: str, uid: str, status: str = "confirmed") -> None:
         self.lists.setdefault(list_uid, {})[email] = {"subscriber_uid": uid, "status": status}
@@ -41,17 +51,34 @@ class FakeMailwizz:
 
     # --- authentication, as the MailWizz API checks it -----------------------------------------
 
-    def authenticated(self, method: str, path: str, headers: Any, body: dict[str, str]) -> bool:
+    def refusal(self, method: str, path: str, headers: Any, body: dict[str, str], client: str) -> str | None:
+        """MailWizz's error text when it refuses the caller, else None (RequestAccessFilter order)."""
+        if self.allowed_ips is not None and client not in self.allowed_ips:
+            return "Your IP address is not allowed to access this server."
         if self.auth == "api-key":
-            return bool(hmac.compare_digest(headers.get("X-Api-Key", ""), self.api_key))
-        signature = headers.get("X-MW-SIGNATURE", "")
+            key = headers.get("X-Api-Key", "")
+            if not key:
+                return "Invalid API request params. Please refer to the documentation."
+            return (
+                None
+                if hmac.compare_digest(key, self.api_key)
+                else "Invalid API key. Please refer to the documentation."
+            )
+        if not headers.get("X-MW-PUBLIC-KEY") or not headers.get("X-MW-SIGNATURE"):
+            return "Invalid API request params. Please refer to the documentation."
         if headers.get("X-MW-PUBLIC-KEY") != self.public_key:
-            return False
+            return "Invalid API key. Please refer to the documentation."
         try:
-            if abs(time.time() - int(headers.get("X-MW-TIMESTAMP", "0"))) > 300:
-                return False
+            if int(headers.get("X-MW-TIMESTAMP", "0")) + 900 < time.time():
+                return "Your request expired. Please refer to the documentation."
         except ValueError:
-            return False
+            return "Invalid API request params. Please refer to the documentation."
+        if not self._signed(method, path, headers, body):
+            return "Invalid API request signature. Please refer to the documentation."
+        return None
+
+    def _signed(self, method: str, path: str, headers: Any, body: dict[str, str]) -> bool:
+        signature = headers.get("X-MW-SIGNATURE", "")
         parts = urlsplit(path)
         url = self.base_url + parts.path
         separator = "?"
@@ -75,6 +102,21 @@ class FakeMailwizz:
         parts = urlsplit(path)
         segments = [s for s in parts.path.split("/") if s]
         query = dict(parse_qsl(parts.query))
+        if method == "GET" and segments == ["lists"]:
+            # GET lists?page=&per_page= (the official SDK's Lists::getLists)
+            records = [{"general": {"list_uid": uid}} for uid in sorted(self.lists)]
+            per_page = max(1, int(query.get("per_page", "10") or 10))
+            return 200, {
+                "status": "success",
+                "data": {
+                    "count": str(len(records)),
+                    "total_pages": max(1, -(-len(records) // per_page)),
+                    "current_page": int(query.get("page", "1") or 1),
+                    "next_page": None,
+                    "prev_page": None,
+                    "records": records[:per_page],
+                },
+            }
         if (
             method == "GET"
             and len(segments) == 4
@@ -126,12 +168,14 @@ def _handler(fake: FakeMailwizz) -> type[BaseHTTPRequestHandler]:
                 self.end_headers()
                 self.wfile.write(data)
                 return None
-            if not fake.authenticated(method, self.path, self.headers, body):
-                return self._send(401, {"status": "error", "error": "Invalid API credentials."})
+            refused = fake.refusal(method, self.path, self.headers, body, self.client_address[0])
+            if refused is not None:
+                return self._send(400, {"status": "error", "error": refused})
             status, payload = fake.handle(method, self.path, body)
             return self._send(status, payload)
 
         def _send(self, status: int, payload: dict[str, Any]) -> None:
+            fake.statuses.append(status)
             data = json.dumps(payload).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")

@@ -1,12 +1,38 @@
--- MailWizz's delivery-server table, as created by MailWizz's own install SQL
--- (apps/common/data/install-sql/schema.sql, MailWizz 2.x; written out here by hand).
--- Column names, types and defaults follow MailWizz; only this table is needed by the engine.
+-- MailWizz's delivery-server tables, column for column as MailWizz's own install SQL creates them:
+-- apps/common/data/install-sql/schema.sql of MailWizz 2.3.9 (the newest apps/common/data/update-sql/
+-- file in that tree is 2.3.9.sql), public copy github.com/bevirtualagency/mailwizz-platform at commit
+-- 978a1029ef4c9adf9ae28b4a25d70ada8423c98f. Transcribed by hand (tables `delivery_server_warmup_plan`
+-- and `delivery_server`, and the foreign key between them from the same file's constraint section);
+-- the engine reads and writes only `delivery_server`.
+--
+-- Differences from older installs that the adapter must survive: `warmup_plan_id` (added in 2.1.10
+-- with the native warmup plans), `force_from_name` (2.3.8), and `use_for` as a bit mask INT (2.3.8;
+-- before it was CHAR(15) 'all').
 -- The table prefix placeholder {prefix} is replaced by the test fixture (MailWizz's default: mw_).
+CREATE TABLE `{prefix}delivery_server_warmup_plan` (
+  `plan_id` int(11) NOT NULL AUTO_INCREMENT,
+  `customer_id` INT(11) NULL DEFAULT NULL,
+  `name` varchar(50) NOT NULL,
+  `description` VARCHAR(255) NULL,
+  `sending_limit` INT(11) NOT NULL DEFAULT '0',
+  `sendings_count` INT(11) NOT NULL DEFAULT '0',
+  `sending_quota_type` enum('hourly','daily','monthly') NOT NULL DEFAULT 'hourly',
+  `sending_increment_ratio` INT(11) NOT NULL DEFAULT '0',
+  `sending_strategy` enum('exponential','linear') NOT NULL DEFAULT 'linear',
+  `sending_limit_type` enum('total','targeted') NOT NULL DEFAULT 'total',
+  `status` char(15) NOT NULL DEFAULT 'draft',
+  `date_added` datetime NOT NULL,
+  `last_updated` datetime NOT NULL,
+  PRIMARY KEY (`plan_id`),
+  KEY `fk_ds_warmup_plan_customer1_idx` (`customer_id`)
+) ENGINE=InnoDB DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci AUTO_INCREMENT=1;
+
 CREATE TABLE `{prefix}delivery_server` (
   `server_id` int(11) NOT NULL AUTO_INCREMENT,
   `customer_id` INT(11) NULL DEFAULT NULL,
   `bounce_server_id` int(11) NULL,
   `tracking_domain_id` int(11) NULL,
+  `warmup_plan_id` int(11) NULL,
   `type` char(20) NOT NULL,
   `name` varchar(255) NULL,
   `hostname` varchar(255) NOT NULL,
@@ -26,9 +52,10 @@ CREATE TABLE `{prefix}delivery_server` (
   `meta_data` blob,
   `confirmation_key` char(40) NULL,
   `locked` enum('yes', 'no') NOT NULL DEFAULT 'no',
-  `use_for` CHAR(15) NOT NULL DEFAULT 'all',
+  `use_for` INT(11) NOT NULL DEFAULT '1',
   `signing_enabled` enum('yes', 'no') NOT NULL DEFAULT 'yes',
   `force_from` VARCHAR(50) NOT NULL DEFAULT 'never',
+  `force_from_name` VARCHAR(50) NOT NULL DEFAULT 'never',
   `force_reply_to` VARCHAR(50) NOT NULL DEFAULT 'never',
   `force_sender` enum('yes', 'no') NOT NULL DEFAULT 'no',
   `must_confirm_delivery` ENUM('yes','no') NOT NULL DEFAULT 'no',
@@ -40,5 +67,9 @@ CREATE TABLE `{prefix}delivery_server` (
   KEY `fk_delivery_server_bounce_server1_idx` (`bounce_server_id`),
   KEY `idx_gen0` (`status`, `hourly_quota`, `probability`),
   KEY `fk_delivery_server_customer1_idx` (`customer_id`),
-  KEY `fk_delivery_server_tracking_domain1_idx` (`tracking_domain_id`)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8;
+  KEY `fk_delivery_server_tracking_domain1_idx` (`tracking_domain_id`),
+  KEY `fk_delivery_server_ds_warmup_plan1_idx` (`warmup_plan_id`),
+  KEY `delivery_server_use_for_idx` (`use_for`),
+  CONSTRAINT `fk_{prefix}delivery_server_ds_warmup_plan1` FOREIGN KEY (`warmup_plan_id`)
+    REFERENCES `{prefix}delivery_server_warmup_plan` (`plan_id`) ON DELETE SET NULL ON UPDATE NO ACTION
+) ENGINE=InnoDB DEFAULT CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci AUTO_INCREMENT=1;

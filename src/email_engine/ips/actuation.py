@@ -26,7 +26,7 @@ from email_engine.errors import (
     NotFound,
 )
 from email_engine.integrations.mailwizz.database import ServerUpdate
-from email_engine.integrations.mailwizz.quota import DesiredServer
+from email_engine.integrations.mailwizz.quota import DesiredServer, actuation_notes
 from email_engine.ips.lifecycle import SENDING_STATES, IpState
 from email_engine.ips.models import Actuation, SendingIp
 
@@ -39,6 +39,7 @@ __all__ = [
     "pause_in_mailwizz",
     "push_mailwizz_limits",
     "retry_failed_actuations",
+    "verify_paused_servers",
 ]
 
 log = structlog.get_logger(__name__)
@@ -103,7 +104,11 @@ def push_mailwizz_limits(
     except (DependencyUnavailable, NotFound, Conflict, ConfigurationError) as exc:
         return _failed(session, row, ip, exc)
     row.status = "applied"
-    row.applied = {**update.server.as_dict(), "changed": update.changed}
+    row.applied = {
+        **update.server.as_dict(),
+        "changed": update.changed,
+        **actuation_notes(update.previous_status, update.changed, now),
+    }
     row.applied_at = now
     row.last_error = None
     session.flush()
@@ -235,4 +240,40 @@ def retry_failed_actuations(
         summary["retried"] += 1
         summary["applied" if result.status == "applied" else "failed"] += 1
     session.flush()
+    return summary
+
+
+def verify_paused_servers(session: Session, mw_adapter: ServerWriter, *, now: datetime) -> dict[str, int]:
+    """Check that every server the engine last paused is still paused; pause it again if not.
+
+    MailWizz's ``setIsNotInUse()`` writes ``active`` over a pause made while the server was
+    ``in-use`` (see ``integrations.mailwizz.quota``); this is the next run that catches it.
+    """
+    latest = (
+        select(func.max(Actuation.id)).where(Actuation.target == TARGET_MAILWIZZ).group_by(Actuation.ip_id)
+    )
+    rows = session.scalars(
+        select(Actuation).where(Actuation.id.in_(latest), Actuation.status == "applied")
+    ).all()
+    summary = {"checked": 0, "reapplied": 0, "failed": 0}
+    for row in rows:
+        ip = session.get(SendingIp, row.ip_id)
+        if (
+            row.desired.get("status") != "inactive"
+            or ip is None
+            or ip.mailwizz_server_id != row.desired.get("server_id")
+        ):
+            continue
+        result = pause_in_mailwizz(session, mw_adapter, ip=ip, now=now)
+        summary["checked"] += 1
+        if result.status == "failed":
+            summary["failed"] += 1
+        elif result.changed:
+            summary["reapplied"] += 1
+            log.warning(
+                "actuation.pause_reverted",
+                ip_id=ip.id,
+                server_id=ip.mailwizz_server_id,
+                changed=result.changed,
+            )
     return summary

@@ -1,4 +1,5 @@
-"""``mailwizz-retry``: push again every MailWizz actuation that failed (peer down, row missing)."""
+"""``mailwizz-retry``: push again every MailWizz actuation that failed (peer down, row missing), and
+pause again any server MailWizz set back to active after the engine paused it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from email_engine.context import AppContext
 from email_engine.db import session_scope
-from email_engine.ips.actuation import mailwizz_adapter, retry_failed_actuations
+from email_engine.ips.actuation import mailwizz_adapter, retry_failed_actuations, verify_paused_servers
 from email_engine.ops.jobspec import JobSpec
 
 
@@ -16,7 +17,14 @@ def run_mailwizz_retry(ctx: AppContext, now: datetime) -> dict[str, Any]:
     if adapter is None:
         return {"skipped": "MAILWIZZ_DB_HOST is not set"}
     with session_scope(ctx.session_factory) as session:
-        return dict(retry_failed_actuations(session, adapter, now=now))
+        summary = dict(retry_failed_actuations(session, adapter, now=now))
+        summary.update(
+            {
+                f"pauses_{key}": value
+                for key, value in verify_paused_servers(session, adapter, now=now).items()
+            }
+        )
+        return summary
 
 
 JOBS = [
@@ -25,6 +33,6 @@ JOBS = [
         run=run_mailwizz_retry,
         interval_seconds=600,
         description="Retry MailWizz quota/status pushes that failed (visible at GET /api/v1/ips/{id}/actuation); "
-        "drops those the IP has outgrown.",
+        "drops those the IP has outgrown; pauses again a server MailWizz set back to active.",
     )
 ]

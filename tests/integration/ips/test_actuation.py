@@ -241,7 +241,15 @@ def test_the_pause_is_kept_and_retried_when_mailwizz_is_down(
     assert mw.row(server_id)["status"] == "active"
     ctx.extras[MAILWIZZ_ADAPTER_KEY] = mw.adapter()
     summary = run_mailwizz_retry(ctx, NOW + timedelta(minutes=10))
-    assert summary == {"retried": 1, "applied": 1, "failed": 0, "superseded": 0}
+    assert summary == {
+        "retried": 1,
+        "applied": 1,
+        "failed": 0,
+        "superseded": 0,
+        "pauses_checked": 1,  # the pause just written, read back: still paused
+        "pauses_reapplied": 0,
+        "pauses_failed": 0,
+    }
     assert mw.row(server_id)["status"] == "inactive"
     assert run_mailwizz_retry(ctx, NOW + timedelta(minutes=20))["retried"] == 0
 

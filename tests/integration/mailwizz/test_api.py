@@ -13,6 +13,7 @@ from email_engine.config import Settings
 from email_engine.errors import ConfigurationError, DependencyUnavailable, InvalidInput
 from email_engine.integrations.mailwizz.api import (
     ApiKeyAuth,
+    CredentialError,
     MailwizzApi,
     SignatureAuth,
     mask_email,
@@ -76,11 +77,49 @@ def test_wrong_credentials_are_a_configuration_error_and_change_nothing(fake: Fa
     assert fake.status_of(LIST, EMAIL) == "confirmed"
 
 
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"key": "wrong-key-wrong-key"}, "Invalid API (key|request signature)"),  # 2.x key, 1.x signature
+        ({"allowed_ips": ("203.0.113.9",)}, "Your IP address is not allowed to access this server"),
+    ],
+)
+def test_mailwizz_400_refusals_are_credential_errors_not_not_found(
+    fake: FakeMailwizz, change: dict[str, object], message: str
+) -> None:
+    """MailWizz answers a wrong key or a refused address with HTTP 400 (RequestAccessFilter.php);
+    reading that as "subscriber not found" made list syncing silently do nothing."""
+    if "allowed_ips" in change:
+        fake.allowed_ips = change["allowed_ips"]  # type: ignore[assignment]
+        client = _client(fake)
+    else:
+        client = _client(fake, key=str(change["key"]))
+    with client as api:
+        for call in (
+            lambda: api.find_subscriber(LIST, EMAIL),
+            lambda: api.unsubscribe(LIST, EMAIL),
+            lambda: api.unsubscribe_everywhere(EMAIL),
+            api.check_credentials,
+        ):
+            with pytest.raises(CredentialError, match=message):
+                call()
+    assert fake.status_of(LIST, EMAIL) == "confirmed"
+    assert all(status == 400 for status in fake.statuses)
+
+
+def test_check_credentials_counts_the_lists_the_key_sees(fake: FakeMailwizz) -> None:
+    with _client(fake) as api:
+        assert api.check_credentials() == 2
+
+
 def test_stale_signature_is_refused() -> None:
     with running_mailwizz(FakeMailwizz(auth="signature")) as fake:
         fake.add(LIST, EMAIL, "sub0000000001")
         stale = SignatureAuth(fake.public_key, fake.private_key, clock=lambda: 1_000_000_000.0)
-        with MailwizzApi(base_url=fake.base_url, auth=stale) as api, pytest.raises(ConfigurationError):
+        with (
+            MailwizzApi(base_url=fake.base_url, auth=stale) as api,
+            pytest.raises(CredentialError, match="expired"),
+        ):
             api.find_subscriber(LIST, EMAIL)
 
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from email_engine.context import AppContext
 from email_engine.errors import InvalidInput
+from email_engine.integrations.alerts.models import AlertState
 from email_engine.integrations.mailwizz.senders import SENDERS, send_suppressions
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
 from email_engine.integrations.mailwizz.sync import SYNC_KIND, enqueue_suppression_sync
@@ -103,13 +104,50 @@ def test_unreachable_mailwizz_is_retryable_and_bad_config_is_not(ctx: AppContext
     assert not down.ok and down.retryable
 
 
-def test_wrong_key_dead_letters_with_a_reason(ctx: AppContext, session: Session, fake: FakeMailwizz) -> None:
+def test_a_refused_key_keeps_the_syncs_and_raises_an_alert(
+    ctx: AppContext, session: Session, fake: FakeMailwizz
+) -> None:
+    """MailWizz answers a wrong key with HTTP 400: a credential error, never "not found". The syncs
+    stay queued (nothing is lost) and the operator is told at once."""
     ctx.settings = ctx.settings.model_copy(update={"mailwizz_api_url": fake.base_url})
     install_settings(
         ctx, MailwizzSettings(_env_file=None, MAILWIZZ_SYNC_SUPPRESSIONS=True, MAILWIZZ_API_KEY="wrong")
     )  # type: ignore[call-arg]
     enqueue_suppression_sync(session, settings=ON, email="gone@example.com", reason="complaint", now=NOW)
+    enqueue_suppression_sync(session, settings=ON, email="also@example.com", reason="complaint", now=NOW)
     session.commit()
-    [result] = send_suppressions(ctx, _events(session))
-    assert not result.ok and not result.retryable and "credentials" in (result.error or "")
+    results = send_suppressions(ctx, _events(session))
+    assert [(r.ok, r.retryable) for r in results] == [(False, True), (False, True)]
+    assert "Invalid API key" in (results[0].error or "")
+    assert fake.calls == [
+        ("PUT", "/lists/subscribers/unsubscribe-by-email-from-all-lists")
+    ]  # one try, not two
+    with ctx.session_factory() as check:
+        alert = check.scalar(select(AlertState).where(AlertState.key == "health:mailwizz_api_credentials"))
+    assert alert is not None and alert.status == "firing" and alert.severity == "critical"
     assert fake.status_of(LIST, "gone@example.com") == "confirmed"
+
+
+def test_a_refused_key_fails_the_health_check_and_the_job_raises_then_resolves_the_alert(
+    ctx: AppContext, fake: FakeMailwizz
+) -> None:
+    from email_engine.ops.jobs import run_health
+
+    ctx.settings = ctx.settings.model_copy(update={"mailwizz_api_url": fake.base_url})
+    install_settings(ctx, MailwizzSettings(_env_file=None, MAILWIZZ_API_KEY="wrong"))  # type: ignore[call-arg]
+    first = run_health(ctx, NOW)
+    assert first["checks"]["mailwizz_api_credentials"] == "fail"
+    assert any("Invalid API key" in issue for issue in first["issues"])
+    with ctx.session_factory() as session:
+        alert = session.scalar(select(AlertState).where(AlertState.key == "health:mailwizz_api_credentials"))
+        assert alert is not None and alert.status == "firing" and alert.severity == "critical"
+    # the address check too: MailWizz refuses an IP outside its allowed list with a 400 as well
+    install_settings(ctx, MailwizzSettings(_env_file=None, MAILWIZZ_API_KEY=fake.api_key))  # type: ignore[call-arg]
+    fake.allowed_ips = ("203.0.113.9",)
+    assert run_health(ctx, NOW)["checks"]["mailwizz_api_credentials"] == "fail"
+    fake.allowed_ips = None
+    second = run_health(ctx, NOW)
+    assert second["checks"]["mailwizz_api_credentials"] == "ok"
+    with ctx.session_factory() as session:
+        alert = session.scalar(select(AlertState).where(AlertState.key == "health:mailwizz_api_credentials"))
+        assert alert is not None and alert.status == "resolved"

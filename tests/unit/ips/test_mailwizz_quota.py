@@ -74,3 +74,35 @@ def test_as_dict_names_only_what_is_wanted() -> None:
         "daily_quota": 5,
         "status": "inactive",
     }
+
+
+def test_a_mailwizz_warmup_plan_refuses_quotas_and_activation_but_not_a_pause() -> None:
+    from email_engine.integrations.mailwizz.quota import NativeWarmupConflict
+
+    current = {"server_id": 3, "status": "active", "hourly_quota": 7, "daily_quota": 70, "warmup_plan_id": 2}
+    with pytest.raises(NativeWarmupConflict, match="warmup plan #2"):
+        plan_server_update(current, DesiredServer(hourly_quota=5, daily_quota=50))
+    with pytest.raises(NativeWarmupConflict):
+        plan_server_update({**current, "status": "inactive"}, DesiredServer(status="active"))
+    assert plan_server_update(current, DesiredServer(status="inactive")) == {"status": "inactive"}
+    taken = plan_server_update(current, DesiredServer(hourly_quota=5, daily_quota=50), take_over_warmup=True)
+    assert taken == {"warmup_plan_id": None, "hourly_quota": 5, "daily_quota": 50}
+    # no plan (NULL) or no column at all (MailWizz before 2.1.10): nothing to respect
+    assert plan_server_update({**current, "warmup_plan_id": None}, DesiredServer(hourly_quota=5)) == {
+        "hourly_quota": 5
+    }
+    no_column = {key: value for key, value in current.items() if key != "warmup_plan_id"}
+    assert plan_server_update(no_column, DesiredServer(hourly_quota=5)) == {"hourly_quota": 5}
+
+
+def test_actuation_notes_say_what_mailwizz_will_do() -> None:
+    from datetime import UTC, datetime
+
+    from email_engine.integrations.mailwizz.quota import actuation_notes
+
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    quotas = actuation_notes("active", {"hourly_quota": [1, 2]}, now)
+    assert quotas == {"quota_cache_seconds": 300, "quotas_effective_by": "2026-01-01T12:05:00+00:00"}
+    paused = actuation_notes("in-use", {"status": ["in-use", "inactive"]}, now)
+    assert paused["paused_while_in_use"] is True and "setIsNotInUse" in paused["verify"]
+    assert actuation_notes("active", {"status": ["active", "inactive"]}, now) == {}

@@ -16,8 +16,11 @@ Request bodies are form-encoded; answers are JSON ``{"status": "success"|"error"
 
 Errors::
 
-    InvalidInput           a list uid or address that cannot be sent as given
-    ConfigurationError     settings missing, or MailWizz refused the credentials (401/403)
+    InvalidInput           a list uid or address that cannot be sent as given, or another 400
+    ConfigurationError     settings missing
+    └── CredentialError    MailWizz refused who we are: its API answers HTTP 400 (not 401) with
+                           "Invalid API key", "Your IP address is not allowed to access this
+                           server" and the like (apps/api/components/web/filters/RequestAccessFilter.php)
     DependencyUnavailable  MailWizz unreachable, timed out, answered 5xx or not JSON
 """
 
@@ -40,7 +43,9 @@ from email_engine.errors import ConfigurationError, DependencyUnavailable, Inval
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
 
 __all__ = [
+    "CREDENTIAL_ERRORS",
     "ApiKeyAuth",
+    "CredentialError",
     "MailwizzApi",
     "SignatureAuth",
     "Subscriber",
@@ -53,6 +58,26 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 _LIST_UID = re.compile(r"[A-Za-z0-9]{1,40}")
+#: What MailWizz's RequestAccessFilter answers, with HTTP 400, when it refuses the caller (2.x/3.x
+#: and the 1.x signature scheme): the key, the signature, the caller's IP, the account.
+CREDENTIAL_ERRORS = (
+    "Invalid API request params",
+    "Invalid API key",
+    "Invalid API request signature",
+    "Your request expired",
+    "Your IP address is not allowed to access this server",
+    "Your account must be active in order to use the API",
+    "Your account is not allowed to use the API",
+    "You do not have enough permissions to access this endpoint",
+)
+
+
+class CredentialError(ConfigurationError):
+    """MailWizz refused the engine's API credentials (or its address); retrying cannot help."""
+
+    code = "mailwizz_credentials_refused"
+
+
 _SUBSCRIBER_UID = re.compile(r"[A-Za-z0-9]{1,40}")
 _EMAIL = re.compile(r"[^\s@\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,253}")
 
@@ -199,7 +224,7 @@ class MailwizzApi:
                 f"MailWizz's API at {self.base_url} did not answer ({type(exc).__name__}); retry later."
             ) from None
         if response.status_code in (401, 403):
-            raise ConfigurationError(
+            raise CredentialError(
                 f"MailWizz refused the API credentials (HTTP {response.status_code}); check MAILWIZZ_API_AUTH "
                 "and the keys."
             )
@@ -215,7 +240,19 @@ class MailwizzApi:
             ) from None
         if not isinstance(payload, dict):
             raise DependencyUnavailable("MailWizz's API answered with JSON that is not an object.")
+        if response.status_code == 400:
+            _raise_for_400(payload)
         return response.status_code, payload
+
+    def check_credentials(self) -> int:
+        """One cheap authenticated call (``GET lists``, as the official SDK's ``getLists``); the number
+        of lists the key sees. Raises :class:`CredentialError` when MailWizz refuses the key or address."""
+        status, payload = self._call("GET", "lists", query={"page": "1", "per_page": "1"})
+        if status != 200 or payload.get("status") != "success":
+            raise DependencyUnavailable(f"MailWizz's API answered HTTP {status} to GET lists.")
+        data = payload.get("data")
+        count = data.get("count", 0) if isinstance(data, dict) else 0
+        return int(count) if str(count).isdigit() else 0
 
     def find_subscriber(self, list_uid: str, email: str) -> Subscriber | None:
         """The subscriber with this address in the list, or None."""
@@ -257,3 +294,15 @@ class MailwizzApi:
             )
         log.info("mailwizz.unsubscribed_everywhere", email=mask_email(email))
         return True
+
+
+def _raise_for_400(payload: dict[str, Any]) -> None:
+    """MailWizz answers 400 both for refused credentials and for requests it cannot serve."""
+    error = str(payload.get("error", ""))[:300]
+    if any(phrase.lower() in error.lower() for phrase in CREDENTIAL_ERRORS):
+        raise CredentialError(
+            f"MailWizz refused the engine's API credentials: {error!r} (HTTP 400). Check MAILWIZZ_API_KEY "
+            "(or the 1.x key pair and the clock), and that the key's IP whitelist and MailWizz's API IP "
+            "access settings allow this server's address."
+        )
+    raise InvalidInput(f"MailWizz refused the request (HTTP 400): {error or 'no reason given'}")

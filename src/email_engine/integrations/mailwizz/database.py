@@ -2,15 +2,18 @@
 
 MailWizz's REST API cannot change delivery servers, so the engine writes the
 ``{prefix}delivery_server`` table directly, touching only ``hourly_quota``, ``daily_quota``,
-``status`` and ``last_updated``. Each change is one ``UPDATE`` inside a transaction that first locks
-the row (``SELECT … FOR UPDATE``): it happens completely or not at all, and nothing is written when
-the row already holds the wanted values.
+``status`` and ``last_updated`` (and ``warmup_plan_id``, set to NULL, only when the operator lets the
+engine take a server over from a MailWizz warmup plan). Each change is one ``UPDATE`` inside a
+transaction that first locks the row (``SELECT … FOR UPDATE``): it happens completely or not at
+all, and nothing is written when the row already holds the wanted values. What MailWizz does to
+these columns on its own is in :mod:`quota`.
 
 Errors::
 
     InvalidInput           a quota or status the engine refuses to write (checked before connecting)
     NotFound               no delivery server with that server_id
-    Conflict               the server was disabled/hidden/deleted in MailWizz; not reactivated
+    Conflict               the server was disabled/hidden/deleted in MailWizz (not reactivated), or
+                           it follows a MailWizz warmup plan (NativeWarmupConflict)
     ConfigurationError     settings missing, bad table prefix, or the table does not exist
     DependencyUnavailable  MariaDB/MySQL unreachable, refused the login, or timed out
 """
@@ -49,6 +52,8 @@ _COLUMNS = (
     "monthly_quota",
     "last_updated",
 )
+# MailWizz 2.1.10+ only; older installs have no such column.
+_PLAN_COLUMN = "warmup_plan_id"
 # MySQL error codes that mean "the table is not there" / "no such column".
 _NO_TABLE, _NO_COLUMN = 1146, 1054
 
@@ -74,6 +79,8 @@ class DeliveryServer:
     daily_quota: int
     monthly_quota: int
     last_updated: datetime | None
+    #: MailWizz's native warmup plan (2.1.10+); None when there is none or the column does not exist.
+    warmup_plan_id: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -85,6 +92,7 @@ class DeliveryServer:
             "hourly_quota": self.hourly_quota,
             "daily_quota": self.daily_quota,
             "monthly_quota": self.monthly_quota,
+            "warmup_plan_id": self.warmup_plan_id,
         }
 
 
@@ -94,6 +102,8 @@ class ServerUpdate:
 
     server: DeliveryServer
     changed: dict[str, list[Any]]
+    #: The status before the write (``in-use``: MailWizz may put its own status back afterwards).
+    previous_status: str = ""
 
     @property
     def wrote(self) -> bool:
@@ -113,6 +123,7 @@ class MailwizzDatabase:
         port: int = 3306,
         table_prefix: str = "mw_",
         connect_timeout: float = 5.0,
+        take_over_warmup: bool = False,
     ) -> None:
         self._params: dict[str, Any] = {
             "host": host,
@@ -129,6 +140,8 @@ class MailwizzDatabase:
         }
         self.table = f"`{check_table_prefix(table_prefix)}delivery_server`"
         self.where = f"{host}:{port}/{database}"
+        self.take_over_warmup = take_over_warmup
+        self._has_plan_column = True
 
     @classmethod
     def from_settings(cls, settings: Settings, extra: MailwizzSettings | None = None) -> MailwizzDatabase:
@@ -155,6 +168,7 @@ class MailwizzDatabase:
             database=str(settings.mailwizz_db_name),
             table_prefix=settings.mailwizz_db_table_prefix,
             connect_timeout=extra.db_connect_timeout,
+            take_over_warmup=extra.take_over_warmup_plans,
         )
 
     @contextmanager
@@ -168,16 +182,20 @@ class MailwizzDatabase:
             ) from None
         try:
             yield connection
-        except pymysql.err.ProgrammingError as exc:
-            connection.rollback()
+        except (
+            pymysql.err.ProgrammingError,
+            pymysql.err.OperationalError,
+            pymysql.err.InterfaceError,
+        ) as exc:
+            _rollback_quietly(connection)
+            # "No such table" (1146) is a ProgrammingError, "Unknown column" (1054) an OperationalError.
             if exc.args and exc.args[0] in (_NO_TABLE, _NO_COLUMN):
                 raise ConfigurationError(
                     f"The MailWizz table {self.table} at {self.where} is missing or not MailWizz's "
                     f"({_reason(exc)}); check MAILWIZZ_DB_NAME and MAILWIZZ_DB_TABLE_PREFIX."
                 ) from None
-            raise
-        except (pymysql.err.OperationalError, pymysql.err.InterfaceError) as exc:
-            _rollback_quietly(connection)
+            if isinstance(exc, pymysql.err.ProgrammingError):
+                raise
             raise DependencyUnavailable(
                 f"The MailWizz database at {self.where} failed mid-way ({_reason(exc)}); "
                 "the change was rolled back and nothing was written."
@@ -189,9 +207,19 @@ class MailwizzDatabase:
             _close_quietly(connection)
 
     def _select(self, cursor: pymysql.cursors.DictCursor, server_id: int, *, lock: bool) -> dict[str, Any]:
-        columns = ", ".join(f"`{name}`" for name in _COLUMNS)
+        names = (*_COLUMNS, _PLAN_COLUMN) if self._has_plan_column else _COLUMNS
+        columns = ", ".join(f"`{name}`" for name in names)
         sql = f"SELECT {columns} FROM {self.table} WHERE `server_id` = %s"  # noqa: S608 - fixed names
-        cursor.execute(sql + (" FOR UPDATE" if lock else ""), (server_id,))
+        try:
+            cursor.execute(sql + (" FOR UPDATE" if lock else ""), (server_id,))
+        except pymysql.err.OperationalError as exc:
+            # 1054 "Unknown column": a MailWizz older than 2.1.10 has no warmup plans to respect.
+            if not (
+                self._has_plan_column and exc.args and exc.args[0] == _NO_COLUMN and _PLAN_COLUMN in str(exc)
+            ):
+                raise
+            self._has_plan_column = False
+            return self._select(cursor, server_id, lock=lock)
         row = cursor.fetchone()
         if row is None:
             raise NotFound(
@@ -210,10 +238,11 @@ class MailwizzDatabase:
         """Make the row hold ``desired`` (quotas and/or status); write only what differs."""
         with self._connection() as connection, connection.cursor() as cursor:
             current = self._select(cursor, server_id, lock=True)
-            changes = plan_server_update(current, desired)
+            changes = plan_server_update(current, desired, take_over_warmup=self.take_over_warmup)
+            previous = str(current["status"])
             if not changes:
                 connection.rollback()
-                return ServerUpdate(server=_server(current), changed={})
+                return ServerUpdate(server=_server(current), changed={}, previous_status=previous)
             assignments = ", ".join(f"`{column}` = %s" for column in changes)
             sql = (
                 f"UPDATE {self.table} SET {assignments}, `last_updated` = NOW() "  # noqa: S608 - fixed names
@@ -223,8 +252,8 @@ class MailwizzDatabase:
             after = self._select(cursor, server_id, lock=False)
             connection.commit()
         changed = {column: [current[column], value] for column, value in changes.items()}
-        log.info("mailwizz.server_updated", server_id=server_id, changed=changed)
-        return ServerUpdate(server=_server(after), changed=changed)
+        log.info("mailwizz.server_updated", server_id=server_id, changed=changed, previous_status=previous)
+        return ServerUpdate(server=_server(after), changed=changed, previous_status=previous)
 
     def set_quotas(self, server_id: int, *, hourly: int | None, daily: int | None) -> ServerUpdate:
         return self.apply(server_id, DesiredServer(hourly_quota=hourly, daily_quota=daily))
@@ -250,6 +279,7 @@ def _server(row: dict[str, Any]) -> DeliveryServer:
         daily_quota=int(row["daily_quota"]),
         monthly_quota=int(row["monthly_quota"]),
         last_updated=row["last_updated"],
+        warmup_plan_id=int(row[_PLAN_COLUMN]) if row.get(_PLAN_COLUMN) is not None else None,
     )
 
 

@@ -1,15 +1,21 @@
-"""``/health`` check: can the engine reach MailWizz's delivery-server table? (not critical)"""
+"""``/health`` checks of the MailWizz adapter (not critical; a failing one raises an alert through the
+``health`` job): the delivery-server table is reachable, and MailWizz accepts the API credentials."""
 
 from __future__ import annotations
 
 import asyncio
 
 from email_engine.context import AppContext
-from email_engine.errors import EmailEngineError
+from email_engine.errors import ConfigurationError, DependencyUnavailable, EmailEngineError
+from email_engine.integrations.mailwizz.api import CredentialError, MailwizzApi
 from email_engine.integrations.mailwizz.database import MailwizzDatabase
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.healthcheck import CheckResult, HealthCheck
+
+#: The alert key the health job raises for the credentials check (``health:<check name>``); the
+#: suppression sender raises the same key at once, so the job resolves it when MailWizz accepts again.
+CREDENTIALS_CHECK = "mailwizz_api_credentials"
 
 
 async def check_mailwizz_database(ctx: AppContext) -> CheckResult:
@@ -25,4 +31,31 @@ async def check_mailwizz_database(ctx: AppContext) -> CheckResult:
     return CheckResult("ok", f"{database.table} reachable at {database.where}")
 
 
-CHECKS = [HealthCheck("mailwizz_database", check_mailwizz_database, critical=False)]
+def _lists_seen(ctx: AppContext) -> int:
+    with MailwizzApi.from_settings(ctx.settings, domain_settings(ctx, MailwizzSettings)) as api:
+        return api.check_credentials()
+
+
+async def check_mailwizz_credentials(ctx: AppContext) -> CheckResult:
+    """MailWizz answers a wrong key or a refused address with HTTP 400; a sync that read that as
+    "subscriber not found" would silently do nothing, so the credentials are checked on their own."""
+    if not ctx.settings.mailwizz_api_url:
+        return CheckResult(
+            "not_configured", "MAILWIZZ_API_URL is not set; suppressions are not synced to MailWizz"
+        )
+    try:
+        lists = await asyncio.wait_for(asyncio.to_thread(_lists_seen, ctx), timeout=15)
+    except (CredentialError, ConfigurationError) as exc:
+        return CheckResult("fail", exc.detail)
+    except (DependencyUnavailable, TimeoutError) as exc:
+        detail = exc.detail if isinstance(exc, DependencyUnavailable) else "no answer within 15 s"
+        return CheckResult("warn", f"The MailWizz API credentials could not be checked: {detail}")
+    except EmailEngineError as exc:
+        return CheckResult("warn", f"The MailWizz API credentials could not be checked: {exc.detail}")
+    return CheckResult("ok", f"MailWizz accepts the API key ({lists} list(s) visible)", {"lists": lists})
+
+
+CHECKS = [
+    HealthCheck("mailwizz_database", check_mailwizz_database, critical=False),
+    HealthCheck(CREDENTIALS_CHECK, check_mailwizz_credentials, critical=False),
+]

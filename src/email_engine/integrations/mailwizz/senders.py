@@ -6,9 +6,13 @@ from collections.abc import Sequence
 
 import structlog
 
+from email_engine.clock import utcnow
 from email_engine.context import AppContext
+from email_engine.db import session_scope
 from email_engine.errors import ConfigurationError, DependencyUnavailable, InvalidInput
-from email_engine.integrations.mailwizz.api import MailwizzApi, mask_email
+from email_engine.integrations.alerts.service import raise_alert
+from email_engine.integrations.mailwizz.api import CredentialError, MailwizzApi, mask_email
+from email_engine.integrations.mailwizz.health import CREDENTIALS_CHECK
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
 from email_engine.integrations.mailwizz.sync import SYNC_KIND, read_payload
 from email_engine.ops.domain_settings import domain_settings
@@ -36,6 +40,15 @@ def send_suppressions(ctx: AppContext, events: Sequence[OutboxEvent]) -> Sequenc
                     outcome = ",".join(outcomes)
                 else:
                     outcome = "unsubscribed" if api.unsubscribe_everywhere(payload["email"]) else "not-found"
+            except CredentialError as exc:
+                # Every other event would be refused the same way: keep them queued (retryable) and
+                # say so loudly; the health job resolves the alert once MailWizz accepts the key again.
+                _alert_credentials(ctx, exc)
+                results.extend(
+                    SendResult(item.id, ok=False, error=exc.detail, retryable=True)
+                    for item in events[len(results) :]
+                )
+                return results
             except (InvalidInput, ConfigurationError) as exc:
                 results.append(SendResult(event.id, ok=False, error=exc.detail, retryable=False))
                 continue
@@ -54,3 +67,16 @@ def send_suppressions(ctx: AppContext, events: Sequence[OutboxEvent]) -> Sequenc
 
 
 SENDERS: dict[str, Sender] = {SYNC_KIND: send_suppressions}
+
+
+def _alert_credentials(ctx: AppContext, exc: CredentialError) -> None:
+    log.error("mailwizz.credentials_refused", error=exc.detail)
+    with session_scope(ctx.session_factory) as session:
+        raise_alert(
+            session,
+            key=f"health:{CREDENTIALS_CHECK}",
+            severity="critical",
+            title="MailWizz refuses the engine's API key",
+            text=f"{exc.detail} Suppression syncs to MailWizz wait in the outbox until this is fixed.",
+            now=utcnow(),
+        )

@@ -26,5 +26,8 @@ class MailwizzSettings(BaseSettings):
     db_connect_timeout: float = Field(
         default=5.0, gt=0, le=60, validation_alias="MAILWIZZ_DB_CONNECT_TIMEOUT"
     )
+    take_over_warmup_plans: bool = Field(default=False, validation_alias="MAILWIZZ_TAKE_OVER_WARMUP_PLANS")
+    """A delivery server on a MailWizz warmup plan (``warmup_plan_id``): refuse to write its quotas
+    (default), or detach the plan and let the engine's warmup drive it (true)."""
     sync_suppressions: bool = Field(default=False, validation_alias="MAILWIZZ_SYNC_SUPPRESSIONS")
     """Push hard bounces and complaints to MailWizz subscribers (off by default)."""
