@@ -154,3 +154,27 @@ def test_a_hostile_name_that_bypassed_the_inventory_never_reaches_the_config(
     assert response.status_code == 422
     assert "not a safe PowerMTA name" in response.json()["detail"]
     assert "files" not in response.json()  # nothing rendered; the value is only quoted (repr) in the error
+
+
+def test_domain_pools_decide_the_spf_ips(
+    client: TestClient,
+    guide_db: GuideInventory,
+    operator_headers: dict[str, str],
+    viewer_headers: dict[str, str],
+) -> None:
+    url = "/api/v1/pmta/domains/example.com/pools"
+    assert client.get(url, headers=viewer_headers).json() == {"domain": "example.com", "pools": [], "ips": []}
+    assert client.put(url, json={"pools": ["cold-outreach"]}, headers=viewer_headers).status_code == 403
+    response = client.put(url, json={"pools": ["cold-outreach"]}, headers=operator_headers)
+    assert response.status_code == 200, response.text
+    assert [ip["address"] for ip in response.json()["ips"]] == ["192.0.2.12", "192.0.2.13", "192.0.2.14"]
+    assert client.get(url, headers=viewer_headers).json()["pools"] == ["cold-outreach"]
+    for body, status in (
+        ({"pools": ["nope"]}, 404),
+        ({"pools": "cold-outreach"}, 422),
+        ({"pools": [], "extra": 1}, 422),
+        ({"pools": ["x"] * 51}, 422),
+    ):
+        assert client.put(url, json=body, headers=operator_headers).status_code == status, body
+    assert client.get("/api/v1/pmta/domains/unknown.example/pools", headers=viewer_headers).status_code == 404
+    assert client.get(url, headers=viewer_headers).json()["pools"] == ["cold-outreach"]  # nothing changed

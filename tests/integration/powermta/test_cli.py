@@ -137,14 +137,27 @@ def test_dkim_generate_and_dns_records(cli: Invoke, guide_db: GuideInventory, pm
     ed = cli("dkim", "generate", "--domain", "example.com", "--selector", "ed1", "--algorithm", "ed25519")
     assert ed.exit_code == 0 and "k=ed25519" in ed.output
 
+    assert cli("dns", "senders", "example.com", "--pool", "cold-outreach").exit_code == 0
     records = cli("dns", "records", "example.com", "--json")
     assert records.exit_code == 0, records.output
-    found = {(r["type"], r["name"]): r["value"] for r in json.loads(records.stdout)["records"]}
+    body = json.loads(records.stdout)
+    found = {(r["type"], r["name"]): r["value"] for r in body["records"]}
     assert found[("TXT", "s2026._domainkey.example.com.")] == payload["value"]
-    assert found[("TXT", "example.com.")].startswith("v=spf1 ip4:192.0.2.10 ")
+    # only the cold-outreach IPs (warming and standby: they send for this domain), never the others
+    assert found[("TXT", "example.com.")] == "v=spf1 ip4:192.0.2.12 ip4:192.0.2.13 ip4:192.0.2.14 ~all"
+    assert found[("TXT", "bounce.example.com.")] == found[("TXT", "example.com.")]
     assert found[("TXT", "_dmarc.example.com.")].startswith("v=DMARC1; p=none; rua=mailto:")
-    assert found[("MX", "bounce.example.com.")] == "10 mta1.mail.example.com."
+    assert ("MX", "example.com.") not in found  # sending-only: no invented MX
+    assert ("MX", "bounce.example.com.") not in found  # no inbound listener: the note says it is needed
+    assert any(note.startswith("bounce.example.com needs an MX record") for note in body["notes"])
     assert found[("PTR", "12.2.0.192.in-addr.arpa.")] == "mta3.mail.example.com."
+    assert ("PTR", "10.2.0.192.in-addr.arpa.") not in found
+    explicit = json.loads(
+        cli("dns", "records", "example.com", "--mx-host", "bounces.example.net", "--json").stdout
+    )
+    assert {(r["type"], r["name"], r["value"]) for r in explicit["records"] if r["type"] == "MX"} == {
+        ("MX", "bounce.example.com.", "10 bounces.example.net.")
+    }
     zone = cli("dns", "records", "example.com", "--format", "bind")
     assert (
         zone.exit_code == 0
@@ -164,6 +177,8 @@ def test_dkim_generate_and_dns_records(cli: Invoke, guide_db: GuideInventory, pm
             InvalidInput,
         ),
         (("dns", "records", "unknown.example"), NotFound),
+        (("dns", "senders", "example.com", "--pool", "no-such-pool"), NotFound),
+        (("dns", "records", "example.com", "--pool", "no-such-pool"), NotFound),
     ],
 )
 def test_cli_refusals(
@@ -218,3 +233,31 @@ def test_throttle_tables_from_the_cli(cli: Invoke, tmp_path: Path) -> None:
     )
     assert cli("pmta", "throttles", "reset").exit_code == 0
     assert json.loads(cli("pmta", "throttles", "show", "--json").stdout)["source"] == "default"
+
+
+def test_dns_senders_per_domain(cli: Invoke, guide_db: GuideInventory, ctx: Any) -> None:
+    with ctx.session_factory() as session:
+        ips.create_domain(session, name="news.example.net", dkim_selector="s1", bounce_domain=None, now=NOW)
+        session.commit()
+    empty = json.loads(cli("dns", "senders", "news.example.net", "--json").stdout)
+    assert empty == {"domain": "news.example.net", "pools": [], "ips": []}
+    result = cli(
+        "dns", "senders", "news.example.net", "--pool", "marketing", "--pool", "transactional", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.stdout)
+    assert body["pools"] == ["marketing", "transactional"]
+    assert {ip["address"] for ip in body["ips"]} == {"192.0.2.10", "192.0.2.11"}
+    records = json.loads(cli("dns", "records", "news.example.net", "--json").stdout)
+    spf = next(
+        r["value"] for r in records["records"] if r["type"] == "TXT" and r["name"] == "news.example.net."
+    )
+    assert spf == "v=spf1 ip4:192.0.2.10 ip4:192.0.2.11 ~all"
+    # a one-off --pool does not change what is stored
+    once = json.loads(cli("dns", "records", "news.example.net", "--pool", "marketing", "--json").stdout)
+    assert once["pools"] == ["marketing"]
+    assert json.loads(cli("dns", "senders", "news.example.net", "--json").stdout)["pools"] == [
+        "marketing",
+        "transactional",
+    ]
+    assert json.loads(cli("dns", "senders", "news.example.net", "--clear", "--json").stdout)["pools"] == []

@@ -90,9 +90,8 @@ def test_records_for_a_sending_domain(rsa_pair: dkim.DkimKeyPair) -> None:
         dkim_selector="s2026",
         dkim_txt=rsa_pair.txt,
         bounce_domain="bounce.example.com",
-        mx_host=None,
+        mx_host="mta1.mail.example.com",
     )
-    assert notes == []
     by_key = {(record.name, record.type): record.value for record in records}
     assert by_key[("example.com.", "TXT")] == "v=spf1 ip4:192.0.2.10 ip6:2001:db8::25 ~all"
     assert by_key[("bounce.example.com.", "TXT")] == by_key[("example.com.", "TXT")]
@@ -102,6 +101,12 @@ def test_records_for_a_sending_domain(rsa_pair: dkim.DkimKeyPair) -> None:
         == "v=DMARC1; p=none; rua=mailto:dmarc-reports@example.com; fo=1"
     )
     assert by_key[("bounce.example.com.", "MX")] == "10 mta1.mail.example.com."
+    # a domain that only sends gets no MX; a note says so instead
+    assert ("example.com.", "MX") not in by_key
+    assert notes == [
+        "No MX is published for example.com: a domain that only sends needs none (replies go to the "
+        "Reply-To address). Add one only if it must receive mail."
+    ]
     assert by_key[("mta1.mail.example.com.", "A")] == "192.0.2.10"
     assert by_key[("mta6.mail.example.com.", "AAAA")] == "2001:db8::25"
     assert by_key[("10.2.0.192.in-addr.arpa.", "PTR")] == "mta1.mail.example.com."
@@ -112,6 +117,42 @@ def test_records_for_a_sending_domain(rsa_pair: dkim.DkimKeyPair) -> None:
     assert quoted.count('"') >= 4  # split into several <=255-byte strings
     assert all(len(part) <= 255 for part in quoted.strip('"').split('" "'))
     assert "; 10.2.0.192.in-addr.arpa.\t3600\tIN\tPTR\tmta1.mail.example.com." in zone
+
+
+def test_no_mx_is_invented_and_the_return_path_says_it_needs_one(rsa_pair: dkim.DkimKeyPair) -> None:
+    hosts = [SendingHost("192.0.2.12", "mta3.mail.example.com")]
+    records, notes = dns_records(
+        "cold.example",
+        hosts=hosts,
+        dkim_selector="s1",
+        dkim_txt=rsa_pair.txt,
+        bounce_domain="rp.cold.example",
+        mx_host=None,
+    )
+    assert not [record for record in records if record.type == "MX"]
+    assert any(note.startswith("rp.cold.example needs an MX record: it is the return-path") for note in notes)
+    # without a bounce domain, the sending domain is its own return-path: it is the one that needs the MX
+    records, notes = dns_records(
+        "cold.example",
+        hosts=hosts,
+        dkim_selector="s1",
+        dkim_txt=rsa_pair.txt,
+        bounce_domain=None,
+        mx_host=None,
+    )
+    assert not [record for record in records if record.type == "MX"]
+    assert any(note.startswith("cold.example needs an MX record") for note in notes)
+    records, _ = dns_records(
+        "cold.example",
+        hosts=hosts,
+        dkim_selector="s1",
+        dkim_txt=rsa_pair.txt,
+        bounce_domain=None,
+        mx_host="mx.cold.example",
+    )
+    assert [(r.name, r.value) for r in records if r.type == "MX"] == [
+        ("cold.example.", "10 mx.cold.example.")
+    ]
 
 
 def test_missing_key_gives_a_note_not_a_placeholder() -> None:
@@ -125,7 +166,8 @@ def test_missing_key_gives_a_note_not_a_placeholder() -> None:
         dmarc_rua="reports@example.net",
     )
     assert any("email-engine dkim generate --domain example.org --selector s1" in note for note in notes)
-    assert any("SPF" in note for note in notes)
+    assert any("No pool sends for example.org" in note and "dns senders" in note for note in notes)
+    assert any("needs an MX record" in note for note in notes)
     assert [record.type for record in records] == ["TXT"]
     assert records[0].value == "v=DMARC1; p=none; rua=mailto:reports@example.net; fo=1"
     with pytest.raises(InvalidInput):

@@ -19,10 +19,10 @@ from email_engine.cli_support import JsonOption
 from email_engine.clock import utcnow
 from email_engine.config import get_settings
 from email_engine.db import make_engine, make_session_factory, session_scope
-from email_engine.errors import InvalidInput, NotFound
+from email_engine.errors import InvalidInput
 from email_engine.integrations.powermta import deploy as deployer
 from email_engine.integrations.powermta import dkim, service
-from email_engine.integrations.powermta.dns_records import SendingHost, dns_records, to_bind, to_rows
+from email_engine.integrations.powermta.dns_records import dns_records, to_bind, to_rows
 from email_engine.integrations.powermta.linter import LintReport, VmtaFacts, lint_path
 from email_engine.integrations.powermta.renderer import RenderedConfig, vmta_facts
 from email_engine.integrations.powermta.settings import PowerMtaSettings
@@ -264,42 +264,44 @@ def records(
     domain: Annotated[str, typer.Argument(help="A sending domain from the inventory.")],
     fmt: Annotated[str, typer.Option("--format", help="bind, table or both.")] = "both",
     mx_host: Annotated[
-        str | None, typer.Option(help="MX host for the bounce domain (default: first IP's host name).")
+        str | None,
+        typer.Option(
+            help="Host that receives the domain's bounces (MX of the return-path domain). Default: "
+            "PMTA_HOST_NAME when PMTA_INBOUND_LISTENER is set; otherwise none, and a note says it is needed."
+        ),
+    ] = None,
+    pool: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--pool", help="Pools that send for DOMAIN, for this run only (default: `dns senders`)."
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Print the SPF, DKIM, DMARC, MX, return-path, A and PTR records to create for DOMAIN."""
-    from sqlalchemy import select
+    """Print the SPF, DKIM, DMARC, return-path MX, A and PTR records to create for DOMAIN.
 
-    from email_engine.ips.models import SendingDomain, SendingIp
-
+    Per domain: SPF lists only the IPs of the pools that send for DOMAIN (see `email-engine dns senders`),
+    and no MX is invented for a domain that only sends; the return-path domain's MX is printed when the
+    host that takes bounces is known, otherwise a note says it is needed.
+    """
     settings = PowerMtaSettings()
-    name = domain.lower().rstrip(".")
     with _session() as session:
-        row = session.scalar(select(SendingDomain).where(SendingDomain.name == name))
-        if row is None:
-            raise NotFound(
-                f"{name} is not a sending domain in the inventory; add it first (email-engine ips …)."
-            )
-        hosts = [
-            SendingHost(ip.address, ip.hostname)
-            for ip in session.scalars(
-                select(SendingIp).where(SendingIp.state != "retired").order_by(SendingIp.id)
-            )
-        ]
-        selector, bounce = row.dkim_selector, row.bounce_domain
+        senders = service.domain_senders(session, domain, pools=pool or None)
+    name = senders.domain
+    inbound_host = settings.host_name if settings.inbound_listener else None
     found, notes = dns_records(
         name,
-        hosts=hosts,
-        dkim_selector=selector,
-        dkim_txt=_dkim_txt(Path(settings.dkim_key_dir), name, selector),
-        bounce_domain=bounce,
-        mx_host=mx_host or settings.host_name,
+        hosts=senders.hosts,
+        dkim_selector=senders.dkim_selector,
+        dkim_txt=_dkim_txt(Path(settings.dkim_key_dir), name, senders.dkim_selector),
+        bounce_domain=senders.bounce_domain,
+        mx_host=mx_host or inbound_host,
         dmarc_rua=settings.dmarc_rua,
     )
     if as_json:
         payload: dict[str, Any] = {
             "domain": name,
+            "pools": list(senders.pools),
             "records": [record.as_dict() for record in found],
             "notes": notes,
         }
@@ -372,3 +374,32 @@ def register(root: typer.Typer) -> None:
     root.add_typer(pmta_app, name="pmta")
     root.add_typer(dkim_app, name="dkim")
     root.add_typer(dns_app, name="dns")
+
+
+@dns_app.command("senders")
+def senders_command(
+    domain: Annotated[str, typer.Argument(help="A sending domain from the inventory.")],
+    pool: Annotated[
+        list[str] | None,
+        typer.Option("--pool", help="A pool that sends for DOMAIN (repeat; replaces the list)."),
+    ] = None,
+    clear: Annotated[bool, typer.Option("--clear", help="No pool sends for DOMAIN any more.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show or set which pools send for DOMAIN: their IPs, and only theirs, go in its SPF record."""
+    with _session() as session:
+        if pool or clear:
+            if pool and clear:
+                raise InvalidInput("Give --pool or --clear, not both.")
+            result = service.set_domain_pools(session, domain, pool or [], now=utcnow())
+        else:
+            result = service.domain_senders(session, domain)
+    if as_json:
+        typer.echo(json.dumps(result.as_dict()))
+        return
+    if not result.pools:
+        typer.echo(f"{result.domain}: no pool sends for it (its SPF lists no IP)")
+        return
+    typer.echo(f"{result.domain}: pools {', '.join(result.pools)}")
+    for host in result.hosts:
+        typer.echo(f"  {host.address}  {host.hostname}")

@@ -1,8 +1,15 @@
-"""The DNS records an operator must publish for a sending domain (pure; see dns/dns-templates.md).
+"""The DNS records an operator must publish for one sending domain (pure; see dns/dns-templates.md).
 
-SPF (on the sending domain and on the bounce/return-path domain), DKIM, DMARC (``p=none`` with
-``rua`` to start: monitor first, tighten later), MX for the bounce domain, A records for each IP's
-host name, and the PTR records the IP provider must set (forward-confirmed reverse DNS).
+Per domain, not per machine: SPF (on the sending domain and on its bounce/return-path domain) lists
+only the IPs of the pools that send for that domain, so a cold-outreach domain never vouches for the
+transactional IPs (RFC 7208 §2.3: the record authorizes hosts to use the domain). DKIM, DMARC
+(``p=none`` with ``rua`` to start: monitor first, tighten later), A/AAAA for those IPs' host names,
+and the PTR records the IP provider must set (forward-confirmed reverse DNS).
+
+MX only where mail must be received, never invented: the return-path (MAIL FROM) domain needs one
+(asynchronous bounces are sent to it, and receivers check that the MAIL FROM domain can receive
+mail), a domain that only sends does not. Without a known host the record is replaced by a note
+saying it is needed and how to provide it.
 """
 
 from __future__ import annotations
@@ -48,6 +55,14 @@ def _spf(hosts: Sequence[SendingHost]) -> str:
     return " ".join(["v=spf1", *mechanisms, "~all"])
 
 
+def _mx_needed(domain: str, why: str) -> str:
+    return (
+        f"{domain} needs an MX record: {why} Point it at the host that takes bounces: PowerMTA itself "
+        "(set PMTA_INBOUND_LISTENER and PMTA_HOST_NAME, then run this again) or your bounce mailbox "
+        "(--mx-host HOST)."
+    )
+
+
 def dns_records(
     domain: str,
     *,
@@ -58,7 +73,10 @@ def dns_records(
     mx_host: str | None,
     dmarc_rua: str | None = None,
 ) -> tuple[list[DnsRecord], list[str]]:
-    """Records to create, and notes for anything that could not be derived (never a placeholder)."""
+    """Records to create, and notes for anything that could not be derived (never a placeholder).
+
+    ``hosts``: the IPs that send for this domain (its pools' IPs), nothing else. ``mx_host``: the host
+    that receives the domain's bounces, when there is one."""
     domain = check_hostname(domain, what="domain")
     notes: list[str] = []
     records: list[DnsRecord] = []
@@ -71,10 +89,15 @@ def dns_records(
     hosts = [SendingHost(address, hostname) for address, hostname in unique]
     if hosts:
         records.append(
-            DnsRecord(_fqdn(domain), "TXT", _spf(hosts), "SPF: the sending IPs may use this domain")
+            DnsRecord(
+                _fqdn(domain), "TXT", _spf(hosts), "SPF: the IPs that send for this domain, and no others"
+            )
         )
     else:
-        notes.append("No sending IP in the inventory: add IPs before publishing SPF.")
+        notes.append(
+            f"No pool sends for {domain} yet, so there is no SPF record to publish: name its pools with "
+            f"`email-engine dns senders {domain} --pool NAME` (SPF then lists only their IPs)."
+        )
     if dkim_selector and dkim_txt:
         selector = check_name(dkim_selector, what="DKIM selector")
         records.append(
@@ -96,31 +119,35 @@ def dns_records(
             "DMARC: monitor (p=none) and receive aggregate reports; tighten to quarantine later",
         )
     )
-    mx = check_hostname(mx_host, what="MX host") if mx_host else (hosts[0].hostname if hosts else None)
-    if bounce_domain:
-        bounce = check_hostname(bounce_domain, what="bounce domain")
-        if mx:
-            records.append(
-                DnsRecord(
-                    _fqdn(bounce), "MX", f"10 {_fqdn(mx)}", "Return-path: receives asynchronous bounces"
-                )
-            )
-        if hosts:
-            records.append(
-                DnsRecord(_fqdn(bounce), "TXT", _spf(hosts), "SPF for the return-path (MAIL FROM) domain")
-            )
-    else:
-        notes.append(
-            "No bounce (return-path) domain in the inventory: SPF alignment uses the sending domain."
-        )
+    mx = check_hostname(mx_host, what="MX host") if mx_host else None
+    return_path = check_hostname(bounce_domain, what="bounce domain") if bounce_domain else domain
+    why = (
+        "it is the return-path (MAIL FROM) domain, so asynchronous bounces are sent to it and receivers "
+        "check that it can receive mail."
+    )
     if mx:
         records.append(
             DnsRecord(
-                _fqdn(domain),
-                "MX",
-                f"10 {_fqdn(mx)}",
-                "MX: replies and bounces reach you (skip if the domain already has mail)",
+                _fqdn(return_path), "MX", f"10 {_fqdn(mx)}", "Return-path: receives asynchronous bounces"
             )
+        )
+    else:
+        notes.append(_mx_needed(return_path, why))
+    if bounce_domain:
+        if hosts:
+            records.append(
+                DnsRecord(
+                    _fqdn(return_path), "TXT", _spf(hosts), "SPF for the return-path (MAIL FROM) domain"
+                )
+            )
+        notes.append(
+            f"No MX is published for {domain}: a domain that only sends needs none (replies go to the "
+            "Reply-To address). Add one only if it must receive mail."
+        )
+    else:
+        notes.append(
+            f"{domain} has no bounce (return-path) domain in the inventory, so it is its own MAIL FROM "
+            "domain; a separate bounce domain keeps bounce traffic off it."
         )
     for host in hosts:
         address = ipaddress.ip_address(host.address)

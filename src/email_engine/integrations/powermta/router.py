@@ -9,7 +9,12 @@ from fastapi import APIRouter, Body
 from email_engine.clock import utcnow
 from email_engine.deps import ContextDep, CurrentPrincipal, OperatorDep, SessionDep
 from email_engine.integrations.powermta import service
-from email_engine.integrations.powermta.schemas import RenderedConfigPublic, ThrottleTablesPublic
+from email_engine.integrations.powermta.schemas import (
+    DomainPoolsPublic,
+    DomainPoolsUpdate,
+    RenderedConfigPublic,
+    ThrottleTablesPublic,
+)
 from email_engine.integrations.powermta.settings import PowerMtaSettings
 from email_engine.ops.domain_settings import domain_settings
 
@@ -73,3 +78,27 @@ def reset_throttles(session: SessionDep, _principal: OperatorDep) -> dict[str, A
     stored = service.reset_tables(session)
     session.commit()
     return _public(stored)
+
+
+@router.get(
+    "/domains/{name}/pools",
+    response_model=DomainPoolsPublic,
+    summary="The pools that send for a sending domain (its SPF IPs)",
+)
+def get_domain_pools(name: str, session: SessionDep, _principal: CurrentPrincipal) -> dict[str, Any]:
+    return service.domain_senders(session, name).as_dict()
+
+
+@router.put(
+    "/domains/{name}/pools",
+    response_model=DomainPoolsPublic,
+    summary="Set the pools that send for a sending domain",
+)
+def put_domain_pools(
+    name: str, body: DomainPoolsUpdate, session: SessionDep, _principal: OperatorDep
+) -> dict[str, Any]:
+    """Replaces the list. `email-engine dns records DOMAIN` then puts only these pools' IPs in the
+    domain's SPF (and in its return-path domain's). 404 for an unknown domain or pool."""
+    result = service.set_domain_pools(session, name, body.pools, now=utcnow())
+    session.commit()
+    return result.as_dict()

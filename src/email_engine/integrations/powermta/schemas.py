@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["RenderedConfigPublic", "ThrottleTablesPublic"]
+__all__ = ["DomainPoolsPublic", "DomainPoolsUpdate", "RenderedConfigPublic", "ThrottleTablesPublic"]
 
 
 class RenderedConfigPublic(BaseModel):
@@ -20,3 +20,24 @@ class ThrottleTablesPublic(BaseModel):
     updated_at: datetime | None = None
     updated_by: str | None = None
     tables: dict[str, Any]
+
+
+class SenderIp(BaseModel):
+    address: str
+    hostname: str
+
+
+class DomainPoolsPublic(BaseModel):
+    """The pools that send for a domain and their IPs: exactly what its SPF record lists."""
+
+    domain: str
+    pools: list[str]
+    ips: list[SenderIp]
+
+
+class DomainPoolsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pools: list[str] = Field(
+        max_length=50, description="Pool names; replaces the list (empty: no pool sends for the domain)."
+    )

@@ -15,8 +15,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from email_engine.errors import ConfigurationError, DependencyUnavailable, InvalidInput
+from email_engine.errors import ConfigurationError, DependencyUnavailable, InvalidInput, NotFound
 from email_engine.integrations.powermta.bounce_patterns import RuleLike
+from email_engine.integrations.powermta.dns_records import SendingHost
 from email_engine.integrations.powermta.inventory import (
     Inventory,
     IpEntry,
@@ -26,19 +27,22 @@ from email_engine.integrations.powermta.inventory import (
     VolumeCap,
 )
 from email_engine.integrations.powermta.linter import LintReport, lint_files
-from email_engine.integrations.powermta.models import PmtaThrottleTable
+from email_engine.integrations.powermta.models import PmtaThrottleTable, SendingDomainPool
 from email_engine.integrations.powermta.renderer import CONFIG_FILE, RenderedConfig, render_config
 from email_engine.integrations.powermta.settings import PowerMtaSettings
 from email_engine.integrations.powermta.tables import ThrottleTables, default_tables, parse_tables
 
 __all__ = [
+    "DomainSenders",
     "StoredTables",
+    "domain_senders",
     "load_bounce_rules",
     "load_tables",
     "render_from_db",
     "render_settings",
     "reset_tables",
     "save_tables",
+    "set_domain_pools",
     "snapshot_inventory",
 ]
 
@@ -213,3 +217,90 @@ def render_from_db(
         rendered.files, entry=CONFIG_FILE, expected_ips=rendered.expected_ips, vmtas=rendered.vmtas
     )
     return rendered, report
+
+
+@dataclass(frozen=True)
+class DomainSenders:
+    """What sends mail for one sending domain: its pools and their (non-retired) IPs."""
+
+    domain: str
+    dkim_selector: str | None
+    bounce_domain: str | None
+    pools: tuple[str, ...]
+    hosts: tuple[SendingHost, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "pools": list(self.pools),
+            "ips": [{"address": host.address, "hostname": host.hostname} for host in self.hosts],
+        }
+
+
+def _domain_row(session: Session, name: str) -> Any:
+    from email_engine.ips.models import SendingDomain
+
+    wanted = name.strip().lower().rstrip(".")
+    row = session.scalar(select(SendingDomain).where(SendingDomain.name == wanted))
+    if row is None:
+        raise NotFound(
+            f"{wanted} is not a sending domain in the inventory; add it first (email-engine domains add)."
+        )
+    return row
+
+
+def _pools_by_name(session: Session, names: Sequence[str]) -> dict[str, int]:
+    from email_engine.ips.models import Pool
+
+    wanted = list(dict.fromkeys(names))
+    found = {pool.name: pool.id for pool in session.scalars(select(Pool).where(Pool.name.in_(wanted)))}
+    missing = [name for name in wanted if name not in found]
+    if missing:
+        raise NotFound(f"No pool named {', '.join(missing)}; see `email-engine pools list`.")
+    return found
+
+
+def domain_senders(session: Session, name: str, *, pools: Sequence[str] | None = None) -> DomainSenders:
+    """The domain's pools (stored with :func:`set_domain_pools`, or ``pools`` for this call only) and
+    the IPs in them. An IP that warms or waits on standby in those pools is included: it will send
+    for the domain and must pass SPF when it does. Retired IPs are not."""
+    from email_engine.ips.models import Pool, SendingIp
+
+    domain = _domain_row(session, name)
+    if pools is None:
+        pool_ids = list(
+            session.scalars(select(SendingDomainPool.pool_id).where(SendingDomainPool.domain_id == domain.id))
+        )
+    else:
+        pool_ids = list(_pools_by_name(session, pools).values())
+    names = tuple(session.scalars(select(Pool.name).where(Pool.id.in_(pool_ids)).order_by(Pool.name)))
+    ips = session.scalars(
+        select(SendingIp)
+        .where(SendingIp.pool_id.in_(pool_ids), SendingIp.state != "retired")
+        .order_by(SendingIp.id)
+    )
+    return DomainSenders(
+        domain=domain.name,
+        dkim_selector=domain.dkim_selector,
+        bounce_domain=domain.bounce_domain,
+        pools=names,
+        hosts=tuple(SendingHost(ip.address, ip.hostname) for ip in ips),
+    )
+
+
+def set_domain_pools(session: Session, name: str, pools: Sequence[str], *, now: datetime) -> DomainSenders:
+    """Store which pools send for the domain (replaces the previous list; empty clears it). Flushes."""
+    domain = _domain_row(session, name)
+    wanted = _pools_by_name(session, pools)
+    existing = {
+        row.pool_id: row
+        for row in session.scalars(select(SendingDomainPool).where(SendingDomainPool.domain_id == domain.id))
+    }
+    for pool_id, row in existing.items():
+        if pool_id not in wanted.values():
+            session.delete(row)
+    for pool_id in wanted.values():
+        if pool_id not in existing:
+            session.add(SendingDomainPool(domain_id=domain.id, pool_id=pool_id, created_at=now))
+    session.flush()
+    return domain_senders(session, domain.name)
