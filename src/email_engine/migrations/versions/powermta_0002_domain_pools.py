@@ -32,7 +32,10 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
-            ["pool_id"], ["ip_pool.id"], name=op.f("fk_sending_domain_pool_pool_id_ip_pool"), ondelete="CASCADE"
+            ["pool_id"],
+            ["ip_pool.id"],
+            name=op.f("fk_sending_domain_pool_pool_id_ip_pool"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sending_domain_pool")),
         sa.UniqueConstraint("domain_id", "pool_id", name=op.f("uq_sending_domain_pool_domain_id_pool_id")),
