@@ -63,14 +63,18 @@ def main() -> None:
             start = time.perf_counter()
             rendered = render_config(snapshot, settings, tables, rules)
             middle = time.perf_counter()
-            report = lint_files(rendered.files, entry=CONFIG_FILE, expected_ips=rendered.expected_ips)
+            report = lint_files(
+                rendered.files, entry=CONFIG_FILE, expected_ips=rendered.expected_ips, vmtas=rendered.vmtas
+            )
             end = time.perf_counter()
             assert report.ok(strict=True), report.issues[:3]
             render_times.append((middle - start) * 1000)
             lint_times.append((end - middle) * 1000)
         tracemalloc.start()
         rendered = render_config(snapshot, settings, tables, rules)
-        lint_files(rendered.files, entry=CONFIG_FILE, expected_ips=rendered.expected_ips)
+        lint_files(
+            rendered.files, entry=CONFIG_FILE, expected_ips=rendered.expected_ips, vmtas=rendered.vmtas
+        )
         peak = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
         text = "".join(rendered.files.values())

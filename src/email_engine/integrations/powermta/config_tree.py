@@ -71,9 +71,12 @@ class Block:
         return next((item for item in self.directives if item.name == name), None)
 
     def walk(self) -> Iterator[Block]:
-        yield self
-        for child in self.blocks:
-            yield from child.walk()
+        """This block and every block inside it, depth first."""
+        stack = [self]
+        while stack:
+            block = stack.pop()
+            yield block
+            stack.extend(reversed(block.blocks))
 
 
 @dataclass
@@ -81,13 +84,26 @@ class Tree:
     root: Block
     files: list[str]
     issues: list[LintIssue]
+    _blocks: dict[str, list[Block]] = field(default_factory=dict, repr=False)
+    _directives: dict[str, list[Directive]] = field(default_factory=dict, repr=False)
+
+    def _index(self) -> None:
+        for block in self.root.walk():
+            self._blocks.setdefault(block.tag, []).append(block)
+            for item in block.directives:
+                self._directives.setdefault(item.name, []).append(item)
 
     def blocks(self, tag: str) -> Iterator[Block]:
-        return (block for block in self.root.walk() if block.tag == tag)
+        """Every block with this tag, in file order."""
+        if not self._blocks:
+            self._index()
+        return iter(self._blocks.get(tag, []))
 
     def directives(self, name: str) -> Iterator[Directive]:
-        for block in self.root.walk():
-            yield from (item for item in block.directives if item.name == name)
+        """Every directive with this name, in file order (by block)."""
+        if not self._blocks:
+            self._index()
+        return iter(self._directives.get(name, []))
 
 
 def strip_comment(line: str) -> str:

@@ -125,34 +125,50 @@ def queue_names(index: Mapping[tuple[str, str], list[_Entry]]) -> list[str]:
     return ["*", *sorted(names)]
 
 
+def _scope_index(entries: list[_Entry]) -> tuple[dict[str, list[_Entry]], list[_Entry]]:
+    """Entries by exact pattern, and the entries with a wildcard pattern (matched one by one)."""
+    exact: dict[str, list[_Entry]] = {}
+    wild: list[_Entry] = []
+    for entry in entries:
+        for pattern in entry.patterns:
+            if "*" in pattern or pattern.startswith("["):
+                if not wild or wild[-1] is not entry:
+                    wild.append(entry)
+            else:
+                exact.setdefault(pattern, []).append(entry)
+    return exact, wild
+
+
 def _candidates(
-    index: Mapping[tuple[str, str], list[_Entry]], scopes: list[tuple[str, str]], queue: str, order: Order
-) -> list[Block]:
-    ranked: list[tuple[tuple[int, int], Block]] = []
-    for scope_rank, scope in enumerate(scopes):
-        for entry in index.get(scope, []):
-            matches = [_specificity(pattern, queue) for pattern in entry.patterns]
-            best = max((value for value in matches if value is not None), default=None)
-            if best is None:
-                continue
-            key = (scope_rank, -best) if order == "scope-first" else (-best, scope_rank)
-            ranked.append((key, entry.block))
-    ranked.sort(key=lambda item: item[0])
-    return [block for _, block in ranked]
-
-
-def _view(
-    index: Mapping[tuple[str, str], list[_Entry]],
-    vmta: str,
-    scopes: list[tuple[str, str]],
+    indexed: Mapping[tuple[str, str], tuple[dict[str, list[_Entry]], list[_Entry]]],
+    scopes: tuple[tuple[str, str], ...],
     queue: str,
     order: Order,
-) -> QueueView:
+) -> list[Block]:
+    ranked: list[tuple[tuple[int, int], int, Block]] = []
+    for scope_rank, scope in enumerate(scopes):
+        exact, wild = indexed[scope]
+        for entry in exact.get(queue, []):
+            key = (scope_rank, -3) if order == "scope-first" else (-3, scope_rank)
+            ranked.append((key, len(ranked), entry.block))
+        for entry in wild:
+            best = max(
+                (value for value in (_specificity(p, queue) for p in entry.patterns) if value is not None),
+                default=None,
+            )
+            if best is not None:
+                key = (scope_rank, -best) if order == "scope-first" else (-best, scope_rank)
+                ranked.append((key, len(ranked), entry.block))
+    ranked.sort(key=lambda item: (item[0], item[1]))
+    return [block for _, _, block in ranked]
+
+
+def _settings(blocks: list[Block]) -> dict[str, Directive]:
     settings: dict[str, Directive] = {}
-    for block in _candidates(index, scopes, queue, order):
+    for block in blocks:
         for item in block.directives:
             settings.setdefault(item.name, item)
-    return QueueView(vmta, queue, order, settings)
+    return settings
 
 
 def pools_of(tree: Tree) -> dict[str, list[str]]:
@@ -166,13 +182,21 @@ def pools_of(tree: Tree) -> dict[str, list[str]]:
 
 
 def queue_views(tree: Tree, *, vmtas: Iterable[str] | None = None) -> Iterator[QueueView]:
-    """Every queue through every VMTA (and through ``{default}``), in both :data:`ORDERS`."""
+    """Every queue through every VMTA (and through ``{default}``), in both :data:`ORDERS`. VMTAs whose
+    scopes hold the same blocks share one computation (most active VMTAs have no blocks of their own)."""
     index = domain_index(tree)
+    indexed = {scope: _scope_index(entries) for scope, entries in index.items()}
     membership = pools_of(tree)
     names = list(vmtas) if vmtas is not None else [block.argument for block in tree.blocks("virtual-mta")]
     queues = queue_names(index)
-    for vmta, queue, order in product([DEFAULT_VMTA, *names], queues, ORDERS):
+    computed: dict[tuple[tuple[tuple[str, str], ...], str, Order], dict[str, Directive]] = {}
+    for vmta in [DEFAULT_VMTA, *names]:
         scopes = [("global", "")]
         if vmta != DEFAULT_VMTA:
             scopes = [("vmta", vmta), *(("pool", pool) for pool in membership.get(vmta, [])), *scopes]
-        yield _view(index, vmta, scopes, queue, order)
+        present = tuple(scope for scope in scopes if scope in indexed)
+        for queue, order in product(queues, ORDERS):
+            key = (present, queue, order)
+            if key not in computed:
+                computed[key] = _settings(_candidates(indexed, present, queue, order))
+            yield QueueView(vmta, queue, order, computed[key])

@@ -72,9 +72,17 @@ _PLACEHOLDER: Final = re.compile(
     r"(?:\bIP\d*_(?:ADDRESS|HOSTNAME|HOST)\b|\bCHANGE[_-]?ME\w*|\bchange[_-]?me\w*|\bYOUR_[A-Z0-9_]+"
     r"|\bREPLACE[_-]?ME\w*|\bPLACEHOLDER\w*|\{\{[^}]*\}\}|%%[A-Z_]+%%|\$\{[A-Za-z_]+\})"
 )
-# Every placeholder pattern contains one of these (a cheap test before the regex).
-_PLACEHOLDER_HINT: Final = re.compile(
-    r"_address|_host|change|your_|replace|placeholder|\{\{|%%|\$\{", re.IGNORECASE
+# Every placeholder pattern contains one of these, lower-cased (a cheap test before the regex).
+_PLACEHOLDER_HINTS: Final = (
+    "_address",
+    "_host",
+    "change",
+    "your_",
+    "replace",
+    "placeholder",
+    "{{",
+    "%%",
+    "${",
 )
 _REGEX_LINE: Final = re.compile(r"(/(?:[^/\\]|\\.)*/)\s*(.*)$")
 _MAX_FILE_BYTES: Final = 20 * 1024 * 1024
@@ -542,13 +550,18 @@ def _check_backoff(lint: _Lint, facts: Mapping[str, VmtaFacts]) -> None:
             reported.add((item.file, item.line))
             lint.at(item, code, message, section, severity=severity)
 
+    judged: set[tuple[int, int | None]] = set()
     for view in queue_views(lint.tree):
+        fact = facts.get(view.vmta)
+        cap = fact.hourly_cap if fact is not None else None
+        # VMTAs without blocks of their own share one settings object: judge it once per cap.
+        if (id(view.settings), cap) in judged:
+            continue
+        judged.add((id(view.settings), cap))
         normal_item = view.settings.get("max-msg-rate")
         backoff_item = view.settings.get("backoff-max-msg-rate")
         normal, backoff = _per_hour(normal_item), _per_hour(backoff_item)
         where = f"queue {view.queue} through {view.vmta}"
-        fact = facts.get(view.vmta)
-        cap = fact.hourly_cap if fact is not None else None
         if cap is not None and normal_item is not None and (normal is None or normal > cap):
             report(
                 normal_item,
@@ -639,7 +652,8 @@ def lint_files(
     placeholders: list[LintIssue] = []
 
     def on_line(file: str, line: int, text: str) -> None:
-        if _PLACEHOLDER_HINT.search(text):
+        lowered = text.lower()
+        if any(hint in lowered for hint in _PLACEHOLDER_HINTS):
             placeholders.extend(
                 LintIssue(
                     file, line, "error", "placeholder", f"placeholder {match.group(0)!r} was never replaced"

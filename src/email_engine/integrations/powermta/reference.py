@@ -133,4 +133,6 @@ def reference() -> Reference:
         .joinpath("data/reference.yaml")
         .read_text("utf-8")
     )
-    return Reference(yaml.safe_load(text))
+    # libyaml's loader when PyYAML was built with it: the file is ~1,100 lines, read on every CLI run.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return Reference(yaml.load(text, Loader=loader))  # noqa: S506 - a safe loader either way

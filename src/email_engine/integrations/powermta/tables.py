@@ -244,14 +244,18 @@ def backoff_rate(normal: str, policy: BackoffPolicy) -> str:
     it (and at most the policy's ceiling), rounded down; "0" for a paused queue. Always strictly below
     ``normal`` when ``normal`` is above 0 (§3.3.10.34: backoff replaces the normal rate while a queue
     is in backoff mode)."""
+    return _backoff_rate(normal, policy.rate_fraction, policy.max_msg_rate)
+
+
+@lru_cache(maxsize=4096)
+def _backoff_rate(normal: str, fraction: float, ceiling_rate: str | None) -> str:
     per_hour = exact_rate(normal)
     if per_hour is None:
         raise InvalidInput(f"Rate {normal!r} is unlimited; backoff needs a finite rate to be slower than.")
-    target = per_hour * Fraction(policy.rate_fraction).limit_denominator(10_000)
-    if policy.max_msg_rate is not None:
-        ceiling = exact_rate(policy.max_msg_rate)
-        if ceiling is not None:
-            target = min(target, ceiling)
+    target = per_hour * Fraction(fraction).limit_denominator(10_000)
+    ceiling = exact_rate(ceiling_rate) if ceiling_rate is not None else None
+    if ceiling is not None:
+        target = min(target, ceiling)
     return format_rate_at_most(target)
 
 

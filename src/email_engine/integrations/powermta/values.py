@@ -14,6 +14,7 @@ import math
 import re
 from collections.abc import Callable, Mapping
 from fractions import Fraction
+from functools import lru_cache
 from typing import Final
 
 __all__ = [
@@ -216,6 +217,7 @@ def record_type(name: str) -> str | None:
     return ACCT_RECORD_TYPES.get(name.strip().lower())
 
 
+@lru_cache(maxsize=1024)
 def rate_per_hour(text: str) -> Fraction | None:
     """Messages per hour a rate allows, exactly; ``None`` means unlimited. Raises ValueError."""
     value = text.strip()
