@@ -264,7 +264,15 @@ def verify_paused_servers(session: Session, mw_adapter: ServerWriter, *, now: da
             or ip.mailwizz_server_id != row.desired.get("server_id")
         ):
             continue
-        result = pause_in_mailwizz(session, mw_adapter, ip=ip, now=now)
+        result = push_mailwizz_limits(
+            session,
+            mw_adapter,
+            ip=ip,
+            hourly=row.desired.get("hourly_quota"),
+            daily=row.desired.get("daily_quota"),
+            active=False,
+            now=now,
+        )
         summary["checked"] += 1
         if result.status == "failed":
             summary["failed"] += 1

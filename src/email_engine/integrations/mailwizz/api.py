@@ -58,6 +58,8 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 _LIST_UID = re.compile(r"[A-Za-z0-9]{1,40}")
+_SUBSCRIBER_UID = re.compile(r"[A-Za-z0-9]{1,40}")
+_EMAIL = re.compile(r"[^\s@\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,253}")
 #: What MailWizz's RequestAccessFilter answers, with HTTP 400, when it refuses the caller (2.x/3.x
 #: and the 1.x signature scheme): the key, the signature, the caller's IP, the account.
 CREDENTIAL_ERRORS = (
@@ -76,10 +78,6 @@ class CredentialError(ConfigurationError):
     """MailWizz refused the engine's API credentials (or its address); retrying cannot help."""
 
     code = "mailwizz_credentials_refused"
-
-
-_SUBSCRIBER_UID = re.compile(r"[A-Za-z0-9]{1,40}")
-_EMAIL = re.compile(r"[^\s@\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,253}")
 
 
 def mask_email(email: str) -> str:

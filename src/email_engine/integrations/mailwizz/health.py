@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from email_engine.context import AppContext
-from email_engine.errors import ConfigurationError, DependencyUnavailable, EmailEngineError
-from email_engine.integrations.mailwizz.api import CredentialError, MailwizzApi
+from email_engine.errors import ConfigurationError, EmailEngineError
+from email_engine.integrations.mailwizz.api import MailwizzApi
 from email_engine.integrations.mailwizz.database import MailwizzDatabase
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
 from email_engine.ops.domain_settings import domain_settings
@@ -45,13 +45,11 @@ async def check_mailwizz_credentials(ctx: AppContext) -> CheckResult:
         )
     try:
         lists = await asyncio.wait_for(asyncio.to_thread(_lists_seen, ctx), timeout=15)
-    except (CredentialError, ConfigurationError) as exc:
+    except ConfigurationError as exc:  # CredentialError included: refused key or address, or no key
         return CheckResult("fail", exc.detail)
-    except (DependencyUnavailable, TimeoutError) as exc:
-        detail = exc.detail if isinstance(exc, DependencyUnavailable) else "no answer within 15 s"
+    except (EmailEngineError, TimeoutError) as exc:  # unreachable: the mailwizz_api check says so
+        detail = exc.detail if isinstance(exc, EmailEngineError) else "no answer within 15 s"
         return CheckResult("warn", f"The MailWizz API credentials could not be checked: {detail}")
-    except EmailEngineError as exc:
-        return CheckResult("warn", f"The MailWizz API credentials could not be checked: {exc.detail}")
     return CheckResult("ok", f"MailWizz accepts the API key ({lists} list(s) visible)", {"lists": lists})
 
 

@@ -198,7 +198,7 @@ def lint(
         with _session() as session:
             snapshot = service.snapshot_inventory(session, now=utcnow())
         expected = [ip.address for ip in snapshot.ips if ip.state != "retired"]
-        facts = dict(vmta_facts(snapshot))
+        facts = vmta_facts(snapshot)
     report = lint_path(path, expected_ips=expected, vmtas=facts)
     if as_json:
         typer.echo(json.dumps({**report.as_dict(), "ok": report.ok(strict=strict)}))

@@ -412,26 +412,25 @@ def _render_inbound(out: ConfigWriter, settings: RenderSettings, inventory: Inve
         out.directive("relay-domain", domain)
     for address in fbl:
         out.directive("relay-address", address)
-    if bounce_domains:
-        out.open("bounce-processor")
-        out.directive("deliver-unmatched-email", "no")
-        out.directive("deliver-matched-email", "no")
-        out.open("address-list")
-        for domain in bounce_domains:
-            out.directive("domain", domain)
-        out.close()
-        out.close()
-    if fbl:
-        out.open("feedback-loop-processor")
-        out.directive("deliver-unmatched-email", "no")
-        out.directive("deliver-matched-email", "no")
-        out.open("address-list")
-        for address in fbl:
-            out.directive("address", address)
-        out.close()
-        out.close()
+    _processor(out, "bounce-processor", "domain", bounce_domains)
+    _processor(out, "feedback-loop-processor", "address", fbl)
     out.blank()
     return bool(bounce_domains), bool(fbl)
+
+
+def _processor(out: ConfigWriter, tag: str, kind: str, targets: Sequence[str]) -> None:
+    """A processor for the mail sent to ``targets``; matched and unmatched mail is discarded after
+    processing (§3.3.3.1-2), never delivered back to ourselves."""
+    if not targets:
+        return
+    out.open(tag)
+    out.directive("deliver-unmatched-email", "no")
+    out.directive("deliver-matched-email", "no")
+    out.open("address-list")
+    for target in targets:
+        out.directive(kind, target)
+    out.close()
+    out.close()
 
 
 def _render_accounting(out: ConfigWriter, settings: RenderSettings, *, remote: bool, fbl: bool) -> None:
