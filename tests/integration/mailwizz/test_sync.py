@@ -135,6 +135,10 @@ def test_a_refused_key_fails_the_health_check_and_the_job_raises_then_resolves_t
 
     ctx.settings = ctx.settings.model_copy(update={"mailwizz_api_url": fake.base_url})
     install_settings(ctx, MailwizzSettings(_env_file=None, MAILWIZZ_API_KEY="wrong"))  # type: ignore[call-arg]
+    assert run_health(ctx, NOW)["checks"]["mailwizz_api_credentials"] == "not_configured"  # sync is off
+    install_settings(
+        ctx, MailwizzSettings(_env_file=None, MAILWIZZ_SYNC_SUPPRESSIONS=True, MAILWIZZ_API_KEY="wrong")
+    )  # type: ignore[call-arg]
     first = run_health(ctx, NOW)
     assert first["checks"]["mailwizz_api_credentials"] == "fail"
     assert any("Invalid API key" in issue for issue in first["issues"])
@@ -142,7 +146,7 @@ def test_a_refused_key_fails_the_health_check_and_the_job_raises_then_resolves_t
         alert = session.scalar(select(AlertState).where(AlertState.key == "health:mailwizz_api_credentials"))
         assert alert is not None and alert.status == "firing" and alert.severity == "critical"
     # the address check too: MailWizz refuses an IP outside its allowed list with a 400 as well
-    install_settings(ctx, MailwizzSettings(_env_file=None, MAILWIZZ_API_KEY=fake.api_key))  # type: ignore[call-arg]
+    install_settings(ctx, ON)
     fake.allowed_ips = ("203.0.113.9",)
     assert run_health(ctx, NOW)["checks"]["mailwizz_api_credentials"] == "fail"
     fake.allowed_ips = None

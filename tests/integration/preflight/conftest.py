@@ -128,7 +128,8 @@ def deployment(ctx: AppContext, tmp_path: Path, redis_url: str | None) -> Iterat
         pmta_status = stack.enter_context(HttpPeer())
         pmta_status.reply(200, {"status": {"version": "5.0r8", "queue": {"smtp": {"rcp": 0}}}})
         mailwizz_api = stack.enter_context(HttpPeer())
-        mailwizz_api.reply(401, {"status": "error", "error": "Unauthenticated"})
+        # GET lists with a key MailWizz accepts (the mailwizz_api_credentials check)
+        mailwizz_api.reply(200, {"status": "success", "data": {"count": "1", "records": []}})
         tls = stack.enter_context(TlsPeer(tmp_path))
 
         pmta_dir = tmp_path / "pmta"
@@ -148,6 +149,8 @@ def deployment(ctx: AppContext, tmp_path: Path, redis_url: str | None) -> Iterat
             "MAILWIZZ_DB_NAME": mailwizz.name,
             "MAILWIZZ_DB_TABLE_PREFIX": mailwizz.prefix,
             "MAILWIZZ_API_URL": f"{mailwizz_api.url}/api",
+            "MAILWIZZ_API_KEY": secrets.token_urlsafe(20),
+            "MAILWIZZ_SYNC_SUPPRESSIONS": "true",
             "SCRAPER_PRO_BOUNCE_URL": receiver.bounce_url,
             "SCRAPER_PRO_DELIVERY_URL": receiver.delivery_url,
             "SCRAPER_PRO_HMAC_SECRET": hmac_secret,

@@ -43,6 +43,10 @@ async def check_mailwizz_credentials(ctx: AppContext) -> CheckResult:
         return CheckResult(
             "not_configured", "MAILWIZZ_API_URL is not set; suppressions are not synced to MailWizz"
         )
+    if not domain_settings(ctx, MailwizzSettings).sync_suppressions:
+        return CheckResult(
+            "not_configured", "MAILWIZZ_SYNC_SUPPRESSIONS is off; the engine does not call MailWizz's API"
+        )
     try:
         lists = await asyncio.wait_for(asyncio.to_thread(_lists_seen, ctx), timeout=15)
     except ConfigurationError as exc:  # CredentialError included: refused key or address, or no key
