@@ -34,6 +34,7 @@ DOMAINS = (
     "integrations.scraper_pro",
     "integrations.alerts",
     "preflight",
+    "dmarc",
 )
 
 

@@ -1,0 +1,1 @@
+"""DMARC aggregate reports: safe reading (files, API, IMAP), storage per source IP and day, sources."""

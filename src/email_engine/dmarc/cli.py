@@ -1,0 +1,214 @@
+"""``email-engine dmarc …``: import aggregate reports from files or the IMAP mailbox, list sources."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from email_engine.cli_support import JsonOption, cli_context
+from email_engine.clock import utcnow
+from email_engine.db import session_scope
+from email_engine.dmarc import service
+from email_engine.dmarc.settings import DmarcSettings
+from email_engine.ops.domain_settings import domain_settings
+
+app = typer.Typer(
+    help="DMARC aggregate reports (RFC 7489 Appendix C and DMARCbis): import them from files or the "
+    "DMARC_IMAP_* mailbox, and see who sends as your domains.",
+    no_args_is_help=True,
+)
+console = Console()
+err = Console(stderr=True)
+
+# Commit after this many stored rows (or files): one transaction per file would cost a disk sync
+# each on PostgreSQL, one for everything would hold a huge transaction open.
+COMMIT_ROWS = 20_000
+COMMIT_FILES = 500
+STYLE = {"imported": "green", "duplicate": "cyan", "error": "red"}
+
+
+def _inputs(paths: list[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            yield from sorted(p for p in path.rglob("*") if p.is_file())
+        else:
+            yield path
+
+
+@app.command("import")
+def import_files(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="Report files (.xml, .xml.gz, .zip or saved .eml messages) or folders of them."),
+    ],
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help='One JSON line per file: {"file", "status": "imported|duplicate|error", "records", "error"}.',
+        ),
+    ] = False,
+) -> None:
+    """Import aggregate reports. The same report twice is stored once ("duplicate"); a file that is
+    not a readable report, declares a DTD, or decompresses past DMARC_MAX_XML_BYTES / DMARC_MAX_RATIO
+    is refused ("error", with the reason) and kept in the dead-letter list. A line is printed once
+    the file is committed. Exit code 1 when any file was refused."""
+    ctx = cli_context()
+    failed = 0
+    counts = {"imported": 0, "duplicate": 0, "error": 0}
+    try:
+        options = domain_settings(ctx, DmarcSettings)
+        pending: list[service.FileOutcome] = []
+        rows = 0
+        session = ctx.session_factory()
+        try:
+            for path in _inputs(paths):
+                try:
+                    data = path.read_bytes()
+                except OSError as exc:
+                    outcome = service.FileOutcome(
+                        file=str(path),
+                        status=service.ImportStatus.ERROR,
+                        error=f"cannot read: {exc.strerror}",
+                    )
+                else:
+                    outcome = service.import_file(
+                        session, name=str(path), data=data, source="cli", limits=options.limits, now=utcnow()
+                    )
+                pending.append(outcome)
+                rows += outcome.records
+                if rows >= COMMIT_ROWS or len(pending) >= COMMIT_FILES:
+                    session.commit()
+                    failed += _report(pending, counts, as_json=as_json)
+                    pending, rows = [], 0
+            session.commit()
+            failed += _report(pending, counts, as_json=as_json)
+        finally:
+            session.close()
+    finally:
+        ctx.close()
+    if not as_json:
+        err.print(
+            f"{counts['imported']} imported, {counts['duplicate']} duplicate, {counts['error']} refused "
+            "(GET /api/v1/dmarc/dead-letters lists why)."
+        )
+    if failed:
+        raise typer.Exit(1)
+
+
+def _report(outcomes: list[service.FileOutcome], counts: dict[str, int], *, as_json: bool) -> int:
+    failed = 0
+    for outcome in outcomes:
+        counts[outcome.status.value] += 1
+        failed += outcome.status is service.ImportStatus.ERROR
+        if as_json:
+            typer.echo(json.dumps(outcome.as_dict()))
+        else:
+            style = STYLE[outcome.status.value]
+            detail = f" — {outcome.error}" if outcome.error else ""
+            console.print(
+                f"[{style}]{outcome.status.value:9}[/] {outcome.records:6} rows  {outcome.file}{detail}",
+                highlight=False,
+            )
+    return failed
+
+
+@app.command("sources")
+def sources(
+    since: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD (default: 6 days ago).")] = None,
+    until: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (default: today).")] = None,
+    domain: Annotated[str | None, typer.Option(help="Only this header-from domain.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=100_000)] = 200,
+    as_json: JsonOption = False,
+) -> None:
+    """Who sent as which domain, per day and reporter, busiest first, with DMARC alignment counts and
+    whether the source is ours, a known forwarder, or unknown."""
+    try:
+        last = date.fromisoformat(until) if until else utcnow().date()
+        first = date.fromisoformat(since) if since else last - timedelta(days=6)
+    except ValueError as exc:
+        raise typer.BadParameter(f"Dates are YYYY-MM-DD ({exc}).") from None
+    ctx = cli_context()
+    try:
+        with session_scope(ctx.session_factory) as session:
+            _total, items = service.source_rows(
+                session, since=first, until=last, header_from=domain.lower() if domain else None, limit=limit
+            )
+    finally:
+        ctx.close()
+    if as_json:
+        typer.echo(
+            json.dumps({"since": first.isoformat(), "until": last.isoformat(), "items": items}, indent=2)
+        )
+        return
+    table = Table(
+        "day", "source", "class", "header-from", "reporter", "messages", "DKIM ok", "SPF ok", "DMARC pass"
+    )
+    for item in items:
+        table.add_row(
+            item["day"],
+            item["source_ip"] + (f" ({item['ptr']})" if item["ptr"] else ""),
+            item["classification"],
+            item["header_from"],
+            item["reporter"],
+            str(item["count"]),
+            str(item["dkim_aligned"]),
+            str(item["spf_aligned"]),
+            str(item["dmarc_pass"]),
+        )
+    console.print(table)
+
+
+@app.command("dead-letters")
+def dead_letters(
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 50, as_json: JsonOption = False
+) -> None:
+    """Inputs that were refused, newest first, with the reason."""
+    ctx = cli_context()
+    try:
+        with session_scope(ctx.session_factory) as session:
+            _total, rows = service.dead_letters(session, limit=limit)
+            items: list[dict[str, str]] = [
+                {
+                    "id": str(row.id),
+                    "file": row.filename,
+                    "source": row.source,
+                    "reason": row.reason,
+                    "size": str(row.size),
+                    "at": row.created_at.isoformat(),
+                }
+                for row in rows
+            ]
+    finally:
+        ctx.close()
+    if as_json:
+        typer.echo(json.dumps(items, indent=2))
+        return
+    table = Table("id", "at", "source", "file", "reason")
+    for item in items:
+        table.add_row(item["id"], item["at"], item["source"], item["file"], item["reason"])
+    console.print(table)
+
+
+@app.command("classify")
+def classify(as_json: JsonOption = False) -> None:
+    """Look up the reverse DNS of new source IPs now (the dmarc-classify job does it every hour)."""
+    from email_engine.dmarc.jobs import run_classify
+
+    ctx = cli_context()
+    try:
+        summary = run_classify(ctx, utcnow())
+    finally:
+        ctx.close()
+    typer.echo(json.dumps(summary, indent=None if as_json else 2))
+
+
+def register(root: typer.Typer) -> None:
+    root.add_typer(app, name="dmarc")

@@ -1,0 +1,142 @@
+"""``/api/v1/dmarc``: post an aggregate report, list its sources, the stored reports and refused inputs."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+import anyio.to_thread
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse, Response
+
+from email_engine.auth.schemas import Page
+from email_engine.clock import utcnow
+from email_engine.deps import ContextDep, OperatorDep, SessionDep
+from email_engine.dmarc import service
+from email_engine.dmarc.models import DmarcDeadLetter
+from email_engine.dmarc.schemas import DeadLetterPublic, ImportResult, ReportPublic, SourcePage
+from email_engine.dmarc.settings import DmarcSettings
+from email_engine.errors import InvalidInput, NotFound
+from email_engine.ops.domain_settings import domain_settings
+
+__all__ = ["BODY_LIMITS", "router"]
+
+router = APIRouter(prefix="/api/v1/dmarc", tags=["dmarc"])
+BODY_LIMITS = {"/api/v1/dmarc/reports": DmarcSettings().max_input_bytes}
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Database id.")]
+
+
+def _settings(ctx: ContextDep) -> DmarcSettings:
+    return domain_settings(ctx, DmarcSettings)
+
+
+DmarcDep = Annotated[DmarcSettings, Depends(_settings)]
+
+
+@router.post(
+    "/reports",
+    response_model=ImportResult,
+    status_code=201,
+    summary="Import one aggregate report (XML, .xml.gz, .zip or the whole e-mail)",
+    responses={200: {"description": "Already imported: nothing changed"}, 422: {"description": "Refused"}},
+)
+async def post_report(
+    request: Request,
+    ctx: ContextDep,
+    dmarc: DmarcDep,
+    _op: OperatorDep,
+    filename: Annotated[
+        str | None, Query(max_length=255, description="A name for messages and the dead-letter list.")
+    ] = None,
+) -> Response:
+    """Send the file as the raw request body (`curl --data-binary @report.xml.gz`). The kind is read
+    from the bytes, not the name. The same report twice is stored once (`duplicate`, HTTP 200); a file
+    that is not a readable report, declares a DTD, or decompresses past the limits is refused (HTTP 422)
+    and kept in `GET /api/v1/dmarc/dead-letters`."""
+    body = await request.body()
+    name = (filename or "upload").strip() or "upload"
+
+    def run() -> service.FileOutcome:
+        with ctx.session_factory() as session:
+            outcome = service.import_file(
+                session, name=name, data=body, source="api", limits=dmarc.limits, now=utcnow()
+            )
+            session.commit()
+            return outcome
+
+    outcome = await anyio.to_thread.run_sync(run)
+    status = {"imported": 201, "duplicate": 200, "error": 422}[outcome.status.value]
+    return JSONResponse({**outcome.as_dict(), "reports": outcome.reports}, status_code=status)
+
+
+def _default_range(since: date | None, until: date | None) -> tuple[date, date]:
+    today = utcnow().date()
+    until = until or today
+    since = since or until - timedelta(days=6)
+    return since, until
+
+
+@router.get("/sources", response_model=SourcePage, summary="Who sends as which domain, per day and reporter")
+def get_sources(  # noqa: PLR0917 - FastAPI injects each query parameter
+    session: SessionDep,
+    since: Annotated[
+        date | None, Query(description="First day (UTC), default: 6 days before `until`.")
+    ] = None,
+    until: Annotated[date | None, Query(description="Last day (UTC), default: today.")] = None,
+    header_from: Annotated[
+        str | None, Query(max_length=253, description="Only this header-from domain.")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    """One item per day, source IP, header-from domain and reporter, busiest first, with the DMARC
+    alignment counts and the source's classification: `ours` (an IP of the inventory), `forwarder`
+    (a known provider or forwarder by forward-confirmed reverse DNS) or `unknown`."""
+    since, until = _default_range(since, until)
+    cleaned = header_from.strip().lower().rstrip(".") if header_from else None
+    total, items = service.source_rows(
+        session, since=since, until=until, header_from=cleaned, limit=limit, offset=offset
+    )
+    return {"since": since, "until": until, "total": total, "limit": limit, "offset": offset, "items": items}
+
+
+@router.get("/reports", response_model=Page[ReportPublic], summary="Stored reports, newest first")
+def get_reports(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    total, rows = service.list_reports(session, limit=limit, offset=offset)
+    return {"items": rows, "total": total, "limit": limit, "offset": offset}
+
+
+def _dead_public(row: DmarcDeadLetter) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "filename": row.filename,
+        "source": row.source,
+        "reason": row.reason,
+        "size": row.size,
+        "kept": row.raw is not None,
+        "created_at": row.created_at,
+    }
+
+
+@router.get("/dead-letters", response_model=Page[DeadLetterPublic], summary="Refused inputs and why")
+def get_dead_letters(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, Any]:
+    total, rows = service.dead_letters(session, limit=limit, offset=offset)
+    return {"items": [_dead_public(row) for row in rows], "total": total, "limit": limit, "offset": offset}
+
+
+@router.get("/dead-letters/{letter_id}/raw", summary="The refused input as it was received")
+def get_dead_letter_raw(letter_id: RowId, session: SessionDep) -> Response:
+    row = session.get(DmarcDeadLetter, letter_id)
+    if row is None:
+        raise NotFound(f"There is no refused DMARC input {letter_id}.")
+    if row.raw is None:
+        raise InvalidInput(f"Refused input {letter_id} was larger than 1 MiB and was not kept.")
+    return Response(row.raw, media_type="application/octet-stream")

@@ -1,0 +1,458 @@
+"""Import DMARC aggregate reports, list their sources, keep refused inputs, classify source IPs.
+
+Services flush (a savepoint per report, so one bad report never undoes another); the router, CLI or
+job commits. ``now`` is always a parameter. The same report imported twice (same reporter, report
+id, domain and date range) is stored once: the second time it is a ``duplicate`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import ipaddress
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+import dns.asyncresolver
+import dns.exception
+import dns.resolver
+import dns.reversename
+import structlog
+from sqlalchemy import case, func, insert, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from email_engine.dmarc.archive import Limits, RefusedInput, report_payloads
+from email_engine.dmarc.models import DmarcDeadLetter, DmarcRecord, DmarcReport, DmarcSource
+from email_engine.dmarc.report import (
+    AggregateReport,
+    ReportError,
+    ReportMetadata,
+    parse_aggregate_report,
+    report_day,
+)
+from email_engine.dmarc.sources import SourceClass, classify_ptr, classify_source
+from email_engine.errors import InvalidInput
+
+__all__ = [
+    "FileOutcome",
+    "ImportStatus",
+    "classify_sources",
+    "dead_letters",
+    "import_file",
+    "list_reports",
+    "our_addresses",
+    "record_refusal",
+    "report_key",
+    "source_rows",
+    "stored_classes",
+]
+
+log = structlog.get_logger(__name__)
+
+RAW_KEEP_BYTES = 1024 * 1024  # refused inputs up to this size are kept whole for a retry
+MAX_RANGE_DAYS = 366
+
+
+class ImportStatus(StrEnum):
+    IMPORTED = "imported"
+    DUPLICATE = "duplicate"
+    ERROR = "error"
+
+
+@dataclass(slots=True)
+class FileOutcome:
+    """What happened to one input file (the contract of ``dmarc import --json``)."""
+
+    file: str
+    status: ImportStatus
+    records: int = 0  # rows stored (0 for a duplicate or a refused file)
+    error: str | None = None
+    reports: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "status": self.status.value, "records": self.records, "error": self.error}
+
+
+def report_key(metadata: ReportMetadata) -> str:
+    """The identity of a report: reporter, its report id, the domain and the date range."""
+    text = "\n".join(
+        (
+            (metadata.email or metadata.org_name).lower(),
+            metadata.report_id,
+            metadata.policy_domain,
+            str(int(metadata.begin.timestamp())),
+            str(int(metadata.end.timestamp())),
+        )
+    )
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()
+
+
+def _store(session: Session, report: AggregateReport, *, filename: str, source: str, now: datetime) -> bool:
+    """Store one report and its rows; False when it was stored before."""
+    meta = report.metadata
+    key = report_key(meta)
+    if session.scalar(select(DmarcReport.id).where(DmarcReport.report_key == key)) is not None:
+        return False
+    day = report_day(meta.begin, meta.end)
+    try:
+        with session.begin_nested():
+            stored = DmarcReport(
+                report_key=key,
+                reporter=meta.reporter[:255],
+                reporter_email=meta.email,
+                external_id=meta.report_id,
+                policy_domain=meta.policy_domain,
+                policy=meta.policy[:16] if meta.policy else None,
+                begin_at=meta.begin,
+                end_at=meta.end,
+                day=day,
+                records=report.records,
+                messages=report.messages,
+                source=source[:64],
+                filename=filename[-255:],
+                imported_at=now,
+            )
+            session.add(stored)
+            session.flush()
+            if report.rows:
+                session.execute(
+                    insert(DmarcRecord),
+                    [
+                        {
+                            "report_id": stored.id,
+                            "day": day,
+                            "reporter": stored.reporter,
+                            "source_ip": row.source_ip,
+                            "header_from": row.header_from,
+                            "disposition": row.disposition.value,
+                            "dkim_aligned": row.dkim_aligned,
+                            "spf_aligned": row.spf_aligned,
+                            "dkim_result": row.dkim_result,
+                            "spf_result": row.spf_result,
+                            "messages": messages,
+                        }
+                        for row, messages in report.rows.items()
+                    ],
+                )
+    except IntegrityError:  # another importer stored the same report a moment ago
+        return False
+    return True
+
+
+def record_refusal(
+    session: Session,
+    *,
+    name: str,
+    key: str,
+    reason: str,
+    now: datetime,
+    source: str = "imap",
+    size: int = 0,
+    raw: bytes | None = None,
+) -> None:
+    """Keep a refused input in the dead letters, once per ``key``."""
+    digest = hashlib.sha256(key.encode()).hexdigest() if len(key) != 64 else key
+    if session.scalar(select(DmarcDeadLetter.id).where(DmarcDeadLetter.dedupe_key == digest)) is not None:
+        return
+    try:
+        with session.begin_nested():
+            session.add(
+                DmarcDeadLetter(
+                    dedupe_key=digest,
+                    filename=name[-255:],
+                    source=source[:64],
+                    reason=reason[:2000],
+                    size=size,
+                    raw=raw,
+                    created_at=now,
+                )
+            )
+            session.flush()
+    except IntegrityError:
+        return
+
+
+def import_file(
+    session: Session, *, name: str, data: bytes, source: str, limits: Limits, now: datetime
+) -> FileOutcome:
+    """Import every report inside one input (XML, gzip, zip or e-mail). Never raises for bad input:
+    a refused file (or report) is an ``error`` outcome with the reason, and goes to the dead letters."""
+    outcome = FileOutcome(file=name, status=ImportStatus.DUPLICATE)
+    errors: list[str] = []
+    imported = False
+    try:
+        for payload in report_payloads(name, data, limits):
+            try:
+                report = parse_aggregate_report(payload.chunks)
+            except (ReportError, RefusedInput) as exc:
+                message = str(exc) if isinstance(exc, RefusedInput) else f"{payload.name}: {exc}"
+                errors.append(message)
+                outcome.reports.append({"name": payload.name, "status": "error", "error": message})
+                continue
+            stored = _store(session, report, filename=payload.name, source=source, now=now)
+            meta = report.metadata
+            outcome.reports.append(
+                {
+                    "name": payload.name,
+                    "status": "imported" if stored else "duplicate",
+                    "reporter": meta.reporter,
+                    "report_id": meta.report_id,
+                    "domain": meta.policy_domain,
+                    "records": len(report.rows) if stored else 0,
+                    "messages": report.messages,
+                }
+            )
+            if stored:
+                imported = True
+                outcome.records += len(report.rows)
+    except RefusedInput as exc:
+        errors.append(str(exc))
+    if errors:
+        outcome.status = ImportStatus.ERROR
+        outcome.error = "; ".join(errors)[:2000]
+        record_refusal(
+            session,
+            name=name,
+            key=hashlib.sha256(data).hexdigest(),
+            reason=outcome.error,
+            now=now,
+            source=source,
+            size=len(data),
+            raw=data if len(data) <= RAW_KEEP_BYTES else None,
+        )
+        log.warning("dmarc.import_refused", file=name[-120:], source=source, error=outcome.error[:300])
+    elif imported:
+        outcome.status = ImportStatus.IMPORTED
+    log.info(
+        "dmarc.imported",
+        file=name[-120:],
+        source=source,
+        status=outcome.status.value,
+        records=outcome.records,
+    )
+    return outcome
+
+
+# --- reading ----------------------------------------------------------------------------------------
+
+
+def check_range(since: date, until: date) -> None:
+    if until < since:
+        raise InvalidInput("`until` is before `since`.")
+    if (until - since).days > MAX_RANGE_DAYS:
+        raise InvalidInput(f"Ask for at most {MAX_RANGE_DAYS} days at a time.")
+
+
+def our_addresses(session: Session) -> frozenset[str]:
+    from email_engine.ips.models import SendingIp
+
+    return frozenset(session.scalars(select(SendingIp.address)))
+
+
+def stored_classes(session: Session, addresses: Iterable[str]) -> dict[str, DmarcSource]:
+    wanted = list(set(addresses))
+    found: dict[str, DmarcSource] = {}
+    for start in range(0, len(wanted), 500):
+        for row in session.scalars(
+            select(DmarcSource).where(DmarcSource.address.in_(wanted[start : start + 500]))
+        ):
+            found[row.address] = row
+    return found
+
+
+def source_rows(
+    session: Session,
+    *,
+    since: date,
+    until: date,
+    header_from: str | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> tuple[int, list[dict[str, Any]]]:
+    """One item per day, source IP, header-from domain and reporter, busiest first."""
+    check_range(since, until)
+    group = (DmarcRecord.day, DmarcRecord.source_ip, DmarcRecord.header_from, DmarcRecord.reporter)
+    where = [DmarcRecord.day >= since, DmarcRecord.day <= until]
+    if header_from:
+        where.append(DmarcRecord.header_from == header_from)
+    total = session.scalar(
+        select(func.count()).select_from(select(*group).where(*where).group_by(*group).subquery())
+    )
+    messages = func.sum(DmarcRecord.messages)
+    keys = session.execute(
+        select(*group, messages.label("messages"))
+        .where(*where)
+        .group_by(*group)
+        .order_by(messages.desc(), *group)
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    if not keys:
+        return total or 0, []
+    detail = session.execute(
+        select(
+            *group,
+            DmarcRecord.disposition,
+            func.sum(DmarcRecord.messages),
+            func.sum(case((DmarcRecord.dkim_aligned, DmarcRecord.messages), else_=0)),
+            func.sum(case((DmarcRecord.spf_aligned, DmarcRecord.messages), else_=0)),
+            func.sum(
+                case((or_(DmarcRecord.dkim_aligned, DmarcRecord.spf_aligned), DmarcRecord.messages), else_=0)
+            ),
+        )
+        .where(*where, DmarcRecord.source_ip.in_({key.source_ip for key in keys}))
+        .group_by(*group, DmarcRecord.disposition)
+    ).all()
+    ours = our_addresses(session)
+    stored = stored_classes(session, (key.source_ip for key in keys))
+    items: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for key in keys:
+        source = stored.get(key.source_ip)
+        items[tuple(key[:4])] = {
+            "day": key.day.isoformat(),
+            "source_ip": key.source_ip,
+            "header_from": key.header_from,
+            "reporter": key.reporter,
+            "count": 0,
+            "dkim_aligned": 0,
+            "spf_aligned": 0,
+            "dmarc_pass": 0,
+            "disposition": {},
+            "classification": classify_source(
+                key.source_ip,
+                ours=ours,
+                stored=SourceClass(source.classification) if source is not None else None,
+            ).value,
+            "ptr": source.ptr if source is not None else None,
+        }
+    for day, ip, header_from_, reporter, disposition, total_messages, dkim, spf, passed in detail:
+        item = items.get((day, ip, header_from_, reporter))
+        if item is None:
+            continue
+        item["count"] += int(total_messages)
+        item["dkim_aligned"] += int(dkim)
+        item["spf_aligned"] += int(spf)
+        item["dmarc_pass"] += int(passed)
+        item["disposition"][disposition] = item["disposition"].get(disposition, 0) + int(total_messages)
+    return total or 0, list(items.values())
+
+
+def list_reports(session: Session, *, limit: int = 100, offset: int = 0) -> tuple[int, list[DmarcReport]]:
+    total = session.scalar(select(func.count()).select_from(DmarcReport)) or 0
+    rows = session.scalars(
+        select(DmarcReport)
+        .order_by(DmarcReport.day.desc(), DmarcReport.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return total, list(rows)
+
+
+def dead_letters(session: Session, *, limit: int = 100, offset: int = 0) -> tuple[int, list[DmarcDeadLetter]]:
+    total = session.scalar(select(func.count()).select_from(DmarcDeadLetter)) or 0
+    rows = session.scalars(
+        select(DmarcDeadLetter)
+        .order_by(DmarcDeadLetter.created_at.desc(), DmarcDeadLetter.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return total, list(rows)
+
+
+# --- classification of sources (reverse DNS) --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PtrAnswer:
+    address: str
+    ptr: str | None
+    confirmed: bool
+    answered: bool  # False: the lookup timed out or failed; asked again later
+
+
+async def _lookup(resolver: dns.asyncresolver.Resolver, address: str) -> PtrAnswer:
+    try:
+        answer = await resolver.resolve(dns.reversename.from_address(address), "PTR")
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        return PtrAnswer(address, None, False, True)
+    except (dns.exception.DNSException, OSError):
+        return PtrAnswer(address, None, False, False)
+    names = sorted(str(record.target).rstrip(".").lower() for record in answer)
+    if not names:
+        return PtrAnswer(address, None, False, True)
+    name = names[0]
+    family = "AAAA" if ":" in address else "A"
+    try:
+        forward = await resolver.resolve(name, family)
+    except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+        return PtrAnswer(address, name[:253], False, True)
+    except (dns.exception.DNSException, OSError):
+        return PtrAnswer(address, name[:253], False, False)
+
+    target = ipaddress.ip_address(address)
+    confirmed = any(ipaddress.ip_address(record.address) == target for record in forward)
+    return PtrAnswer(address, name[:253], confirmed, True)
+
+
+async def _lookup_all(
+    resolver: dns.asyncresolver.Resolver, addresses: Sequence[str], concurrency: int
+) -> list[PtrAnswer]:
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(address: str) -> PtrAnswer:
+        async with gate:
+            return await _lookup(resolver, address)
+
+    return list(await asyncio.gather(*(one(address) for address in addresses)))
+
+
+def classify_sources(
+    session: Session,
+    resolver: dns.asyncresolver.Resolver,
+    *,
+    now: datetime,
+    concurrency: int = 20,
+    retry_after: timedelta = timedelta(hours=24),
+    refresh_after: timedelta = timedelta(days=30),
+    lookback_days: int = 30,
+    batch: int = 2000,
+) -> dict[str, int]:
+    """Look up the reverse DNS of source IPs seen lately that are not ours and not yet (or no longer
+    freshly) classified. A lookup without an answer is kept as unknown and retried later."""
+    since = now.date() - timedelta(days=lookback_days)
+    ours = our_addresses(session)
+    seen = session.scalars(select(DmarcRecord.source_ip).where(DmarcRecord.day >= since).distinct()).all()
+    known = stored_classes(session, seen)
+    due = [
+        address
+        for address in seen
+        if address not in ours
+        and (
+            address not in known
+            or (not known[address].answered and now - known[address].checked_at >= retry_after)
+            or now - known[address].checked_at >= refresh_after
+        )
+    ][:batch]
+    answers = asyncio.run(_lookup_all(resolver, due, concurrency)) if due else []
+    counts = {"looked_up": len(answers), "forwarder": 0, "unknown": 0, "unanswered": 0}
+    for answer in answers:
+        verdict, forwarder = classify_ptr(answer.ptr, confirmed=answer.confirmed)
+        row = known.get(answer.address)
+        if row is None:
+            row = DmarcSource(address=answer.address)
+            session.add(row)
+        row.ptr = answer.ptr
+        row.confirmed = answer.confirmed
+        row.classification = verdict.value
+        row.matched = forwarder.operator if forwarder else None
+        row.answered = answer.answered
+        row.checked_at = now
+        counts[verdict.value] += 1
+        if not answer.answered:
+            counts["unanswered"] += 1
+    session.flush()
+    return counts
