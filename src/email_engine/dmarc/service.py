@@ -54,7 +54,6 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 RAW_KEEP_BYTES = 1024 * 1024  # refused inputs up to this size are kept whole for a retry
-MAX_RANGE_DAYS = 366
 
 
 class ImportStatus(StrEnum):
@@ -243,8 +242,6 @@ def import_file(
 def check_range(since: date, until: date) -> None:
     if until < since:
         raise InvalidInput("`until` is before `since`.")
-    if (until - since).days > MAX_RANGE_DAYS:
-        raise InvalidInput(f"Ask for at most {MAX_RANGE_DAYS} days at a time.")
 
 
 def our_addresses(session: Session) -> frozenset[str]:
