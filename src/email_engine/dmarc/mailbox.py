@@ -180,7 +180,9 @@ def fetch_reports(
     """One pass over the mailbox (at most ``DMARC_IMAP_BATCH`` messages)."""
     summary = MailboxSummary()
     with _connect(options) as client:
-        capabilities = {str(cap).upper() for cap in client.capabilities}
+        # The capabilities after login (imaplib keeps only those of the greeting).
+        listed = _check(client.capability(), "CAPABILITY")
+        capabilities = set(b" ".join(x for x in listed if isinstance(x, bytes)).decode().upper().split())
         can_move, uidplus = "MOVE" in capabilities, "UIDPLUS" in capabilities
         delimiter = _delimiter(client)
         inbox = _folder(options.imap_folder, delimiter)
