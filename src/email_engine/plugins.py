@@ -35,6 +35,7 @@ DOMAINS = (
     "integrations.alerts",
     "preflight",
     "dmarc",
+    "integrations.snds",
 )
 
 
