@@ -36,6 +36,7 @@ DOMAINS = (
     "preflight",
     "dmarc",
     "integrations.snds",
+    "integrations.postmaster",
 )
 
 

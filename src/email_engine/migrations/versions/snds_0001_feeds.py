@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("extra", sa.JSON(), nullable=False),
         sa.Column("fetched_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_snds_ip_day")),
-        sa.UniqueConstraint("ip", "day", name=op.f("uq_snds_ip_day_ip")),
+        sa.UniqueConstraint("ip", "day", name=op.f("uq_snds_ip_day_ip_day")),
     )
     op.create_index(op.f("ix_snds_ip_day_ip"), "snds_ip_day", ["ip"])
     op.create_index(op.f("ix_snds_ip_day_day"), "snds_ip_day", ["day"])
