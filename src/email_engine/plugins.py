@@ -11,6 +11,7 @@ capability never means editing ``main.py`` or ``cli.py``:
 - ``jobs.py``: ``JOBS: list[JobSpec]`` for the scheduler (``email_engine.ops.jobspec``).
 - ``health.py``: ``CHECKS: list[HealthCheck]`` for ``/health`` (``email_engine.ops.healthcheck``).
 - ``lifespan.py``: ``async def startup(ctx)`` / ``async def shutdown(ctx)`` for the HTTP app.
+- ``gauges.py``: ``collect(session, now)`` yielding Prometheus metric families for ``/metrics``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ DOMAINS = (
     "dmarc",
     "integrations.snds",
     "integrations.postmaster",
+    "reputation_signals",
 )
 
 

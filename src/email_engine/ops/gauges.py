@@ -9,8 +9,9 @@ whichever worker is scraped. Names are the contract of ``monitoring/`` (alert ru
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -225,12 +226,15 @@ class StateCollector(Collector):
         now = utcnow()
         yield from _disk(self._data_paths())
         yield from _spool(self._spool_dir())
-        sources = (
+        from email_engine.plugins import domain_modules
+
+        sources: tuple[Callable[[Session], Iterable[Metric]], ...] = (
             lambda s: _traffic(s, now),
             _listings,
             _warmup,
             _outbox,
             _health_and_jobs,
+            *(partial(module.collect, now=now) for module in domain_modules("gauges")),
         )
         with self.ctx.session_factory() as session:
             for source in sources:
@@ -240,6 +244,6 @@ class StateCollector(Collector):
                     session.rollback()
                     log.error(
                         "gauge_collection_failed",
-                        source=getattr(source, "__name__", "traffic"),
+                        source=getattr(source, "__name__", None) or repr(source)[:120],
                         error=type(exc).__name__,
                     )
