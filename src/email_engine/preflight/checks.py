@@ -24,6 +24,7 @@ from email_engine.errors import ConfigurationError, EmailEngineError, NotFound
 from email_engine.migrate import alembic_config
 from email_engine.preflight.report import Item
 from email_engine.preflight.settings import PreflightSettings
+from email_engine.reputation_signals.preflight import check_dmarc_alignment
 
 if TYPE_CHECKING:
     from email_engine.integrations.powermta.settings import PowerMtaSettings
@@ -798,6 +799,7 @@ CHECKS: tuple[Check, ...] = (
     check_backups,
     check_warmup,
     check_rate_limits,
+    check_dmarc_alignment,
 )
 
 
@@ -819,6 +821,7 @@ FALLBACK_NAMES = {
     "check_backups": "backups",
     "check_warmup": "warmup plans",
     "check_rate_limits": "rate limiting",
+    "check_dmarc_alignment": "dmarc alignment",
 }
 
 

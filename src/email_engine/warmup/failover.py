@@ -122,9 +122,11 @@ def decide_failover(
     rules: FailoverRules,
     *,
     recent_failovers_in_group: int = 0,
+    provider_causes: Sequence[str] = (),
 ) -> FailoverDecision:
     """Decide what happens to ``ip``. ``recent_failovers_in_group`` counts failovers of other IPs of
-    the same pool or purpose within ``rules.rotation_cooldown``."""
+    the same pool or purpose within ``rules.rotation_cooldown``; ``provider_causes`` are the mailbox
+    providers' own signals that blame the list (SNDS trap hits or complaints, Gmail's spam rate)."""
     if ip.state != "active":
         return FailoverDecision(
             FailoverAction.NONE, ip.id, None, (f"{ip.address} is {ip.state}, not active",)
@@ -170,6 +172,7 @@ def decide_failover(
             f"{recent_failovers_in_group} other IP(s) of this pool or purpose failed over in the last {days} "
             "days; listings moving from IP to IP follow the list"
         )
+    list_causes += provider_causes
     if list_causes:
         return FailoverDecision(
             FailoverAction.REFUSED,

@@ -92,6 +92,17 @@ def _recent_results(session: Session, address: str, today: date) -> DayResult | 
     return total if total.sent or total.blocks or total.hard_bounces or total.complaints else None
 
 
+def _provider_causes(session: Session, address: str, today: date) -> tuple[str, ...]:
+    """What SNDS and Gmail say against the list (traps, complaints): reputation_signals decides."""
+    from email_engine.reputation_signals.service import failover_list_causes
+    from email_engine.reputation_signals.settings import get_signal_settings
+
+    signals = get_signal_settings()
+    return failover_list_causes(
+        session, ip_address=address, today=today, rules=signals.rules, freshness_days=signals.freshness_days
+    )
+
+
 def _record(session: Session, decision: FailoverDecision, today: date, now: datetime) -> bool:
     """Store the event; False when the same action was already taken for this IP today."""
     exists = session.scalar(
@@ -363,6 +374,7 @@ def run_failover(
             _candidates(session, rules, now, listed),
             rules,
             recent_failovers_in_group=_recent_group_failovers(session, ip, now - rules.rotation_cooldown),
+            provider_causes=_provider_causes(session, ip.address, today),
         )
         if decision.action is FailoverAction.NONE:
             continue

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
+from email_engine.reputation_signals.decisions import ProviderSignal, SignalAction
+
 __all__ = [
     "DEFAULT_PROVIDER_SHARES",
     "MAX_DAILY_VOLUME",
@@ -170,6 +172,9 @@ class DayResult:
     complaints: int = 0
     deferred: int = 0
     new_listings: tuple[Listing, ...] = ()
+    # What the mailbox providers said about the day (SNDS, Gmail): each fails a gate; "pause" ones
+    # pause at once (reputation_signals.decisions.warmup_signals).
+    provider_signals: tuple[ProviderSignal, ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("sent", "delivered", "hard_bounces", "soft_bounces", "blocks", "complaints", "deferred"):
@@ -353,6 +358,7 @@ def evaluate_gates(gates: Gates, result: DayResult) -> tuple[GateOutcome, ...]:
             z=z,
         ),
     ]
+    outcomes += [GateOutcome(f"provider:{signal.name}", False, signal.reason) for signal in result.provider_signals]
     if gates.fail_on_new_listing and result.new_listings:
         zones = ", ".join(sorted({listing.zone for listing in result.new_listings}))
         outcomes.append(GateOutcome("listing", False, f"newly listed on {zones}"))
@@ -422,6 +428,10 @@ def next_step(spec: PlanSpec, state: PlanState, yesterday: DayResult | None, tod
         if major and gates.fail_on_new_listing:
             paused = replace(state, status=PlanStatus.PAUSED, consecutive_failures=failures, last_day=today)
             reasons.append(f"listed on a major list ({', '.join(sorted(major))}): paused at once")
+            return _step(spec, Decision.PAUSE, paused, reasons, outcomes)
+        if any(signal.action is SignalAction.PAUSE for signal in yesterday.provider_signals):
+            paused = replace(state, status=PlanStatus.PAUSED, consecutive_failures=failures, last_day=today)
+            reasons.append("a mailbox provider's own signal calls for a pause: paused at once")
             return _step(spec, Decision.PAUSE, paused, reasons, outcomes)
         if failures < gates.failures_before_action:
             held = replace(state, consecutive_failures=failures, last_day=today)

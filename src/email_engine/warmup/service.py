@@ -311,8 +311,11 @@ def make_results_reader(session: Session) -> ResultsReader:
     """
     from email_engine.feedback.stats import daily_ip_results
     from email_engine.reputation.service import listed_ips
+    from email_engine.reputation_signals.service import warmup_provider_signals
+    from email_engine.reputation_signals.settings import get_signal_settings
 
     listed = listed_ips(session)
+    signal_settings = get_signal_settings()
 
     def read(session: Session, ip: SendingIp, day: date, listed_since: datetime | None) -> DayResult | None:
         counts = daily_ip_results(session, ip_address=ip.address, day=day)
@@ -331,7 +334,14 @@ def make_results_reader(session: Session) -> ResultsReader:
             counts.deferred,
             counts.delivered,
         )
-        if not any(values) and not listings:
+        signals = warmup_provider_signals(
+            session,
+            ip_address=ip.address,
+            day=day,
+            rules=signal_settings.rules,
+            freshness_days=signal_settings.freshness_days,
+        )
+        if not any(values) and not listings and not signals:
             return None
         return DayResult(
             sent=counts.sent,
@@ -342,6 +352,7 @@ def make_results_reader(session: Session) -> ResultsReader:
             complaints=counts.complaints,
             deferred=counts.deferred,
             new_listings=listings,
+            provider_signals=signals,
         )
 
     return read
@@ -413,7 +424,13 @@ def _record_day(
         gates=[asdict(outcome) for outcome in step.gates],
         results=None
         if results is None
-        else {**asdict(results), "new_listings": [asdict(x) for x in results.new_listings]},
+        else {
+            **asdict(results),
+            "new_listings": [asdict(x) for x in results.new_listings],
+            "provider_signals": [
+                {"name": x.name, "action": x.action.value, "reason": x.reason} for x in results.provider_signals
+            ],
+        },
         decided_at=now,
     )
     session.add(row)

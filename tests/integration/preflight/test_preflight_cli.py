@@ -141,6 +141,9 @@ def _build_inventory(database_url: str, redis_url: str | None, deployment: Deplo
             answer = client.post(f"/api/v1/domains/{domain_id}/validate", headers=headers)
             assert answer.status_code == 200, answer.text
             assert answer.json()["status"] in ("pass", "warn"), answer.json()
+            # A receiver's DMARC aggregate report: our IPs sent as the domain, aligned.
+            answer = client.post("/api/v1/dmarc/reports", content=_dmarc_report(), headers=headers)
+            assert answer.status_code == 201, answer.text
         with app_ctx.session_factory() as session:
             rendered, lint = pmta_service.render_from_db(session, PowerMtaSettings(), now=utcnow())
         assert lint.ok(), [str(issue) for issue in lint.errors]
@@ -155,6 +158,22 @@ def _build_inventory(database_url: str, redis_url: str | None, deployment: Deplo
         )
     finally:
         app_ctx.close()
+
+
+def _dmarc_report() -> bytes:
+    now = int(utcnow().timestamp())
+    records = "".join(
+        f"<record><row><source_ip>{address}</source_ip><count>40</count><policy_evaluated>"
+        "<disposition>none</disposition><dkim>pass</dkim><spf>pass</spf></policy_evaluated></row>"
+        f"<identifiers><header_from>{DOMAIN}</header_from></identifiers></record>"
+        for address in IPS
+    )
+    return (
+        "<feedback><report_metadata><org_name>google.com</org_name><email>noreply-dmarc-support@google.com</email>"
+        f"<report_id>preflight-{now}</report_id><date_range><begin>{now - 86400}</begin><end>{now}</end></date_range>"
+        f"</report_metadata><policy_published><domain>{DOMAIN}</domain><p>reject</p></policy_published>{records}"
+        "</feedback>"
+    ).encode()
 
 
 def _host_files(deployment: Deployment) -> None:
@@ -212,6 +231,7 @@ def test_every_dependency_pointed_at_test_peers_is_go(
         "backup cron",
         "warmup plans",
         "rate limiting",
+        "dmarc alignment",
         "health powermta",
         "health mailwizz_database",
         "health dns_auth",
