@@ -11,7 +11,7 @@ capability never means editing ``main.py`` or ``cli.py``:
 - ``jobs.py``: ``JOBS: list[JobSpec]`` for the scheduler (``email_engine.ops.jobspec``).
 - ``health.py``: ``CHECKS: list[HealthCheck]`` for ``/health`` (``email_engine.ops.healthcheck``).
 - ``lifespan.py``: ``async def startup(ctx)`` / ``async def shutdown(ctx)`` for the HTTP app.
-- ``gauges.py``: ``collect(session, now)`` yielding Prometheus metric families for ``/metrics``.
+- ``gauges.py``: ``GAUGES``, functions ``(session, now)`` yielding Prometheus metric families for ``/metrics``.
 """
 
 from __future__ import annotations

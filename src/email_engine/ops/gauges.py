@@ -234,7 +234,11 @@ class StateCollector(Collector):
             _warmup,
             _outbox,
             _health_and_jobs,
-            *(partial(module.collect, now=now) for module in domain_modules("gauges")),
+            *(
+                partial(source, now=now)
+                for module in domain_modules("gauges")
+                for source in getattr(module, "GAUGES", ())
+            ),
         )
         with self.ctx.session_factory() as session:
             for source in sources:

@@ -1,4 +1,4 @@
-"""Provider-signal gauges for /metrics (collected by ``ops/gauges.py`` from every domain's ``gauges.py``).
+"""Provider-signal gauges for /metrics (``ops/gauges.py`` collects every domain's ``GAUGES``).
 
 Each gauge shows the newest day within the last week; label sets are bounded by the inventory.
 """
@@ -17,7 +17,7 @@ from email_engine.integrations.postmaster.models import PostmasterCompliance, Po
 from email_engine.integrations.snds.models import SndsIpDay
 from email_engine.reputation_signals.service import org_domain, our_domains
 
-__all__ = ["collect"]
+__all__ = ["GAUGES", "collect"]
 
 FILTER_VALUE = {"GREEN": 0, "YELLOW": 1, "RED": 2}
 WINDOW = timedelta(days=7)
@@ -129,3 +129,6 @@ def collect(session: Session, now: datetime) -> Iterator[Metric]:
     yield from _snds(session, since)
     yield from _gmail(session, since)
     yield from _dmarc(session, since)
+
+
+GAUGES = [collect]
