@@ -41,7 +41,7 @@ __all__ = [
 MAX_COUNT = 1_000_000_000  # messages in one record; anything larger is a broken report
 # Reports up to this size are parsed whole (quicker), larger ones in a stream (flat memory).
 TREE_BYTES = 8 * 1024 * 1024
-PEEK_BYTES = 16 * 1024  # where the metadata of a report is looked for before a full parse
+PEEK_BYTES = 4096  # where the metadata of a report is looked for before a full parse
 _FORBIDDEN = (b"<!DOCTYPE", b"<!ENTITY")
 _LONGEST_FORBIDDEN = max(len(token) for token in _FORBIDDEN)
 # ikea.com's reporter wraps <feedback> in an unclosed <xs:schema …> start tag; parsedmarc strips it

@@ -14,14 +14,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 import dns.asyncresolver
 import dns.exception
 import dns.resolver
 import dns.reversename
 import structlog
-from sqlalchemy import bindparam, case, func, or_, select
+from sqlalchemy import Table, bindparam, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -104,6 +104,14 @@ def _is_stored(session: Session, key: str) -> bool:
 
 
 _STORED = select(DmarcReport.id).where(DmarcReport.report_key == bindparam("key"))
+_REPORT_TABLE = cast(Table, DmarcReport.__table__)
+# Built once: a statement made per report would be compiled per report.
+_INSERT_REPORT = {
+    module.dialect.name: module.insert(_REPORT_TABLE)
+    .on_conflict_do_nothing(index_elements=["report_key"])
+    .returning(_REPORT_TABLE.c.id)
+    for module in (postgresql, sqlite)
+}
 
 
 def _insert_rows(session: Session, rows: list[tuple[Any, ...]]) -> None:
@@ -129,10 +137,9 @@ def _store(
     day = report_day(meta.begin, meta.end)
     reporter = meta.reporter[:255]
     connection = session.connection()
-    dialect: Any = postgresql if connection.dialect.name == "postgresql" else sqlite
     report_id = connection.execute(
-        dialect.insert(DmarcReport)
-        .values(
+        _INSERT_REPORT[connection.dialect.name],
+        dict(
             report_key=key,
             reporter=reporter,
             reporter_email=meta.email,
@@ -147,9 +154,7 @@ def _store(
             source=source[:64],
             filename=filename[-255:],
             imported_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["report_key"])
-        .returning(DmarcReport.id)
+        ),
     ).scalar_one_or_none()
     if report_id is None:
         return False
