@@ -39,6 +39,7 @@ from email_engine.dmarc.sources import SourceClass, classify_ptr, classify_sourc
 from email_engine.errors import InvalidInput
 
 __all__ = [
+    "PASSED_MESSAGES",
     "FileOutcome",
     "ImportStatus",
     "classify_sources",
@@ -55,6 +56,12 @@ __all__ = [
 log = structlog.get_logger(__name__)
 
 RAW_KEEP_BYTES = 1024 * 1024  # refused inputs up to this size are kept whole for a retry
+
+
+# Messages of a row that pass DMARC: DKIM or SPF aligned (RFC 7489 §6.6.2).
+PASSED_MESSAGES = case(
+    (or_(DmarcRecord.dkim_aligned, DmarcRecord.spf_aligned), DmarcRecord.messages), else_=0
+)
 
 
 class ImportStatus(StrEnum):
@@ -345,9 +352,7 @@ def source_rows(
             func.sum(DmarcRecord.messages),
             func.sum(case((DmarcRecord.dkim_aligned, DmarcRecord.messages), else_=0)),
             func.sum(case((DmarcRecord.spf_aligned, DmarcRecord.messages), else_=0)),
-            func.sum(
-                case((or_(DmarcRecord.dkim_aligned, DmarcRecord.spf_aligned), DmarcRecord.messages), else_=0)
-            ),
+            func.sum(PASSED_MESSAGES),
         )
         .where(*where, DmarcRecord.source_ip.in_({key.source_ip for key in keys}))
         .group_by(*group, DmarcRecord.disposition)

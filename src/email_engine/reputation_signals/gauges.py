@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 from prometheus_client.core import GaugeMetricFamily, Metric
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from email_engine.dmarc.models import DmarcRecord
+from email_engine.dmarc.service import PASSED_MESSAGES
 from email_engine.integrations.postmaster.models import PostmasterCompliance, PostmasterDomainDay
 from email_engine.integrations.snds.models import SndsIpDay
 from email_engine.reputation_signals.service import org_domain, our_domains
@@ -106,9 +107,7 @@ def _dmarc(session: Session, since: datetime) -> Iterator[Metric]:
         select(
             DmarcRecord.header_from,
             func.sum(DmarcRecord.messages),
-            func.sum(
-                case((or_(DmarcRecord.dkim_aligned, DmarcRecord.spf_aligned), DmarcRecord.messages), else_=0)
-            ),
+            func.sum(PASSED_MESSAGES),
         )
         .where(DmarcRecord.day >= since.date())
         .group_by(DmarcRecord.header_from)

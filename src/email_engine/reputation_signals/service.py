@@ -18,15 +18,16 @@ from functools import lru_cache
 from typing import Any
 
 from publicsuffixlist import PublicSuffixList
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from email_engine.dmarc.models import DmarcRecord
+from email_engine.dmarc.service import PASSED_MESSAGES
 from email_engine.dmarc.sources import SourceClass, classify_source
 from email_engine.errors import InvalidInput
 from email_engine.integrations.postmaster.models import PostmasterDomainDay
-from email_engine.integrations.snds.feed import BlockedRange
-from email_engine.integrations.snds.models import SndsBlock, SndsIpDay
+from email_engine.integrations.snds.models import SndsIpDay
+from email_engine.integrations.snds.service import blocked_ranges
 from email_engine.reputation_signals.decisions import (
     AlignmentRow,
     GmailView,
@@ -154,13 +155,6 @@ def _accounting(
     return result
 
 
-def _blocks(session: Session) -> list[BlockedRange]:
-    return [
-        BlockedRange(row.first_ip, row.last_ip, row.blocked, row.reason)
-        for row in session.scalars(select(SndsBlock).where(SndsBlock.blocked.is_(True)))
-    ]
-
-
 def _snds_public(row: SndsIpDay) -> dict[str, Any]:
     return {
         "filter_result": row.filter_result,
@@ -226,9 +220,7 @@ def _dmarc(session: Session, days: Sequence[date], *where: Any) -> dict[date, di
         select(
             DmarcRecord.day,
             messages,
-            func.sum(
-                case((or_(DmarcRecord.dkim_aligned, DmarcRecord.spf_aligned), DmarcRecord.messages), else_=0)
-            ),
+            func.sum(PASSED_MESSAGES),
             func.sum(case((DmarcRecord.dkim_aligned, DmarcRecord.messages), else_=0)),
             func.sum(case((DmarcRecord.spf_aligned, DmarcRecord.messages), else_=0)),
             func.count(func.distinct(DmarcRecord.reporter)),
@@ -335,7 +327,7 @@ def daily_series(
             snds_rows.setdefault(row.day, []).append(row)
         domains = ip_domains(session, key, until=until)
         dmarc = _dmarc(session, days, DmarcRecord.source_ip == key)
-        blocked = next((b.reason or "blocked" for b in _blocks(session) if b.covers(key)), "")
+        blocked = next((b.reason or "blocked" for b in blocked_ranges(session) if b.covers(key)), "")
     elif kind is SeriesKind.DOMAIN:
         accounting = _accounting(session, "sender_domain", key, days)
         domains = [key]
@@ -437,7 +429,7 @@ def snds_view(session: Session, ip_address: str, *, day: date, freshness_days: i
         .order_by(SndsIpDay.day.desc())
         .limit(1)
     )
-    block = next((b for b in _blocks(session) if b.covers(ip_address)), None)
+    block = next((b for b in blocked_ranges(session) if b.covers(ip_address)), None)
     if row is None:
         return (
             None if block is None else SndsView(ip_address, day, None, None, False, None, True, block.reason)
@@ -467,25 +459,47 @@ def gmail_views(
     return views
 
 
+def provider_views(
+    session: Session, *, ip_address: str, day: date, freshness_days: int
+) -> tuple[SndsView | None, list[GmailView]]:
+    """SNDS for the IP and Gmail for the domains it sends as, as a decision about ``day`` sees them."""
+    snds = snds_view(session, ip_address, day=day, freshness_days=freshness_days)
+    domains = ip_domains(session, ip_address, until=day)
+    return snds, gmail_views(session, domains, day=day, freshness_days=freshness_days)
+
+
 def warmup_provider_signals(
     session: Session, *, ip_address: str, day: date, rules: SignalRules, freshness_days: int = 2
 ) -> tuple[ProviderSignal, ...]:
     """What the providers said about the IP's ``day`` (the day a warmup decision looks back at)."""
-    snds = snds_view(session, ip_address, day=day, freshness_days=freshness_days)
-    gmail = gmail_views(
-        session, ip_domains(session, ip_address, until=day), day=day, freshness_days=freshness_days
+    return warmup_signals(
+        *provider_views(session, ip_address=ip_address, day=day, freshness_days=freshness_days), rules
     )
-    return warmup_signals(snds, gmail, rules)
 
 
 def failover_list_causes(
     session: Session, *, ip_address: str, today: date, rules: SignalRules, freshness_days: int = 2
 ) -> tuple[str, ...]:
-    snds = snds_view(session, ip_address, day=today, freshness_days=freshness_days)
-    gmail = gmail_views(
-        session, ip_domains(session, ip_address, until=today), day=today, freshness_days=freshness_days
+    return list_causes(
+        *provider_views(session, ip_address=ip_address, day=today, freshness_days=freshness_days), rules
     )
-    return list_causes(snds, gmail, rules)
+
+
+def _by_source(session: Session, *where: Any) -> list[Any]:
+    """Messages and DMARC passes per source IP, header-from and reporter."""
+    return list(
+        session.execute(
+            select(
+                DmarcRecord.source_ip,
+                DmarcRecord.header_from,
+                DmarcRecord.reporter,
+                func.sum(DmarcRecord.messages),
+                func.sum(PASSED_MESSAGES),
+            )
+            .where(*where)
+            .group_by(DmarcRecord.source_ip, DmarcRecord.header_from, DmarcRecord.reporter)
+        )
+    )
 
 
 def alignment_rows(session: Session, *, since: date, until: date) -> list[AlignmentRow]:
@@ -493,18 +507,8 @@ def alignment_rows(session: Session, *, since: date, until: date) -> list[Alignm
     ours = sorted(_our_ips(session))
     if not ours:
         return []
-    rows = session.execute(
-        select(
-            DmarcRecord.source_ip,
-            DmarcRecord.header_from,
-            DmarcRecord.reporter,
-            func.sum(DmarcRecord.messages),
-            func.sum(
-                case((or_(DmarcRecord.dkim_aligned, DmarcRecord.spf_aligned), DmarcRecord.messages), else_=0)
-            ),
-        )
-        .where(DmarcRecord.day >= since, DmarcRecord.day <= until, DmarcRecord.source_ip.in_(ours))
-        .group_by(DmarcRecord.source_ip, DmarcRecord.header_from, DmarcRecord.reporter)
+    rows = _by_source(
+        session, DmarcRecord.day >= since, DmarcRecord.day <= until, DmarcRecord.source_ip.in_(ours)
     )
     merged: dict[tuple[str, str], list[Any]] = {}
     for ip, header_from, reporter, messages, passed in rows:
@@ -533,19 +537,7 @@ def unknown_sources(session: Session, *, day: date) -> list[DomainSources]:
     if not domains:
         return []
     by_org = {org_domain(name): name for name in domains}
-    rows = session.execute(
-        select(
-            DmarcRecord.source_ip,
-            DmarcRecord.header_from,
-            DmarcRecord.reporter,
-            func.sum(DmarcRecord.messages),
-            func.sum(
-                case((or_(DmarcRecord.dkim_aligned, DmarcRecord.spf_aligned), DmarcRecord.messages), else_=0)
-            ),
-        )
-        .where(DmarcRecord.day == day)
-        .group_by(DmarcRecord.source_ip, DmarcRecord.header_from, DmarcRecord.reporter)
-    ).all()
+    rows = _by_source(session, DmarcRecord.day == day)
     ours = _our_ips(session)
     stored = stored_classes(session, (row[0] for row in rows))
     grouped: dict[str, dict[str, list[Any]]] = {}

@@ -52,11 +52,7 @@ def show(
     ctx = cli_context()
     try:
         with session_scope(ctx.session_factory) as session:
-            from sqlalchemy import select
-
-            from email_engine.integrations.postmaster.models import PostmasterDomainDay
-
-            names = domain or list(session.scalars(select(PostmasterDomainDay.domain).distinct()))
+            names = domain or service.stored_domains(session)
             rows = service.domain_days(
                 session, domains=names, since=until - timedelta(days=days), until=until
             )

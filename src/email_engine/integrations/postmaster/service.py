@@ -29,7 +29,14 @@ from email_engine.integrations.postmaster.stats import (
     parse_domain_stats,
 )
 
-__all__ = ["domain_days", "fetch_and_store", "latest_compliance", "make_client", "store_days"]
+__all__ = [
+    "domain_days",
+    "fetch_and_store",
+    "latest_compliance",
+    "make_client",
+    "store_days",
+    "stored_domains",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -169,3 +176,7 @@ def domain_days(
 
 def latest_compliance(session: Session) -> list[PostmasterCompliance]:
     return list(session.scalars(select(PostmasterCompliance).order_by(PostmasterCompliance.domain)))
+
+
+def stored_domains(session: Session) -> list[str]:
+    return sorted(session.scalars(select(PostmasterDomainDay.domain).distinct()))

@@ -57,11 +57,7 @@ def show(
     ctx = cli_context()
     try:
         with session_scope(ctx.session_factory) as session:
-            from sqlalchemy import select
-
-            from email_engine.integrations.snds.models import SndsIpDay
-
-            ips = ip or list(session.scalars(select(SndsIpDay.ip).distinct()))
+            ips = ip or service.stored_ips(session)
             rows = [
                 {
                     "ip": row.ip,

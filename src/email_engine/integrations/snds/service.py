@@ -23,7 +23,7 @@ from email_engine.integrations.snds.feed import BlockedRange, SndsDay, parse_dat
 from email_engine.integrations.snds.models import SndsBlock, SndsIpDay
 from email_engine.integrations.snds.settings import SndsSettings
 
-__all__ = ["blocked_ranges", "fetch_and_store", "ip_days", "store_blocks", "store_days"]
+__all__ = ["blocked_ranges", "fetch_and_store", "ip_days", "store_blocks", "store_days", "stored_ips"]
 
 log = structlog.get_logger(__name__)
 
@@ -146,3 +146,7 @@ def blocked_ranges(session: Session) -> list[BlockedRange]:
         BlockedRange(row.first_ip, row.last_ip, row.blocked, row.reason)
         for row in session.scalars(select(SndsBlock).where(SndsBlock.blocked.is_(True)))
     ]
+
+
+def stored_ips(session: Session) -> list[str]:
+    return sorted(session.scalars(select(SndsIpDay.ip).distinct()))
