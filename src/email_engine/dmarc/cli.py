@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import gc
 import json
+import os
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -17,6 +20,7 @@ from email_engine.cli_support import JsonOption, cli_context
 from email_engine.clock import utcnow
 from email_engine.db import session_scope
 from email_engine.dmarc import service
+from email_engine.dmarc.archive import Limits
 from email_engine.dmarc.settings import DmarcSettings
 from email_engine.ops.domain_settings import domain_settings
 
@@ -43,6 +47,33 @@ def _inputs(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
+def _read_path(path: Path, limits: Limits) -> service.ReadFile:
+    """Worker side: read and parse one file (no database)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        read = service.ReadFile(name=str(path), size=0, digest=f"unreadable:{path}")
+        read.errors.append((str(path), f"{path}: cannot read ({exc.strerror})"))
+        return read
+    return service.read_file(str(path), data, limits)
+
+
+def _read_all(paths: Iterator[Path], limits: Limits, jobs: int) -> Iterator[service.ReadFile]:
+    """Files read and parsed in order; with ``jobs`` > 1 by that many worker processes, at most
+    ``jobs * 8`` files ahead of the writer so memory stays flat however many files there are."""
+    if jobs <= 1:
+        yield from (_read_path(path, limits) for path in paths)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        ahead: deque[Future[service.ReadFile]] = deque()
+        for path in paths:
+            ahead.append(pool.submit(_read_path, path, limits))
+            if len(ahead) >= jobs * 8:
+                yield ahead.popleft().result()
+        while ahead:
+            yield ahead.popleft().result()
+
+
 @app.command("import")
 def import_files(
     paths: Annotated[
@@ -56,6 +87,12 @@ def import_files(
             help='One JSON line per file: {"file", "status": "imported|duplicate|error", "records", "error"}.',
         ),
     ] = False,
+    jobs: Annotated[
+        int,
+        typer.Option(
+            min=1, max=16, help="Processes that read and parse files (default: one per CPU, at most 4)."
+        ),
+    ] = min(os.cpu_count() or 1, 4),
 ) -> None:
     """Import aggregate reports. The same report twice is stored once ("duplicate"); a file that is
     not a readable report, declares a DTD, or decompresses past DMARC_MAX_XML_BYTES / DMARC_MAX_RATIO
@@ -74,19 +111,8 @@ def import_files(
         rows = 0
         session = ctx.session_factory()
         try:
-            for path in _inputs(paths):
-                try:
-                    data = path.read_bytes()
-                except OSError as exc:
-                    outcome = service.FileOutcome(
-                        file=str(path),
-                        status=service.ImportStatus.ERROR,
-                        error=f"cannot read: {exc.strerror}",
-                    )
-                else:
-                    outcome = service.import_file(
-                        session, name=str(path), data=data, source="cli", limits=options.limits, now=utcnow()
-                    )
+            for read in _read_all(_inputs(paths), options.limits, jobs):
+                outcome = service.store_file(session, read, source="cli", now=utcnow())
                 pending.append(outcome)
                 rows += outcome.records
                 if rows >= COMMIT_ROWS or len(pending) >= COMMIT_FILES:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import ipaddress
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -42,14 +42,17 @@ __all__ = [
     "PASSED_MESSAGES",
     "FileOutcome",
     "ImportStatus",
+    "ReadFile",
     "classify_sources",
     "dead_letters",
     "import_file",
     "list_reports",
     "our_addresses",
+    "read_file",
     "record_refusal",
     "report_key",
     "source_rows",
+    "store_file",
     "stored_classes",
 ]
 
@@ -221,74 +224,96 @@ def record_refusal(
         return
 
 
-def import_file(
-    session: Session, *, name: str, data: bytes, source: str, limits: Limits, now: datetime
-) -> FileOutcome:
-    """Import every report inside one input (XML, gzip, zip or e-mail). Never raises for bad input:
-    a refused file (or report) is an ``error`` outcome with the reason, and goes to the dead letters."""
-    outcome = FileOutcome(file=name, status=ImportStatus.DUPLICATE)
-    errors: list[str] = []
-    imported = False
+@dataclass(slots=True)
+class ReadFile:
+    """One input read and parsed, not stored yet (what a worker process hands back to the importer)."""
+
+    name: str
+    size: int
+    digest: str
+    reports: list[tuple[str, AggregateReport]] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (report name, reason)
+    raw: bytes | None = None  # kept only when refused and small enough for the dead letters
+
+
+def read_file(
+    name: str, data: bytes, limits: Limits, *, skip: Callable[[ReportMetadata], bool] | None = None
+) -> ReadFile:
+    """Unpack and parse every report of one input. Pure (no database): safe in a worker process."""
+    read = ReadFile(name=name, size=len(data), digest=hashlib.sha256(data).hexdigest())
     try:
         for payload in report_payloads(name, data, limits):
             try:
-                report = parse_aggregate_report(
-                    payload.chunks, skip=lambda meta: _is_stored(session, report_key(meta))
-                )
+                read.reports.append((payload.name, parse_aggregate_report(payload.chunks, skip=skip)))
             except (ReportError, RefusedInput) as exc:
-                message = str(exc) if isinstance(exc, RefusedInput) else f"{payload.name}: {exc}"
-                errors.append(message)
-                outcome.reports.append({"name": payload.name, "status": "error", "error": message})
-                continue
-            stored = not report.skipped and _store(
-                session,
-                report,
-                key=report_key(report.metadata),
-                filename=payload.name,
-                source=source,
-                now=now,
-            )
-            meta = report.metadata
-            outcome.reports.append(
-                {
-                    "name": payload.name,
-                    "status": "imported" if stored else "duplicate",
-                    "reporter": meta.reporter,
-                    "report_id": meta.report_id,
-                    "domain": meta.policy_domain,
-                    "records": len(report.rows) if stored else 0,
-                    "messages": report.messages,
-                }
-            )
-            if stored:
-                imported = True
-                outcome.records += len(report.rows)
+                read.errors.append(
+                    (payload.name, str(exc) if isinstance(exc, RefusedInput) else f"{payload.name}: {exc}")
+                )
     except RefusedInput as exc:
-        errors.append(str(exc))
-    if errors:
+        read.errors.append((name, str(exc)))
+    if read.errors and len(data) <= RAW_KEEP_BYTES:
+        read.raw = data
+    return read
+
+
+def store_file(session: Session, read: ReadFile, *, source: str, now: datetime) -> FileOutcome:
+    """Store what :func:`read_file` found: each new report once, refusals into the dead letters."""
+    outcome = FileOutcome(file=read.name, status=ImportStatus.DUPLICATE)
+    imported = False
+    for payload_name, report in read.reports:
+        meta = report.metadata
+        stored = not report.skipped and _store(
+            session, report, key=report_key(meta), filename=payload_name, source=source, now=now
+        )
+        outcome.reports.append(
+            {
+                "name": payload_name,
+                "status": "imported" if stored else "duplicate",
+                "reporter": meta.reporter,
+                "report_id": meta.report_id,
+                "domain": meta.policy_domain,
+                "records": len(report.rows) if stored else 0,
+                "messages": report.messages,
+            }
+        )
+        if stored:
+            imported = True
+            outcome.records += len(report.rows)
+    outcome.reports += [{"name": label, "status": "error", "error": reason} for label, reason in read.errors]
+    if read.errors:
         outcome.status = ImportStatus.ERROR
-        outcome.error = "; ".join(errors)[:2000]
+        outcome.error = "; ".join(reason for _label, reason in read.errors)[:2000]
         record_refusal(
             session,
-            name=name,
-            key=hashlib.sha256(data).hexdigest(),
+            name=read.name,
+            key=read.digest,
             reason=outcome.error,
             now=now,
             source=source,
-            size=len(data),
-            raw=data if len(data) <= RAW_KEEP_BYTES else None,
+            size=read.size,
+            raw=read.raw,
         )
-        log.warning("dmarc.import_refused", file=name[-120:], source=source, error=outcome.error[:300])
+        log.warning("dmarc.import_refused", file=read.name[-120:], source=source, error=outcome.error[:300])
     elif imported:
         outcome.status = ImportStatus.IMPORTED
     log.info(
         "dmarc.imported",
-        file=name[-120:],
+        file=read.name[-120:],
         source=source,
         status=outcome.status.value,
         records=outcome.records,
     )
     return outcome
+
+
+def import_file(
+    session: Session, *, name: str, data: bytes, source: str, limits: Limits, now: datetime
+) -> FileOutcome:
+    """Import every report inside one input (XML, gzip, zip or e-mail). Never raises for bad input:
+    a refused file (or report) is an ``error`` outcome with the reason, and goes to the dead letters.
+    A report stored before is known from its first bytes and not parsed further."""
+    read = read_file(name, data, limits, skip=lambda meta: _is_stored(session, report_key(meta)))
+    return store_file(session, read, source=source, now=now)
 
 
 # --- reading ----------------------------------------------------------------------------------------
