@@ -372,9 +372,9 @@ def daily_series(
         signals: tuple[ProviderSignal, ...] = ()
         if kind is SeriesKind.IP:
             view = _snds_view(snds_day[0], blocked=False) if snds_day else None
-            signals = warmup_signals(view, _views(gmail_rows.get(day, [])), rules)
+            signals = warmup_signals(view, _gmail_from_rows(gmail_rows.get(day, [])), rules)
         elif kind is SeriesKind.DOMAIN:
-            signals = warmup_signals(None, _views(gmail_rows.get(day, [])), rules)
+            signals = warmup_signals(None, _gmail_from_rows(gmail_rows.get(day, [])), rules)
         out.append(
             {
                 "day": day.isoformat(),
@@ -412,7 +412,7 @@ def _snds_view(row: SndsIpDay, *, blocked: bool, reason: str = "") -> SndsView:
     )
 
 
-def _views(rows: Iterable[PostmasterDomainDay]) -> list[GmailView]:
+def _gmail_from_rows(rows: Iterable[PostmasterDomainDay]) -> list[GmailView]:
     return [GmailView(row.domain, row.day, row.spam_rate) for row in rows]
 
 
