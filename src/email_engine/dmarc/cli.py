@@ -15,12 +15,14 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine
 
 from email_engine.cli_support import JsonOption, cli_context
 from email_engine.clock import utcnow
-from email_engine.db import session_scope
+from email_engine.db import make_engine, session_scope
 from email_engine.dmarc import service
 from email_engine.dmarc.archive import Limits
+from email_engine.dmarc.report import ReportMetadata
 from email_engine.dmarc.settings import DmarcSettings
 from email_engine.ops.domain_settings import domain_settings
 
@@ -47,24 +49,46 @@ def _inputs(paths: list[Path]) -> Iterator[Path]:
             yield path
 
 
+_worker_engine: Engine | None = None
+
+
+def _worker_start(database_url: str) -> None:
+    """A worker's own read-only use of the database: is a report stored already (then skip it)?"""
+    global _worker_engine  # noqa: PLW0603 - one engine per worker process
+    _worker_engine = (
+        make_engine(database_url, pool_size=1, max_overflow=0)
+        if not database_url.startswith("sqlite")
+        else make_engine(database_url)
+    )
+
+
+def _known(meta: ReportMetadata) -> bool:
+    if _worker_engine is None:
+        return False
+    with _worker_engine.connect() as connection:
+        return service.is_stored(connection, service.report_key(meta))
+
+
 def _read_path(path: Path, limits: Limits) -> service.ReadFile:
-    """Worker side: read and parse one file (no database)."""
+    """Worker side: read and parse one file (the database is only asked whether a report is known)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
         read = service.ReadFile(name=str(path), size=0, digest=f"unreadable:{path}")
         read.errors.append((str(path), f"{path}: cannot read ({exc.strerror})"))
         return read
-    return service.read_file(str(path), data, limits)
+    return service.read_file(str(path), data, limits, skip=_known)
 
 
-def _read_all(paths: Iterator[Path], limits: Limits, jobs: int) -> Iterator[service.ReadFile]:
+def _read_all(
+    paths: Iterator[Path], limits: Limits, jobs: int, database_url: str
+) -> Iterator[service.ReadFile]:
     """Files read and parsed in order; with ``jobs`` > 1 by that many worker processes, at most
     ``jobs * 8`` files ahead of the writer so memory stays flat however many files there are."""
     if jobs <= 1:
         yield from (_read_path(path, limits) for path in paths)
         return
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_start, initargs=(database_url,)) as pool:
         ahead: deque[Future[service.ReadFile]] = deque()
         for path in paths:
             ahead.append(pool.submit(_read_path, path, limits))
@@ -111,7 +135,7 @@ def import_files(
         rows = 0
         session = ctx.session_factory()
         try:
-            for read in _read_all(_inputs(paths), options.limits, jobs):
+            for read in _read_all(_inputs(paths), options.limits, jobs, ctx.settings.database_url):
                 outcome = service.store_file(session, read, source="cli", now=utcnow())
                 pending.append(outcome)
                 rows += outcome.records

@@ -21,7 +21,7 @@ import dns.exception
 import dns.resolver
 import dns.reversename
 import structlog
-from sqlalchemy import Table, bindparam, case, func, or_, select
+from sqlalchemy import Connection, Table, bindparam, case, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -46,6 +46,7 @@ __all__ = [
     "classify_sources",
     "dead_letters",
     "import_file",
+    "is_stored",
     "list_reports",
     "our_addresses",
     "read_file",
@@ -109,8 +110,9 @@ _COPY_RECORDS = f"COPY dmarc_record ({_COLUMNS}) FROM STDIN"
 _INSERT_RECORDS = f"INSERT INTO dmarc_record ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"  # noqa: S608 - constant
 
 
-def _is_stored(session: Session, key: str) -> bool:
-    return session.connection().execute(_STORED, {"key": key}).first() is not None
+def is_stored(connection: Connection, key: str) -> bool:
+    """Whether the report with this :func:`report_key` is stored already."""
+    return connection.execute(_STORED, {"key": key}).first() is not None
 
 
 _STORED = select(DmarcReport.id).where(DmarcReport.report_key == bindparam("key"))
@@ -312,7 +314,7 @@ def import_file(
     """Import every report inside one input (XML, gzip, zip or e-mail). Never raises for bad input:
     a refused file (or report) is an ``error`` outcome with the reason, and goes to the dead letters.
     A report stored before is known from its first bytes and not parsed further."""
-    read = read_file(name, data, limits, skip=lambda meta: _is_stored(session, report_key(meta)))
+    read = read_file(name, data, limits, skip=lambda meta: is_stored(session.connection(), report_key(meta)))
     return store_file(session, read, source=source, now=now)
 
 
