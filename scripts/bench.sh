@@ -28,6 +28,7 @@ if [ "$mode" = quick ]; then
   run validation_api "$py" bench/validation_api.py
   run validation_csv "$py" bench/validation_csv.py --rows 100000
   run reputation_dnsbl "$py" bench/reputation_dnsbl.py
+  run dmarc_import "$py" bench/dmarc_import.py --reports 1000
   run warmup_daily_run "$py" bench/warmup_daily_run.py
   run ips_inventory "$py" bench/ips_inventory.py
   run powermta_render "$py" bench/powermta_render.py
@@ -41,6 +42,7 @@ else
   run validation_api "$py" bench/validation_api.py
   run validation_csv "$py" bench/validation_csv.py
   run reputation_dnsbl "$py" bench/reputation_dnsbl.py
+  run dmarc_import "$py" bench/dmarc_import.py
   run warmup_daily_run "$py" bench/warmup_daily_run.py
   run ips_inventory "$py" bench/ips_inventory.py
   run powermta_render "$py" bench/powermta_render.py
