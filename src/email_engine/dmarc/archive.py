@@ -1,7 +1,7 @@
 """What a report file holds: plain XML, gzip, zip, or a whole e-mail with the report attached.
 
 Receivers send aggregate reports as ``.xml``, ``.xml.gz`` or ``.zip`` attachments (RFC 7489 §7.2.1.1;
-the samples in tests/data/dmarc show each, plus Mimecast's gzip with two trailing bytes). This
+the samples in tests/data/dmarc-reports show each, plus Mimecast's gzip with two trailing bytes). This
 module turns one input into the XML of each report it carries, decompressed in a stream under
 limits, so that a decompression bomb is refused after at most ``max_xml_bytes`` and never fills
 memory: the caps are the decompressed size per report, the decompressed/compressed ratio, and the

@@ -266,4 +266,13 @@ def classify(as_json: JsonOption = False) -> None:
 
 
 def register(root: typer.Typer) -> None:
+    """Join the ``dmarc`` group the reputation domain registers (``dmarc check-record``) when it exists,
+    so both sets of commands live under one ``email-engine dmarc``."""
+    for group in root.registered_groups:
+        if group.name == "dmarc" and group.typer_instance is not None:
+            group.typer_instance.registered_commands += app.registered_commands
+            group.typer_instance.info.help = "DMARC: policy records (check-record) and aggregate reports " + (
+                "(import, sources, dead-letters, classify)."
+            )
+            return
     root.add_typer(app, name="dmarc")

@@ -30,7 +30,7 @@ from tests.support.dovecot import Dovecot, dovecot_available
 
 pytestmark = pytest.mark.skipif(not dovecot_available(), reason="dovecot-imapd is not installed")
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "dmarc"
+DATA = Path(__file__).resolve().parents[2] / "data" / "dmarc-reports"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 OUTLOOK = (DATA / "protection.outlook.com!example.com!1711756800!1711843200.xml").read_bytes()
 

@@ -31,7 +31,7 @@ from tests.conftest import make_settings
 from tests.support.cli_runner import run_cli
 from tests.support.dns_server import DnsServer
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "dmarc"
+DATA = Path(__file__).resolve().parents[2] / "data" / "dmarc-reports"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 GOOD = [
     "protection.outlook.com!example.com!1711756800!1711843200.xml",  # Microsoft

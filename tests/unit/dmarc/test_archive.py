@@ -13,7 +13,7 @@ import pytest
 
 from email_engine.dmarc.archive import Limits, RefusedInput, report_payloads
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "dmarc"
+DATA = Path(__file__).resolve().parents[2] / "data" / "dmarc-reports"
 XML = (DATA / "veeam.com!example.com!1530133200!1530219600.xml").read_bytes()
 SMALL = Limits(
     max_input_bytes=1024 * 1024, max_xml_bytes=4 * 1024 * 1024, max_ratio=300, ratio_floor=64 * 1024

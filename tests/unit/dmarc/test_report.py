@@ -1,4 +1,4 @@
-"""The aggregate-report reader against real reports (tests/data/dmarc, parsedmarc's samples).
+"""The aggregate-report reader against real reports (tests/data/dmarc-reports, parsedmarc's samples).
 
 Expected rows were read off each XML file by eye (RFC 7489 Appendix C: ``policy_evaluated/dkim`` and
 ``/spf`` are the aligned DMARC verdicts, ``auth_results`` the raw ones); the 2,286-record report is
@@ -24,7 +24,7 @@ from email_engine.dmarc.report import (
     report_day,
 )
 
-DATA = Path(__file__).resolve().parents[2] / "data" / "dmarc"
+DATA = Path(__file__).resolve().parents[2] / "data" / "dmarc-reports"
 N, Q, R, P = Disposition.NONE, Disposition.QUARANTINE, Disposition.REJECT, Disposition.PASS
 
 
