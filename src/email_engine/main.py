@@ -45,6 +45,11 @@ feedback to scraper-pro.
 Every `/api/v1/*` route needs `X-API-Key` or `Authorization: Bearer <token>` (from
 `POST /api/v1/auth/login`). Roles: viewer reads, operator writes, admin manages users and keys.
 Errors are JSON: `{"error": code, "detail": sentence}`.
+
+CSV exports (validation results, `suppressions.csv`, `dead-letters.csv`, `stats/*.csv`) are
+spreadsheet-safe: every field is quoted, and a text cell that a spreadsheet would run as a formula
+(it starts, after any spaces, with `=`, `+`, `-`, `@`, a tab or a carriage return) is prefixed
+with `'` (OWASP CSV Injection guidance).
 """
 
 

@@ -20,7 +20,7 @@ from email_engine.auth.service import Principal
 from email_engine.clock import utcnow
 from email_engine.deps import ContextDep, SessionDep
 from email_engine.errors import InvalidInput, PermissionDenied, Unauthenticated
-from email_engine.feedback import stats, suppression
+from email_engine.feedback import exports, stats, suppression
 from email_engine.feedback.ingest import ForwardPolicy, ingest_batch
 from email_engine.feedback.models import AccountingRow, DeadLetterRow, Suppression
 from email_engine.feedback.records import DeadLetterItem, IngestRecord
@@ -231,6 +231,8 @@ def _dimension_endpoint(dimension: str) -> Any:
 
     return endpoint
 
+
+router.include_router(exports.router)
 
 for _path, _dimension in stats.PUBLIC_DIMENSIONS.items():
     router.add_api_route(

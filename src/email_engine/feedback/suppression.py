@@ -6,8 +6,6 @@ the domain job adds recipient domains whose hard-bounce rate is too high.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from email_engine.csv_export import csv_chunks
 from email_engine.errors import InvalidInput, NotFound
 from email_engine.feedback.dialect import greatest, insert_for
 from email_engine.feedback.models import Suppression
@@ -159,35 +158,27 @@ _CSV_COLUMNS = ("value", "kind", "reason", "source", "first_seen_at", "last_seen
 
 
 def export_csv(session: Session, *, chunk: int = 2000) -> Iterator[str]:
-    """The whole list as CSV text chunks, read in pages (keyset on id) so memory stays flat."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(_CSV_COLUMNS)
+    """The whole list as spreadsheet-safe CSV text chunks (``email_engine.csv_export``), read in pages
+    (keyset on id) so memory stays flat."""
+    return csv_chunks(_CSV_COLUMNS, _export_rows(session, chunk=chunk), rows_per_chunk=chunk)
+
+
+def _export_rows(session: Session, *, chunk: int) -> Iterator[tuple[object, ...]]:
     last_id = 0
     while True:
         rows = session.scalars(
             select(Suppression).where(Suppression.id > last_id).order_by(Suppression.id).limit(chunk)
         ).all()
         for row in rows:
-            writer.writerow(
-                [
-                    _csv_safe(row.value),
-                    row.kind,
-                    row.reason,
-                    _csv_safe(row.source),
-                    row.first_seen_at.isoformat(),
-                    row.last_seen_at.isoformat(),
-                    _csv_safe(row.note or ""),
-                ]
+            yield (
+                row.value,
+                row.kind,
+                row.reason,
+                row.source,
+                row.first_seen_at.isoformat(),
+                row.last_seen_at.isoformat(),
+                row.note or "",
             )
-        yield buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
         if len(rows) < chunk:
             return
         last_id = rows[-1].id
-
-
-def _csv_safe(text: str) -> str:
-    """Neutralise spreadsheet formulas (CSV injection) in free-text cells."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text

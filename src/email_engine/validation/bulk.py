@@ -73,7 +73,7 @@ def create_job(
     now: datetime,
 ) -> ValidationJob:
     """Check the uploaded file (readable CSV with an address column), move it into place, record it."""
-    plan = inspect_csv(upload, column=column)
+    plan = inspect_csv(upload, column=column, label=filename)
     public_id = uuid.uuid4().hex
     directory = _job_dir(options, public_id)
     directory.mkdir(parents=True, exist_ok=False)
@@ -173,7 +173,7 @@ def _run_one(ctx: AppContext, options: ValidationSettings, job: ValidationJob, c
             progress_session.commit()
 
     try:
-        plan = inspect_csv(directory / "input.csv", column=job.email_column)
+        plan = inspect_csv(directory / "input.csv", column=job.email_column, label=job.filename)
         with ctx.session_factory() as session:
             summary = validate_csv(
                 plan,

@@ -97,7 +97,7 @@ def validate_command(  # noqa: PLR0917 - typer maps parameters to options
     """
     if output.resolve() == input_path.resolve():
         raise InvalidInput("The output file must differ from the input file.")
-    plan = inspect_csv(input_path, column=column)
+    plan = inspect_csv(input_path, column=column, label=str(input_path))
     settings = get_settings()
     ctx = build_context(settings)
     started = time.monotonic()

@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from email_engine.csv_export import SafeCsvWriter
 from email_engine.errors import InvalidInput
 from email_engine.validation.service import SuppressionCheck, Validator
 from email_engine.validation.verdict import AddressVerdict, Verdict
@@ -37,6 +38,8 @@ class CsvPlan:
     """How to read a file: its dialect, header and which column holds the address."""
 
     path: Path
+    #: How errors name the file: the name the user gave (never the server's absolute path).
+    label: str
     delimiter: str
     quotechar: str
     header: list[str]
@@ -65,24 +68,24 @@ class RunSummary:
         setattr(self, verdict.value, getattr(self, verdict.value) + 1)
 
 
-def _read_sample(path: Path) -> str:
+def _read_sample(path: Path, label: str) -> str:
     try:
         with path.open("rb") as handle:
             raw = handle.read(SAMPLE_BYTES)
     except IsADirectoryError as exc:
-        raise InvalidInput(f"{path} is a directory, not a CSV file.") from exc
+        raise InvalidInput(f"{label} is a directory, not a CSV file.") from exc
     except OSError as exc:
-        raise InvalidInput(f"Cannot read {path}: {exc.strerror or exc}.") from exc
+        raise InvalidInput(f"Cannot read {label}: {exc.strerror or exc}.") from exc
     if not raw.strip():
-        raise InvalidInput(f"{path} is empty; it needs a header line and at least one row.")
+        raise InvalidInput(f"{label} is empty; it needs a header line and at least one row.")
     if b"\x00" in raw:
-        raise InvalidInput(f"{path} looks like a binary file, not CSV text (it contains NUL bytes).")
+        raise InvalidInput(f"{label} looks like a binary file, not CSV text (it contains NUL bytes).")
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     try:
         return decoder.decode(raw, final=len(raw) < SAMPLE_BYTES)
     except UnicodeDecodeError as exc:
         raise InvalidInput(
-            f"{path} is not UTF-8 text (byte {exc.start} cannot be decoded); save it as UTF-8 CSV."
+            f"{label} is not UTF-8 text (byte {exc.start} cannot be decoded); save it as UTF-8 CSV."
         ) from exc
 
 
@@ -99,9 +102,13 @@ def _looks_like_email(value: str) -> bool:
     return 0 < at < len(value) - 1 and " " not in value.strip()
 
 
-def inspect_csv(path: Path, *, column: str | None = None) -> CsvPlan:
-    """Check that ``path`` is readable UTF-8 CSV and find the address column (or use ``column``)."""
-    sample = _read_sample(path)
+def inspect_csv(path: Path, *, column: str | None = None, label: str | None = None) -> CsvPlan:
+    """Check that ``path`` is readable UTF-8 CSV and find the address column (or use ``column``).
+
+    Errors name the file ``label`` (default: its file name), so an upload never shows a server path.
+    """
+    label = label or path.name
+    sample = _read_sample(path, label)
     delimiter, quotechar = _sniff(sample)
     lines = sample.splitlines(keepends=True)
     if len(lines) > 1 and len(sample.encode()) >= SAMPLE_BYTES:
@@ -109,15 +116,15 @@ def inspect_csv(path: Path, *, column: str | None = None) -> CsvPlan:
     try:
         rows = list(csv.reader(io.StringIO("".join(lines)), delimiter=delimiter, quotechar=quotechar))
     except csv.Error as exc:
-        raise InvalidInput(f"{path} is not valid CSV: {exc}.") from exc
+        raise InvalidInput(f"{label} is not valid CSV: {exc}.") from exc
     rows = [row for row in rows if row]
     if not rows:
-        raise InvalidInput(f"{path} has no header line.")
+        raise InvalidInput(f"{label} has no header line.")
     header = [name.strip() for name in rows[0]]
     stat = path.stat()
 
     def plan(index: int) -> CsvPlan:
-        return CsvPlan(path, delimiter, quotechar, header, index, stat.st_size, stat.st_mtime_ns)
+        return CsvPlan(path, label, delimiter, quotechar, header, index, stat.st_size, stat.st_mtime_ns)
 
     if column is not None:
         lowered = [name.lower() for name in header]
@@ -126,12 +133,12 @@ def inspect_csv(path: Path, *, column: str | None = None) -> CsvPlan:
         if column.isdigit() and 1 <= int(column) <= len(header):
             return plan(int(column) - 1)
         raise InvalidInput(
-            f"{path} has no column {column!r}; its columns are: {', '.join(header)} "
+            f"{label} has no column {column!r}; its columns are: {', '.join(header)} "
             "(a 1-based column number works too)."
         )
     if any(_looks_like_email(name) for name in header):
         raise InvalidInput(
-            f"The first line of {path} holds an address, not column names; add a header line (e.g. 'email')."
+            f"The first line of {label} holds an address, not column names; add a header line (e.g. 'email')."
         )
     for index, name in enumerate(header):
         if _EMAIL_HEADER.match(name):
@@ -146,7 +153,7 @@ def inspect_csv(path: Path, *, column: str | None = None) -> CsvPlan:
         if scores[best] * 2 >= len(data):
             return plan(best)
     raise InvalidInput(
-        f"No email column found in {path}; its columns are: {', '.join(header) or '(none)'}. "
+        f"No email column found in {label}; its columns are: {', '.join(header) or '(none)'}. "
         "Name the column with --column."
     )
 
@@ -191,7 +198,7 @@ def _load_checkpoint(output: Path, plan: CsvPlan, split: bool) -> dict[str, Any]
     try:
         data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise InvalidInput(f"The checkpoint {path} is damaged; run again without --resume.") from exc
+        raise InvalidInput(f"The checkpoint {path.name} is damaged; run again without --resume.") from exc
     expected = {
         "version": CHECKPOINT_VERSION,
         "input": str(plan.path.resolve()),
@@ -202,7 +209,7 @@ def _load_checkpoint(output: Path, plan: CsvPlan, split: bool) -> dict[str, Any]
     }
     if any(data.get(key) != value for key, value in expected.items()):
         raise InvalidInput(
-            f"{plan.path} or the options changed since the interrupted run; run again without --resume."
+            f"{plan.label} or the options changed since the interrupted run; run again without --resume."
         )
     return data
 
@@ -212,10 +219,10 @@ def _rows(handle: IO[str], plan: CsvPlan) -> Iterator[list[str]]:
     try:
         yield from reader
     except csv.Error as exc:
-        raise InvalidInput(f"{plan.path} is not valid CSV near line {reader.line_num}: {exc}.") from exc
+        raise InvalidInput(f"{plan.label} is not valid CSV near line {reader.line_num}: {exc}.") from exc
     except UnicodeDecodeError as exc:
         raise InvalidInput(
-            f"{plan.path} is not UTF-8 text near line {reader.line_num + 1}; save it as UTF-8 CSV."
+            f"{plan.label} is not UTF-8 text near line {reader.line_num + 1}; save it as UTF-8 CSV."
         ) from exc
 
 
@@ -246,7 +253,7 @@ def validate_csv(
             recorded = int(state["sizes"][key])
             if not _part(path).exists() or _part(path).stat().st_size < recorded:
                 raise InvalidInput(
-                    f"The partial output {_part(path)} is missing or shorter than its checkpoint; "
+                    f"The partial output {_part(path).name} is missing or shorter than its checkpoint; "
                     "run again without --resume."
                 )
             with _part(path).open("ab") as partial:
@@ -257,7 +264,7 @@ def validate_csv(
         for key, path in paths.items():
             files[key] = _part(path).open("a" if state is not None else "w", encoding="utf-8", newline="")
         writers = {
-            key: csv.writer(handle, delimiter=plan.delimiter, quotechar=plan.quotechar, lineterminator="\r\n")
+            key: SafeCsvWriter(handle, delimiter=plan.delimiter, quotechar=plan.quotechar)
             for key, handle in files.items()
         }
         with plan.path.open("rb") as raw:
@@ -265,7 +272,7 @@ def validate_csv(
             rows = _rows(text, plan)
             header = next(rows, None)
             if header is None:
-                raise InvalidInput(f"{plan.path} has no header line.")
+                raise InvalidInput(f"{plan.label} has no header line.")
             if state is None:
                 for writer in writers.values():
                     writer.writerow([*header, *extra])
@@ -367,7 +374,7 @@ def _process(
     *,
     validator: Validator,
     suppression: SuppressionCheck | None,
-    writers: dict[str, Any],
+    writers: dict[str, SafeCsvWriter],
     summary: RunSummary,
 ) -> int:
     index = plan.email_index

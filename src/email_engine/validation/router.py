@@ -64,6 +64,12 @@ def validate_emails(
     return Response(payload.encode(), media_type="application/json")
 
 
+def upload_name(filename: str | None) -> str:
+    """The uploaded file's own name, without directories or control characters (it is shown in errors)."""
+    name = "".join(ch for ch in (filename or "") if ch.isprintable()).replace("\\", "/").rsplit("/", 1)[-1]
+    return name.strip()[:255] or "upload.csv"
+
+
 def _public(job: ValidationJob) -> JobPublic:
     progress = 1.0 if job.status == bulk.JobStatus.DONE else job.bytes_processed / max(job.size_bytes, 1)
     return JobPublic(
@@ -115,7 +121,7 @@ def create_job(
             session,
             options=options,
             upload=upload,
-            filename=file.filename or "upload.csv",
+            filename=upload_name(file.filename),
             column=column,
             created_by=principal.name,
             now=utcnow(),
