@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 from datetime import UTC, datetime
 from typing import Annotated
@@ -12,6 +13,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session, sessionmaker
 
 from email_engine.auth import service
+from email_engine.auth.models import User
 from email_engine.auth.roles import Role
 from email_engine.auth.schemas import ApiKeyPublic, UserPublic
 from email_engine.cli_support import JsonOption
@@ -81,6 +83,91 @@ def list_users(as_json: JsonOption = False) -> None:
             user.last_login_at.isoformat() if user.last_login_at else "-",
         )
     console.print(table)
+
+
+UserRef = Annotated[str, typer.Argument(metavar="USER", help="Id, email or username.")]
+
+
+def _cli_principal() -> service.Principal:
+    try:
+        who = getpass.getuser()
+    except (OSError, KeyError):  # no login name in this environment (a container, a cron job)
+        who = "unknown"
+    return service.Principal(kind="cli", name=f"cli:{who}"[:128], role=Role.ADMIN)
+
+
+def _audited(session: Session, *, action: str, user: User, details: dict[str, object]) -> None:
+    service.record_audit(
+        session,
+        principal=_cli_principal(),
+        action=action,
+        target=f"/api/v1/users/{user.id}",
+        status_code=200,
+        client_address=None,
+        now=utcnow(),
+        details={"user_id": user.id, **details},
+    )
+
+
+def _report(user: User, message: str, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(UserPublic.model_validate(user).model_dump(mode="json")))
+    else:
+        typer.echo(message)
+
+
+@users_app.command("disable")
+def disable_user(user: UserRef, as_json: JsonOption = False) -> None:
+    """Close an account: its tokens stop working at once and it cannot log in (audited)."""
+    with session_scope(_sessions()) as session:
+        found = service.find_user(session, user)
+        record, changes = service.update_user(session, user_id=found.id, disabled=True, now=utcnow())
+        _audited(session, action="disable", user=record, details={"changes": changes})
+        _report(record, f"disabled {record.username} (id {record.id}); its tokens are revoked", as_json)
+
+
+@users_app.command("enable")
+def enable_user(user: UserRef, as_json: JsonOption = False) -> None:
+    """Open a disabled account again (it logs in anew; old tokens stay revoked)."""
+    with session_scope(_sessions()) as session:
+        found = service.find_user(session, user)
+        record, changes = service.update_user(session, user_id=found.id, disabled=False, now=utcnow())
+        _audited(session, action="enable", user=record, details={"changes": changes})
+        _report(record, f"enabled {record.username} (id {record.id})", as_json)
+
+
+@users_app.command("set-password")
+def set_password(
+    user: UserRef,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="At least 12 characters; prompted when omitted.",
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Reset a user's password; every token the user holds stops working (audited)."""
+    with session_scope(_sessions()) as session:
+        found = service.find_user(session, user)
+        record = service.set_password(session, user_id=found.id, password=password, now=utcnow())
+        _audited(session, action="set-password", user=record, details={"event": "password_reset"})
+        _report(
+            record, f"password of {record.username} (id {record.id}) set; its tokens are revoked", as_json
+        )
+
+
+@users_app.command("revoke-tokens")
+def revoke_tokens(user: UserRef, as_json: JsonOption = False) -> None:
+    """Sign a user out everywhere: access and refresh tokens stop working at once (audited)."""
+    with session_scope(_sessions()) as session:
+        found = service.find_user(session, user)
+        record = service.revoke_tokens(session, user_id=found.id, now=utcnow())
+        _audited(session, action="revoke-tokens", user=record, details={"event": "tokens_revoked"})
+        _report(record, f"tokens of {record.username} (id {record.id}) revoked", as_json)
 
 
 @keys_app.command("create")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from email_engine.db import Base, BigIntPK, UTCDateTime
@@ -20,6 +20,37 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: In every token; bumped on disable, password reset, role change or revoke-tokens, which ends every
+    #: token issued before at once (access tokens are checked against it on each request).
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class RefreshToken(Base):
+    """One issued refresh token. Used once: refreshing marks it used and issues the next of its family;
+    presenting a used one again (a stolen copy) revokes the whole family and the user's tokens."""
+
+    __tablename__ = "refresh_token"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    jti: Mapped[str] = mapped_column(String(32), unique=True)
+    family: Mapped[str] = mapped_column(String(32), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class LoginThrottle(Base):
+    """Login attempt counters (used when Redis is not configured); see ``auth.throttle``."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    window_started_ms: Mapped[int] = mapped_column(BigInteger)
+    blocked_until_ms: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class ApiKey(Base):

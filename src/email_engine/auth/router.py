@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import time
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from email_engine.auth import service
+from email_engine.auth.login_guard import login_guard
 from email_engine.auth.roles import Role
 from email_engine.auth.schemas import (
     ApiKeyCreate,
@@ -13,45 +16,94 @@ from email_engine.auth.schemas import (
     AuditEntryPublic,
     LoginRequest,
     Page,
+    PasswordChange,
+    PasswordReset,
     RefreshRequest,
     TokenPair,
     UserCreate,
     UserPublic,
+    UserUpdate,
 )
 from email_engine.clock import utcnow
 from email_engine.deps import AdminDep, ContextDep, SessionDep, SettingsDep
-from email_engine.errors import RateLimited, Unauthenticated
+from email_engine.errors import Unauthenticated
 
 public_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 router = APIRouter(prefix="/api/v1", tags=["auth"])
+
+
+UserId = Annotated[int, Path(ge=1, le=2**63 - 1, description="User id")]
+_bearer = HTTPBearer(auto_error=False, description="Access token of the user changing their own password")
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
 
 
 @public_router.post("/login", response_model=TokenPair, summary="Exchange email and password for tokens")
 def login(
     body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep, ctx: ContextDep
 ) -> dict[str, object]:
-    """Failed attempts are limited per client address and per account (RATE_LIMIT_LOGIN)."""
-    keys = (f"client:{request.state.client_address}", f"account:{body.email.lower()}")
-    for key in keys:
-        decision = ctx.limiter.test("login", key)
-        if not decision.allowed:
-            raise RateLimited(
-                f"Too many failed logins; try again in {decision.retry_after} s.",
-                retry_after=decision.retry_after,
-            )
+    """Every attempt is counted before the password is checked (docs/operations.md, "Login protection"):
+    per client address (RATE_LIMIT_LOGIN), per account and address with a doubling backoff after
+    LOGIN_BACKOFF_FREE_ATTEMPTS, and per account over all addresses (LOGIN_ACCOUNT_LIMIT). A correct
+    password gives its attempt back; an attacker's burst from one address does not lock the account
+    for its owner elsewhere."""
+    guard = login_guard(ctx)
+    admission = guard.admit(client=request.state.client_address, account=body.email, now_ms=_now_ms())
+    tokens = service.login(session, settings, email=body.email, password=body.password, now=utcnow())
+    session.commit()
+    guard.succeeded(admission, now_ms=_now_ms())
+    return tokens
+
+
+@public_router.post("/refresh", response_model=TokenPair, summary="Trade a refresh token for a new pair")
+def refresh(
+    body: RefreshRequest, request: Request, session: SessionDep, settings: SettingsDep
+) -> dict[str, object]:
+    """Refresh tokens are used once: the answer holds a new refresh token and the old one stops working.
+    Presenting a used one again signs every session of the account out (a copy may be stolen)."""
     try:
-        tokens = service.login(session, settings, email=body.email, password=body.password, now=utcnow())
-    except Unauthenticated:
-        for key in keys:
-            ctx.limiter.hit("login", key)
+        tokens = service.refresh_tokens(session, settings, refresh_token=body.refresh_token, now=utcnow())
+    except service.RefreshTokenReused:
+        request.state.audit_details = {"event": "refresh_token_reuse"}
+        session.commit()  # keep the revocation
         raise
     session.commit()
     return tokens
 
 
-@public_router.post("/refresh", response_model=TokenPair, summary="Trade a refresh token for a new pair")
-def refresh(body: RefreshRequest, session: SessionDep, settings: SettingsDep) -> dict[str, object]:
-    return service.refresh_tokens(session, settings, refresh_token=body.refresh_token, now=utcnow())
+@public_router.post("/password", response_model=TokenPair, summary="Change your own password")
+def change_password(
+    body: PasswordChange,
+    request: Request,
+    session: SessionDep,
+    ctx: ContextDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> dict[str, object]:
+    """For a logged-in user (bearer token), any role. Needs the current password, counted like a login
+    attempt. Every other session of the account ends; the answer holds fresh tokens for this one."""
+    if bearer is None:
+        raise Unauthenticated("Send the Authorization: Bearer token of the user whose password changes.")
+    settings = ctx.settings
+    principal = service.authenticate_bearer(session, settings, token=bearer.credentials, now=utcnow())
+    assert principal.user_id is not None
+    request.state.principal = principal
+    user = service.find_user(session, principal.user_id)
+    guard = login_guard(ctx)
+    admission = guard.admit(client=request.state.client_address, account=user.email, now_ms=_now_ms())
+    tokens = service.change_own_password(
+        session,
+        settings,
+        user_id=principal.user_id,
+        current=body.current_password,
+        new=body.new_password,
+        now=utcnow(),
+    )
+    session.commit()
+    guard.succeeded(admission, now_ms=_now_ms())
+    request.state.audit_details = {"event": "password_changed", "user_id": principal.user_id}
+    return tokens
 
 
 @router.get("/users", response_model=list[UserPublic], summary="List users (admin)")
@@ -70,6 +122,47 @@ def create_user(body: UserCreate, session: SessionDep, _admin: AdminDep) -> obje
         now=utcnow(),
     )
     session.commit()
+    return user
+
+
+@router.patch(
+    "/users/{user_id}",
+    response_model=UserPublic,
+    summary="Disable, enable or change the role of a user (admin)",
+)
+def update_user(
+    user_id: UserId, body: UserUpdate, request: Request, session: SessionDep, _admin: AdminDep
+) -> object:
+    """`{"disabled": true}` closes the account and `{"role": "viewer"}` changes its role: both end the
+    user's access and refresh tokens at once. The last active admin cannot be disabled or demoted (409)."""
+    user, changes = service.update_user(
+        session, user_id=user_id, disabled=body.disabled, role=body.role, now=utcnow()
+    )
+    session.commit()
+    request.state.audit_details = {"user_id": user.id, "changes": changes}
+    return user
+
+
+@router.post(
+    "/users/{user_id}/password", response_model=UserPublic, summary="Reset a user's password (admin)"
+)
+def reset_password(
+    user_id: UserId, body: PasswordReset, request: Request, session: SessionDep, _admin: AdminDep
+) -> object:
+    """Sets a new password and ends every token the user holds."""
+    user = service.set_password(session, user_id=user_id, password=body.password, now=utcnow())
+    session.commit()
+    request.state.audit_details = {"user_id": user.id, "event": "password_reset"}
+    return user
+
+
+@router.post(
+    "/users/{user_id}/revoke-tokens", response_model=UserPublic, summary="Sign a user out everywhere (admin)"
+)
+def revoke_user_tokens(user_id: UserId, request: Request, session: SessionDep, _admin: AdminDep) -> object:
+    user = service.revoke_tokens(session, user_id=user_id, now=utcnow())
+    session.commit()
+    request.state.audit_details = {"user_id": user.id, "event": "tokens_revoked"}
     return user
 
 

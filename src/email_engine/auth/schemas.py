@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, computed_field, model_validator
 
 from email_engine.auth.roles import Role
 
@@ -49,6 +49,35 @@ class UserPublic(BaseModel):
     is_active: bool
     created_at: datetime
     last_login_at: datetime | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def disabled(self) -> bool:
+        return not self.is_active
+
+
+class UserUpdate(StrictModel):
+    """Disable or enable a user, or change the role. Disabling and a role change end the user's tokens."""
+
+    disabled: bool | None = None
+    role: Role | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> UserUpdate:
+        if self.disabled is None and self.role is None:
+            raise ValueError('send "disabled" (true or false), "role", or both')
+        return self
+
+
+class PasswordReset(StrictModel):
+    password: str = Field(
+        min_length=12, max_length=1024, description="The new password (at least 12 characters)"
+    )
+
+
+class PasswordChange(StrictModel):
+    current_password: str = Field(min_length=1, max_length=1024)
+    new_password: str = Field(min_length=12, max_length=1024)
 
 
 class ApiKeyCreate(StrictModel):

@@ -69,10 +69,21 @@ class TokenClaims:
     role: Role
     token_type: TokenType
     expires_at: datetime
+    #: The user's token version when issued; a token older than the current version is revoked.
+    version: int
+    jti: str
 
 
 def encode_token(
-    *, user_id: int, role: Role, token_type: TokenType, secret: str, now: datetime, ttl: timedelta
+    *,
+    user_id: int,
+    role: Role,
+    token_type: TokenType,
+    secret: str,
+    now: datetime,
+    ttl: timedelta,
+    version: int = 0,
+    jti: str | None = None,
 ) -> str:
     payload = {
         "sub": str(user_id),
@@ -80,7 +91,8 @@ def encode_token(
         "typ": token_type,
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
-        "jti": uuid.uuid4().hex,
+        "jti": jti or uuid.uuid4().hex,
+        "ver": version,
     }
     return jwt.encode(payload, secret, algorithm=JWT_ALGORITHM)
 
@@ -103,11 +115,14 @@ def decode_token(token: str, *, secret: str, expected_type: TokenType, now: date
     try:
         role = Role(payload["role"])
         user_id = int(payload["sub"])
-    except ValueError as exc:
-        raise Unauthenticated("The bearer token carries an unknown role or subject.") from exc
+        version = int(payload.get("ver", 0))
+    except (TypeError, ValueError) as exc:
+        raise Unauthenticated("The bearer token carries an unknown role, subject or version.") from exc
     return TokenClaims(
         user_id=user_id,
         role=role,
         token_type=expected_type,
         expires_at=datetime.fromtimestamp(payload["exp"], tz=UTC),
+        version=version,
+        jti=str(payload.get("jti", "")),
     )

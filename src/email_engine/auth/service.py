@@ -2,37 +2,52 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from email_engine.auth import security
-from email_engine.auth.models import ApiKey, AuditEntry, User
+from email_engine.auth.models import ApiKey, AuditEntry, RefreshToken, User
 from email_engine.auth.roles import Role
 from email_engine.config import Settings
 from email_engine.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 
 __all__ = [
     "Principal",
+    "RefreshTokenReused",
     "authenticate_api_key",
     "authenticate_bearer",
+    "change_own_password",
     "create_api_key",
     "create_user",
+    "find_user",
     "issue_tokens",
     "list_api_keys",
     "list_audit",
     "list_users",
     "login",
+    "purge_expired_refresh_tokens",
     "record_audit",
     "refresh_tokens",
     "revoke_api_key",
+    "revoke_tokens",
+    "set_password",
+    "update_user",
 ]
+
+MIN_PASSWORD = 12
+
+
+class RefreshTokenReused(Unauthenticated):
+    """A refresh token was presented a second time. Its family and the user's tokens are revoked in the
+    session (flushed): the caller commits that before answering 401."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +63,7 @@ class Principal:
 def create_user(
     session: Session, *, email: str, username: str, password: str, role: Role, now: datetime
 ) -> User:
-    if len(password) < 12:
-        raise InvalidInput("The password must be at least 12 characters long.")
+    _check_password(password)
     user = User(
         email=email.lower(),
         username=username,
@@ -57,6 +71,7 @@ def create_user(
         role=role.value,
         is_active=True,
         created_at=now,
+        token_version=0,
     )
     session.add(user)
     try:
@@ -81,7 +96,7 @@ def login(
     if user is None or not valid or not user.is_active:
         raise Unauthenticated("The email or password is wrong, or the account is disabled.")
     user.last_login_at = now
-    return issue_tokens(settings, user_id=user.id, role=Role(user.role), now=now)
+    return issue_tokens(session, settings, user=user, now=now)
 
 
 @cache
@@ -90,25 +105,45 @@ def _dummy_hash() -> str:
     return security.hash_password("dummy password for timing equalisation")
 
 
-def issue_tokens(settings: Settings, *, user_id: int, role: Role, now: datetime) -> dict[str, Any]:
+def issue_tokens(
+    session: Session, settings: Settings, *, user: User, now: datetime, family: str | None = None
+) -> dict[str, Any]:
+    """A new access + refresh pair carrying the user's token version; the refresh token is recorded
+    (a new family at login, the same family when rotating)."""
     secret = _jwt_secret(settings)
     access_ttl = timedelta(minutes=settings.jwt_access_ttl_minutes)
+    refresh_ttl = timedelta(days=settings.jwt_refresh_ttl_days)
+    jti = uuid.uuid4().hex
+    session.add(
+        RefreshToken(
+            jti=jti,
+            family=family or uuid.uuid4().hex,
+            user_id=user.id,
+            issued_at=now,
+            expires_at=now + refresh_ttl,
+        )
+    )
+    session.flush()
+    role = Role(user.role)
     return {
         "access_token": security.encode_token(
-            user_id=user_id,
+            user_id=user.id,
             role=role,
             token_type="access",  # noqa: S106
             secret=secret,
             now=now,
             ttl=access_ttl,
+            version=user.token_version,
         ),
         "refresh_token": security.encode_token(
-            user_id=user_id,
+            user_id=user.id,
             role=role,
             token_type="refresh",  # noqa: S106
             secret=secret,
             now=now,
-            ttl=timedelta(days=settings.jwt_refresh_ttl_days),
+            ttl=refresh_ttl,
+            version=user.token_version,
+            jti=jti,
         ),
         "token_type": "bearer",
         "expires_in": int(access_ttl.total_seconds()),
@@ -118,18 +153,150 @@ def issue_tokens(settings: Settings, *, user_id: int, role: Role, now: datetime)
 def refresh_tokens(
     session: Session, settings: Settings, *, refresh_token: str, now: datetime
 ) -> dict[str, Any]:
+    """Rotate: the presented token is used up and a new pair of the same family is issued.
+
+    A token that was used before is a stolen copy (or the thief already used it): the family and every
+    token of the user are revoked (:class:`RefreshTokenReused`).
+    """
     claims = security.decode_token(
         refresh_token, secret=_jwt_secret(settings), expected_type="refresh", now=now
     )
-    user = _active_user(session, claims.user_id)
-    return issue_tokens(settings, user_id=user.id, role=Role(user.role), now=now)
+    user = _current_user(session, claims)
+    record = session.scalar(select(RefreshToken).where(RefreshToken.jti == claims.jti))
+    if record is None or record.user_id != user.id or record.revoked_at is not None:
+        raise Unauthenticated("This refresh token was revoked; log in again.")
+    used = session.execute(
+        update(RefreshToken)
+        .where(
+            RefreshToken.id == record.id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None)
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(used, "rowcount", 0) != 1:
+        _revoke(session, user, now=now, family=record.family)
+        raise RefreshTokenReused(
+            "This refresh token was used already, so a copy of it may be in other hands: every session "
+            "of this account has been signed out. Log in again."
+        )
+    return issue_tokens(session, settings, user=user, now=now, family=record.family)
 
 
 def authenticate_bearer(session: Session, settings: Settings, *, token: str, now: datetime) -> Principal:
     claims = security.decode_token(token, secret=_jwt_secret(settings), expected_type="access", now=now)
-    user = _active_user(session, claims.user_id)
+    user = _current_user(session, claims)
     # The role is read from the database so a demotion takes effect before the token expires.
     return Principal(kind="user", name=user.username, role=Role(user.role), user_id=user.id)
+
+
+def find_user(session: Session, reference: str | int) -> User:
+    """A user by id, email or username."""
+    user: User | None
+    if isinstance(reference, int) or reference.isdigit():
+        user = session.get(User, int(reference)) if int(reference) < 2**63 else None
+    else:
+        user = session.scalar(
+            select(User).where((User.email == reference.lower()) | (User.username == reference))
+        )
+    if user is None:
+        raise NotFound(
+            f"No user is {reference!r}; list them with GET /api/v1/users or `email-engine users list`."
+        )
+    return user
+
+
+def update_user(
+    session: Session, *, user_id: int, disabled: bool | None = None, role: Role | None = None, now: datetime
+) -> tuple[User, dict[str, Any]]:
+    """Disable/enable a user or change the role; returns the user and what changed (for the audit).
+
+    Disabling and a role change end the user's tokens at once. The last active admin cannot be
+    disabled or demoted (nobody could manage users any more).
+    """
+    user = find_user(session, user_id)
+    changes: dict[str, Any] = {}
+    if disabled is not None and disabled == user.is_active:
+        changes["disabled"] = disabled
+    if role is not None and role.value != user.role:
+        changes["role"] = {"from": user.role, "to": role.value}
+    if not changes:
+        return user, changes
+    losing_admin = (
+        user.role == Role.ADMIN.value
+        and user.is_active
+        and (disabled is True or (role is not None and role is not Role.ADMIN))
+    )
+    if losing_admin and _active_admins(session) <= 1:
+        raise Conflict(f"{user.username} is the last active admin; make another user admin first.")
+    if disabled is not None:
+        user.is_active = not disabled
+    if role is not None:
+        user.role = role.value
+    if disabled or "role" in changes:
+        _revoke(session, user, now=now)
+    session.flush()
+    return user, changes
+
+
+def set_password(session: Session, *, user_id: int, password: str, now: datetime) -> User:
+    """An admin's reset: the new password, and every token of the user ends."""
+    _check_password(password)
+    user = find_user(session, user_id)
+    user.password_hash = security.hash_password(password)
+    _revoke(session, user, now=now)
+    session.flush()
+    return user
+
+
+def change_own_password(
+    session: Session, settings: Settings, *, user_id: int, current: str, new: str, now: datetime
+) -> dict[str, Any]:
+    """Self-service change: needs the current password; other sessions end, the caller gets new tokens."""
+    user = find_user(session, user_id)
+    if not user.is_active or not security.verify_password(current, user.password_hash):
+        raise Unauthenticated("The current password is wrong.")
+    if current == new:
+        raise InvalidInput("The new password must differ from the current one.")
+    _check_password(new)
+    user.password_hash = security.hash_password(new)
+    _revoke(session, user, now=now)
+    return issue_tokens(session, settings, user=user, now=now)
+
+
+def revoke_tokens(session: Session, *, user_id: int, now: datetime) -> User:
+    """Sign the user out everywhere: access tokens stop at their next request, refresh tokens at once."""
+    user = find_user(session, user_id)
+    _revoke(session, user, now=now)
+    session.flush()
+    return user
+
+
+def purge_expired_refresh_tokens(session: Session, *, now: datetime) -> int:
+    result = session.execute(delete(RefreshToken).where(RefreshToken.expires_at < now))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _revoke(session: Session, user: User, *, now: datetime, family: str | None = None) -> None:
+    """Bump the token version (ends every access token) and revoke the refresh tokens."""
+    user.token_version += 1
+    query = update(RefreshToken).where(RefreshToken.revoked_at.is_(None))
+    query = (
+        query.where(RefreshToken.family == family) if family else query.where(RefreshToken.user_id == user.id)
+    )
+    session.execute(query.values(revoked_at=now).execution_options(synchronize_session=False))
+    session.flush()
+
+
+def _active_admins(session: Session) -> int:
+    return int(
+        session.scalar(select(func.count()).where(User.role == Role.ADMIN.value, User.is_active.is_(True)))
+        or 0
+    )
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidInput(f"The password must be at least {MIN_PASSWORD} characters long.")
 
 
 def authenticate_api_key(session: Session, settings: Settings, *, key: str, now: datetime) -> Principal:
@@ -230,10 +397,14 @@ def list_audit(
     return total, rows
 
 
-def _active_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
+def _current_user(session: Session, claims: security.TokenClaims) -> User:
+    user = session.get(User, claims.user_id)
     if user is None or not user.is_active:
         raise Unauthenticated("The account behind this token no longer exists or is disabled.")
+    if claims.version != user.token_version:
+        raise Unauthenticated(
+            "This token was revoked (password reset, role change or sign-out everywhere); log in again."
+        )
     return user
 
 

@@ -200,6 +200,7 @@ class RequestGuard:
                     status_code=status,
                     client_address=client,
                     now=utcnow(),
+                    details=state.get("audit_details"),
                 )
                 session.commit()
         except Exception as exc:  # the audit must not turn a done write into an error

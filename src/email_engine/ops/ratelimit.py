@@ -28,7 +28,9 @@ _REDIS_TIMEOUT_SECONDS = 0.5
 
 
 class RateLimiter:
-    """Named budgets (``default``, ``webhook``, ``validation``, ``login``) keyed by client."""
+    """Named request budgets (``default``, ``webhook``, ``validation``) keyed by client.
+
+    Login attempts have their own counters (``email_engine.auth.login_guard``)."""
 
     def __init__(self, settings: Settings) -> None:
         self.enabled = settings.rate_limit_enabled
@@ -37,7 +39,6 @@ class RateLimiter:
                 "default": parse(settings.rate_limit_default),
                 "webhook": parse(settings.rate_limit_webhook),
                 "validation": parse(settings.rate_limit_validation),
-                "login": parse(settings.rate_limit_login),
             }
         except ValueError as exc:
             raise ConfigurationError(f"A RATE_LIMIT_* setting is not a rate like '60/minute': {exc}") from exc
@@ -65,11 +66,3 @@ class RateLimiter:
         stats = self._strategy.get_window_stats(item, budget, client)
         retry_after = max(1, math.ceil(stats.reset_time - time.time())) if not allowed else 0
         return Decision(allowed, item.amount, stats.remaining, retry_after)
-
-    def test(self, budget: str, client: str) -> Decision:
-        """Whether a hit would be allowed, without spending budget (used for failed logins)."""
-        item = self._items[budget]
-        if not self.enabled or self._strategy.test(item, budget, client):
-            return Decision(True, item.amount, item.amount, 0)
-        stats = self._strategy.get_window_stats(item, budget, client)
-        return Decision(False, item.amount, 0, max(1, math.ceil(stats.reset_time - time.time())))

@@ -68,7 +68,7 @@ def test_failed_logins_are_limited(client: TestClient) -> None:
         "/api/v1/auth/login", json={"email": "u@example.org", "password": "right password here"}
     )
     assert blocked.status_code == 429
-    assert "failed logins" in blocked.json()["detail"]
+    assert "login attempts" in blocked.json()["detail"]
 
 
 def _free_port() -> int:
