@@ -26,6 +26,9 @@ from tests.support.databases import REDIS_URL, backend, empty_all_tables, throwa
 
 import_all_models()
 
+# The session ends by comparing every observed response status with the OpenAPI description.
+pytest_plugins = ["tests.support.openapi_truth"]
+
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:

@@ -11,6 +11,7 @@ import structlog
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from email_engine import __version__, errors
@@ -18,6 +19,7 @@ from email_engine.config import Settings, check_secrets, get_settings
 from email_engine.context import AppContext, build_context
 from email_engine.deps import require_not_ingest
 from email_engine.logging import configure_logging
+from email_engine.openapi import describe_errors
 from email_engine.ops.http import RequestGuard
 from email_engine.plugins import domain_modules, import_all_models
 
@@ -33,7 +35,8 @@ STATUS_BY_ERROR: dict[type[errors.EmailEngineError], int] = {
     errors.Unauthenticated: 401,
     errors.PermissionDenied: 403,
     errors.RateLimited: 429,
-    errors.ConfigurationError: 500,
+    # A setting the operator must add (named in the answer): the request conflicts with the configuration.
+    errors.ConfigurationError: 409,
     errors.DependencyUnavailable: 503,
 }
 
@@ -99,6 +102,27 @@ def _install_error_handlers(app: FastAPI) -> None:
             _error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers
         )
 
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(_request: Request, _exc: IntegrityError) -> JSONResponse:
+        # A referenced row was deleted meanwhile (validate while delete) or a duplicate won a race.
+        return JSONResponse(
+            _error_body(
+                "conflict",
+                "The change conflicts with a concurrent one (a referenced object was deleted, or the same "
+                "object was created at the same time); look at the current state and try again.",
+            ),
+            status_code=409,
+        )
+
+    @app.exception_handler(DataError)
+    async def data_error(_request: Request, _exc: DataError) -> JSONResponse:
+        return JSONResponse(
+            _error_body(
+                "invalid_input", "A value is out of the range the database can store; send a smaller one."
+            ),
+            status_code=422,
+        )
+
     @app.exception_handler(Exception)
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         incident = uuid.uuid4().hex[:12]
@@ -152,4 +176,19 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
         body_limits.update(getattr(module, "BODY_LIMITS", {}))
 
     app.add_middleware(RequestGuard, ctx=context, body_limits=body_limits)
+    _describe_errors_once(app)
     return app
+
+
+def _describe_errors_once(app: FastAPI) -> None:
+    """FastAPI builds the description lazily and caches it; add the error model when it is built."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        spec = build()
+        if not spec.get("x-error-model"):
+            describe_errors(spec)
+            spec["x-error-model"] = "ErrorBody"
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -25,7 +25,7 @@ from email_engine.auth.schemas import (
     UserUpdate,
 )
 from email_engine.clock import utcnow
-from email_engine.deps import AdminDep, ContextDep, SessionDep, SettingsDep
+from email_engine.deps import AdminDep, ContextDep, OffsetQuery, SessionDep, SettingsDep
 from email_engine.errors import Unauthenticated
 
 public_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -197,7 +197,7 @@ def read_audit(
     session: SessionDep,
     _admin: AdminDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     actor: Annotated[str | None, Query(max_length=128)] = None,
 ) -> dict[str, object]:
     total, rows = service.list_audit(session, limit=limit, offset=offset, actor=actor)

@@ -18,7 +18,7 @@ from email_engine.auth.roles import Role, role_allows
 from email_engine.auth.schemas import Page
 from email_engine.auth.service import Principal
 from email_engine.clock import utcnow
-from email_engine.deps import ContextDep, SessionDep
+from email_engine.deps import ContextDep, OffsetQuery, SessionDep
 from email_engine.errors import InvalidInput, PermissionDenied, Unauthenticated
 from email_engine.feedback import exports, stats, suppression
 from email_engine.feedback.ingest import ForwardPolicy, ingest_batch
@@ -222,7 +222,7 @@ def _dimension_endpoint(dimension: str) -> Any:
     def endpoint(
         session: SessionDep,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: OffsetQuery = 0,
     ) -> dict[str, Any]:
         total, rows = stats.dimension_rows(
             session, dimension=dimension, now=utcnow(), limit=limit, offset=offset
@@ -248,7 +248,7 @@ for _path, _dimension in stats.PUBLIC_DIMENSIONS.items():
 def list_dead_letters(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     source: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
     stmt = select(DeadLetterRow)
@@ -263,7 +263,7 @@ def list_dead_letters(
 def list_suppressions(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     q: Annotated[str | None, Query(max_length=320, description="Substring of the value")] = None,
     kind: Annotated[str | None, Query(pattern="^(address|domain)$")] = None,
 ) -> dict[str, Any]:

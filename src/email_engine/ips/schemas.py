@@ -81,7 +81,7 @@ class IpCreate(StrictModel):
     hostname: Hostname
     purpose: IpPurpose
     vmta_name: VmtaName
-    pool_id: int | None = Field(default=None, ge=1)
+    pool_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
     mailwizz_server_id: MailwizzId | None = None
     notes: Notes | None = None
 
@@ -92,7 +92,7 @@ class IpUpdate(StrictModel):
     hostname: Hostname | None = None
     purpose: IpPurpose | None = None
     vmta_name: VmtaName | None = None
-    pool_id: int | None = Field(default=None, ge=1)
+    pool_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
     mailwizz_server_id: MailwizzId | None = None
     notes: Notes | None = None
 

@@ -7,9 +7,11 @@ oversize body before the application reads it.
 from __future__ import annotations
 
 import json
+import re
 import time
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
+from urllib.parse import parse_qsl
 
 import anyio.to_thread
 import structlog
@@ -34,6 +36,52 @@ _UNLIMITED_PATHS = frozenset({"/metrics"})
 _NOT_AUDITED_PREFIXES = ("/api/v1/webhooks/",)
 
 
+# C0 controls and DEL. Paths and query parameters take none of them; JSON bodies keep tab, LF and CR
+# (free text such as a note may have lines), everything else (NUL first: PostgreSQL refuses it) is refused.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_BODY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# In JSON text such characters can only arrive escaped (raw ones make the JSON invalid: 400).
+_ESCAPED_CONTROL = re.compile(rb"\\u00[01][0-9a-fA-F]|\\u007[fF]|\\[bf]")
+
+
+def _json_strings(value: Any) -> Iterator[tuple[str, str]]:
+    """(location, text) of every key and string in a JSON document."""
+    stack: list[tuple[str, Any]] = [("body", value)]
+    while stack:
+        location, item = stack.pop()
+        if isinstance(item, str):
+            yield location, item
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                yield f"{location}.{key}", key
+                stack.append((f"{location}.{key}", child))
+        elif isinstance(item, list):
+            stack.extend((f"{location}.{index}", child) for index, child in enumerate(item))
+
+
+def control_character_problem(path: str, query_string: bytes, json_body: bytes | None) -> str | None:
+    """Where a control character (NUL, ESC…) was sent, or None. Checked before any route runs."""
+    if _CONTROL.search(path):
+        return "path"
+    for name, value in parse_qsl(query_string.decode("latin-1"), keep_blank_values=True, errors="replace"):
+        if _CONTROL.search(name) or _CONTROL.search(value):
+            return f"query.{_CONTROL.sub('?', name)[:64]}"
+    if json_body and _ESCAPED_CONTROL.search(json_body):
+        try:
+            document = json.loads(json_body)
+        except ValueError:
+            return None  # the route answers 400 malformed_json
+        for location, text in _json_strings(document):
+            if _BODY_CONTROL.search(text):
+                return _CONTROL.sub("?", location)[:200]
+    return None
+
+
+def _is_json(headers: Headers) -> bool:
+    media = headers.get("content-type", "").split(";")[0].strip().lower()
+    return media == "application/json" or media.endswith("+json")
+
+
 def budget_for(method: str, path: str) -> str | None:
     """Which rate-limit budget a request spends (None: not limited)."""
     if path in _UNLIMITED_PATHS:
@@ -53,6 +101,20 @@ async def send_json(
     raw_headers += [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw_headers})
     await send({"type": "http.response.body", "body": payload})
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands the app the already-read ``body``, then the connection's own messages."""
+    delivered = False
+
+    async def replay() -> Message:
+        nonlocal delivered
+        if not delivered:
+            delivered = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 class RequestGuard:
@@ -93,6 +155,8 @@ class RequestGuard:
             refused = await self._refuse(scope, client, send_tracking)
             if not refused:
                 bounded = await self._bounded_receive(scope, headers, receive, send_tracking)
+                if bounded is not None:
+                    bounded = await self._clean_input(scope, headers, bounded, send_tracking)
                 if bounded is not None:
                     await self.app(scope, bounded, send_tracking)
         finally:
@@ -176,17 +240,37 @@ class RequestGuard:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        body = b"".join(chunks)
-        delivered = False
+        return _replaying(b"".join(chunks), receive)
 
-        async def replay() -> Message:
-            nonlocal delivered
-            if not delivered:
-                delivered = True
-                return {"type": "http.request", "body": body, "more_body": False}
-            return await receive()
-
-        return replay
+    async def _clean_input(
+        self, scope: Scope, headers: Headers, receive: Receive, send: Send
+    ) -> Receive | None:
+        """Refuse control characters in the path, the query and JSON bodies with 422 (no route runs)."""
+        body: bytes | None = None
+        if scope["method"] in _WRITE_METHODS and _is_json(headers):
+            chunks = []
+            while True:  # already capped by _bounded_receive
+                message = await receive()
+                if message["type"] != "http.request":
+                    break
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+            body = b"".join(chunks)
+        location = control_character_problem(scope["path"], scope.get("query_string", b""), body)
+        if location is not None:
+            problem = "control characters (such as NUL) are not accepted"
+            await send_json(
+                send,
+                422,
+                {
+                    "error": "validation_error",
+                    "detail": f"The request is not valid. {location}: {problem}.",
+                    "errors": [{"field": location, "message": problem}],
+                },
+            )
+            return None
+        return receive if body is None else _replaying(body, receive)
 
     def _audit(self, state: dict[str, Any], method: str, path: str, status: int, client: str) -> None:
         principal = state.get("principal")

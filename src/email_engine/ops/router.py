@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from email_engine.deps import ContextDep
 from email_engine.ops.gauges import StateCollector
@@ -48,13 +48,26 @@ async def run_checks(ctx: ContextDep) -> dict[str, object]:
 
 
 @public_router.get(
-    "/health", summary="Service health", description="200 when healthy or degraded, 503 when unhealthy."
+    "/health",
+    summary="Service health",
+    description="200 when healthy or degraded, 503 when unhealthy.",
+    responses={
+        503: {
+            "description": "Unhealthy (the same report)",
+            "content": {"application/json": {"schema": {"type": "object"}}},
+        }
+    },
 )
 async def health(ctx: ContextDep) -> JSONResponse:
     report = await run_checks(ctx)
     return JSONResponse(report, status_code=503 if report["status"] == "unhealthy" else 200)
 
 
-@public_router.get("/metrics", summary="Prometheus metrics", include_in_schema=True)
+@public_router.get(
+    "/metrics",
+    summary="Prometheus metrics",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+)
 def metrics(ctx: ContextDep) -> Response:
     return Response(render_metrics(StateCollector(ctx)), media_type=CONTENT_TYPE_LATEST)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 
 from email_engine.clock import utcnow
-from email_engine.deps import ContextDep, OperatorDep, SessionDep, SettingsDep
+from email_engine.deps import ContextDep, OffsetQuery, OperatorDep, SessionDep, SettingsDep
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.reputation import auth_service, service
 from email_engine.reputation.dnsbl import Zone, catalogue
@@ -56,7 +56,7 @@ def list_events(
     target: Annotated[str | None, Query(max_length=253, description="Only this IP or domain.")] = None,
     open_only: Annotated[bool, Query(alias="open", description="Only listings not yet delisted.")] = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
     cleaned = service.normalise_target(target) if target else None
     total, rows = service.list_events(

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from email_engine.clock import utcnow
-from email_engine.deps import ContextDep, CurrentPrincipal, SessionDep
+from email_engine.deps import ContextDep, CurrentPrincipal, OffsetQuery, SessionDep
 from email_engine.warmup import failover_service, service
 from email_engine.warmup.jobs import mailwizz_writer, warmup_settings
 from email_engine.warmup.plan import PRESETS
@@ -55,7 +55,7 @@ def list_plans(
     status: Annotated[str | None, Query(max_length=16)] = None,
     ip_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
     total, rows = service.list_plans(session, status=status, ip_id=ip_id, limit=limit, offset=offset)
     return {
@@ -176,7 +176,7 @@ def list_failovers(
     session: SessionDep,
     ip_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
     total, rows = failover_service.list_failover_events(session, ip_id=ip_id, limit=limit, offset=offset)
     items = [FailoverEventOut.model_validate(row).model_dump(mode="json") for row in rows]

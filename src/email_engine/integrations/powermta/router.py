@@ -40,7 +40,10 @@ def _public(stored: service.StoredTables) -> dict[str, Any]:
 
 
 @router.get(
-    "/config", response_model=RenderedConfigPublic, summary="Render the PowerMTA files (secrets redacted)"
+    "/config",
+    response_model=RenderedConfigPublic,
+    summary="Render the PowerMTA files (secrets redacted)",
+    responses={409: {"description": "A PMTA_* setting is missing or unsafe; `missing` names the variables"}},
 )
 def get_config(session: SessionDep, ctx: ContextDep, _principal: CurrentPrincipal) -> dict[str, Any]:
     """The files ``email-engine pmta render`` would write, rendered from the current inventory, and the

@@ -170,7 +170,8 @@ def render_settings(settings: PowerMtaSettings) -> RenderSettings:
     ]
     if missing:
         raise ConfigurationError(
-            f"Set {', '.join(missing)} before rendering the PowerMTA configuration (see docs/powermta.md)."
+            f"Set {', '.join(missing)} before rendering the PowerMTA configuration (see docs/powermta.md).",
+            missing=missing,
         )
     assert settings.postmaster is not None and settings.smtp_password is not None
     password = settings.smtp_password.get_secret_value()
