@@ -15,6 +15,7 @@ from email_engine.db import session_scope
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.outbox import service
 from email_engine.outbox.delivery import drain
+from email_engine.outbox.destinations import named_destination
 from email_engine.outbox.schemas import OutboxEventPublic
 from email_engine.outbox.settings import OutboxSettings
 
@@ -78,15 +79,40 @@ def status_command(as_json: JsonOption = False) -> None:
 
 
 @outbox_app.command("retry")
-def retry_command(event_id: Annotated[int, typer.Argument(min=1, help="Outbox event id.")]) -> None:
-    """Queue a dead or failing event for an immediate new attempt."""
+def retry_command(
+    event_id: Annotated[int | None, typer.Argument(min=1, max=2**63 - 1, help="Outbox event id.")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every dead event (of --destination).")] = False,
+    destination: Annotated[
+        str | None, typer.Option(help="Only this destination (scraper-pro, alerts) or event kind.")
+    ] = None,
+    state: Annotated[
+        str, typer.Option(help="dead (default), or pending to send waiting events now.")
+    ] = "dead",
+    as_json: JsonOption = False,
+) -> None:
+    """Queue one event (ID) or all dead events (--all) for an immediate new attempt.
+
+    Revived events keep their idempotency keys and go out oldest first at the next outbox run.
+    """
+    if (event_id is None) == (not every):
+        raise typer.BadParameter("give an event ID or --all (not both)")
     ctx = cli_context()
     try:
         with session_scope(ctx.session_factory) as session:
-            event = service.retry_event(session, event_id=event_id, now=utcnow())
-            typer.echo(f"event {event.id} ({event.kind}) queued again")
+            if event_id is not None:
+                event = service.retry_event(session, event_id=event_id, now=utcnow())
+                result: dict[str, object] = {"requeued": 1, "event_id": event.id, "kind": event.kind}
+                message = f"event {event.id} ({event.kind}) queued again"
+            else:
+                kinds = named_destination(destination).kinds if destination else None
+                count = service.requeue(session, kinds=kinds, state=state, now=utcnow())
+                result = {"requeued": count, "destination": destination, "state": state}
+                message = f"{count} {state} events queued again" + (
+                    f" for {destination}" if destination else ""
+                )
     finally:
         ctx.close()
+    typer.echo(json.dumps(result) if as_json else message)
 
 
 def register(root: typer.Typer) -> None:

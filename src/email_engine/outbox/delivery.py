@@ -21,8 +21,8 @@ import random
 import socket
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,12 +33,21 @@ from email_engine.context import AppContext
 from email_engine.errors import ConfigurationError
 from email_engine.outbox.backoff import retry_delay_seconds
 from email_engine.outbox.contract import Sender, SendResult
-from email_engine.outbox.metrics import OUTBOX_EVENTS
-from email_engine.outbox.models import OutboxEvent, OutboxStatus
+from email_engine.outbox.destinations import destination_of
+from email_engine.outbox.metrics import OUTBOX_EVENTS, OUTBOX_REVIVED
+from email_engine.outbox.models import DeadCause, OutboxEvent, OutboxStatus
+from email_engine.outbox.service import requeue
 from email_engine.outbox.settings import OutboxSettings
 from email_engine.plugins import domain_modules
 
-__all__ = ["DrainReport", "deliver_batch", "discover_senders", "drain", "worker_identity"]
+__all__ = [
+    "DrainReport",
+    "deliver_batch",
+    "discover_senders",
+    "drain",
+    "revive_destinations",
+    "worker_identity",
+]
 
 log = structlog.get_logger("email_engine.outbox")
 
@@ -67,6 +76,9 @@ class DrainReport:
     retried: int = 0
     dead: int = 0
     batches: int = 0
+    #: Dead events queued again because their destination took an event.
+    revived: int = 0
+    sent_kinds: set[str] = field(default_factory=set)
 
     def add(self, other: DrainReport) -> None:
         self.claimed += other.claimed
@@ -74,6 +86,8 @@ class DrainReport:
         self.retried += other.retried
         self.dead += other.dead
         self.batches += other.batches
+        self.revived += other.revived
+        self.sent_kinds |= other.sent_kinds
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -82,6 +96,7 @@ class DrainReport:
             "retried": self.retried,
             "dead": self.dead,
             "batches": self.batches,
+            "revived": self.revived,
         }
 
 
@@ -142,7 +157,13 @@ def outcome_values(
     tried = attempts + 1
     error = _clip(result.error or "the peer refused the event")
     if not result.retryable or tried >= settings.max_attempts:
-        return {"status": OutboxStatus.DEAD, "attempts": tried, "last_error": error, "locked_until": None}
+        return {
+            "status": OutboxStatus.DEAD,
+            "attempts": tried,
+            "last_error": error,
+            "locked_until": None,
+            "dead_cause": DeadCause.EXHAUSTED if result.retryable else DeadCause.REFUSED,
+        }
     delay = retry_delay_seconds(
         tried, base=settings.backoff_base_seconds, cap=settings.backoff_max_seconds, draw=draw
     )
@@ -161,6 +182,7 @@ def _tally(report: DrainReport, kind: str, values: Mapping[str, Any]) -> None:
     OUTBOX_EVENTS.labels(kind=kind, outcome=outcome).inc()
     if status == OutboxStatus.SENT:
         report.sent += 1
+        report.sent_kinds.add(kind)
     elif status == OutboxStatus.DEAD:
         report.dead += 1
     else:
@@ -324,11 +346,47 @@ def deliver_batch(
         rng=rng or random.Random(),
         due_at=due_at,
     )
+    if report.sent_kinds:
+        report.revived = revive_destinations(
+            ctx, kinds=report.sent_kinds, settings=settings, clock=clock, reason="a delivery succeeded"
+        )
     if report.claimed:
         log.info(
-            "outbox_batch", sent=report.sent, retried=report.retried, dead=report.dead, kinds=sorted(senders)
+            "outbox_batch",
+            sent=report.sent,
+            retried=report.retried,
+            dead=report.dead,
+            revived=report.revived,
+            kinds=sorted(senders),
         )
     return report
+
+
+def revive_destinations(
+    ctx: AppContext,
+    *,
+    kinds: Iterable[str],
+    settings: OutboxSettings,
+    clock: Callable[[], datetime],
+    reason: str,
+) -> int:
+    """Queue again the dead events of the destinations these kinds belong to (their peer answers)."""
+    revived = 0
+    for destination in {destination_of(kind) for kind in kinds}:
+        with ctx.session_factory() as session, session.begin():
+            count = requeue(
+                session,
+                kinds=destination.kinds,
+                state=OutboxStatus.DEAD,
+                now=clock(),
+                automatic=True,
+                max_revivals=settings.max_revivals,
+            )
+        if count:
+            OUTBOX_REVIVED.labels(destination=destination.name).inc(count)
+            log.info("outbox_revived", destination=destination.name, events=count, reason=reason)
+        revived += count
+    return revived
 
 
 def drain(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from email_engine.db import Base, BigIntPK, UTCDateTime
 
-__all__ = ["OutboxEvent", "OutboxStatus"]
+__all__ = ["DeadCause", "OutboxEvent", "OutboxStatus"]
 
 
 class OutboxStatus:
@@ -21,6 +21,14 @@ class OutboxStatus:
     SENT = "sent"
     DEAD = "dead"
     ALL = ("pending", "sending", "sent", "dead")
+
+
+class DeadCause:
+    """Why an event is dead. Only ``exhausted`` events are revived automatically when the peer answers;
+    a ``refused`` one (the peer rejected it for good) waits for an operator's retry."""
+
+    EXHAUSTED = "exhausted"
+    REFUSED = "refused"
 
 
 class OutboxEvent(Base):
@@ -39,3 +47,7 @@ class OutboxEvent(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     claimed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    dead_cause: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    #: Automatic revivals so far (capped by OUTBOX_MAX_REVIVALS so a peer that answers probes but keeps
+    #: failing one event cannot loop it forever).
+    revivals: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -1,15 +1,17 @@
-"""``GET /api/v1/outbox`` (counts and dead events) and ``POST /api/v1/outbox/{id}/retry`` (operator)."""
+"""``GET /api/v1/outbox`` (counts and dead events), ``POST /api/v1/outbox/{id}/retry`` and
+``POST /api/v1/outbox/retry`` (operator)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
 from email_engine.clock import utcnow
 from email_engine.deps import OperatorDep, SessionDep
 from email_engine.outbox import service
-from email_engine.outbox.schemas import OutboxEventPublic, OutboxOverview
+from email_engine.outbox.destinations import named_destination
+from email_engine.outbox.schemas import OutboxEventPublic, OutboxOverview, RequeueResult
 
 router = APIRouter(prefix="/api/v1/outbox", tags=["outbox"])
 
@@ -28,6 +30,33 @@ def outbox_overview(
             for event in service.recent_dead(session, limit=dead_limit)
         ],
     )
+
+
+@router.post(
+    "/retry", response_model=RequeueResult, summary="Queue every dead (or waiting) event again (operator)"
+)
+def retry_events(
+    session: SessionDep,
+    _operator: OperatorDep,
+    destination: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            pattern=r"^[a-z0-9_.-]+$",
+            description="A destination (scraper-pro, alerts) or an event kind; every one when omitted.",
+        ),
+    ] = None,
+    state: Annotated[
+        Literal["dead", "pending"],
+        Query(description="dead: revive dead events; pending: send the ones waiting for their backoff now."),
+    ] = "dead",
+) -> RequeueResult:
+    """Dead events get a fresh set of attempts and go out oldest first with their own idempotency keys
+    at the next outbox run (within seconds)."""
+    kinds = named_destination(destination).kinds if destination else None
+    count = service.requeue(session, kinds=kinds, state=state, now=utcnow())
+    session.commit()
+    return RequeueResult(requeued=count, destination=destination, state=state)
 
 
 @router.post(

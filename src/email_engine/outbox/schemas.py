@@ -14,6 +14,7 @@ class OutboxEventPublic(BaseModel):
     kind: str
     idempotency_key: str
     status: str
+    dead_cause: str | None = None
     attempts: int
     next_attempt_at: datetime
     last_error: str | None
@@ -26,3 +27,9 @@ class OutboxOverview(BaseModel):
     backlog: dict[str, int]
     oldest_undelivered_at: datetime | None
     dead: list[OutboxEventPublic]
+
+
+class RequeueResult(BaseModel):
+    requeued: int
+    destination: str | None
+    state: str

@@ -6,7 +6,7 @@ Delivery (claiming and completing events) lives in :mod:`email_engine.outbox.del
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -16,14 +16,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from email_engine.errors import Conflict, InvalidInput, NotFound
-from email_engine.outbox.models import OutboxEvent, OutboxStatus
+from email_engine.outbox.models import DeadCause, OutboxEvent, OutboxStatus
+from email_engine.outbox.notify import mark_enqueued
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
     "backlog",
+    "dead_counts",
     "enqueue_event",
     "recent_dead",
+    "requeue",
     "retry_event",
+    "revivable_kinds",
     "status_counts",
 ]
 
@@ -78,6 +82,8 @@ def enqueue_event(
     }
     statement = _insert_statement(session.get_bind().dialect.name)
     inserted_id = session.execute(statement, values).scalar_one_or_none()
+    if inserted_id is not None:
+        mark_enqueued(session, kind)
     session.flush()
     return inserted_id is not None
 
@@ -159,6 +165,7 @@ def retry_event(session: Session, *, event_id: int, now: datetime) -> OutboxEven
             next_attempt_at=now,
             locked_until=None,
             claimed_by=None,
+            dead_cause=None,
         )
         .execution_options(synchronize_session=False)
     )
@@ -167,3 +174,71 @@ def retry_event(session: Session, *, event_id: int, now: datetime) -> OutboxEven
     session.flush()
     session.refresh(event)
     return event
+
+
+def requeue(
+    session: Session,
+    *,
+    kinds: Sequence[str] | None,
+    state: str,
+    now: datetime,
+    automatic: bool = False,
+    max_revivals: int = 0,
+) -> int:
+    """Queue again the ``dead`` events (or make the waiting ``pending`` ones due now) of ``kinds``
+    (None: every kind). Returns how many.
+
+    Revived events keep their idempotency key and become due at their creation time, so they go out
+    oldest first and ahead of newer events. ``automatic`` revivals (the peer answers again) take only
+    events that ran out of attempts, at most ``max_revivals`` times each.
+    """
+    query = update(OutboxEvent)
+    if kinds is not None:
+        query = query.where(OutboxEvent.kind.in_(list(kinds)))
+    if state == OutboxStatus.PENDING:
+        query = query.where(OutboxEvent.status == OutboxStatus.PENDING, OutboxEvent.next_attempt_at > now)
+        values: dict[str, Any] = {"next_attempt_at": now}
+    elif state == OutboxStatus.DEAD:
+        query = query.where(OutboxEvent.status == OutboxStatus.DEAD)
+        values = {
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": OutboxEvent.created_at,
+            "locked_until": None,
+            "claimed_by": None,
+            "dead_cause": None,
+        }
+        if automatic:
+            query = query.where(
+                OutboxEvent.dead_cause == DeadCause.EXHAUSTED, OutboxEvent.revivals < max_revivals
+            )
+            values["revivals"] = OutboxEvent.revivals + 1
+    else:
+        raise InvalidInput("state must be dead or pending.")
+    result = session.execute(query.values(**values).execution_options(synchronize_session=False))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def dead_counts(session: Session) -> dict[str, int]:
+    """Dead events per kind."""
+    rows = session.execute(
+        select(OutboxEvent.kind, func.count())
+        .where(OutboxEvent.status == OutboxStatus.DEAD)
+        .group_by(OutboxEvent.kind)
+    ).all()
+    return {kind: int(count) for kind, count in rows}
+
+
+def revivable_kinds(session: Session, *, max_revivals: int) -> set[str]:
+    """Kinds with dead events that an answering peer would bring back."""
+    return set(
+        session.scalars(
+            select(OutboxEvent.kind)
+            .where(
+                OutboxEvent.status == OutboxStatus.DEAD,
+                OutboxEvent.dead_cause == DeadCause.EXHAUSTED,
+                OutboxEvent.revivals < max_revivals,
+            )
+            .distinct()
+        )
+    )

@@ -22,3 +22,6 @@ class OutboxSettings(BaseSettings):
     drain_budget_seconds: float = Field(default=30.0, gt=0, validation_alias="OUTBOX_DRAIN_BUDGET_SECONDS")
     backlog_warn: int = Field(default=1000, ge=1, validation_alias="OUTBOX_BACKLOG_WARN")
     backlog_fail: int = Field(default=20000, ge=1, validation_alias="OUTBOX_BACKLOG_FAIL")
+    max_revivals: int = Field(default=5, ge=0, le=1000, validation_alias="OUTBOX_MAX_REVIVALS")
+    wake_on_commit: bool = Field(default=True, validation_alias="OUTBOX_WAKE_ON_COMMIT")
+    probe_timeout_seconds: float = Field(default=5.0, gt=0, le=60, validation_alias="OUTBOX_PROBE_TIMEOUT")

@@ -71,7 +71,14 @@ def test_due_events_are_sent_in_batches_and_marked_sent(ctx: AppContext) -> None
         report = drain(
             ctx, settings=outbox_settings(), clock=Clock(T0), senders={"test": http_sender(peer.url)}
         )
-        assert report.as_dict() == {"claimed": 25, "sent": 25, "retried": 0, "dead": 0, "batches": 3}
+        assert report.as_dict() == {
+            "claimed": 25,
+            "sent": 25,
+            "retried": 0,
+            "dead": 0,
+            "batches": 3,
+            "revived": 0,
+        }
         assert sorted(received_keys(peer)) == sorted(f"e{i}" for i in range(25))
         assert [len(r.json()["events"]) for r in peer.requests] == [10, 10, 5]
         again = drain(

@@ -33,7 +33,7 @@ from email_engine.ops.domain_settings import domain_settings
 from email_engine.outbox.contract import Sender, SendResult
 from email_engine.outbox.models import OutboxEvent
 
-__all__ = ["SENDERS", "configured_destinations", "send_alerts"]
+__all__ = ["DESTINATIONS", "SENDERS", "configured_destinations", "send_alerts"]
 
 log = structlog.get_logger("email_engine.alerts")
 
@@ -133,3 +133,5 @@ def send_alerts(ctx: AppContext, events: Sequence[OutboxEvent]) -> Sequence[Send
 
 
 SENDERS: dict[str, Sender] = {ALERT_KIND: send_alerts}
+#: No probe: dead alerts come back with the next alert that gets through.
+DESTINATIONS = {"alerts": (ALERT_KIND,)}

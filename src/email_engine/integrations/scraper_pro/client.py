@@ -14,7 +14,7 @@ import httpx
 from email_engine import __version__
 from email_engine.integrations.scraper_pro.signing import signed_headers
 
-__all__ = ["BatchOutcome", "post_events"]
+__all__ = ["BatchOutcome", "peer_answers", "post_events"]
 
 # Refused for good: the body itself is wrong. 401/403/404 usually mean a secret or URL to fix on
 # either side, so those events wait (and retry) instead of being dead-lettered at once.
@@ -27,6 +27,7 @@ class BatchOutcome:
     retryable: bool
     error: str | None = None
     unreachable: bool = False
+    status: int | None = None
 
 
 def encode_batch(kind: str, events: Sequence[dict[str, Any]]) -> bytes:
@@ -61,10 +62,22 @@ def post_events(
             ok=False, retryable=True, unreachable=True, error=f"scraper-pro unreachable: {type(exc).__name__}"
         )
     if 200 <= response.status_code < 300:
-        return BatchOutcome(ok=True, retryable=False)
+        return BatchOutcome(ok=True, retryable=False, status=response.status_code)
     detail = response.text[:200].replace("\n", " ")
     return BatchOutcome(
         ok=False,
         retryable=response.status_code not in _PERMANENT,
         error=f"scraper-pro answered HTTP {response.status_code}: {detail}",
+        status=response.status_code,
     )
+
+
+def peer_answers(
+    *, url: str, secret: str, kind: str, timeout: float, transport: httpx.BaseTransport | None = None
+) -> bool:
+    """Whether scraper-pro answers again: a signed, empty batch of ``kind`` gets any status below 500.
+
+    An empty batch stores nothing, so the probe is safe to repeat (docs/feedback.md, scraper-pro contract).
+    """
+    outcome = post_events(url=url, secret=secret, kind=kind, events=[], timeout=timeout, transport=transport)
+    return outcome.status is not None and outcome.status < 500

@@ -15,11 +15,11 @@ from email_engine.context import AppContext
 from email_engine.feedback.ingest import BOUNCE_EVENT, DELIVERY_EVENT
 from email_engine.feedback.records import split_address
 from email_engine.feedback.settings import feedback_settings
-from email_engine.integrations.scraper_pro.client import BatchOutcome, post_events
+from email_engine.integrations.scraper_pro.client import BatchOutcome, peer_answers, post_events
 from email_engine.outbox.contract import Sender, SendResult
 from email_engine.outbox.models import OutboxEvent
 
-__all__ = ["SENDERS", "send_bounces", "send_deliveries"]
+__all__ = ["DESTINATIONS", "PROBES", "SENDERS", "probe", "send_bounces", "send_deliveries"]
 
 log = structlog.get_logger("email_engine.scraper_pro")
 
@@ -121,3 +121,25 @@ def send_deliveries(ctx: AppContext, events: Sequence[OutboxEvent]) -> Sequence[
 
 
 SENDERS: dict[str, Sender] = {BOUNCE_EVENT: send_bounces, DELIVERY_EVENT: send_deliveries}
+
+
+def probe(ctx: AppContext) -> bool:
+    """scraper-pro answers again at every configured URL (the outbox then revives its dead events)."""
+    secret = ctx.settings.scraper_pro_hmac_secret
+    urls = {
+        BOUNCE_EVENT: ctx.settings.scraper_pro_bounce_url,
+        DELIVERY_EVENT: ctx.settings.scraper_pro_delivery_url,
+    }
+    configured = {kind: url for kind, url in urls.items() if url}
+    if not configured or secret is None or not secret.get_secret_value():
+        return False
+    timeout = feedback_settings(ctx).scraper_pro_timeout_seconds
+    return all(
+        peer_answers(url=url, secret=secret.get_secret_value(), kind=kind, timeout=timeout)
+        for kind, url in configured.items()
+    )
+
+
+#: Both kinds go to the same peer: a delivery of either revives the other's dead events.
+DESTINATIONS = {"scraper-pro": (BOUNCE_EVENT, DELIVERY_EVENT)}
+PROBES = {"scraper-pro": probe}

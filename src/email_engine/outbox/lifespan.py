@@ -1,0 +1,29 @@
+"""Start the outbox waker with the HTTP app (when this process runs the scheduler)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from email_engine.context import AppContext
+from email_engine.ops.domain_settings import domain_settings
+from email_engine.ops.lifespan import running_scheduler
+from email_engine.outbox.settings import OutboxSettings
+from email_engine.outbox.wakeup import OutboxWaker
+
+WAKER_KEY = "outbox_waker"
+
+
+async def startup(ctx: AppContext) -> None:
+    settings = domain_settings(ctx, OutboxSettings)
+    scheduler = running_scheduler(ctx)
+    if scheduler is None or not settings.wake_on_commit:
+        return
+    waker = OutboxWaker(ctx, settings=settings, is_leader=lambda: scheduler.is_leader)
+    waker.start()
+    ctx.extras[WAKER_KEY] = waker
+
+
+async def shutdown(ctx: AppContext) -> None:
+    waker = ctx.extras.pop(WAKER_KEY, None)
+    if isinstance(waker, OutboxWaker):
+        await asyncio.to_thread(waker.stop)
