@@ -13,7 +13,7 @@ import typer
 from email_engine.errors import EmailEngineError
 from email_engine.feedback.accounting import AccountingRecord, clean_diagnostic, record_as_dict, split_status
 from email_engine.feedback.bounce import classify_bounce
-from email_engine.feedback.dsn import MAX_MESSAGE_BYTES, parse_dsn
+from email_engine.feedback.dsn import parse_dsn_stream
 
 __all__ = ["bounces_app", "classify_line", "register"]
 
@@ -132,13 +132,15 @@ def parse_dsn_command(
     Records are type "rb" (failed) or "rs" (delayed, delivered…) for a DSN and "f" for an ARF complaint, with
     PowerMTA's field names (rcpt, dsnStatus, dsnDiag…) plus "file". A file that is no DSN/ARF message is
     reported on stderr and the exit code is 1; the other files are still printed.
+
+    Files are read as streams in bounded memory: a message over 25 MiB, or a report listing more than
+    1,000 recipients, is refused with the limit named (docs/bounces.md).
     """
     failures = 0
     for path in files:
         name = "-" if str(path) == "-" else str(path)
         try:
-            data = _read_message(path)
-            records = parse_dsn(data)
+            records = _parse_file(path)
         except (OSError, EmailEngineError) as exc:
             failures += 1
             detail = exc.detail if isinstance(exc, EmailEngineError) else (exc.strerror or str(exc))
@@ -150,11 +152,12 @@ def parse_dsn_command(
         raise typer.Exit(code=1)
 
 
-def _read_message(path: Path) -> bytes:
+def _parse_file(path: Path) -> list[AccountingRecord]:
+    """Streamed, so memory stays bounded whatever the file size (feedback/dsn_stream.py)."""
     if str(path) == "-":
-        return sys.stdin.buffer.read(MAX_MESSAGE_BYTES + 1)
+        return parse_dsn_stream(sys.stdin.buffer)
     with path.open("rb") as handle:
-        return handle.read(MAX_MESSAGE_BYTES + 1)
+        return parse_dsn_stream(handle)
 
 
 def _output(record: AccountingRecord, name: str, classify_records: bool) -> dict[str, Any]:

@@ -14,6 +14,7 @@ the same classification and storage as a PowerMTA accounting line.
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -22,15 +23,13 @@ from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
-from typing import Final
+from typing import IO, Final
 
 from email_engine.errors import InvalidInput, PayloadTooLarge
 from email_engine.feedback.accounting import MAX_FIELD_CHARS, AccountingRecord, clean_diagnostic, split_status
+from email_engine.feedback.dsn_stream import MAX_MESSAGE_BYTES, MAX_RECIPIENT_GROUPS, reduce_message
 
-__all__ = ["MAX_MESSAGE_BYTES", "parse_dsn"]
-
-#: Bounce messages carry at most the original message; anything bigger is refused, not parsed.
-MAX_MESSAGE_BYTES: Final = 25 * 1024 * 1024
+__all__ = ["MAX_MESSAGE_BYTES", "MAX_RECIPIENT_GROUPS", "parse_dsn", "parse_dsn_stream"]
 #: How many headers of the returned original message are kept on the record.
 _MAX_ORIGINAL_HEADERS: Final = 60
 _FOLD = re.compile(r"\r?\n[ \t]+")
@@ -42,13 +41,20 @@ _STATUS_IN_TEXT = re.compile(r"\b([245]\.\d{1,3}\.\d{1,3})\b")
 
 
 def parse_dsn(data: bytes) -> list[AccountingRecord]:
-    """Parse one message. Raises InvalidInput when it is no DSN or ARF report, PayloadTooLarge when huge."""
+    """Parse one message. Raises InvalidInput when it is no DSN or ARF report, PayloadTooLarge past a limit
+    of :mod:`email_engine.feedback.dsn_stream` (size, recipient groups)."""
     if len(data) > MAX_MESSAGE_BYTES:
         raise PayloadTooLarge(
             f"The message is {len(data)} bytes; bounce and complaint messages are limited to {MAX_MESSAGE_BYTES}."
         )
+    return parse_dsn_stream(io.BytesIO(data))
+
+
+def parse_dsn_stream(stream: IO[bytes]) -> list[AccountingRecord]:
+    """Parse one message read from ``stream`` (a file, stdin, a spooled upload) in bounded memory."""
+    reduced = reduce_message(stream)
     try:
-        return _parse(data)
+        return _parse(reduced)
     except RecursionError as exc:
         raise InvalidInput(
             "The message nests MIME parts too deeply to be a bounce or complaint report."
@@ -188,6 +194,8 @@ def _delivery_status(message: Message, part: Message) -> Iterator[AccountingReco
         return
     per_message = blocks[0] if not _is_recipient_block(blocks[0]) else {}
     recipients = [b for b in blocks if _is_recipient_block(b)]
+    if len(recipients) > MAX_RECIPIENT_GROUPS:
+        raise PayloadTooLarge(f"The report lists more than {MAX_RECIPIENT_GROUPS} recipients.")
     original = _original(message)
     headers = _original_headers(original)
     orig = _envelope_sender(message, original)
@@ -303,6 +311,8 @@ def _failed_recipients_header(message: Message) -> Iterator[AccountingRecord]:
     an address (qmail's "<a@example.org>:", Yahoo, many others); the text under each address says why."""
     value = ", ".join(str(v) for v in message.get_all("X-Failed-Recipients", []))
     addresses = list(dict.fromkeys(addr for _, addr in getaddresses([value]) if "@" in addr))
+    if len(addresses) > MAX_RECIPIENT_GROUPS:
+        raise PayloadTooLarge(f"X-Failed-Recipients lists more than {MAX_RECIPIENT_GROUPS} recipients.")
     text = _plain_text(message)
     if not addresses and _looks_like_a_bounce(message):
         addresses = _address_lines(text)

@@ -20,7 +20,7 @@ from email_engine.auth.service import Principal
 from email_engine.clock import utcnow
 from email_engine.deps import ContextDep, OffsetQuery, SessionDep
 from email_engine.errors import InvalidInput, PermissionDenied, Unauthenticated
-from email_engine.feedback import exports, stats, suppression
+from email_engine.feedback import dsn_router, exports, stats, suppression
 from email_engine.feedback.ingest import ForwardPolicy, ingest_batch
 from email_engine.feedback.models import AccountingRow, DeadLetterRow, Suppression
 from email_engine.feedback.records import DeadLetterItem, IngestRecord
@@ -46,6 +46,7 @@ SINGLE_LIMIT_BYTES = 64 * 1024
 BODY_LIMITS = {
     "/api/v1/webhooks/pmta-batch": BATCH_LIMIT_BYTES,
     "/api/v1/webhooks/pmta-": SINGLE_LIMIT_BYTES,
+    **dsn_router.BODY_LIMITS,
 }
 _INGEST_CHUNK = 5000
 
@@ -233,6 +234,7 @@ def _dimension_endpoint(dimension: str) -> Any:
 
 
 router.include_router(exports.router)
+router.include_router(dsn_router.router)
 
 for _path, _dimension in stats.PUBLIC_DIMENSIONS.items():
     router.add_api_route(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
 from typing import Any
 from urllib.parse import parse_qsl
@@ -103,15 +104,14 @@ async def send_json(
     await send({"type": "http.response.body", "body": payload})
 
 
-def _replaying(body: bytes, receive: Receive) -> Receive:
-    """A receive that hands the app the already-read ``body``, then the connection's own messages."""
-    delivered = False
+def _replaying(chunks: list[bytes], receive: Receive) -> Receive:
+    """A receive that hands the app the already-read body chunks, then the connection's own messages."""
+    pending = deque(chunks or [b""])
 
     async def replay() -> Message:
-        nonlocal delivered
-        if not delivered:
-            delivered = True
-            return {"type": "http.request", "body": body, "more_body": False}
+        if pending:
+            chunk = pending.popleft()
+            return {"type": "http.request", "body": chunk, "more_body": bool(pending)}
         return await receive()
 
     return replay
@@ -240,7 +240,7 @@ class RequestGuard:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        return _replaying(b"".join(chunks), receive)
+        return _replaying(chunks, receive)
 
     async def _clean_input(
         self, scope: Scope, headers: Headers, receive: Receive, send: Send
@@ -270,7 +270,7 @@ class RequestGuard:
                 },
             )
             return None
-        return receive if body is None else _replaying(body, receive)
+        return receive if body is None else _replaying([body], receive)
 
     def _audit(self, state: dict[str, Any], method: str, path: str, status: int, client: str) -> None:
         principal = state.get("principal")
