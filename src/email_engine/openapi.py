@@ -7,8 +7,9 @@ description is rewritten once, after every router is included:
 - ``ErrorBody`` is declared for every 4xx/5xx, ``ValidationErrorBody`` (with its ``errors`` list) for 422;
 - each operation lists the codes it can return, from what it is made of: 422 and 429 and 500 always
   (the request guard refuses control characters and spends the rate budget before any route runs),
-  400 and 413 with a request body, 401 and 403 when it authenticates, 404 with a path parameter, 409 for
-  authenticated writes (state conflicts and concurrent deletes), plus whatever the route declares itself
+  400 and 413 with a request body, 401 and 403 when it authenticates, 404 with a path parameter, 404 and
+  409 for authenticated writes (a referenced object is missing; state conflicts and concurrent deletes),
+  plus whatever the route declares itself
   with ``responses={…}`` (e.g. 503 when it needs a peer; a declared body of its own is kept).
 
 ``tests/integration/test_openapi_truth.py`` compares this with every response the test suite observes,
@@ -88,7 +89,7 @@ def _codes(path: str, method: str, operation: dict[str, Any]) -> set[int]:
     if any(parameter.get("in") == "path" for parameter in operation.get("parameters", [])):
         codes.add(404)
     if method in _WRITES and authenticated:
-        codes.add(409)
+        codes |= {404, 409}  # an object the body refers to is missing; a conflict with the current state
     return codes
 
 

@@ -25,14 +25,14 @@ from email_engine.auth.schemas import (
     UserUpdate,
 )
 from email_engine.clock import utcnow
-from email_engine.deps import AdminDep, ContextDep, OffsetQuery, SessionDep, SettingsDep
+from email_engine.deps import MAX_DB_INT, AdminDep, ContextDep, OffsetQuery, SessionDep, SettingsDep
 from email_engine.errors import Unauthenticated
 
 public_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
 
-UserId = Annotated[int, Path(ge=1, le=2**63 - 1, description="User id")]
+UserId = Annotated[int, Path(ge=1, le=MAX_DB_INT, description="User id")]
 _bearer = HTTPBearer(auto_error=False, description="Access token of the user changing their own password")
 
 

@@ -139,7 +139,14 @@ def read_job(job_id: str, session: SessionDep, _principal: CurrentPrincipal) -> 
     return _public(bulk.get_job(session, job_id))
 
 
-@router.get("/jobs/{job_id}/result", summary="Download the result CSV of a finished job")
+@router.get(
+    "/jobs/{job_id}/result",
+    summary="Download the result CSV of a finished job",
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "The result, spreadsheet-safe"},
+        409: {"description": "The job is not done yet"},
+    },
+)
 def download_result(
     job_id: str,
     ctx: ContextDep,

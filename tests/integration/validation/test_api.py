@@ -117,13 +117,18 @@ def test_hostile_entries_are_invalid_results_not_errors(
     emails = [
         "",
         "a" * 5000 + "@good.mail.test",
-        "jane@good.mail.test\x00",
+        "jane@good.mail.test\x7fx",
         "<script>@good.mail.test",
         "\u202ejane@good.mail.test",
     ]
     body = client.post(URL, json={"emails": emails}, headers=operator_headers).json()
     assert [r["verdict"] for r in body["results"]] == ["invalid"] * 5
     assert all(r["reasons"] == ["syntax"] for r in body["results"])
+    # A NUL (or another C0 control character) never reaches the validator: the request guard refuses it.
+    nul = client.post(
+        URL, json={"emails": ["ok@good.mail.test", "jane@good.mail.test\x00"]}, headers=operator_headers
+    )
+    assert nul.status_code == 422 and nul.json()["errors"][0]["field"] == "body.emails.1"
 
 
 def test_authentication_and_roles(client: TestClient, viewer_headers: dict[str, str]) -> None:

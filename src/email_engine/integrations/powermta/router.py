@@ -53,7 +53,10 @@ def get_config(session: SessionDep, ctx: ContextDep, _principal: CurrentPrincipa
 
 
 @router.get(
-    "/throttles", response_model=ThrottleTablesPublic, summary="The throttle and backoff tables in use"
+    "/throttles",
+    response_model=ThrottleTablesPublic,
+    summary="The throttle and backoff tables in use",
+    responses={409: {"description": "The stored tables no longer validate; the detail says how to fix them"}},
 )
 def get_throttles(session: SessionDep, _principal: CurrentPrincipal) -> dict[str, Any]:
     return _public(service.load_tables(session))
