@@ -116,24 +116,28 @@ def _report(user: User, message: str, as_json: bool) -> None:
         typer.echo(message)
 
 
+def _set_disabled(user: str, *, disabled: bool, as_json: bool) -> None:
+    with session_scope(_sessions()) as session:
+        found = service.find_user(session, user)
+        record, changes = service.update_user(session, user_id=found.id, disabled=disabled, now=utcnow())
+        _audited(
+            session, action="disable" if disabled else "enable", user=record, details={"changes": changes}
+        )
+        what = "disabled" if disabled else "enabled"
+        note = "; its tokens are revoked" if disabled else ""
+        _report(record, f"{what} {record.username} (id {record.id}){note}", as_json)
+
+
 @users_app.command("disable")
 def disable_user(user: UserRef, as_json: JsonOption = False) -> None:
     """Close an account: its tokens stop working at once and it cannot log in (audited)."""
-    with session_scope(_sessions()) as session:
-        found = service.find_user(session, user)
-        record, changes = service.update_user(session, user_id=found.id, disabled=True, now=utcnow())
-        _audited(session, action="disable", user=record, details={"changes": changes})
-        _report(record, f"disabled {record.username} (id {record.id}); its tokens are revoked", as_json)
+    _set_disabled(user, disabled=True, as_json=as_json)
 
 
 @users_app.command("enable")
 def enable_user(user: UserRef, as_json: JsonOption = False) -> None:
     """Open a disabled account again (it logs in anew; old tokens stay revoked)."""
-    with session_scope(_sessions()) as session:
-        found = service.find_user(session, user)
-        record, changes = service.update_user(session, user_id=found.id, disabled=False, now=utcnow())
-        _audited(session, action="enable", user=record, details={"changes": changes})
-        _report(record, f"enabled {record.username} (id {record.id})", as_json)
+    _set_disabled(user, disabled=False, as_json=as_json)
 
 
 @users_app.command("set-password")
