@@ -28,8 +28,9 @@ _IN_MEMORY = 1024 * 1024
     openapi_extra={
         "requestBody": {
             "required": True,
-            "description": "The message as it arrived (RFC 5322), at most 25 MiB.",
-            "content": {"message/rfc822": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The message as it arrived (RFC 5322, any content type such as message/rfc822), "
+            "at most 25 MiB.",
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
         }
     },
 )
