@@ -109,7 +109,10 @@ def _schemathesis(
     ]
     for name, value in headers.items():
         command += ["--header", f"{name}: {value}"]
-    return subprocess.run(command, capture_output=True, text=True, timeout=seconds * 4 + 180, check=False)
+    # In the scratch directory: schemathesis keeps a cache (.schemathesis/) where it runs.
+    return subprocess.run(
+        command, cwd=report.parent, capture_output=True, text=True, timeout=seconds * 4 + 180, check=False
+    )
 
 
 @pytest.mark.slow
