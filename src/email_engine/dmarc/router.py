@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from email_engine.auth.schemas import Page
 from email_engine.clock import utcnow
-from email_engine.deps import ContextDep, OperatorDep, SessionDep
+from email_engine.deps import ContextDep, OffsetQuery, OperatorDep, SessionDep
 from email_engine.dmarc import service
 from email_engine.dmarc.models import DmarcDeadLetter
 from email_engine.dmarc.schemas import DeadLetterPublic, ImportResult, ReportPublic, SourcePage
@@ -66,7 +66,10 @@ async def post_report(
 
     outcome = await anyio.to_thread.run_sync(run)
     status = {"imported": 201, "duplicate": 200, "error": 422}[outcome.status.value]
-    return JSONResponse({**outcome.as_dict(), "reports": outcome.reports}, status_code=status)
+    answer = {**outcome.as_dict(), "reports": outcome.reports}
+    if status == 422:
+        answer["detail"] = answer["error"]  # the error model every 4xx shares (openapi.py)
+    return JSONResponse(answer, status_code=status)
 
 
 def _default_range(since: date | None, until: date | None) -> tuple[date, date]:
@@ -87,7 +90,7 @@ def get_sources(  # noqa: PLR0917 - FastAPI injects each query parameter
         str | None, Query(max_length=253, description="Only this header-from domain.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
     """One item per day, source IP, header-from domain and reporter, busiest first, with the DMARC
     alignment counts and the source's classification: `ours` (an IP of the inventory), `forwarder`
@@ -104,7 +107,7 @@ def get_sources(  # noqa: PLR0917 - FastAPI injects each query parameter
 def get_reports(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
     total, rows = service.list_reports(session, limit=limit, offset=offset)
     return {"items": rows, "total": total, "limit": limit, "offset": offset}
@@ -126,13 +129,17 @@ def _dead_public(row: DmarcDeadLetter) -> dict[str, Any]:
 def get_dead_letters(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> dict[str, Any]:
     total, rows = service.dead_letters(session, limit=limit, offset=offset)
     return {"items": [_dead_public(row) for row in rows], "total": total, "limit": limit, "offset": offset}
 
 
-@router.get("/dead-letters/{letter_id}/raw", summary="The refused input as it was received")
+@router.get(
+    "/dead-letters/{letter_id}/raw",
+    summary="The refused input as it was received",
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "The bytes received."}},
+)
 def get_dead_letter_raw(letter_id: RowId, session: SessionDep) -> Response:
     row = session.get(DmarcDeadLetter, letter_id)
     if row is None:
