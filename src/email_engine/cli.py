@@ -170,7 +170,11 @@ def main() -> None:
     except (OperationalError, ProgrammingError) as exc:
         text = str(exc.orig).lower()
         if "no such table" in text or "does not exist" in text:
-            err.print("[red]error:[/] the database schema is missing or out of date; run `email-engine db upgrade`.")
+            err.print(
+                "[red]error:[/] the database schema is missing or out of date; run `email-engine db upgrade`."
+            )
         else:
-            err.print(f"[red]error:[/] the database did not answer ({type(exc.orig).__name__}); check DATABASE_URL.")
+            err.print(
+                f"[red]error:[/] the database did not answer ({type(exc.orig).__name__}); check DATABASE_URL."
+            )
         raise SystemExit(2) from exc

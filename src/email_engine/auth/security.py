@@ -104,7 +104,11 @@ def decode_token(token: str, *, secret: str, expected_type: TokenType, now: date
             token,
             secret,
             algorithms=[JWT_ALGORITHM],
-            options={"require": ["sub", "exp", "iat", "typ", "role"], "verify_exp": False, "verify_iat": False},
+            options={
+                "require": ["sub", "exp", "iat", "typ", "role"],
+                "verify_exp": False,
+                "verify_iat": False,
+            },
         )
     except jwt.PyJWTError as exc:
         raise Unauthenticated("The bearer token is invalid or was not signed by this server.") from exc

@@ -358,7 +358,9 @@ def evaluate_gates(gates: Gates, result: DayResult) -> tuple[GateOutcome, ...]:
             z=z,
         ),
     ]
-    outcomes += [GateOutcome(f"provider:{signal.name}", False, signal.reason) for signal in result.provider_signals]
+    outcomes += [
+        GateOutcome(f"provider:{signal.name}", False, signal.reason) for signal in result.provider_signals
+    ]
     if gates.fail_on_new_listing and result.new_listings:
         zones = ", ".join(sorted({listing.zone for listing in result.new_listings}))
         outcomes.append(GateOutcome("listing", False, f"newly listed on {zones}"))

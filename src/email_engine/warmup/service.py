@@ -428,7 +428,8 @@ def _record_day(
             **asdict(results),
             "new_listings": [asdict(x) for x in results.new_listings],
             "provider_signals": [
-                {"name": x.name, "action": x.action.value, "reason": x.reason} for x in results.provider_signals
+                {"name": x.name, "action": x.action.value, "reason": x.reason}
+                for x in results.provider_signals
             ],
         },
         decided_at=now,
