@@ -1,4 +1,4 @@
-"""Bounce classifier against Sisimai's labels on the shared corpus (../shared/data/bounce-corpus).
+"""Bounce classifier against Sisimai's labels on the shared corpus (tests/data/bounce-corpus).
 
     .venv/bin/python bench/feedback_corpus_agreement.py [--corpus DIR] [--all]
 
@@ -22,7 +22,7 @@ from email_engine.errors import EmailEngineError  # noqa: E402
 from email_engine.feedback.bounce import BLOCK_CATEGORIES, BounceType, classify_bounce, type_for  # noqa: E402
 from email_engine.feedback.dsn import parse_dsn  # noqa: E402
 
-DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "bounce-corpus"
+DEFAULT_CORPUS = ROOT / "tests" / "data" / "bounce-corpus"
 
 
 def main() -> int:

@@ -29,7 +29,7 @@ from tests.unit.feedback.reply_tables import REFERENCES_FILE, ReplyRow, corpus_t
 
 from email_engine.feedback.bounce import BounceType, classify_bounce  # noqa: E402
 
-DEFAULT_CORPUS = ROOT.parent / "shared" / "data" / "bounce-corpus"
+DEFAULT_CORPUS = ROOT / "tests" / "data" / "bounce-corpus"
 
 
 @dataclass

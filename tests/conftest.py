@@ -142,8 +142,5 @@ def repo_root() -> Path:
 
 @pytest.fixture
 def shared_data() -> Path:
-    """../shared/data beside the checkout (CI puts shared/ there)."""
-    path = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
-    if not path.is_dir():
-        pytest.fail(f"shared test data not found at {path}; clone with shared/ beside the checkout")
-    return path
+    """tests/data: the test data (bounce corpus and the rest) lives in the repository, licences beside it."""
+    return Path(__file__).resolve().parent / "data"
