@@ -19,7 +19,3 @@ def alembic_config(database_url: str) -> Config:
 
 def upgrade_database(database_url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(database_url), revision)
-
-
-def downgrade_database(database_url: str, revision: str) -> None:
-    command.downgrade(alembic_config(database_url), revision)

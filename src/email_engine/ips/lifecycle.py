@@ -36,7 +36,6 @@ __all__ = [
     "TRANSITIONS",
     "IpState",
     "TransitionRefused",
-    "allowed_targets",
     "check_transition",
     "is_allowed",
     "parse_state",
@@ -84,10 +83,6 @@ def parse_state(value: str) -> IpState:
     except ValueError:
         names = ", ".join(state.value for state in IpState)
         raise ValueError(f"Unknown IP state {value!r}; use one of: {names}.") from None
-
-
-def allowed_targets(state: IpState) -> frozenset[IpState]:
-    return TRANSITIONS[state]
 
 
 def is_allowed(from_state: IpState, to_state: IpState) -> bool:

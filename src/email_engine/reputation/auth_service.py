@@ -233,7 +233,3 @@ def stored_report(session: Session, *, domain_id: int) -> dict[str, Any]:
             f"Domain {domain_id} has not been validated yet; POST /api/v1/domains/{domain_id}/validate."
         )
     return {"id": domain_id, "checked_at": row.checked_at.isoformat(), **row.report}
-
-
-def stored_reports(session: Session) -> list[DnsAuthCheck]:
-    return list(session.scalars(select(DnsAuthCheck).order_by(DnsAuthCheck.domain)))

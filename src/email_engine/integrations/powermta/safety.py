@@ -22,7 +22,6 @@ __all__ = [
     "check_name",
     "check_path",
     "check_secret",
-    "check_token",
 ]
 
 
@@ -34,7 +33,6 @@ _NAME: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _LABEL: Final = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 _PATH: Final = re.compile(r"/[A-Za-z0-9._/+-]{0,4095}")
 _SECRET: Final = re.compile(r"[A-Za-z0-9._~+=/@%^*!:,-]{1,256}")
-_TOKEN: Final = re.compile(r"[A-Za-z0-9._/:,*=@+-]{1,512}")
 _LOCAL_PART: Final = re.compile(r"[A-Za-z0-9._+-]{1,64}")
 
 
@@ -100,11 +98,4 @@ def check_secret(value: str, *, what: str) -> str:
             f"{what} contains characters PowerMTA's configuration cannot hold safely; use letters, "
             "digits and ._~+=/@%^*!:,- only (e.g. `email-engine secrets rotate` output)."
         )
-    return value
-
-
-def check_token(value: str, *, what: str) -> str:
-    """A generic directive value (rates, intervals, lists): no whitespace or syntax characters."""
-    if not isinstance(value, str) or not _TOKEN.fullmatch(value):
-        raise UnsafeValue(f"{what} {_shown(str(value))} is not a safe PowerMTA value.")
     return value

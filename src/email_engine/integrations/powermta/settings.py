@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated
 
 from pydantic import Field, SecretStr, field_validator
@@ -10,7 +9,7 @@ from pydantic_settings import BaseSettings, NoDecode
 
 from email_engine.config import SETTINGS_CONFIG
 
-__all__ = ["PowerMtaSettings", "get_powermta_settings"]
+__all__ = ["PowerMtaSettings"]
 
 
 def _split(value: object) -> object:
@@ -55,8 +54,3 @@ class PowerMtaSettings(BaseSettings):
     dmarc_rua: str | None = Field(default=None, validation_alias="DMARC_RUA")
 
     _split_ips = field_validator("mailwizz_ips", "fbl_addresses", mode="before")(_split)
-
-
-@lru_cache(maxsize=1)
-def get_powermta_settings() -> PowerMtaSettings:
-    return PowerMtaSettings()
