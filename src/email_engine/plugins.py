@@ -39,6 +39,7 @@ DOMAINS = (
     "integrations.snds",
     "integrations.postmaster",
     "reputation_signals",
+    "console",
 )
 
 

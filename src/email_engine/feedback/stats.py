@@ -21,7 +21,9 @@ __all__ = [
     "WINDOWS",
     "IpDayResult",
     "daily_ip_results",
+    "daily_key_totals",
     "dimension_rows",
+    "key_totals",
     "rates",
     "summary",
     "window_totals",
@@ -66,6 +68,38 @@ def window_totals(
         stmt = stmt.where(StatBucket.key == key)
     row = session.execute(stmt).one()
     return {name: int(getattr(row, name)) for name in COUNTERS}
+
+
+def key_totals(
+    session: Session, *, dimension: str, since: datetime, until: datetime
+) -> dict[str, dict[str, int]]:
+    """Counts per key of one dimension over ``since..until`` (one grouped query; the console's inventory)."""
+    stmt = (
+        select(StatBucket.key, *_sums())
+        .where(StatBucket.dimension == dimension, StatBucket.hour >= hour_of(since), StatBucket.hour < until)
+        .group_by(StatBucket.key)
+    )
+    return {row.key: {name: int(getattr(row, name)) for name in COUNTERS} for row in session.execute(stmt)}
+
+
+def daily_key_totals(
+    session: Session, *, dimension: str, first_day: date, last_day: date, keys: list[str] | None = None
+) -> dict[str, dict[date, dict[str, int]]]:
+    """Counts per key and UTC day (``first_day..last_day`` inclusive), for sparklines and daily charts."""
+    since = datetime.combine(first_day, time.min, tzinfo=UTC)
+    until = datetime.combine(last_day + timedelta(days=1), time.min, tzinfo=UTC)
+    stmt = select(StatBucket.key, StatBucket.hour, *(getattr(StatBucket, name) for name in COUNTERS)).where(
+        StatBucket.dimension == dimension, StatBucket.hour >= since, StatBucket.hour < until
+    )
+    if keys is not None:
+        stmt = stmt.where(StatBucket.key.in_(keys))
+    result: dict[str, dict[date, dict[str, int]]] = {}
+    for row in session.execute(stmt):
+        day = row.hour.astimezone(UTC).date()
+        counts = result.setdefault(row.key, {}).setdefault(day, dict.fromkeys(COUNTERS, 0))
+        for name in COUNTERS:
+            counts[name] += getattr(row, name)
+    return result
 
 
 def daily_ip_results(session: Session, *, ip_address: str, day: date) -> IpDayResult:

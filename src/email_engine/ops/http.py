@@ -34,6 +34,8 @@ log = structlog.get_logger("email_engine.http")
 
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _UNLIMITED_PATHS = frozenset({"/metrics"})
+_UNLIMITED_PREFIXES = ("/ui/static/",)  # the console's own stylesheet and script
+_AUDITED_PREFIXES = ("/api/v1/", "/ui/")  # writes through the API and through the console
 _NOT_AUDITED_PREFIXES = ("/api/v1/webhooks/",)
 
 
@@ -85,7 +87,7 @@ def _is_json(headers: Headers) -> bool:
 
 def budget_for(method: str, path: str) -> str | None:
     """Which rate-limit budget a request spends (None: not limited)."""
-    if path in _UNLIMITED_PATHS:
+    if path in _UNLIMITED_PATHS or path.startswith(_UNLIMITED_PREFIXES):
         return None
     if path.startswith("/api/v1/webhooks/"):
         return "webhook"
@@ -166,7 +168,7 @@ class RequestGuard:
             HTTP_REQUEST_SECONDS.labels(method, template).observe(time.perf_counter() - started)
             if (
                 method in _WRITE_METHODS
-                and path.startswith("/api/v1/")
+                and path.startswith(_AUDITED_PREFIXES)
                 and not path.startswith(_NOT_AUDITED_PREFIXES)
             ):
                 await anyio.to_thread.run_sync(

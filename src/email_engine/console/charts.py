@@ -1,0 +1,131 @@
+"""Charts drawn as SVG on the server (pure: numbers in, markup out; no I/O, no clock).
+
+Every text that reaches the markup is escaped; colours come from ``static/console.css`` classes, so
+the pages keep a strict Content-Security-Policy (no inline styles or scripts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from markupsafe import Markup, escape
+
+__all__ = ["ChartDay", "bars", "sparkline", "warmup_chart"]
+
+
+def _scale(value: float, top: float, height: float) -> float:
+    return height - (value / top) * height if top > 0 else height
+
+
+def sparkline(values: Sequence[int], *, label: str, width: int = 120, height: int = 28) -> Markup:
+    """A small line of daily values (oldest first) with its label for screen readers."""
+    top = max(values, default=0)
+    if not values:
+        return Markup('<span class="muted">no data</span>')
+    step = width / max(len(values) - 1, 1)
+    points = " ".join(
+        f"{index * step:.1f},{_scale(value, top, height - 2) + 1:.1f}" for index, value in enumerate(values)
+    )
+    return Markup(
+        '<svg class="spark" viewBox="0 0 {w} {h}" width="{w}" height="{h}" role="img" aria-label="{label}">'
+        '<title>{label}</title><polyline class="spark-line" fill="none" points="{points}"/></svg>'
+    ).format(w=width, h=height, label=label, points=points)
+
+
+@dataclass(frozen=True, slots=True)
+class ChartDay:
+    """One calendar day of a warmup: the curve's point, the limit decided, what was sent, and why."""
+
+    label: str  # the date
+    planned: int | None  # the curve's point for this day if every day had advanced
+    limit: int | None  # the limit the plan gave that day
+    sent: int | None  # what the IP actually sent (accounting), None when not known yet
+    decision: str | None  # advance, hold, pause…
+    note: str = ""  # why (the gate that decided, and its reason)
+
+
+_MARKED = {"hold": "mark-hold", "pause": "mark-pause", "step_back": "mark-pause"}
+
+
+def warmup_chart(days: Sequence[ChartDay], *, title: str, width: int = 720, height: int = 260) -> Markup:
+    """Planned curve (line) against actual sends (bars) and the limit given (steps); held and paused
+    days marked, each mark's tooltip naming the gate that decided and why."""
+    if not days:
+        return Markup('<p class="muted">The plan has no days yet: start it to see its curve.</p>')
+    left, bottom, top_pad = 56, 28, 12
+    plot_w, plot_h = width - left - 8, height - bottom - top_pad
+    top = max(
+        [d.planned or 0 for d in days] + [d.limit or 0 for d in days] + [d.sent or 0 for d in days] + [1]
+    )
+    step = plot_w / len(days)
+    parts: list[str] = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-labelledby="wc-title">',
+        f'<title id="wc-title">{escape(title)}</title>',
+    ]
+    for fraction in (0, 0.5, 1):
+        y = top_pad + _scale(top * fraction, top, plot_h)
+        parts.append(f'<line class="grid" x1="{left}" x2="{width - 8}" y1="{y:.1f}" y2="{y:.1f}"/>')
+        parts.append(
+            f'<text class="axis" x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{int(top * fraction):,}</text>'
+        )
+    for index, day in enumerate(days):
+        x = left + index * step
+        if day.sent is not None:
+            y = top_pad + _scale(day.sent, top, plot_h)
+            parts.append(
+                f'<rect class="bar-sent" x="{x + step * 0.15:.1f}" y="{y:.1f}" width="{step * 0.7:.1f}" '
+                f'height="{top_pad + plot_h - y:.1f}"><title>{escape(day.label)}: sent {day.sent:,}'
+                f"</title></rect>"
+            )
+        mark = _MARKED.get(day.decision or "")
+        if mark:
+            parts.append(
+                f'<rect class="{mark}" x="{x:.1f}" y="{top_pad}" width="{step:.1f}" height="{plot_h}">'
+                f"<title>{escape(day.label)}: {escape(day.decision or '')} — {escape(day.note)}</title></rect>"
+            )
+    planned = [(i, d.planned) for i, d in enumerate(days) if d.planned is not None]
+    if planned:
+        points = " ".join(
+            f"{left + (i + 0.5) * step:.1f},{top_pad + _scale(v, top, plot_h):.1f}" for i, v in planned
+        )
+        parts.append(f'<polyline class="line-planned" fill="none" points="{points}"/>')
+    limits = [(i, d.limit) for i, d in enumerate(days) if d.limit is not None]
+    if limits:
+        points = " ".join(
+            f"{left + (i + 0.5) * step:.1f},{top_pad + _scale(v, top, plot_h):.1f}" for i, v in limits
+        )
+        parts.append(f'<polyline class="line-limit" fill="none" points="{points}"/>')
+    for index in sorted({0, len(days) - 1, *range(0, len(days), max(len(days) // 6, 1))}):
+        x = left + (index + 0.5) * step
+        parts.append(
+            f'<text class="axis" x="{x:.1f}" y="{height - 8}" text-anchor="middle">'
+            f"{escape(days[index].label)}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 (every text above went through escape())
+
+
+def bars(items: Sequence[tuple[str, int]], *, title: str, width: int = 480, row: int = 22) -> Markup:
+    """Horizontal bars, one per (label, value), largest value full width."""
+    if not items:
+        return Markup('<p class="muted">Nothing to show yet.</p>')
+    top = max(value for _label, value in items) or 1
+    label_w = 150
+    height = row * len(items) + 4
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for index, (label, value) in enumerate(items):
+        y = index * row + 2
+        bar_w = (width - label_w - 70) * value / top
+        parts.append(
+            f'<text class="axis" x="{label_w - 6}" y="{y + 15}" text-anchor="end">{escape(label)}</text>'
+        )
+        parts.append(
+            f'<rect class="bar-sent" x="{label_w}" y="{y + 3}" width="{bar_w:.1f}" height="{row - 6}"/>'
+        )
+        parts.append(f'<text class="axis" x="{label_w + bar_w + 6:.1f}" y="{y + 15}">{value:,}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 (every text above went through escape())
