@@ -6,9 +6,12 @@ IP and decides whether today's limit is the next point on the curve (*advance*),
 ever produces a volume above the curve point the IP has earned, the index moves up by at most one per
 day, and a paused plan stays paused until a person resumes it (at a lower point, never at full volume).
 
-Small samples are judged with care: a rate gate fails only when at least ``min_events`` events were
-seen *and* the Wilson lower bound of the rate is over the threshold, so one complaint in five
-messages is noise while three complaints in forty is a real problem.
+Small samples are judged by a statistical bound, never by "fewer than N events passes": a rate gate
+fails when the Wilson lower bound of the rate (one-sided 90 %) is over the threshold, so one hard
+bounce in 22 messages is noise while two in 28 (7 %) is not. Complaints follow the mailbox
+providers' own lines (Gmail's and Yahoo's bulk-sender rules): a complaint rate at or over 0.3 %
+pauses at once, over 0.1 % holds. A day that sent more than its limit fails the ``volume_cap``
+gate: the MailWizz or PowerMTA cap is not holding, and the plan never advances on it.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ __all__ = [
     "Preset",
     "ScheduleError",
     "Step",
+    "complaint_pause",
     "evaluate_gates",
     "hourly_limit",
     "next_step",
@@ -80,14 +84,23 @@ class Gates:
     """What yesterday's results must show before the plan moves up. Rates are fractions of sent."""
 
     max_hard_bounce_rate: float = 0.02
+    # Gmail's and Yahoo's bulk-sender guidance: keep the spam rate under 0.1 %, never reach 0.3 %
+    # (Gmail "Email sender guidelines", Yahoo "Sender best practices"). Over 0.1 % holds.
     max_complaint_rate: float = 0.001
     max_block_rate: float = 0.05
     max_deferral_rate: float = 0.30
-    # Minimum events before a rate gate can fail at all (the early-days rule).
-    min_hard_bounces: int = 3
-    min_complaints: int = 2
-    min_blocks: int = 3
-    min_deferrals: int = 5
+    # Minimum events before a rate gate can fail at all. 1 by default: the Wilson bound alone
+    # judges small samples (plans created before issue 20 keep the floors they were created with).
+    min_hard_bounces: int = 1
+    min_complaints: int = 1
+    min_blocks: int = 1
+    min_deferrals: int = 1
+    # An observed complaint rate at or over this pauses the plan at once (Gmail/Yahoo: 0.3 %),
+    # once at least ``min_complaints_to_pause`` complaints were seen.
+    pause_complaint_rate: float = 0.003
+    min_complaints_to_pause: int = 2
+    # Sending more than the day's limit by this fraction fails the ``volume_cap`` gate.
+    max_over_cap: float = 0.10
     # One-sided confidence for the Wilson lower bound (1.2816 ≈ 90 %).
     confidence_z: float = 1.2816
     # Yesterday must have used at least this share of its limit to be judged at all.
@@ -100,13 +113,29 @@ class Gates:
     resume_step_back_days: int = 2
 
     def __post_init__(self) -> None:
-        for name in ("max_hard_bounce_rate", "max_complaint_rate", "max_block_rate", "max_deferral_rate"):
+        for name in (
+            "max_hard_bounce_rate",
+            "max_complaint_rate",
+            "max_block_rate",
+            "max_deferral_rate",
+            "pause_complaint_rate",
+        ):
             value = getattr(self, name)
             if not 0.0 < value < 1.0:
                 raise ScheduleError(f"{name} must be a fraction between 0 and 1 (exclusive), got {value}.")
-        for name in ("min_hard_bounces", "min_complaints", "min_blocks", "min_deferrals"):
+        for name in (
+            "min_hard_bounces",
+            "min_complaints",
+            "min_blocks",
+            "min_deferrals",
+            "min_complaints_to_pause",
+        ):
             if not 1 <= getattr(self, name) <= 10_000:
                 raise ScheduleError(f"{name} must be between 1 and 10000.")
+        if self.pause_complaint_rate < self.max_complaint_rate:
+            raise ScheduleError("pause_complaint_rate must be at least max_complaint_rate.")
+        if not 0.0 <= self.max_over_cap <= 1.0:
+            raise ScheduleError("max_over_cap must be between 0 and 1.")
         if not 0.0 <= self.confidence_z <= 4.0:
             raise ScheduleError("confidence_z must be between 0 and 4.")
         if not 0.0 <= self.min_sent_fraction <= 1.0:
@@ -316,8 +345,41 @@ def _rate_gate(
     )
 
 
-def evaluate_gates(gates: Gates, result: DayResult) -> tuple[GateOutcome, ...]:
-    """Judge one day's results; every gate is reported, passed or not."""
+def complaint_pause(gates: Gates, result: DayResult) -> str | None:
+    """Why the day's complaints pause the plan at once (Gmail's and Yahoo's 0.3 % line), or None."""
+    trials = max(result.sent, result.complaints)
+    if result.complaints < gates.min_complaints_to_pause or trials == 0:
+        return None
+    rate = result.complaints / trials
+    if rate < gates.pause_complaint_rate:
+        return None
+    return (
+        f"complaint rate {rate:.2%} ({result.complaints} of {result.sent}) is at or over "
+        f"{gates.pause_complaint_rate:.1%}, the line Gmail and Yahoo hold bulk senders to: paused at once"
+    )
+
+
+def _cap_gate(gates: Gates, sent: int, limit: int | None) -> GateOutcome:
+    if limit is None or limit <= 0:
+        return GateOutcome("volume_cap", True, "no limit to compare with")
+    allowed = math.floor(limit * (1 + gates.max_over_cap))
+    if sent > allowed:
+        return GateOutcome(
+            "volume_cap",
+            False,
+            f"sent {sent} against a limit of {limit} ({sent / limit:.0%} of it): the MailWizz or PowerMTA "
+            "cap is not holding; check the delivery server's quotas and the VMTA's max-msg-rate",
+            float(sent),
+            float(limit),
+        )
+    return GateOutcome(
+        "volume_cap", True, f"sent {sent} within the limit of {limit}", float(sent), float(limit)
+    )
+
+
+def evaluate_gates(gates: Gates, result: DayResult, *, limit: int | None = None) -> tuple[GateOutcome, ...]:
+    """Judge one day's results; every gate is reported, passed or not. ``limit``: the day's volume
+    limit (the ``volume_cap`` gate fails when the day sent more than it allows)."""
     z = gates.confidence_z
     sent = result.sent
     outcomes = [
@@ -358,6 +420,7 @@ def evaluate_gates(gates: Gates, result: DayResult) -> tuple[GateOutcome, ...]:
             z=z,
         ),
     ]
+    outcomes.append(_cap_gate(gates, sent, limit))
     outcomes += [
         GateOutcome(f"provider:{signal.name}", False, signal.reason) for signal in result.provider_signals
     ]
@@ -421,15 +484,20 @@ def next_step(spec: PlanSpec, state: PlanState, yesterday: DayResult | None, tod
         return _step(spec, Decision.HOLD, held, [f"no results recorded for yesterday; holding at {position}"])
 
     gates = spec.gates
-    outcomes = evaluate_gates(gates, yesterday)
+    outcomes = evaluate_gates(gates, yesterday, limit=spec.curve[index])
     failed = [outcome for outcome in outcomes if not outcome.passed]
-    if failed:
+    complaints = complaint_pause(gates, yesterday)
+    if failed or complaints is not None:
         failures = state.consecutive_failures + 1
         reasons = [outcome.reason for outcome in failed]
         major = [listing.zone for listing in yesterday.new_listings if listing.major]
         if major and gates.fail_on_new_listing:
             paused = replace(state, status=PlanStatus.PAUSED, consecutive_failures=failures, last_day=today)
             reasons.append(f"listed on a major list ({', '.join(sorted(major))}): paused at once")
+            return _step(spec, Decision.PAUSE, paused, reasons, outcomes)
+        if complaints is not None:
+            paused = replace(state, status=PlanStatus.PAUSED, consecutive_failures=failures, last_day=today)
+            reasons.append(complaints)
             return _step(spec, Decision.PAUSE, paused, reasons, outcomes)
         if any(signal.action is SignalAction.PAUSE for signal in yesterday.provider_signals):
             paused = replace(state, status=PlanStatus.PAUSED, consecutive_failures=failures, last_day=today)

@@ -33,6 +33,7 @@ from email_engine.warmup.plan import (
     PlanStatus,
     ScheduleError,
     Step,
+    complaint_pause,
     hourly_limit,
     next_step,
     paused_state,
@@ -62,6 +63,8 @@ log = structlog.get_logger(__name__)
 CREATED = "created"  # a plan not started yet (not a planner state: nothing is sent)
 UNFINISHED = (CREATED, PlanStatus.RUNNING.value, PlanStatus.PAUSED.value)
 JOB_ACTOR = "job:warmup"
+# Gates whose failure raises a warning alert on the first failing day (the others hold quietly).
+ALERTING_GATES = frozenset({"hard_bounce", "complaint", "volume_cap"})
 
 ResultsReader = Callable[[Session, SendingIp, date, datetime | None], DayResult | None]
 
@@ -588,15 +591,18 @@ def _decide_today(
     results = reader(session, ip, yesterday, plan.started_at)
     step = next_step(_spec(plan), _state(plan), results, today)
     _record_day(session, plan, step, today=today, results=results, now=now)
+    failed = {outcome.name for outcome in step.gates if not outcome.passed}
     if step.decision is Decision.PAUSE and plan.paused_at is None:
         plan.paused_at = now
         plan.status_reason = "; ".join(step.reasons)
+        critical = results is not None and (
+            any(x.major for x in results.new_listings)
+            or complaint_pause(_spec(plan).gates, results) is not None
+        )
         alert(
             session,
             key=f"warmup:plan:{plan.id}:paused",
-            severity="critical"
-            if any(x.major for x in (results.new_listings if results else ()))
-            else "warning",
+            severity="critical" if critical else "warning",
             title=f"Warmup of {ip.address} paused",
             text=f"Warmup plan {plan.id} for {ip.address} was paused on {today.isoformat()}: "
             + "; ".join(step.reasons),
@@ -612,7 +618,23 @@ def _decide_today(
             + "; ".join(step.reasons),
             now=now,
         )
-    elif step.decision is Decision.COMPLETE:
+    elif step.decision is Decision.HOLD and failed & ALERTING_GATES:
+        # Hard bounces, complaints over Gmail's 0.1 % and a cap that does not hold are told on the
+        # first day, not after the third.
+        alert(
+            session,
+            key=f"warmup:plan:{plan.id}:gates",
+            severity="warning",
+            title=f"Warmup of {ip.address} holding: {', '.join(sorted(failed & ALERTING_GATES))}",
+            text=f"Warmup plan {plan.id} for {ip.address} holds on {today.isoformat()}: "
+            + "; ".join(step.reasons),
+            now=now,
+        )
+    if step.decision in (Decision.ADVANCE, Decision.COMPLETE):
+        from email_engine.integrations.alerts.service import resolve_alert
+
+        resolve_alert(session, key=f"warmup:plan:{plan.id}:gates", now=now)
+    if step.decision is Decision.COMPLETE:
         plan.ended_at = now
         plan.status_reason = "completed: the IP is warm"
         transition(

@@ -96,7 +96,7 @@ def test_sixty_simulated_days_reach_full_volume_only_through_the_curve(
     service.start_plan(session, plan_id=plan.id, actor="test", now=T0, mailwizz=mw.adapter())
     session.commit()
     seen: list[int] = []
-    bad_days = {9, 10}  # two days of complaints: hold twice, no pause (three are needed)
+    bad_days = {9, 10}  # two days of hard bounces: hold twice, no pause (three are needed)
     quiet_day = 20  # MailWizz sent almost nothing: too little to judge, hold
     for day in range(60):
         now = T0 + timedelta(days=day)
@@ -106,7 +106,8 @@ def test_sixty_simulated_days_reach_full_volume_only_through_the_curve(
         limit = service.current_limits(session, now=now).get(ip.id)
         volume = limit.daily if limit else int(row["daily_quota"])
         if day in bad_days:
-            feed_day(session, ip.address, now.date(), sent=volume, delivered=volume - 4, complaints=4)
+            hard = max(3, volume // 10)  # 10 %: over the 2 % limit on any sample
+            feed_day(session, ip.address, now.date(), sent=volume, delivered=volume - hard, hard=hard)
         elif day == quiet_day:
             feed_day(session, ip.address, now.date(), sent=3, delivered=3)
         else:

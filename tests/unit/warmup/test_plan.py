@@ -167,8 +167,11 @@ def test_wilson_lower_bound(events: int, trials: int, low: float, high: float) -
 @pytest.mark.parametrize(
     ("result", "failing"),
     [
-        (DayResult(sent=5, complaints=1), set()),  # one complaint in five: noise, not an emergency
-        (DayResult(sent=22, hard_bounces=1), set()),  # 1 of 22 is 4.5 % but one event proves nothing
+        # One complaint in five is 20 %: the Wilson bound (5.5 %) is far over 0.1 %, so it holds.
+        (DayResult(sent=5, complaints=1), {"complaint"}),
+        (DayResult(sent=22, hard_bounces=1), set()),  # 1 of 22: the bound (1.4 %) is under 2 %
+        (DayResult(sent=28, hard_bounces=2), {"hard_bounce"}),  # 2 of 28 (7 %): the bound is 3 %
+        (DayResult(sent=200, hard_bounces=1), set()),
         (DayResult(sent=40, complaints=3), {"complaint"}),  # three in forty is a real problem
         (DayResult(sent=5, complaints=2), {"complaint"}),
         (DayResult(sent=100, hard_bounces=6), {"hard_bounce"}),  # 6 % hard bounces
@@ -190,6 +193,7 @@ def test_gates_table(result: DayResult, failing: set[str]) -> None:
         "complaint",
         "block",
         "deferral",
+        "volume_cap",
         "listing",
     }
 
@@ -263,7 +267,26 @@ def test_first_day_starts_at_the_first_point() -> None:
             "newly listed on bl.example.test",
         ),
         (at(4), good(400), Decision.COMPLETE, 4, 0, PlanStatus.COMPLETED, "the IP is warm"),
-        (at(1), DayResult(sent=20, complaints=1), Decision.HOLD, 1, 0, PlanStatus.RUNNING, "only 20 of 150"),
+        (
+            at(1),
+            DayResult(sent=20, complaints=1),
+            Decision.HOLD,
+            1,
+            1,
+            PlanStatus.RUNNING,
+            "complaints rate 5.0% (1 of 20)",
+        ),
+        (
+            at(1),
+            DayResult(sent=1400, complaints=6),
+            Decision.PAUSE,
+            1,
+            1,
+            PlanStatus.PAUSED,
+            "complaint rate 0.43% (6 of 1400) is at or over 0.3%",
+        ),
+        (at(1), good(300), Decision.HOLD, 1, 1, PlanStatus.RUNNING, "sent 300 against a limit of 150"),
+        (at(1), good(165), Decision.ADVANCE, 2, 0, PlanStatus.RUNNING, "every gate passed"),
     ],
 )
 def test_decision_table(
@@ -289,11 +312,11 @@ def test_decision_table(
 
 def test_step_back_after_repeated_failures_when_configured() -> None:
     spec = replace(SPEC, gates=Gates(on_repeated_failure="step_back", step_back_days=2))
-    step = next_step(spec, at(3, failures=2), DayResult(sent=300, complaints=10), TODAY)
+    step = next_step(spec, at(3, failures=2), DayResult(sent=300, hard_bounces=30), TODAY)
     assert step.decision is Decision.STEP_BACK
     assert (step.state.day_index, step.daily, step.state.consecutive_failures) == (1, 150, 0)
     # On the first point there is nowhere to step back to: pause instead.
-    step = next_step(spec, at(0, failures=2), DayResult(sent=100, complaints=10), TODAY)
+    step = next_step(spec, at(0, failures=2), DayResult(sent=100, hard_bounces=10), TODAY)
     assert step.decision is Decision.PAUSE
 
 
@@ -340,3 +363,39 @@ def test_cold_preset_reaches_full_volume_only_after_every_day() -> None:
         day += timedelta(days=1)
     assert decisions[0] is Decision.START and decisions[-1] is Decision.COMPLETE
     assert decisions.count(Decision.ADVANCE) == len(spec.curve) - 1
+
+
+# --- the providers' lines and small samples (issue 20) ---------------------------------------------
+
+
+def test_two_hard_bounces_in_28_sends_do_not_advance_the_cold_preset() -> None:
+    spec = PRESETS["cold"].spec
+    index = next(i for i, volume in enumerate(spec.curve) if volume >= 28)
+    state = PlanState(day_index=index, last_day=TODAY - timedelta(days=1))
+    step = next_step(spec, state, DayResult(sent=28, delivered=26, hard_bounces=2), TODAY)
+    assert step.decision is Decision.HOLD and step.state.day_index == index
+    assert any("hard bounces rate 7.1% (2 of 28)" in reason for reason in step.reasons), step.reasons
+
+
+@pytest.mark.parametrize(
+    ("sent", "complaints", "decision"),
+    [
+        (10_000, 43, Decision.PAUSE),  # 0.43 %: over Gmail's 0.3 % line
+        (1_000, 3, Decision.PAUSE),  # exactly 0.3 %
+        (10_000, 15, Decision.HOLD),  # 0.15 %: over 0.1 %, under 0.3 %
+        (10_000, 5, Decision.ADVANCE),  # 0.05 %
+        (200, 1, Decision.HOLD),  # 0.5 %, but one complaint is never a pause: it holds
+        (300, 1, Decision.ADVANCE),  # 1 in 300: the bound (0.0998 %) is under 0.1 %
+    ],
+)
+def test_complaint_lines_follow_gmail_and_yahoo(sent: int, complaints: int, decision: Decision) -> None:
+    spec = PlanSpec(curve=(10, 20, 40, 80, 160, 320, 640, 1280, 2560, 5120, 10_240, 20_480))
+    index = next(i for i, volume in enumerate(spec.curve) if volume >= sent)
+    state = PlanState(day_index=index, last_day=TODAY - timedelta(days=1))
+    step = next_step(spec, state, DayResult(sent=sent, delivered=sent, complaints=complaints), TODAY)
+    assert step.decision is decision, step.reasons
+
+
+def test_pause_complaint_rate_cannot_be_under_the_hold_rate() -> None:
+    with pytest.raises(ScheduleError, match="pause_complaint_rate"):
+        Gates(max_complaint_rate=0.005, pause_complaint_rate=0.003)

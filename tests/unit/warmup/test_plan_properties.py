@@ -112,7 +112,9 @@ def test_a_clean_day_with_enough_volume_always_advances(curve: tuple[int, ...], 
     spec = PlanSpec(curve=curve)
     state = PlanState(day_index=0, last_day=START)
     step = next_step(spec, state, DayResult(sent=sent, delivered=sent), START + timedelta(days=1))
-    if sent >= curve[0] * spec.gates.min_sent_fraction:
+    if sent > curve[0] * (1 + spec.gates.max_over_cap):
+        assert step.decision is Decision.HOLD  # over the cap: the cap is not holding
+    elif sent >= curve[0] * spec.gates.min_sent_fraction:
         assert step.decision is (Decision.COMPLETE if len(curve) == 1 else Decision.ADVANCE)
     else:
         assert step.decision is Decision.HOLD
