@@ -6,5 +6,7 @@
 set -eu
 here=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 home=${EMAIL_ENGINE_HOME:-$here}
+# The installed copy of the code ($APP_DIR/app, deploy/install.sh) runs with $APP_DIR's venv and .env.
+[ -x "$home/.venv/bin/email-engine" ] || [ ! -x "$home/../.venv/bin/email-engine" ] || home=$(cd -- "$home/.." && pwd)
 cd "$home"
 exec "$home/.venv/bin/email-engine" jobs run blacklists "$@"

@@ -11,6 +11,8 @@
 set -eu
 here=$(CDPATH='' cd -- "$(dirname -- "$0")/.." && pwd)
 home=${EMAIL_ENGINE_HOME:-$here}
+# The installed copy of the code ($APP_DIR/app, deploy/install.sh) runs with $APP_DIR's venv and .env.
+[ -x "$home/.venv/bin/email-engine" ] || [ ! -x "$home/../.venv/bin/email-engine" ] || home=$(cd -- "$home/.." && pwd)
 cd "$home"
 PIPE_SOURCE=${PIPE_SOURCE:-pmta-delivery}
 export PIPE_SOURCE

@@ -91,12 +91,12 @@ def db_upgrade(
 
 @secrets_app.command("rotate")
 def secrets_rotate() -> None:
-    """Print fresh API_KEY and JWT_SECRET_KEY lines to paste into .env.
+    """Print fresh API_KEY (64 characters) and JWT_SECRET_KEY (128) lines to paste into .env.
 
     Rotating JWT_SECRET_KEY logs every user out; rotating API_KEY breaks callers that use the old one.
     """
-    typer.echo(f"API_KEY={generate_secret()}")
-    typer.echo(f"JWT_SECRET_KEY={generate_secret()}")
+    typer.echo(f"API_KEY={generate_secret(64)}")
+    typer.echo(f"JWT_SECRET_KEY={generate_secret(128)}")
 
 
 @app.command()
@@ -124,7 +124,7 @@ def init(
             "# Written by `email-engine init`; see README 'Configuration'.\n"
             "ENVIRONMENT=development\n"
             f"API_KEY={generate_secret()}\n"
-            f"JWT_SECRET_KEY={generate_secret()}\n"
+            f"JWT_SECRET_KEY={generate_secret(128)}\n"
             "DATABASE_URL=sqlite:///./var/email-engine.db\n"
         )
         env_file.chmod(0o600)

@@ -41,9 +41,12 @@ def _split_commas(value: object) -> object:
     return value
 
 
-def generate_secret() -> str:
-    """A fresh random secret suitable for ``API_KEY`` or ``JWT_SECRET_KEY``."""
-    return secrets.token_urlsafe(48)
+def generate_secret(length: int = 64) -> str:
+    """A fresh random secret of ``length`` URL-safe characters (6 random bits each).
+
+    64 for ``API_KEY``; the deployment guide asks 128 for ``JWT_SECRET_KEY``.
+    """
+    return secrets.token_urlsafe(length * 3 // 4 + 1)[:length]
 
 
 def parse_nameservers(entries: list[str]) -> list[tuple[str, int]]:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from email_engine.auth import service
@@ -20,7 +21,7 @@ from email_engine.cli_support import JsonOption
 from email_engine.clock import utcnow
 from email_engine.config import get_settings
 from email_engine.db import make_engine, make_session_factory, session_scope
-from email_engine.errors import InvalidInput
+from email_engine.errors import Conflict, InvalidInput
 
 users_app = typer.Typer(help="Manage users who log in to the API.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage named API keys (stored only as hashes).", no_args_is_help=True)
@@ -53,6 +54,7 @@ def create_admin(
     except ValueError as exc:
         raise InvalidInput(f"Invalid admin details: {exc}") from exc
     with session_scope(_sessions()) as session:
+        _refuse_existing(session, data.email, data.username)
         user = service.create_user(
             session,
             email=data.email,
@@ -62,6 +64,20 @@ def create_admin(
             now=utcnow(),
         )
         typer.echo(f"created admin {user.username} (id {user.id})")
+
+
+def _refuse_existing(session: Session, email: str, username: str) -> None:
+    """Name the user that is in the way, and what to do (``init`` creates ``admin`` on a first run)."""
+    clash = session.scalar(select(User).where(or_(User.email == email.lower(), User.username == username)))
+    if clash is None:
+        return
+    what = "email" if clash.email == email.lower() else "username"
+    made_by_init = " (`email-engine init`, run by scripts/serve.sh, creates it on a first run)"
+    hint = made_by_init if clash.username == "admin" else ""
+    raise Conflict(
+        f"A user with this {what} exists already: {clash.username} (id {clash.id}, role {clash.role}){hint}. "
+        f"Choose another {what}, or set that user's password: email-engine users set-password {clash.username}"
+    )
 
 
 @users_app.command("list")

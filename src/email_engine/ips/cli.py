@@ -137,8 +137,19 @@ def add_ip(
     address: Annotated[str, typer.Argument(help="IPv4 or IPv6 address, e.g. 192.0.2.10.")],
     *,
     hostname: Annotated[str, typer.Option(help="Its PTR/HELO name, e.g. mta1.example.com.")],
-    purpose: Annotated[str, typer.Option(help="transactional, marketing or cold.")],
-    vmta: Annotated[str, typer.Option(help="PowerMTA virtual-MTA name ([a-z0-9-]).")],
+    purpose: Annotated[
+        str | None,
+        typer.Option(
+            help="transactional, marketing or cold; omitted: the pool's purpose, or cold without a pool."
+        ),
+    ] = None,
+    vmta: Annotated[
+        str | None,
+        typer.Option(
+            help="PowerMTA virtual-MTA name ([a-z0-9-]); omitted: derived from the hostname "
+            "(mta1.example.com gives vmta-mta1-example-com)."
+        ),
+    ] = None,
     pool_id: Annotated[int | None, typer.Option(help="Pool id (same purpose).")] = None,
     mailwizz_server_id: Annotated[
         int | None, typer.Option(help="MailWizz delivery-server server_id.")
@@ -162,7 +173,7 @@ def add_ip(
             session,
             address=data.address,
             hostname=data.hostname,
-            purpose=data.purpose.value,
+            purpose=data.purpose.value if data.purpose is not None else None,
             vmta_name=data.vmta_name,
             pool_id=data.pool_id,
             mailwizz_server_id=data.mailwizz_server_id,

@@ -77,7 +77,7 @@ def create_ip(body: IpCreate, session: SessionDep, who: CurrentPrincipal) -> obj
         session,
         address=body.address,
         hostname=body.hostname,
-        purpose=body.purpose.value,
+        purpose=body.purpose.value if body.purpose is not None else None,
         vmta_name=body.vmta_name,
         pool_id=body.pool_id,
         mailwizz_server_id=body.mailwizz_server_id,

@@ -79,8 +79,16 @@ class PoolPublic(BaseModel):
 class IpCreate(StrictModel):
     address: Address
     hostname: Hostname
-    purpose: IpPurpose
-    vmta_name: VmtaName
+    purpose: IpPurpose | None = Field(
+        default=None,
+        description="transactional, marketing or cold. Omitted: the pool's purpose when pool_id is given, "
+        "otherwise cold (the most conservative profile). Changeable later with PATCH.",
+    )
+    vmta_name: VmtaName | None = Field(
+        default=None,
+        description="PowerMTA virtual-MTA name ([a-z0-9-], at most 64 characters). Omitted: derived from the "
+        "hostname (mta1.example.com gives vmta-mta1-example-com; -2, -3 … when taken). Changeable later.",
+    )
     pool_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
     mailwizz_server_id: MailwizzId | None = None
     notes: Notes | None = None

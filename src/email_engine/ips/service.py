@@ -214,23 +214,46 @@ def _check_unique_ip_fields(
             raise Conflict(f"The {label} {value!r} is already used by IP {other}.")
 
 
+def _free_vmta_name(session: Session, base: str) -> str:
+    """``base`` when no IP uses it, else ``base-2``, ``base-3`` … (kept within 64 characters)."""
+    taken = set(session.scalars(select(SendingIp.vmta_name).where(SendingIp.vmta_name.startswith(base))))
+    if base not in taken:
+        return base
+    number = 2
+    while True:
+        suffix = f"-{number}"
+        candidate = base[: 64 - len(suffix)].rstrip("-") + suffix
+        if candidate not in taken:
+            return candidate
+        number += 1
+
+
 def create_ip(
     session: Session,
     *,
     address: str,
     hostname: str,
-    purpose: str,
-    vmta_name: str,
+    purpose: str | None = None,
+    vmta_name: str | None = None,
     pool_id: int | None = None,
     mailwizz_server_id: int | None = None,
     notes: str | None = None,
     actor: str,
     now: datetime,
 ) -> SendingIp:
-    """Add an IP in ``standby`` (cold); a warmup plan moves it to ``warming``."""
+    """Add an IP in ``standby`` (cold); a warmup plan moves it to ``warming``.
+
+    Without a purpose the IP takes its pool's, or ``cold`` (the most conservative profile) without a pool;
+    without a VMTA name one is derived from the hostname (``v.vmta_name_for``), numbered when taken.
+    """
     address = _checked(v.normalise_address, address)
     hostname = _checked(v.normalise_hostname, hostname)
+    if purpose is None:
+        pool = session.get(Pool, pool_id) if pool_id is not None else None
+        purpose = pool.purpose if pool is not None else v.IpPurpose.COLD.value
     purpose = _purpose(purpose)
+    if vmta_name is None:
+        vmta_name = _free_vmta_name(session, v.vmta_name_for(hostname))
     vmta_name = _checked(_vmta, vmta_name)
     mailwizz_server_id = _mailwizz_id(mailwizz_server_id)
     _check_pool(session, pool_id, purpose)

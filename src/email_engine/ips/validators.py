@@ -139,6 +139,16 @@ def normalise_slug(value: str, *, what: str) -> str:
     return text
 
 
+def vmta_name_for(hostname: str) -> str:
+    """The VMTA name derived from a (normalised) hostname: ``vmta-`` and its labels joined by hyphens.
+
+    ``mta1.example.com`` gives ``vmta-mta1-example-com``; cut to 64 characters when longer. Used when an IP is added without a VMTA name (the deployment guide's ``POST /api/v1/ips`` sends
+    only address and hostname).
+    """
+    text = "vmta-" + re.sub(r"[^a-z0-9]+", "-", hostname.lower()).strip("-")
+    return text[:64].rstrip("-")
+
+
 def _clean_text(value: str, *, what: str, limit: int) -> str:
     text = value.strip()
     if len(text) > limit:

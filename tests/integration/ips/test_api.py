@@ -377,3 +377,40 @@ def test_sql_looking_reason_is_recorded_verbatim(
     history = client.get(f"/api/v1/ips/{ip_id}/history", headers=operator_headers).json()
     assert history["items"][0]["reason"] == SQLISH
     assert client.get("/api/v1/ips", headers=operator_headers).json()["total"] == 1
+
+
+def test_the_deployment_guides_call_with_address_and_hostname_only(
+    client: TestClient, operator_headers: dict[str, str]
+) -> None:
+    """The guide's ``POST /api/v1/ips {"address", "hostname"}``: purpose cold, VMTA name from the hostname."""
+    guide = {"address": "1.2.3.4", "hostname": "mail.example.com"}
+    first = client.post("/api/v1/ips", json=guide, headers=operator_headers)
+    assert first.status_code == 201, first.text
+    assert first.json()["purpose"] == "cold"
+    assert first.json()["vmta_name"] == "vmta-mail-example-com"
+    assert first.json()["state"] == "standby"
+    # A second IP behind the same name gets the next free VMTA name, never a 409 nor a shared VMTA.
+    second = client.post(
+        "/api/v1/ips", json={"address": "1.2.3.5", "hostname": "MAIL.example.com"}, headers=operator_headers
+    )
+    assert second.status_code == 201, second.text
+    assert second.json()["vmta_name"] == "vmta-mail-example-com-2"
+    # Both are changeable afterwards.
+    patched = client.patch(
+        f"/api/v1/ips/{first.json()['id']}",
+        json={"purpose": "marketing", "vmta_name": "vmta-m1"},
+        headers=operator_headers,
+    )
+    assert patched.status_code == 200, patched.text
+    assert (patched.json()["purpose"], patched.json()["vmta_name"]) == ("marketing", "vmta-m1")
+
+
+def test_an_ip_without_purpose_takes_its_pools(client: TestClient, operator_headers: dict[str, str]) -> None:
+    pool = client.post(
+        "/api/v1/pools", json={"name": "tx", "purpose": "transactional"}, headers=operator_headers
+    )
+    body = {"address": "192.0.2.60", "hostname": "tx1.example.com", "pool_id": pool.json()["id"]}
+    created = client.post("/api/v1/ips", json=body, headers=operator_headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["purpose"] == "transactional"
+    assert created.json()["vmta_name"] == "vmta-tx1-example-com"

@@ -261,3 +261,55 @@ def test_dns_senders_per_domain(cli: Invoke, guide_db: GuideInventory, ctx: Any)
         "transactional",
     ]
     assert json.loads(cli("dns", "senders", "news.example.net", "--clear", "--json").stdout)["pools"] == []
+
+
+def test_generate_dkim_without_arguments_keys_every_domain_that_has_none(
+    settings: Settings, ctx: Any, tmp_path: Path
+) -> None:
+    """The guide runs scripts/generate-dkim.sh with no arguments: one key per inventory domain lacking one."""
+    keys = tmp_path / "keys"
+    with ctx.session_factory() as session:
+        ips.create_domain(session, name="with-selector.example", dkim_selector="k1", now=NOW)
+        ips.create_domain(session, name="bare.example", now=NOW)
+        ips.create_domain(session, name="keyed.example", dkim_selector="old", now=NOW)
+        session.commit()
+    keys.mkdir()
+    existing = keys / "keyed.example.old.pem"
+    existing.write_bytes(b"kept as it is")
+    home = tmp_path / "home"
+    (home / ".venv" / "bin").mkdir(parents=True)
+    (home / ".venv" / "bin" / "email-engine").symlink_to(EXE)
+    script = Path(__file__).resolve().parents[3] / "scripts" / "generate-dkim.sh"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "EMAIL_ENGINE_HOME": str(home),
+        "DKIM_KEY_DIR": str(keys),
+        "DATABASE_URL": settings.database_url,
+        "ENVIRONMENT": "test",
+        "LOG_LEVEL": "WARNING",
+    }
+    run = subprocess.run(
+        ["/bin/sh", str(script), "--selector", "s2099", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    rows = {row["domain"]: row for row in json.loads(run.stdout)}
+    assert rows["with-selector.example"]["generated"] is True
+    assert rows["with-selector.example"]["record"] == "k1._domainkey.with-selector.example"
+    assert rows["bare.example"]["selector"] == "s2099"
+    assert rows["keyed.example"]["generated"] is False
+    assert existing.read_bytes() == b"kept as it is"
+    for name, selector in (("with-selector.example", "k1"), ("bare.example", "s2099")):
+        key = keys / f"{name}.{selector}.pem"
+        assert stat.S_IMODE(key.stat().st_mode) == 0o600
+        assert rows[name]["value"].startswith("v=DKIM1; k=rsa; p=")
+    with ctx.session_factory() as session:
+        _total, domains = ips.list_domains(session)
+        assert {d.name: d.dkim_selector for d in domains}["bare.example"] == "s2099"
+    # A second run (the text form) generates nothing and says so for each domain.
+    again = subprocess.run(["/bin/sh", str(script)], env=env, capture_output=True, text=True, check=False)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("has a key already") == 3

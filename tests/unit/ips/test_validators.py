@@ -140,3 +140,18 @@ def test_reason_is_required() -> None:
     with pytest.raises(ValueError, match="reason"):
         v.clean_reason("   ")
     assert v.clean_reason(" listed on a major list ") == "listed on a major list"
+
+
+@pytest.mark.parametrize(
+    ("hostname", "expected"),
+    [
+        ("mail.example.com", "vmta-mail-example-com"),
+        ("mta-1.mail.example.com", "vmta-mta-1-mail-example-com"),
+        ("a" * 63 + ".example.com", "vmta-" + "a" * 59),
+        ("x" * 20 + "." + "y" * 37 + ".example.com", "vmta-" + "x" * 20 + "-" + "y" * 37),
+    ],
+)
+def test_vmta_name_for_a_hostname(hostname: str, expected: str) -> None:
+    name = v.vmta_name_for(hostname)
+    assert name == expected
+    assert v.normalise_slug(name, what="VMTA name") == name

@@ -52,3 +52,9 @@ def test_wrapper_generates_a_key(tmp_path: Path) -> None:
         check=False,
     )
     assert hostile.returncode != 0 and "not a valid host name" in hostile.stderr
+
+
+def test_help_says_what_no_arguments_does() -> None:
+    result = subprocess.run(["/bin/sh", str(SCRIPT), "--help"], capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    assert "every sending domain in the inventory that has none" in result.stdout

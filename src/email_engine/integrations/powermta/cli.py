@@ -249,6 +249,73 @@ def dkim_generate(  # noqa: PLR0917 - Typer options
     typer.echo(" ".join(f'"{chunk}"' for chunk in chunks))
 
 
+@dkim_app.command("generate-missing")
+def dkim_generate_missing(
+    selector: Annotated[
+        str | None,
+        typer.Option(help="Selector for domains that have none yet (default s<current year>, e.g. s2026)."),
+    ] = None,
+    algorithm: Annotated[str, typer.Option(help="rsa (default, verified everywhere) or ed25519.")] = "rsa",
+    bits: Annotated[int, typer.Option(help="RSA key size.")] = 2048,
+    key_dir: Annotated[
+        Path | None, typer.Option(help="Directory for the keys (default DKIM_KEY_DIR).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """A DKIM key for every sending domain in the inventory that has none; the TXT records to publish.
+
+    What scripts/generate-dkim.sh does without arguments (the deployment guide's call). A domain keeps its
+    selector; one without a selector gets --selector, stored on the domain so the rendered PowerMTA config
+    signs with the new key. Existing keys are never replaced (use `dkim generate --force` for that).
+    """
+    from sqlalchemy import select
+
+    from email_engine.ips import service as inventory
+    from email_engine.ips.models import SendingDomain
+    from email_engine.ips.validators import normalise_dkim_selector
+
+    if algorithm not in ("rsa", "ed25519"):
+        raise InvalidInput("--algorithm must be rsa or ed25519.")
+    directory = key_dir or Path(PowerMtaSettings().dkim_key_dir)
+    try:
+        fresh_selector = normalise_dkim_selector(selector or f"s{utcnow().year}")
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from exc
+    results: list[dict[str, Any]] = []
+    with _session() as session:
+        domains = session.scalars(select(SendingDomain).order_by(SendingDomain.name)).all()
+        if not domains:
+            raise InvalidInput(
+                "There are no sending domains in the inventory yet: add one (email-engine domains add "
+                "example.com --dkim-selector s2026, or POST /api/v1/domains), or run "
+                "scripts/generate-dkim.sh DOMAIN SELECTOR."
+            )
+        for domain in domains:
+            chosen = domain.dkim_selector or fresh_selector
+            path = dkim.key_path(directory, domain=domain.name, selector=chosen)
+            row: dict[str, Any] = {"domain": domain.name, "selector": chosen, "key_path": str(path)}
+            if path.exists():
+                results.append({**row, "generated": False})
+                continue
+            pair = dkim.generate_key("rsa" if algorithm == "rsa" else "ed25519", bits=bits)
+            dkim.write_private_key(path, pair.private_pem)
+            if domain.dkim_selector is None:
+                inventory.update_domain(session, domain.id, {"dkim_selector": chosen}, now=utcnow())
+            record = f"{chosen}._domainkey.{domain.name}"
+            chunks = dkim.split_txt(pair.txt)
+            results.append({**row, "generated": True, "record": record, "value": pair.txt, "strings": chunks})
+    if as_json:
+        typer.echo(json.dumps(results))
+        return
+    for row in results:
+        if not row["generated"]:
+            typer.echo(f"{row['domain']}: has a key already ({row['key_path']}), left alone")
+            continue
+        typer.echo(f"{row['domain']}: private key {row['key_path']} (mode 0600)")
+        typer.echo(f"  publish this TXT record at {row['record']}:")
+        typer.echo("  " + " ".join(f'"{chunk}"' for chunk in row["strings"]))
+
+
 def _dkim_txt(directory: Path, domain: str, selector: str | None) -> str | None:
     if not selector:
         return None
