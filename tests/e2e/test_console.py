@@ -15,3 +15,62 @@ def test_login_and_overview(open_browser: Callable[[Role], Watched]) -> None:
     assert page.get_by_text("Preflight:").is_visible()
     watched.screenshot("overview")
     watched.assert_clean()
+
+
+def test_create_an_ip_and_start_a_warmup_plan_and_see_its_curve(
+    open_browser: Callable[[Role], Watched],
+) -> None:
+    watched = open_browser(Role.OPERATOR)
+    page = watched.page
+    page.get_by_role("link", name="IPs").click()
+    assert page.get_by_text("No IPs yet — add one below.").is_visible()
+    watched.screenshot("ips-empty")
+    page.get_by_label("Address").fill("192.0.2.10")
+    page.get_by_label("Hostname (PTR)").fill("mta1.example.com")
+    page.get_by_label("VMTA name").fill("vmta-mta1")
+    page.get_by_role("button", name="Add IP").click()
+    page.wait_for_url("**/ui/ips/*")
+    assert page.get_by_role("heading", name="IP 192.0.2.10").is_visible()
+    page.get_by_label("Preset").select_option("cold")
+    page.get_by_role("button", name="Create warmup plan").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("created and started.").is_visible()
+    chart = page.locator("svg.chart")
+    assert chart.is_visible()
+    assert chart.locator("polyline.line-planned").count() == 1
+    assert chart.locator("polyline.line-limit").count() == 1
+    watched.screenshot("ip")
+    page.get_by_role("link", name="IPs", exact=True).click()
+    assert page.get_by_role("cell", name="1 / 49").is_visible()
+    watched.screenshot("ips")
+    page.get_by_role("link", name="Warmup").click()
+    assert page.get_by_role("cell", name="running").is_visible()
+    watched.screenshot("warmup")
+    page.get_by_role("link", name="1", exact=True).first.click()
+    page.wait_for_url("**/ui/warmup/*")
+    assert page.locator("svg.chart polyline.line-planned").count() == 1
+    watched.screenshot("warmup-plan")
+    watched.assert_clean()
+
+
+def test_viewer_sees_no_write_control_and_a_forged_post_is_refused(
+    open_browser: Callable[[Role], Watched],
+) -> None:
+    watched = open_browser(Role.VIEWER)
+    page = watched.page
+    for path in ("/ui/", "/ui/ips", "/ui/warmup"):
+        watched.goto(path)
+        # The only form that posts is "Log out".
+        posting = page.locator("form[method=post]")
+        assert posting.count() == 1 and posting.get_attribute("action") == "/ui/logout", path
+        assert page.get_by_role("button", name="Add IP").count() == 0
+    # A forged post from the same browser (its session cookie goes along) without the form's token.
+    answer = page.request.post(
+        watched.base + "/ui/ips",
+        form={"address": "192.0.2.66", "hostname": "x.example.com", "vmta_name": "x", "purpose": "cold"},
+    )
+    assert answer.status == 403
+    assert "CSRF token is missing or wrong" in answer.text()
+    watched.goto("/ui/ips")
+    assert page.get_by_text("No IPs yet; an operator adds them").is_visible()
+    watched.assert_clean()

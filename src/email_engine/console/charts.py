@@ -96,10 +96,17 @@ def warmup_chart(days: Sequence[ChartDay], *, title: str, width: int = 720, heig
             f"{left + (i + 0.5) * step:.1f},{top_pad + _scale(v, top, plot_h):.1f}" for i, v in limits
         )
         parts.append(f'<polyline class="line-limit" fill="none" points="{points}"/>')
+        for i, v in limits:
+            parts.append(
+                f'<circle class="dot-limit" cx="{left + (i + 0.5) * step:.1f}" '
+                f'cy="{top_pad + _scale(v, top, plot_h):.1f}" r="3"><title>{escape(days[i].label)}: limit '
+                f"{v:,}</title></circle>"
+            )
     for index in sorted({0, len(days) - 1, *range(0, len(days), max(len(days) // 6, 1))}):
         x = left + (index + 0.5) * step
+        anchor = "end" if index == len(days) - 1 and len(days) > 1 else "middle"
         parts.append(
-            f'<text class="axis" x="{x:.1f}" y="{height - 8}" text-anchor="middle">'
+            f'<text class="axis" x="{x:.1f}" y="{height - 8}" text-anchor="{anchor}">'
             f"{escape(days[index].label)}</text>"
         )
     parts.append("</svg>")

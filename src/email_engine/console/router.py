@@ -18,7 +18,9 @@ from email_engine.auth import service as auth_service
 from email_engine.auth.login_guard import login_guard
 from email_engine.clock import utcnow
 from email_engine.console import session as cookies
+from email_engine.console.inventory import router as inventory_router
 from email_engine.console.overview import router as overview_router
+from email_engine.console.warmup_pages import router as warmup_router
 from email_engine.console.web import ConsoleRoute, ViewerDep, field, redirect, show
 from email_engine.deps import ContextDep, SessionDep
 from email_engine.errors import EmailEngineError, RateLimited, Unauthenticated
@@ -154,3 +156,5 @@ def root() -> Response:
 
 
 public_router.include_router(overview_router)
+public_router.include_router(inventory_router)
+public_router.include_router(warmup_router)

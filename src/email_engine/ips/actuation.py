@@ -36,6 +36,7 @@ __all__ = [
     "ServerWriter",
     "list_actuations",
     "mailwizz_adapter",
+    "pause_if_stopped",
     "pause_in_mailwizz",
     "push_mailwizz_limits",
     "retry_failed_actuations",
@@ -198,6 +199,25 @@ def pause_in_mailwizz(
 ) -> ActuationResult:
     """Set the IP's delivery server inactive, leaving its quotas alone (recorded like any push)."""
     return push_mailwizz_limits(session, mw_adapter, ip=ip, hourly=None, daily=None, active=False, now=now)
+
+
+def pause_if_stopped(
+    session: Session, ctx: AppContext, *, ip: SendingIp, to_state: IpState, now: datetime
+) -> dict[str, Any] | None:
+    """After a transition: an IP that stops sending is paused in MailWizz at once, not at the next
+    warmup run. Returns what happened (``status``, ``changed``, ``error``), or None when nothing was due.
+    Commits the recorded actuation (the transition is committed already)."""
+    if to_state in SENDING_STATES or ip.mailwizz_server_id is None:
+        return None
+    try:
+        adapter = mailwizz_adapter(ctx)
+    except ConfigurationError as exc:
+        return {"status": "failed", "changed": {}, "error": exc.detail}
+    if adapter is None:
+        return None
+    result = pause_in_mailwizz(session, adapter, ip=ip, now=now)
+    session.commit()
+    return {"status": result.status, "changed": result.changed, "error": result.error}
 
 
 def retry_failed_actuations(

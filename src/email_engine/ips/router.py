@@ -11,10 +11,10 @@ from email_engine.auth.schemas import Page
 from email_engine.auth.service import Principal
 from email_engine.clock import utcnow
 from email_engine.deps import ContextDep, CurrentPrincipal, SessionDep
-from email_engine.errors import ConfigurationError, PermissionDenied
+from email_engine.errors import PermissionDenied
 from email_engine.ips import service
-from email_engine.ips.actuation import mailwizz_adapter, pause_in_mailwizz
-from email_engine.ips.lifecycle import SENDING_STATES, IpState
+from email_engine.ips.actuation import pause_if_stopped
+from email_engine.ips.lifecycle import IpState
 from email_engine.ips.schemas import (
     ActuationPublic,
     DomainCreate,
@@ -132,18 +132,10 @@ def transition_ip(
     )
     session.commit()
     public = TransitionPublic.model_validate(record)
-    ip = service.get_ip(session, ip_id)
-    if body.state not in SENDING_STATES and ip.mailwizz_server_id is not None:
-        # An IP that stops sending is paused in MailWizz at once, not at the next warmup run.
-        try:
-            adapter = mailwizz_adapter(ctx)
-        except ConfigurationError as exc:
-            public.mailwizz = {"status": "failed", "changed": {}, "error": exc.detail}
-            adapter = None
-        if adapter is not None:
-            result = pause_in_mailwizz(session, adapter, ip=ip, now=now)
-            session.commit()
-            public.mailwizz = {"status": result.status, "changed": result.changed, "error": result.error}
+    # An IP that stops sending is paused in MailWizz at once, not at the next warmup run.
+    paused = pause_if_stopped(session, ctx, ip=service.get_ip(session, ip_id), to_state=body.state, now=now)
+    if paused is not None:
+        public.mailwizz = paused
     return public
 
 
