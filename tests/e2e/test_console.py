@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Callable
+from pathlib import Path
 
 from email_engine.auth.roles import Role
 from tests.e2e.conftest import Watched
@@ -73,4 +76,46 @@ def test_viewer_sees_no_write_control_and_a_forged_post_is_refused(
     assert "CSRF token is missing or wrong" in answer.text()
     watched.goto("/ui/ips")
     assert page.get_by_text("No IPs yet; an operator adds them").is_visible()
+    watched.assert_clean()
+
+
+def test_upload_10000_rows_watch_progress_and_download(
+    open_browser: Callable[[Role], Watched], tmp_path: Path
+) -> None:
+    domains = ["good.mail.test", "nullmx.mail.test", "missing.mail.test", "v6.mail.test"]
+    source = tmp_path / "leads.csv"
+    lines = ["id,name,email"] + [f"{i},Lead {i},user{i}@{domains[i % 4]}" for i in range(10_000)]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    watched = open_browser(Role.OPERATOR)
+    page = watched.page
+    page.get_by_role("link", name="Validation").click()
+    assert page.get_by_text("No validation jobs yet — upload a CSV above.").is_visible()
+    page.locator("input#file").set_input_files(str(source))
+    seen: list[float] = []
+    page.on(
+        "response",
+        lambda response: response.url.endswith("/status") and seen.append(float(response.json()["progress"])),
+    )
+    page.get_by_role("button", name="Upload and validate").click()
+    page.wait_for_url("**/ui/validation/*")
+    assert page.get_by_text("leads.csv accepted; validating.").is_visible()
+    # The page polls the job and reloads when it is done; the bar then stands at 100.
+    page.get_by_role("link", name="Every row with its verdict").wait_for(timeout=180_000)
+    assert page.locator("progress").get_attribute("value") == "100"
+    # The page asked for the progress while the job ran and saw it grow; done, it shows 100 %.
+    assert seen and seen == sorted(seen)
+    assert page.get_by_text("100 % · 10,000 rows").is_visible()
+    watched.screenshot("validation-job")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Every row with its verdict").click()
+    download = download_info.value
+    assert download.suggested_filename == "leads-validated.csv"
+    rows = list(csv.reader(io.StringIO(Path(download.path()).read_text(encoding="utf-8"))))
+    assert rows[0][:4] == ["id", "name", "email", "verdict"]
+    assert len(rows) == 10_001
+    assert {row[3] for row in rows[1:]} <= {"valid", "invalid", "risky", "unknown"}
+    page.get_by_role("link", name="All jobs").click()
+    page.wait_for_url("**/ui/validation")
+    assert page.get_by_role("link", name="leads.csv").is_visible()
+    watched.screenshot("validation")
     watched.assert_clean()

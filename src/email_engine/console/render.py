@@ -14,7 +14,12 @@ from starlette.responses import HTMLResponse
 __all__ = ["PAGES", "page", "percent", "render", "when"]
 
 #: The console's pages in navigation order (path, name).
-PAGES: tuple[tuple[str, str], ...] = (("/ui/", "Overview"), ("/ui/ips", "IPs"), ("/ui/warmup", "Warmup"))
+PAGES: tuple[tuple[str, str], ...] = (
+    ("/ui/", "Overview"),
+    ("/ui/ips", "IPs"),
+    ("/ui/warmup", "Warmup"),
+    ("/ui/validation", "Validation"),
+)
 
 
 def when(value: datetime | date | None) -> Markup:

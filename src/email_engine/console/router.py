@@ -20,6 +20,8 @@ from email_engine.clock import utcnow
 from email_engine.console import session as cookies
 from email_engine.console.inventory import router as inventory_router
 from email_engine.console.overview import router as overview_router
+from email_engine.console.validation_pages import UPLOAD_LIMIT_BYTES
+from email_engine.console.validation_pages import router as validation_router
 from email_engine.console.warmup_pages import router as warmup_router
 from email_engine.console.web import ConsoleRoute, ViewerDep, field, redirect, show
 from email_engine.deps import ContextDep, SessionDep
@@ -28,7 +30,7 @@ from email_engine.errors import EmailEngineError, RateLimited, Unauthenticated
 __all__ = ["BODY_LIMITS", "public_router"]
 
 public_router = APIRouter(prefix=cookies.UI_PATH, include_in_schema=False, route_class=ConsoleRoute)
-BODY_LIMITS: dict[str, int] = {}
+BODY_LIMITS = {"/ui/validation": UPLOAD_LIMIT_BYTES}
 
 STATIC: Final = {
     "console.css": "text/css; charset=utf-8",
@@ -158,3 +160,4 @@ def root() -> Response:
 public_router.include_router(overview_router)
 public_router.include_router(inventory_router)
 public_router.include_router(warmup_router)
+public_router.include_router(validation_router)

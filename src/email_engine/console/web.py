@@ -267,6 +267,14 @@ class ConsoleRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
+        async def closing_form(request: Request) -> Response:
+            try:
+                return await handler(request)
+            finally:
+                form = _form(request)
+                if form is not None:
+                    await form.close()
+
         async def console_handler(request: Request) -> Response:
             if request.method == "POST":
                 try:
@@ -274,7 +282,7 @@ class ConsoleRoute(APIRoute):
                 except Exception:  # a malformed multipart body
                     return refused(request, 400, "Bad form", "The form could not be read; send it again.")
             try:
-                return await handler(request)
+                return await closing_form(request)
             except LoginRequired as exc:
                 target = request.url.path if request.method == "GET" else "/ui/"
                 response = RedirectResponse(

@@ -13,12 +13,13 @@ verdict); with several API hosts that directory must be shared storage.
 from __future__ import annotations
 
 import shutil
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import structlog
 from sqlalchemy import or_, select, update
@@ -34,13 +35,17 @@ from email_engine.validation.settings import ValidationSettings
 
 __all__ = [
     "JobStatus",
+    "accept_upload",
     "claim_job",
     "create_job",
     "get_job",
+    "job_progress",
+    "list_jobs",
     "purge_expired_jobs",
     "result_path",
     "run_pending_jobs",
     "start_in_background",
+    "upload_name",
 ]
 
 log = structlog.get_logger("email_engine.validation.jobs")
@@ -98,6 +103,57 @@ def create_job(
     session.add(job)
     session.flush()
     return job
+
+
+def upload_name(filename: str | None) -> str:
+    """The uploaded file's own name, without directories or control characters (it is shown in errors)."""
+    name = "".join(ch for ch in (filename or "") if ch.isprintable()).replace("\\", "/").rsplit("/", 1)[-1]
+    return name.strip()[:255] or "upload.csv"
+
+
+def accept_upload(
+    session: Session,
+    *,
+    options: ValidationSettings,
+    stream: IO[bytes],
+    filename: str | None,
+    column: str | None,
+    created_by: str,
+    now: datetime,
+) -> ValidationJob:
+    """Store an uploaded file beside the jobs and record the job (the API's and the console's upload).
+    The caller commits, then starts it (:func:`start_in_background`) when ``jobs_autostart``."""
+    options.jobs_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(
+        dir=options.jobs_dir, prefix="upload-", suffix=".csv", delete=False
+    ) as temp:
+        shutil.copyfileobj(stream, temp, length=1024 * 1024)
+    upload = Path(temp.name)
+    try:
+        return create_job(
+            session,
+            options=options,
+            upload=upload,
+            filename=upload_name(filename),
+            column=column,
+            created_by=created_by,
+            now=now,
+        )
+    finally:
+        upload.unlink(missing_ok=True)
+
+
+def job_progress(job: ValidationJob) -> float:
+    """How far a job is, from 0 to 1 (bytes of the input read; 1 when done)."""
+    progress = 1.0 if job.status == JobStatus.DONE else job.bytes_processed / max(job.size_bytes, 1)
+    return round(min(progress, 1.0), 4)
+
+
+def list_jobs(session: Session, *, limit: int = 50, offset: int = 0) -> list[ValidationJob]:
+    """The newest jobs first."""
+    return list(
+        session.scalars(select(ValidationJob).order_by(ValidationJob.id.desc()).limit(limit).offset(offset))
+    )
 
 
 def get_job(session: Session, public_id: str) -> ValidationJob:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -20,7 +18,9 @@ from email_engine.validation.schemas import JobPublic, ValidateRequest, Validate
 from email_engine.validation.service import session_suppression, summarize, validator_for
 from email_engine.validation.settings import ValidationSettings
 
-__all__ = ["BODY_LIMITS", "UPLOAD_LIMIT_BYTES", "router"]
+__all__ = ["BODY_LIMITS", "UPLOAD_LIMIT_BYTES", "router", "upload_name"]
+
+upload_name = bulk.upload_name
 
 router = APIRouter(prefix="/api/v1/validation", tags=["validation"])
 
@@ -64,14 +64,7 @@ def validate_emails(
     return Response(payload.encode(), media_type="application/json")
 
 
-def upload_name(filename: str | None) -> str:
-    """The uploaded file's own name, without directories or control characters (it is shown in errors)."""
-    name = "".join(ch for ch in (filename or "") if ch.isprintable()).replace("\\", "/").rsplit("/", 1)[-1]
-    return name.strip()[:255] or "upload.csv"
-
-
 def _public(job: ValidationJob) -> JobPublic:
-    progress = 1.0 if job.status == bulk.JobStatus.DONE else job.bytes_processed / max(job.size_bytes, 1)
     return JobPublic(
         id=job.public_id,
         status=job.status,
@@ -80,7 +73,7 @@ def _public(job: ValidationJob) -> JobPublic:
         size_bytes=job.size_bytes,
         bytes_processed=job.bytes_processed,
         rows_processed=job.rows_processed,
-        progress=round(min(progress, 1.0), 4),
+        progress=bulk.job_progress(job),
         valid=job.valid,
         invalid=job.invalid,
         risky=job.risky,
@@ -110,25 +103,16 @@ def create_job(
     """The file is checked (readable CSV, address column found) before the job is accepted; poll
     `GET /api/v1/validation/jobs/{id}` and download the result when `status` is `done`."""
     options = domain_settings(ctx, ValidationSettings)
-    options.jobs_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        dir=options.jobs_dir, prefix="upload-", suffix=".csv", delete=False
-    ) as temp:
-        shutil.copyfileobj(file.file, temp, length=1024 * 1024)
-    upload = Path(temp.name)
-    try:
-        job = bulk.create_job(
-            session,
-            options=options,
-            upload=upload,
-            filename=upload_name(file.filename),
-            column=column,
-            created_by=principal.name,
-            now=utcnow(),
-        )
-        session.commit()
-    finally:
-        upload.unlink(missing_ok=True)
+    job = bulk.accept_upload(
+        session,
+        options=options,
+        stream=file.file,
+        filename=file.filename,
+        column=column,
+        created_by=principal.name,
+        now=utcnow(),
+    )
+    session.commit()
     if options.jobs_autostart:
         bulk.start_in_background(ctx, clock=utcnow)
     return _public(job)
