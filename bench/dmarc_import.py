@@ -167,9 +167,12 @@ def main() -> None:
                 "LOG_LEVEL": "WARNING",
                 "JWT_SECRET_KEY": "bench-" + "x" * 40,
             }
+            # The machine is shared: the load average says how much of it the run had.
+            load = "load average " + " / ".join(f"{value:.1f}" for value in os.getloadavg())
             first = run(folder, env)
             rate = int(first["rows"]) / float(first["seconds"])  # type: ignore[arg-type]
             print(f"import ({args.database}): {json.dumps(first)}  → {rate:,.0f} rows/s, target < 60 s")
+            print(f"  before: {load}; after: " + " / ".join(f"{value:.1f}" for value in os.getloadavg()))
             second = run(folder, env)
             print(f"same files again: {json.dumps(second)}")
 

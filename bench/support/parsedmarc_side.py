@@ -35,7 +35,7 @@ def totals(report: dict[str, Any]) -> dict[str, Any]:
         )
         rows[key] = rows.get(key, 0) + int(record["count"])
     return {
-        "org_name": meta.get("org_name"),
+        "org_name": str(meta.get("org_name") or "").lower(),
         "report_id": meta.get("report_id"),
         "domain": report["policy_published"]["domain"],
         "begin": meta.get("begin_date"),
