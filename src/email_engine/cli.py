@@ -64,6 +64,8 @@ def serve(
         from email_engine.migrate import upgrade_database
 
         upgrade_database(settings.database_url)
+    shown = f"[{host}]" if ":" in host else host
+    err.print(f"console: http://{shown}:{port}/ui/  ·  API docs: http://{shown}:{port}/docs")
     if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Metrics from every worker are merged through files in this directory.
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="email-engine-metrics-")
@@ -135,7 +137,11 @@ def init(
     typer.echo("database schema is up to date")
     with session_scope(make_session_factory(make_engine(settings.database_url))) as session:
         if auth_service.list_users(session):
-            typer.echo("users exist already; no admin created")
+            typer.echo(
+                "users exist already; no admin created\n"
+                "console: http://127.0.0.1:8000/ui/ (log in with your account; "
+                "`email-engine users set-password USER` if it is lost)"
+            )
             return
         password = random_secrets.token_urlsafe(18)
         auth_service.create_user(
@@ -143,7 +149,8 @@ def init(
         )
     typer.echo(
         f"created admin {admin_email} with password {password}\n"
-        "log in: curl -s -X POST http://127.0.0.1:8000/api/v1/auth/login -H 'Content-Type: application/json' "
+        f"console: http://127.0.0.1:8000/ui/ (log in with Email {admin_email} and that password)\n"
+        "API: curl -s -X POST http://127.0.0.1:8000/api/v1/auth/login -H 'Content-Type: application/json' "
         f'-d \'{{"email": "{admin_email}", "password": "{password}"}}\'\n'
         "or use the API_KEY from .env as the X-API-Key header. API docs: http://127.0.0.1:8000/docs"
     )

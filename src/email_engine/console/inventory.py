@@ -42,7 +42,7 @@ __all__ = ["PAGE_SIZE", "inventory_values", "ip_page_response", "router"]
 
 router = APIRouter(route_class=ConsoleRoute)
 
-PAGE_SIZE = 250
+PAGE_SIZE = 100
 IpId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
@@ -55,16 +55,13 @@ def inventory_values(session: Session, *, now: datetime, state: str | None, offs
     total, ips = service.list_ips(session, state=state, limit=PAGE_SIZE, offset=offset)
     _pools_total, pools = service.list_pools(session, limit=service.MAX_PAGE)
     pool_names = {pool.id: pool.name for pool in pools}
-    _plans_total, plans = warmup_service.list_plans(session, status="running", limit=10**6)
-    _paused_total, paused = warmup_service.list_plans(session, status="paused", limit=10**6)
-    plan_of = {plan.ip_id: plan for plan in [*plans, *paused]}
-    limits = warmup_service.current_limits(session, now=now)
+    plan_of = warmup_service.unfinished_plans(session, [ip.id for ip in ips])
     today = stats.key_totals(session, dimension="ip", since=_midnight(now), until=now + timedelta(hours=1))
     listings = listed_ips(session)
     rows = []
     for ip in ips:
         plan = plan_of.get(ip.id)
-        limit = limits.get(ip.id)
+        limit = warmup_service.plan_limit(plan) if plan is not None else None
         rows.append(
             {
                 "ip": ip,

@@ -82,6 +82,8 @@ class StatBucket(Base):
     __table_args__ = (
         UniqueConstraint("hour", "dimension", "key", name="uq_stat_bucket_hour_dimension_key"),
         Index("ix_stat_bucket_dimension_hour", "dimension", "hour"),
+        # One key over time (an IP's days for the console's warmup chart): migration console_0001.
+        Index("ix_stat_bucket_dimension_key_hour", "dimension", "key", "hour"),
     )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)

@@ -53,9 +53,11 @@ __all__ = [
     "make_results_reader",
     "pause_plan",
     "plan_detail",
+    "plan_limit",
     "resume_plan",
     "run_warmup",
     "start_plan",
+    "unfinished_plans",
 ]
 
 log = structlog.get_logger(__name__)
@@ -285,6 +287,25 @@ def plan_detail(session: Session, plan_id: int) -> dict[str, Any]:
     }
 
 
+def unfinished_plans(session: Session, ip_ids: Sequence[int]) -> dict[int, WarmupPlan]:
+    """The running or paused plan of each of these IPs (one query; the console's inventory page)."""
+    if not ip_ids:
+        return {}
+    plans = session.scalars(
+        select(WarmupPlan).where(
+            WarmupPlan.ip_id.in_(list(ip_ids)),
+            WarmupPlan.status.in_((PlanStatus.RUNNING.value, PlanStatus.PAUSED.value)),
+        )
+    )
+    return {plan.ip_id: plan for plan in plans}
+
+
+def plan_limit(plan: WarmupPlan) -> VolumeLimit:
+    """What :func:`current_limits` gives this running or paused plan's IP today."""
+    limit = _limit_of(plan)
+    return limit if limit is not None else VolumeLimit(daily=0, hourly=0)
+
+
 def current_limits(session: Session, *, now: datetime) -> dict[int, VolumeLimit]:
     """Today's warmup limits keyed by ``sending_ip.id`` (for the PowerMTA renderer).
 
@@ -298,8 +319,7 @@ def current_limits(session: Session, *, now: datetime) -> dict[int, VolumeLimit]
         select(WarmupPlan).where(WarmupPlan.status.in_((PlanStatus.RUNNING.value, PlanStatus.PAUSED.value)))
     )
     for plan in plans:
-        limit = _limit_of(plan)
-        limits[plan.ip_id] = limit if limit is not None else VolumeLimit(daily=0, hourly=0)
+        limits[plan.ip_id] = plan_limit(plan)
     return limits
 
 
