@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from email_engine.auth.roles import Role
+from email_engine.console.render import PAGES
 from tests.e2e.conftest import Watched
 
 
@@ -118,4 +119,30 @@ def test_upload_10000_rows_watch_progress_and_download(
     page.wait_for_url("**/ui/validation")
     assert page.get_by_role("link", name="leads.csv").is_visible()
     watched.screenshot("validation")
+    watched.assert_clean()
+
+
+def test_every_page_renders_without_console_errors(open_browser: Callable[[Role], Watched]) -> None:
+    watched = open_browser(Role.ADMIN)
+    page = watched.page
+    for path, name in PAGES:
+        watched.goto(path)
+        assert page.get_by_role("heading", name=name, exact=True).is_visible(), path
+        assert page.locator("nav [aria-current=page]").inner_text() == name
+    watched.goto("/ui/feedback")
+    page.get_by_label("Address or domain").fill("complainer@example.org")
+    page.get_by_label("Note (optional)").fill("asked by phone")
+    page.get_by_role("button", name="Suppress").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("complainer@example.org is suppressed (manual).").is_visible()
+    watched.screenshot("feedback")
+    # Keyboard: the skip link is the first stop and leads to the content.
+    watched.goto("/ui/ips")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    # Narrow screen (a phone): the page still fits its width.
+    page.set_viewport_size({"width": 390, "height": 844})
+    watched.goto("/ui/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    watched.screenshot("overview-phone")
     watched.assert_clean()

@@ -18,6 +18,7 @@ from email_engine.auth import service as auth_service
 from email_engine.auth.login_guard import login_guard
 from email_engine.clock import utcnow
 from email_engine.console import session as cookies
+from email_engine.console.feedback_pages import router as feedback_router
 from email_engine.console.inventory import router as inventory_router
 from email_engine.console.overview import router as overview_router
 from email_engine.console.validation_pages import UPLOAD_LIMIT_BYTES
@@ -160,4 +161,5 @@ def root() -> Response:
 public_router.include_router(overview_router)
 public_router.include_router(inventory_router)
 public_router.include_router(warmup_router)
+public_router.include_router(feedback_router)
 public_router.include_router(validation_router)
