@@ -13,7 +13,9 @@ given several datasets as a list of (type, text) pairs.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import socketserver
 import subprocess
@@ -50,6 +52,16 @@ def _answers(port: int, name: str) -> bool:
         except OSError:
             return False
     return reply.header.rcode in (RCODE.NOERROR, RCODE.NXDOMAIN)
+
+
+def _rcode(port: int, name: str) -> int | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(0.2)
+        try:
+            sock.sendto(DNSRecord.question(name, "A").pack(), ("127.0.0.1", port))
+            return int(DNSRecord.parse(sock.recv(4096)).header.rcode)
+        except OSError:
+            return None
 
 
 class Rbldnsd:
@@ -96,6 +108,27 @@ class Rbldnsd:
             process.kill()
             process.wait()
         raise RuntimeError("rbldnsd did not start on a free loopback port")
+
+    def update(self, zone: str, text: str, *, probe: str, listed: bool) -> None:
+        """Replace the zone's (single) dataset as a list operator does, and make rbldnsd reload it:
+        rbldnsd(8) re-reads changed files on SIGHUP. Waits until ``probe`` (a name in the zone)
+        answers ``listed`` (NOERROR) or not (NXDOMAIN)."""
+        index = list(self.zones).index(zone)
+        datasets = self.zones[zone]
+        kind = (datasets if isinstance(datasets, tuple) else datasets[0])[0]
+        path = self.directory / f"zone{index}-0.{kind}"
+        path.write_text(text, encoding="utf-8")
+        stamp = path.stat().st_mtime + 2  # rbldnsd compares modification times (seconds)
+        os.utime(path, (stamp, stamp))
+        assert self._process is not None
+        self._process.send_signal(signal.SIGHUP)
+        wanted = RCODE.NOERROR if listed else RCODE.NXDOMAIN
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if _rcode(self.port, probe) == wanted:
+                return
+            time.sleep(0.05)
+        raise RuntimeError(f"rbldnsd did not reload {zone}")
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None

@@ -23,6 +23,7 @@ from email_engine.errors import (
     Conflict,
     DependencyUnavailable,
     EmailEngineError,
+    InvalidInput,
     NotFound,
 )
 from email_engine.integrations.mailwizz.database import ServerUpdate
@@ -81,7 +82,8 @@ def push_mailwizz_limits(
     """Make IP ``ip``'s MailWizz delivery server hold these quotas and status; record the outcome.
 
     ``hourly`` / ``daily``: messages (1..100,000,000) or None to leave that quota alone; ``active``:
-    True sets the server ``active``, False ``inactive``. Raises ``InvalidInput`` (bad quota) or
+    True sets the server ``active`` and needs both quotas (MailWizz reads a 0 left in place as
+    unlimited), False ``inactive``. Raises ``InvalidInput`` (bad or missing quota) or
     ``Conflict`` (``active=True`` for an IP that is not warming/active) before anything is written
     anywhere. Peer trouble (database down, row missing, server disabled in MailWizz) does not
     raise: the row is ``failed`` with the reason and the result says so. Flushes; caller commits.
@@ -89,6 +91,11 @@ def push_mailwizz_limits(
     desired_server = DesiredServer(
         hourly_quota=hourly, daily_quota=daily, status="active" if active else "inactive"
     )
+    if active and (hourly is None or daily is None):
+        raise InvalidInput(
+            f"IP {ip.address}: a MailWizz server is made active only with explicit hourly and daily quotas "
+            "(a quota left as it is may be 0, which MailWizz reads as unlimited)."
+        )
     if active and IpState(ip.state) not in SENDING_STATES:
         raise Conflict(
             f"IP {ip.address} is {ip.state}; its MailWizz server can be active only while the IP is "
@@ -243,6 +250,8 @@ def retry_failed_actuations(
             ip is None
             or ip.mailwizz_server_id != desired.get("server_id")
             or (active and IpState(ip.state) not in SENDING_STATES)
+            # Made before every activation carried its quotas: never replayed.
+            or (active and (desired.get("hourly_quota") is None or desired.get("daily_quota") is None))
         )
         if outgrown or ip is None:
             row.status = "superseded"

@@ -69,13 +69,34 @@ def list_command(as_json: JsonOption = False) -> None:
 @jobs_app.command("run")
 def run_command(
     name: Annotated[str, typer.Argument(help="Job name (see `email-engine jobs list`).")],
+    at: Annotated[
+        str | None,
+        typer.Option(
+            "--at",
+            help="Evaluate the job as of this ISO 8601 time (2026-03-02T06:00:00Z), for replays and "
+            "simulated days; the run is recorded with trigger as_of. Refused in production for jobs "
+            "that change state unless --force.",
+        ),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Allow --at for a state-changing job in production.")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Run a job now in this process and record the run. Exits 1 if the job failed or was already running."""
+    from email_engine.errors import EmailEngineError
+    from email_engine.ops.runner import check_as_of, parse_as_of
+
     ctx = cli_context()
     try:
         spec = find_job(all_jobs(domain_settings(ctx, SchedulerSettings), include_disabled=True), name)
-        outcome = run_job(ctx, spec, trigger="manual", worker=process_identity())
+        as_of = None
+        if at is not None:
+            try:
+                as_of = parse_as_of(at)
+                check_as_of(spec, as_of, environment=ctx.settings.environment, force=force)
+            except EmailEngineError as exc:
+                err.print(f"error: {exc.detail}")
+                raise typer.Exit(2) from None
+        outcome = run_job(ctx, spec, trigger="manual", worker=process_identity(), as_of=as_of)
     finally:
         ctx.close()
     if as_json:

@@ -14,7 +14,7 @@ from email_engine.ops.job_status import job_overview, run_history
 from email_engine.ops.leader import process_identity
 from email_engine.ops.lifespan import running_scheduler
 from email_engine.ops.registry import all_jobs, find_job
-from email_engine.ops.runner import run_job
+from email_engine.ops.runner import check_as_of, parse_as_of, run_job
 from email_engine.ops.scheduler import make_lease
 from email_engine.ops.settings import SchedulerSettings
 
@@ -64,10 +64,28 @@ def job_runs(
     return run_history(session, job=name, limit=limit)
 
 
-@jobs_router.post("/{name}/run", summary="Run a job now in this worker and record the run (operator)")
-def run_job_now(name: JobName, ctx: ContextDep, _operator: OperatorDep) -> dict[str, Any]:
+@jobs_router.post(
+    "/{name}/run",
+    summary="Run a job now in this worker and record the run (operator)",
+    description="With `at`, the job is evaluated as of that time (ISO 8601 with its offset) for replays and "
+    "simulated days; the run is recorded with trigger `as_of` and `result.as_of`. In production a job "
+    "that changes state is refused (409) with `at` unless `force=true`.",
+)
+def run_job_now(
+    name: JobName,
+    ctx: ContextDep,
+    _operator: OperatorDep,
+    at: Annotated[
+        str | None, Query(max_length=64, description="Evaluate as of this time, e.g. 2026-03-02T06:00:00Z.")
+    ] = None,
+    force: Annotated[bool, Query(description="Allow `at` for a state-changing job in production.")] = False,
+) -> dict[str, Any]:
     spec = find_job(all_jobs(domain_settings(ctx, SchedulerSettings), include_disabled=True), name)
-    outcome = run_job(ctx, spec, trigger="manual", worker=process_identity())
+    as_of = None
+    if at is not None:
+        as_of = parse_as_of(at)
+        check_as_of(spec, as_of, environment=ctx.settings.environment, force=force)
+    outcome = run_job(ctx, spec, trigger="manual", worker=process_identity(), as_of=as_of)
     if outcome.status == "skipped":
         raise Conflict(
             f"The job {name} is already running; try again when it finishes.", run_id=outcome.run_id

@@ -18,3 +18,6 @@ class JobSpec:
     run: Callable[[AppContext, datetime], dict[str, Any]]
     interval_seconds: int
     description: str
+    #: False for a job that only reads: evaluating it "as of" a time is allowed in production
+    #: without --force (jobs change state unless they say otherwise).
+    changes_state: bool = True

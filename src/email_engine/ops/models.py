@@ -19,7 +19,9 @@ class JobRun(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     job: Mapped[str] = mapped_column(String(64))
-    trigger: Mapped[str] = mapped_column(String(16))  # schedule | manual
+    trigger: Mapped[str] = mapped_column(
+        String(16)
+    )  # schedule | manual | as_of (evaluated as of result.as_of)
     status: Mapped[str] = mapped_column(String(16))  # running | ok | error | skipped
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)

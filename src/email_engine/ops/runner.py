@@ -27,7 +27,15 @@ from email_engine.ops.job_metrics import JOB_DURATION, JOB_RUNS
 from email_engine.ops.jobspec import JobSpec
 from email_engine.ops.models import JobLock, JobRun
 
-__all__ = ["LOCK_SECONDS", "RunOutcome", "acquire_job_lock", "release_job_lock", "run_job"]
+__all__ = [
+    "LOCK_SECONDS",
+    "RunOutcome",
+    "acquire_job_lock",
+    "check_as_of",
+    "parse_as_of",
+    "release_job_lock",
+    "run_job",
+]
 
 log = structlog.get_logger("email_engine.jobs")
 
@@ -35,7 +43,7 @@ LOCK_SECONDS = 60.0
 HEARTBEAT_SECONDS = 15.0
 MAX_ERROR = 4000
 ORPHAN_ERROR = "The process running this job stopped before the run finished (killed or crashed)."
-Trigger = Literal["schedule", "manual"]
+Trigger = Literal["schedule", "manual", "as_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +141,33 @@ def _json_safe(value: object) -> dict[str, Any]:
     return data if isinstance(data, dict) else {"value": data}
 
 
+def parse_as_of(text: str) -> datetime:
+    """An ISO 8601 time with its offset (``2026-03-02T06:00:00Z``); ``InvalidInput`` otherwise."""
+    from email_engine.errors import InvalidInput
+
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not an ISO 8601 time (use e.g. 2026-03-02T06:00:00Z).") from None
+    if value.tzinfo is None:
+        raise InvalidInput(f"{text!r} has no time zone; add one (Z for UTC, or +01:00).")
+    return value
+
+
+def check_as_of(spec: JobSpec, as_of: datetime, *, environment: str, force: bool) -> None:
+    """Evaluating a state-changing job as of another time acts on today's inventory with another
+    day's clock: refused in production unless forced (``Conflict``); a naive time is ``InvalidInput``."""
+    from email_engine.errors import Conflict, InvalidInput
+
+    if as_of.tzinfo is None:
+        raise InvalidInput("The time to evaluate the job at needs a time zone (Z for UTC).")
+    if environment == "production" and spec.changes_state and not force:
+        raise Conflict(
+            f"The job {spec.name} changes state (MailWizz, the inventory, alerts); evaluating it as of "
+            f"{as_of.isoformat()} in production is refused unless forced (--force, or force=true)."
+        )
+
+
 def _recent_scheduled_start(session: Session, job: str) -> datetime | None:
     return session.scalar(
         select(JobRun.started_at)
@@ -150,12 +185,19 @@ def run_job(
     worker: str,
     clock: Callable[[], datetime] = utcnow,
     min_gap_seconds: float | None = None,
+    as_of: datetime | None = None,
 ) -> RunOutcome:
     """Run ``spec`` once and record the run. Never raises for a failing job: the error is recorded.
 
     ``min_gap_seconds`` (scheduled runs): if another scheduled run started more recently than
     that, this one is a duplicate from a leader change and is dropped without a record.
+    ``as_of``: evaluate the job as of that time (replays, simulated days): the job gets it as its
+    ``now``; the run is recorded with the real times, trigger ``as_of`` and ``result["as_of"]``.
     """
+    if as_of is not None:
+        if as_of.tzinfo is None:
+            raise ValueError("as_of must carry a time zone.")
+        trigger = "as_of"
     holder = f"{worker}:{uuid.uuid4().hex[:8]}"
     started = clock()
     with session_scope(ctx.session_factory) as session:
@@ -195,7 +237,9 @@ def run_job(
     began = time.perf_counter()
     try:
         with _Heartbeat(ctx, spec.name, holder):
-            result = _json_safe(spec.run(ctx, started))
+            result = _json_safe(spec.run(ctx, started if as_of is None else as_of))
+        if as_of is not None:
+            result = {"as_of": as_of.isoformat(), **result}
     except Exception as exc:  # record every failure; the scheduler must keep going
         status = "error"
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]

@@ -14,10 +14,21 @@ from email_engine.reputation.settings import ReputationSettings, get_reputation_
 
 
 def run_blacklists(ctx: AppContext, now: datetime) -> dict[str, Any]:
+    """Check every zone; when an IP is listed, run the failover pass at once, so a listed IP is
+    stopped (MailWizz inactive, PowerMTA at rate 0) within this run, not at the next failover tick."""
     rep = domain_settings(ctx, ReputationSettings)
     with session_scope(ctx.session_factory) as session:
         summary = service.check_all(session, ctx.settings, rep, now=now)
-    return {key: value for key, value in summary.items() if key != "results"}
+    result = {key: value for key, value in summary.items() if key != "results"}
+    if summary.get("listed"):
+        from email_engine.warmup.jobs import run_failover_job
+
+        failover = run_failover_job(ctx, now)
+        result["failover"] = {
+            "actions": [{"address": a["address"], "action": a["action"]} for a in failover["actions"]],
+            "errors": failover["errors"],
+        }
+    return result
 
 
 def run_dns_auth(ctx: AppContext, now: datetime) -> dict[str, Any]:
@@ -35,7 +46,7 @@ JOBS = [
         run=run_blacklists,
         interval_seconds=_settings.dnsbl_interval,
         description="Check every sending IP and domain against the selected DNSBL zones; alert on new listings "
-        "and delistings.",
+        "and delistings; when an IP is listed, run the failover pass at once (the IP stops within this run).",
     ),
     JobSpec(
         name="dns-auth",

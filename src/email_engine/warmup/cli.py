@@ -17,8 +17,8 @@ from email_engine.clock import utcnow
 from email_engine.config import get_settings
 from email_engine.context import AppContext, build_context
 from email_engine.db import session_scope
-from email_engine.errors import InvalidInput
-from email_engine.warmup import failover_service, service
+from email_engine.errors import EmailEngineError, InvalidInput
+from email_engine.warmup import failover_service, holds, service
 from email_engine.warmup.jobs import mailwizz_writer, warmup_settings
 from email_engine.warmup.plan import PRESETS
 
@@ -261,5 +261,114 @@ def failover(as_json: JsonOption = False) -> None:
     _print_summary(summary, as_json)
 
 
+failover_app = typer.Typer(
+    help="Guarded failover: run the pass, list the traffic holds (IPs stopped because the list or the "
+    "content is the cause) and resolve one once the cause is fixed.",
+    no_args_is_help=True,
+)
+
+
+@failover_app.command("run")
+def failover_run(as_json: JsonOption = False) -> None:
+    """Run the guarded failover pass once now (same as `email-engine jobs run failover`)."""
+    failover(as_json)
+
+
+def _hold_row(hold: Any, address: str) -> dict[str, Any]:
+    return {
+        "id": hold.id,
+        "ip_id": hold.ip_id,
+        "address": address,
+        "cause": hold.cause,
+        "trigger": hold.trigger,
+        "reasons": hold.reasons,
+        "opened_at": hold.opened_at.isoformat(),
+        "resolved_at": hold.resolved_at.isoformat() if hold.resolved_at else None,
+        "resolved_by": hold.resolved_by,
+        "resolution": hold.resolution,
+    }
+
+
+@failover_app.command("holds")
+def failover_holds(
+    show_all: Annotated[bool, typer.Option("--all", help="Resolved holds too, not only open ones.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Traffic holds: the IP, the cause (list or content), why, and who resolved it."""
+    from email_engine.ips.models import SendingIp
+
+    with _context() as (_ctx, session):
+        _total, rows = holds.list_holds(session, open_only=not show_all, limit=500)
+        items = [_hold_row(h, getattr(session.get(SendingIp, h.ip_id), "address", "?")) for h in rows]
+    if _emit(items, as_json):
+        return
+    table = Table("id", "ip", "cause", "trigger", "opened", "resolved", "why")
+    for item in items:
+        table.add_row(
+            str(item["id"]),
+            item["address"],
+            item["cause"],
+            item["trigger"],
+            item["opened_at"][:16],
+            (item["resolved_at"] or "open")[:16],
+            "; ".join(item["reasons"])[:80],
+        )
+    console.print(table)
+
+
+@failover_app.command("resolve")
+def failover_resolve(
+    target: Annotated[
+        str, typer.Argument(help="The hold's id, or the IP address whose open hold to resolve.")
+    ],
+    note: Annotated[str, typer.Option(help="What was fixed (recorded and audited).")],
+    as_json: JsonOption = False,
+) -> None:
+    """Resolve a traffic hold once its cause is fixed (audited).
+
+    The IP stays quarantined; the normal recovery then rests it and re-warms it from day 1 once it is
+    delisted.
+    """
+    from sqlalchemy import select
+
+    from email_engine.auth.roles import Role
+    from email_engine.auth.service import Principal, record_audit
+    from email_engine.ips.models import SendingIp
+
+    with _context() as (_ctx, session):
+        if target.isdigit():
+            hold_id = int(target)
+        else:
+            ip_id = session.scalar(select(SendingIp.id).where(SendingIp.address == target.strip()))
+            found = holds.open_hold(session, ip_id) if ip_id is not None else None
+            if found is None:
+                typer.echo(
+                    f"error: {target} has no open traffic hold (email-engine failover holds).", err=True
+                )
+                raise typer.Exit(1)
+            hold_id = found.id
+        now = utcnow()
+        try:
+            hold = holds.resolve_hold(session, hold_id=hold_id, note=note, actor=ACTOR, now=now)
+        except EmailEngineError as exc:
+            typer.echo(f"error: {exc.detail}", err=True)
+            raise typer.Exit(1) from None
+        record_audit(
+            session,
+            principal=Principal(kind="cli", name="cli", role=Role.ADMIN),
+            action="POST",
+            target=f"/api/v1/warmup/holds/{hold.id}/resolve",
+            status_code=200,
+            client_address=None,
+            now=now,
+            details={"hold_id": hold.id, "ip_id": hold.ip_id, "note": hold.resolution},
+        )
+        address = getattr(session.get(SendingIp, hold.ip_id), "address", "?")
+        item = _hold_row(hold, address)
+    if not _emit(item, as_json):
+        typer.echo(f"Traffic hold {item['id']} on {address} resolved: {item['resolution']}")
+
+
 def register(root: typer.Typer) -> None:
     root.add_typer(app, name="warmup")
+    root.add_typer(failover_app, name="failover")

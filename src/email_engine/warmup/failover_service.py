@@ -1,5 +1,5 @@
-"""The failover job: apply :func:`email_engine.warmup.failover.decide_failover` to every active IP,
-and walk quarantined IPs back through resting to a new warmup plan.
+"""The failover job: apply :func:`email_engine.warmup.failover.decide_failover` to every sending IP,
+and walk quarantined IPs back through resting to a new warmup plan (never while a hold is open).
 
 Every action goes through the inventory's lifecycle (``transition_ip``) and MailWizz adapter
 (``push_mailwizz_limits``), is recorded in ``failover_event`` (one row per IP, day and action, so a
@@ -20,7 +20,7 @@ from email_engine.errors import Conflict, InvalidInput
 from email_engine.ips.actuation import ServerWriter
 from email_engine.ips.lifecycle import IpState
 from email_engine.ips.models import IpTransition, SendingIp
-from email_engine.warmup import service
+from email_engine.warmup import holds, service
 from email_engine.warmup.failover import (
     Candidate,
     FailoverAction,
@@ -30,9 +30,10 @@ from email_engine.warmup.failover import (
     decide_failover,
     is_warm,
     next_recovery_state,
+    takeover_volume,
 )
 from email_engine.warmup.models import FailoverEvent, WarmupPlan
-from email_engine.warmup.plan import DayResult, hourly_limit
+from email_engine.warmup.plan import DayResult, takeover_curve
 from email_engine.warmup.settings import WarmupSettings
 
 __all__ = ["PRESET_FOR_PURPOSE", "list_failover_events", "rules_from_settings", "run_failover"]
@@ -60,6 +61,7 @@ def rules_from_settings(settings: WarmupSettings) -> FailoverRules:
         min_blocks=settings.failover_min_blocks,
         standby_max_idle=timedelta(days=settings.standby_max_idle_days),
         rotation_cooldown=timedelta(days=settings.rotation_cooldown_days),
+        window_days=settings.failover_window_days,
     )
 
 
@@ -73,13 +75,24 @@ def _entry(session: Session, ip_id: int) -> _Entry:
     return _Entry(None, None) if last is None else _Entry(last.from_state, last.at)
 
 
-def _recent_results(session: Session, address: str, today: date) -> DayResult | None:
-    """Yesterday and today so far, added up: a spike shows within the day, a quiet day still has data."""
+def _day_result(session: Session, address: str, day: date) -> DayResult:
     from email_engine.feedback.stats import daily_ip_results
 
-    days = [
-        daily_ip_results(session, ip_address=address, day=day) for day in (today - timedelta(days=1), today)
-    ]
+    d = daily_ip_results(session, ip_address=address, day=day)
+    return DayResult(
+        sent=d.sent,
+        delivered=d.delivered,
+        hard_bounces=d.hard_bounces,
+        soft_bounces=d.soft_bounces,
+        blocks=d.blocks,
+        complaints=d.complaints,
+        deferred=d.deferred,
+    )
+
+
+def _recent_results(session: Session, address: str, today: date) -> DayResult | None:
+    """Yesterday and today so far, added up: a spike shows within the day, a quiet day still has data."""
+    days = [_day_result(session, address, day) for day in (today - timedelta(days=1), today)]
     total = DayResult(
         sent=sum(d.sent for d in days),
         delivered=sum(d.delivered for d in days),
@@ -90,6 +103,38 @@ def _recent_results(session: Session, address: str, today: date) -> DayResult | 
         deferred=sum(d.deferred for d in days),
     )
     return total if total.sent or total.blocks or total.hard_bounces or total.complaints else None
+
+
+def _window(session: Session, address: str, until: date, days: int) -> tuple[DayResult, ...]:
+    """One result per day of the window that led up to ``until`` (the listing's first day)."""
+    return tuple(
+        _day_result(session, address, until - timedelta(days=back)) for back in range(days - 1, -1, -1)
+    )
+
+
+def _daily_peak(session: Session, address: str, until: date, days: int) -> int:
+    """The most the IP sent in one day over ``days`` days up to ``until``."""
+    return max(
+        (_day_result(session, address, until - timedelta(days=back)).sent for back in range(days)), default=0
+    )
+
+
+def _proven_volume(session: Session, ip: SendingIp, today: date, days: int) -> int:
+    """What a standby has shown it can carry: its busiest day while it sent (within ``days``), or the
+    final point of its last completed warmup plan, whichever is higher; 0 when it proved nothing."""
+    plan = session.scalar(
+        select(WarmupPlan)
+        .where(WarmupPlan.ip_id == ip.id, WarmupPlan.status == "completed")
+        .order_by(WarmupPlan.id.desc())
+        .limit(1)
+    )
+    final = int(plan.schedule[-1]) if plan is not None else 0
+    return max(final, _daily_peak(session, ip.address, today, days))
+
+
+def _first_listed_day(listings: list[Any], majors: tuple[str, ...], today: date) -> date:
+    seen = [item.first_seen_at for item in listings if item.zone in majors and item.first_seen_at is not None]
+    return min(seen).astimezone(UTC).date() if seen else today
 
 
 def _provider_causes(session: Session, address: str, today: date) -> tuple[str, ...]:
@@ -128,17 +173,18 @@ def _record(session: Session, decision: FailoverDecision, today: date, now: date
     return True
 
 
-def _recent_group_failovers(session: Session, ip: SendingIp, since: datetime) -> int:
-    group = select(SendingIp.id).where(SendingIp.id != ip.id)
-    group = group.where(
-        (SendingIp.pool_id == ip.pool_id) if ip.pool_id is not None else (SendingIp.purpose == ip.purpose)
-    )
+def _recent_hops_in_pool(session: Session, ip: SendingIp, since: datetime) -> int:
+    """Hand-overs within the cooldown that involved an IP of this pool, from it or to it: the
+    cooldown follows the traffic, so a standby that took traffic over cannot hand it on."""
+    if ip.pool_id is None:
+        return 0
+    pool = select(SendingIp.id).where(SendingIp.pool_id == ip.pool_id)
     return (
         session.scalar(
-            select(func.count(func.distinct(FailoverEvent.ip_id))).where(
-                FailoverEvent.ip_id.in_(group),
+            select(func.count()).where(
                 FailoverEvent.action.in_(_TOOK_OVER),
                 FailoverEvent.at >= since,
+                FailoverEvent.ip_id.in_(pool) | FailoverEvent.standby_ip_id.in_(pool),
             )
         )
         or 0
@@ -146,13 +192,26 @@ def _recent_group_failovers(session: Session, ip: SendingIp, since: datetime) ->
 
 
 def _candidates(
-    session: Session, rules: FailoverRules, now: datetime, listed: dict[str, list[Any]]
+    session: Session, ip: SendingIp, rules: FailoverRules, now: datetime, listed: dict[str, list[Any]]
 ) -> list[Candidate]:
-    """Standby IPs that could take over; a listed one never does."""
-    standbys = session.scalars(select(SendingIp).where(SendingIp.state == IpState.STANDBY.value)).all()
+    """Standby IPs of the same pool that could take over; listed, blocked or held ones never do.
+    A standby is warm only if it came from ``active``, is not idle too long and proved a volume."""
+    if ip.pool_id is None:
+        return []
+    standbys = session.scalars(
+        select(SendingIp).where(SendingIp.state == IpState.STANDBY.value, SendingIp.pool_id == ip.pool_id)
+    ).all()
+    today = now.astimezone(UTC).date()
     result = []
     for standby in standbys:
-        if listed.get(standby.address):
+        if listed.get(standby.address) or holds.open_hold(session, standby.id) is not None:
+            continue
+        recent = _recent_results(session, standby.address, today)
+        if (
+            recent is not None
+            and recent.blocks >= rules.min_blocks
+            and recent.blocks > recent.sent * rules.block_spike_rate
+        ):
             continue
         entry = _entry(session, standby.id)
         warm = is_warm(
@@ -161,15 +220,30 @@ def _candidates(
             now=now,
             max_idle=rules.standby_max_idle,
         )
+        if warm and _proven_volume(session, standby, today, rules.standby_max_idle.days) <= 0:
+            warm = False
         result.append(Candidate(standby.id, standby.address, standby.purpose, standby.pool_id, warm))
     return result
 
 
-def _quarantine(
+def _stop(
     session: Session, ip: SendingIp, reasons: str, mailwizz: ServerWriter | None, now: datetime
-) -> None:
-    service.transition(session, ip, IpState.QUARANTINED, reason=reasons[:1000], actor=ACTOR, now=now)
-    service.push_limits(session, mailwizz, ip, None, now)
+) -> dict[str, Any]:
+    """Stop the IP at once: its unfinished warmup plan ends, it is quarantined (PowerMTA renders it
+    at rate 0) and its MailWizz delivery server is set inactive."""
+    plan = session.scalar(
+        select(WarmupPlan)
+        .where(WarmupPlan.ip_id == ip.id, WarmupPlan.status.in_(service.UNFINISHED))
+        .limit(1)
+    )
+    if plan is not None:
+        plan.status = "aborted"
+        plan.ended_at = now
+        plan.updated_at = now
+        plan.status_reason = f"stopped by the failover job: {reasons}"[:1000]
+    if ip.state != IpState.QUARANTINED.value:
+        service.transition(session, ip, IpState.QUARANTINED, reason=reasons[:1000], actor=ACTOR, now=now)
+    return service.push_limits(session, mailwizz, ip, None, now)
 
 
 def _start_warmup(
@@ -180,8 +254,11 @@ def _start_warmup(
     mailwizz: ServerWriter | None,
     settings: WarmupSettings,
     now: datetime,
+    schedule: tuple[int, ...] | None = None,
+    proven_volume: int | None = None,
 ) -> int | None:
-    """Create and start a warmup plan with the preset of the IP's purpose; None if one is unfinished."""
+    """Create and start a warmup plan (the preset of the IP's purpose, or ``schedule`` for a warm
+    standby's takeover ramp); None if one is unfinished."""
     busy = session.scalar(
         select(WarmupPlan.id)
         .where(WarmupPlan.ip_id == ip.id, WarmupPlan.status.in_(service.UNFINISHED))
@@ -192,8 +269,10 @@ def _start_warmup(
     plan = service.create_plan(
         session,
         ip_id=ip.id,
-        preset=PRESET_FOR_PURPOSE.get(ip.purpose, "cold"),
+        preset=None if schedule is not None else PRESET_FOR_PURPOSE.get(ip.purpose, "cold"),
+        schedule=schedule,
         default_gates=settings.default_gates(),
+        proven_volume=proven_volume,
         actor=ACTOR,
         now=now,
     )
@@ -209,6 +288,7 @@ def _apply(
     *,
     mailwizz: ServerWriter | None,
     settings: WarmupSettings,
+    listed_day: date,
     today: date,
     now: datetime,
 ) -> dict[str, Any]:
@@ -219,36 +299,59 @@ def _apply(
         "action": decision.action.value,
         "reasons": list(decision.reasons),
     }
-    if decision.action is FailoverAction.REFUSED:
-        _record(session, decision, today, now)
-        service.alert(
-            session,
-            key=f"failover:refused:{ip.address}",
-            severity="critical",
-            title=f"Failover refused for {ip.address}: the list is the cause",
-            text=text,
-            now=now,
-        )
-        return outcome
     if not _record(session, decision, today, now):
         outcome["repeat"] = True
         return outcome
-    _quarantine(session, ip, text, mailwizz, now)
-    standby = session.get(SendingIp, decision.standby_id) if decision.standby_id is not None else None
-    if decision.action is FailoverAction.FAIL_OVER and standby is not None:
-        service.transition(
+    recent_volume = _daily_peak(session, ip.address, listed_day, 7)
+    outcome["mailwizz"] = _stop(session, ip, text, mailwizz, now)
+    if decision.hold is not None:
+        hold = holds.place_hold(
             session,
-            standby,
-            IpState.ACTIVE,
-            reason=f"takes over from {ip.address}: {text}"[:1000],
-            actor=ACTOR,
+            ip,
+            cause=decision.hold,
+            trigger="blocks" if decision.action is FailoverAction.PAUSED else "listing",
+            reasons=decision.reasons,
             now=now,
         )
-        service.push_limits(
-            session, mailwizz, standby, _full_volume(session, standby), now, keep_quotas_active=True
+        outcome["hold_id"] = hold.id
+        refused = decision.action is FailoverAction.REFUSED
+        service.alert(
+            session,
+            key=f"failover:{'refused' if refused else 'blocked'}:{ip.address}",
+            severity="critical",
+            title=f"{ip.address} stopped: the {'list' if refused else 'content'} is the cause; nothing moved "
+            "to another IP",
+            text=text,
+            now=now,
         )
+        log.warning("failover.stopped", ip_id=ip.id, action=decision.action.value, hold_id=hold.id)
+        return outcome
+    standby = session.get(SendingIp, decision.standby_id) if decision.standby_id is not None else None
+    severity: service.AlertSeverity = "critical"
+    if decision.action is FailoverAction.FAIL_OVER and standby is not None:
+        proven = _proven_volume(session, standby, today, settings.standby_max_idle_days)
+        start = takeover_volume(proven=proven, recent=recent_volume)
         outcome["standby"] = standby.address
-        severity: service.AlertSeverity = "warning"
+        if start <= 0:
+            outcome["detail"] = (
+                f"{ip.address} sent nothing in the last 7 days: there is no traffic to hand over"
+            )
+            text += "; " + outcome["detail"]
+        else:
+            outcome["takeover_daily"] = start
+            outcome["plan_id"] = _start_warmup(
+                session,
+                standby,
+                why=f"warm standby taking over from {ip.address} at {start}/day (proven {proven}/day, "
+                f"{ip.address} sent up to {recent_volume}/day), ramping to {recent_volume}/day under the gates",
+                mailwizz=mailwizz,
+                settings=settings,
+                now=now,
+                schedule=takeover_curve(start, max(start, recent_volume)),
+                proven_volume=start,
+            )
+            text += f"; it takes over at {start}/day (its proven {proven}/day, {ip.address}'s recent {recent_volume}/day)"
+            severity = "warning"
     elif decision.action is FailoverAction.WARM_STANDBY and standby is not None:
         outcome["standby"] = standby.address
         outcome["plan_id"] = _start_warmup(
@@ -260,8 +363,6 @@ def _apply(
             now=now,
         )
         severity = "warning"
-    else:
-        severity = "critical"
     service.alert(
         session,
         key=f"failover:{ip.address}",
@@ -272,20 +373,6 @@ def _apply(
     )
     log.info("failover.applied", ip_id=ip.id, action=decision.action.value, standby_id=decision.standby_id)
     return outcome
-
-
-def _full_volume(session: Session, ip: SendingIp) -> service.VolumeLimit | None:
-    """The last warmup plan's final point, the volume the IP was warmed to (None: leave quotas)."""
-    plan = session.scalar(
-        select(WarmupPlan)
-        .where(WarmupPlan.ip_id == ip.id, WarmupPlan.status == "completed")
-        .order_by(WarmupPlan.id.desc())
-        .limit(1)
-    )
-    if plan is None:
-        return None
-    final = plan.schedule[-1]
-    return service.VolumeLimit(daily=final, hourly=hourly_limit(final, plan.active_hours))
 
 
 def _recover(
@@ -304,7 +391,7 @@ def _recover(
     ).all()
     for ip in ips:
         entry = _entry(session, ip.id)
-        if entry.at is None:
+        if entry.at is None or holds.open_hold(session, ip.id) is not None:
             continue
         target = next_recovery_state(
             state=ip.state,
@@ -345,7 +432,8 @@ def _recover(
 def run_failover(
     session: Session, *, now: datetime, mailwizz: ServerWriter | None, settings: WarmupSettings
 ) -> dict[str, Any]:
-    """One pass: check every active IP, act on listings and block spikes, move recovering IPs on."""
+    """One pass: stop every sending (active or warming) IP that is listed on a major list or has a
+    block spike, hand its traffic over only where the rules allow, move recovering IPs on."""
     from email_engine.reputation.service import listed_ips
 
     rules = rules_from_settings(settings)
@@ -353,11 +441,17 @@ def run_failover(
     listed = listed_ips(session)
     actions: list[dict[str, Any]] = []
     errors: list[dict[str, Any]] = []
-    active = session.scalars(
-        select(SendingIp).where(SendingIp.state == IpState.ACTIVE.value).order_by(SendingIp.id)
+    sending = session.scalars(
+        select(SendingIp)
+        .where(SendingIp.state.in_((IpState.ACTIVE.value, IpState.WARMING.value)))
+        .order_by(SendingIp.id)
     ).all()
-    for ip in active:
+    for ip in sending:
         majors = tuple(sorted({item.zone for item in listed.get(ip.address, []) if item.major}))
+        recent = _recent_results(session, ip.address, today)
+        if not majors and recent is None:
+            continue
+        listed_day = _first_listed_day(listed.get(ip.address, []), majors, today)
         snapshot = ListedIp(
             ip.id,
             ip.address,
@@ -365,23 +459,32 @@ def run_failover(
             ip.purpose,
             ip.pool_id,
             majors,
-            _recent_results(session, ip.address, today),
+            window=_window(session, ip.address, listed_day, rules.window_days) if majors else (),
+            recent=recent,
         )
-        if not majors and snapshot.results is None:
-            continue
         decision = decide_failover(
             snapshot,
-            _candidates(session, rules, now, listed),
+            _candidates(session, ip, rules, now, listed) if majors else [],
             rules,
-            recent_failovers_in_group=_recent_group_failovers(session, ip, now - rules.rotation_cooldown),
-            provider_causes=_provider_causes(session, ip.address, today),
+            recent_hops_in_pool=_recent_hops_in_pool(session, ip, now - rules.rotation_cooldown),
+            open_holds_in_pool=holds.open_holds_in_pool(session, ip.pool_id, exclude_ip=ip.id),
+            provider_causes=_provider_causes(session, ip.address, today) if majors else (),
         )
         if decision.action is FailoverAction.NONE:
             continue
         try:
             with session.begin_nested():
                 actions.append(
-                    _apply(session, decision, ip, mailwizz=mailwizz, settings=settings, today=today, now=now)
+                    _apply(
+                        session,
+                        decision,
+                        ip,
+                        mailwizz=mailwizz,
+                        settings=settings,
+                        listed_day=listed_day,
+                        today=today,
+                        now=now,
+                    )
                 )
         except (Conflict, InvalidInput) as exc:
             errors.append({"ip_id": ip.id, "error": exc.detail})

@@ -1,4 +1,5 @@
-"""Warmup tables: plans, the decision recorded for each day, and failover decisions."""
+"""Warmup tables: plans, the decision recorded for each day, failover decisions and the holds that
+stop traffic while the list or the content is the cause."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from email_engine.db import Base, BigIntPK, UTCDateTime
 
-__all__ = ["FailoverEvent", "WarmupDay", "WarmupPlan"]
+__all__ = ["FailoverEvent", "TrafficHold", "WarmupDay", "WarmupPlan"]
 
 
 class WarmupPlan(Base):
@@ -31,6 +32,9 @@ class WarmupPlan(Base):
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_day: Mapped[date | None] = mapped_column(Date, nullable=True)
     status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # A warm standby taking over opens at the volume it has proven (above the 5,000 a cold warmup
+    # may open at); None for every other plan.
+    proven_volume: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
@@ -74,3 +78,23 @@ class FailoverEvent(Base):
     action: Mapped[str] = mapped_column(String(24))
     reasons: Mapped[list[str]] = mapped_column(JSON)
     at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class TrafficHold(Base):
+    """Traffic of one IP stopped because the list or the content is the cause (a listing after too
+    many hard bounces or complaints, a listing that followed a hand-over, a provider's content
+    blocks). It stays open, whatever later volume or time brings, until an operator resolves it;
+    while it is open the IP sends nothing, nothing takes its traffic and nothing re-warms it."""
+
+    __tablename__ = "traffic_hold"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    ip_id: Mapped[int] = mapped_column(ForeignKey("sending_ip.id", ondelete="CASCADE"), index=True)
+    pool_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    cause: Mapped[str] = mapped_column(String(16))  # list | content
+    trigger: Mapped[str] = mapped_column(String(16))  # listing | blocks
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    resolution: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -47,6 +47,7 @@ __all__ = [
     "paused_state",
     "provider_limits",
     "resume_state",
+    "takeover_curve",
     "validate_schedule",
     "wilson_lower_bound",
 ]
@@ -161,9 +162,12 @@ class PlanSpec:
     gates: Gates = field(default_factory=Gates)
     provider_shares: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_PROVIDER_SHARES))
     active_hours: int = 12  # the day's volume is spread over this many hours
+    # The highest first point allowed: MAX_FIRST_DAY_VOLUME for a cold IP; a warm standby taking
+    # over opens at the volume it has proven (failover.takeover_volume).
+    max_opening: int = MAX_FIRST_DAY_VOLUME
 
     def __post_init__(self) -> None:
-        validate_schedule(self.curve)
+        validate_schedule(self.curve, max_opening=self.max_opening)
         if not 1 <= self.active_hours <= 24:
             raise ScheduleError("active_hours must be between 1 and 24.")
         for provider, share in self.provider_shares.items():
@@ -267,8 +271,23 @@ def geometric_curve(start: int, end: int, days: int) -> tuple[int, ...]:
     return tuple(points)
 
 
-def validate_schedule(schedule: Sequence[int]) -> tuple[int, ...]:
-    """Check a day-by-day schedule and return it as a tuple; raise :class:`ScheduleError` with the reason."""
+def takeover_curve(start: int, end: int, *, growth: float = 1.5) -> tuple[int, ...]:
+    """The ramp of a warm standby taking over: from ``start`` (what it has proven, capped at what the
+    listed IP sent) up to ``end`` (the listed IP's recent daily volume), growing at most ``growth``
+    a day; one point when there is nothing to climb."""
+    if start < 1 or end < 1:
+        raise ScheduleError("A takeover needs a volume of at least 1 a day.")
+    if end <= start:
+        return (start,)
+    days = max(2, math.ceil(math.log(end / start) / math.log(growth)) + 1)
+    return geometric_curve(start, end, days)
+
+
+def validate_schedule(schedule: Sequence[int], *, max_opening: int = MAX_FIRST_DAY_VOLUME) -> tuple[int, ...]:
+    """Check a day-by-day schedule and return it as a tuple; raise :class:`ScheduleError` with the reason.
+
+    ``max_opening``: the highest allowed first point (a cold IP opens at most at
+    ``MAX_FIRST_DAY_VOLUME``; a warm standby's takeover plan at the volume it has proven)."""
     if isinstance(schedule, str | bytes) or not isinstance(schedule, Sequence):
         raise ScheduleError("The schedule must be a list of daily volumes.")
     if not 1 <= len(schedule) <= MAX_SCHEDULE_DAYS:
@@ -281,9 +300,10 @@ def validate_schedule(schedule: Sequence[int]) -> tuple[int, ...]:
             raise ScheduleError(
                 f"Day {day}: the volume must be between 1 and {MAX_DAILY_VOLUME:,}, got {volume}."
             )
-        if day == 1 and volume > MAX_FIRST_DAY_VOLUME:
+        if day == 1 and volume > max(max_opening, MAX_FIRST_DAY_VOLUME):
             raise ScheduleError(
-                f"Day 1: a warmup may not open above {MAX_FIRST_DAY_VOLUME:,} messages (got {volume:,}); "
+                f"Day 1: a warmup may not open above {max(max_opening, MAX_FIRST_DAY_VOLUME):,} messages "
+                f"(got {volume:,}); "
                 "a cold IP must start small."
             )
         if points and volume > points[-1] * MAX_DAY_OVER_DAY_GROWTH:

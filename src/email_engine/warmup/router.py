@@ -1,4 +1,5 @@
-"""``/api/v1/warmup``: presets, plans (create, start, pause, resume, abort), limits, failover events."""
+"""``/api/v1/warmup``: presets, plans (create, start, pause, resume, abort), limits, failover events,
+traffic holds (list, resolve)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,19 @@ from fastapi import APIRouter, Path, Query
 
 from email_engine.clock import utcnow
 from email_engine.deps import ContextDep, CurrentPrincipal, OffsetQuery, SessionDep
-from email_engine.warmup import failover_service, service
+from email_engine.warmup import failover_service, holds, service
 from email_engine.warmup.jobs import mailwizz_writer, warmup_settings
 from email_engine.warmup.plan import PRESETS
 from email_engine.warmup.schemas import (
     FailoverEventOut,
+    HoldResolve,
     PlanAction,
     PlanCreate,
     PlanDetail,
     PlanPage,
     PlanSummary,
     Preset,
+    TrafficHoldOut,
 )
 
 router = APIRouter(prefix="/api/v1/warmup", tags=["warmup"])
@@ -181,3 +184,39 @@ def list_failovers(
     total, rows = failover_service.list_failover_events(session, ip_id=ip_id, limit=limit, offset=offset)
     items = [FailoverEventOut.model_validate(row).model_dump(mode="json") for row in rows]
     return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+HoldId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The traffic hold's id.")]
+
+
+@router.get(
+    "/holds",
+    summary="Traffic holds: IPs stopped because the list or the content is the cause",
+    description="A hold is opened by the failover job and stays open until an operator resolves it; while "
+    "it is open the IP sends nothing and no other IP of its pool takes its traffic over.",
+)
+def list_holds(
+    session: SessionDep,
+    open_only: Annotated[bool, Query(alias="open", description="Only the unresolved ones.")] = False,
+    ip_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: OffsetQuery = 0,
+) -> dict[str, Any]:
+    total, rows = holds.list_holds(session, open_only=open_only, ip_id=ip_id, limit=limit, offset=offset)
+    items = [TrafficHoldOut.model_validate(row).model_dump(mode="json") for row in rows]
+    return {"items": items, "total": total, "limit": limit, "offset": offset}
+
+
+@router.post(
+    "/holds/{hold_id}/resolve",
+    response_model=TrafficHoldOut,
+    summary="Resolve a traffic hold (the cause is fixed)",
+    description="Closes the hold with the operator's note (audited). The IP stays quarantined; the normal "
+    "recovery then applies: rest once delisted, then re-warm from day 1. 409 when already resolved.",
+)
+def resolve_hold(
+    hold_id: HoldId, body: HoldResolve, session: SessionDep, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    hold = holds.resolve_hold(session, hold_id=hold_id, note=body.note, actor=_actor(principal), now=utcnow())
+    session.commit()
+    return TrafficHoldOut.model_validate(hold).model_dump(mode="json")

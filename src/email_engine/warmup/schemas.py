@@ -136,3 +136,24 @@ class FailoverEventOut(BaseModel):
     action: str
     reasons: list[str]
     at: datetime
+
+
+class HoldResolve(StrictModel):
+    note: str = Field(
+        min_length=1, max_length=1000, description="What was fixed (the list cleaned, the content changed)."
+    )
+
+
+class TrafficHoldOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    ip_id: int
+    pool_id: int | None
+    cause: str = Field(description="list or content: what is blamed for the listing or the blocks.")
+    trigger: str = Field(description="listing or blocks.")
+    reasons: list[str]
+    opened_at: datetime
+    resolved_at: datetime | None
+    resolved_by: str | None
+    resolution: str | None

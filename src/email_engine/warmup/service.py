@@ -23,6 +23,7 @@ from email_engine.ips.lifecycle import IpState
 from email_engine.ips.models import SendingIp
 from email_engine.warmup.models import WarmupDay, WarmupPlan
 from email_engine.warmup.plan import (
+    MAX_FIRST_DAY_VOLUME,
     PRESETS,
     DayResult,
     Decision,
@@ -93,6 +94,7 @@ def _spec(plan: WarmupPlan) -> PlanSpec:
         gates=Gates(**plan.gates),
         provider_shares=dict(plan.provider_shares),
         active_hours=plan.active_hours,
+        max_opening=max(MAX_FIRST_DAY_VOLUME, plan.proven_volume or 0),
     )
 
 
@@ -153,10 +155,13 @@ def create_plan(
     provider_shares: Mapping[str, float] | None = None,
     active_hours: int | None = None,
     default_gates: Gates | None = None,
+    proven_volume: int | None = None,
     actor: str,
     now: datetime,
 ) -> WarmupPlan:
     """A new plan for ``ip_id`` from a preset or a custom schedule, not started yet.
+
+    ``proven_volume`` (failover only): a warm standby's takeover ramp may open at that volume.
 
     Raises ``InvalidInput`` (unknown preset, bad schedule or gate), ``NotFound`` (no such IP) or
     ``Conflict`` (the IP already has an unfinished plan, or is retired).
@@ -170,7 +175,9 @@ def create_plan(
         base = PRESETS[preset].spec
     else:
         try:
-            base = PlanSpec(curve=tuple(schedule or ()))
+            base = PlanSpec(
+                curve=tuple(schedule or ()), max_opening=max(MAX_FIRST_DAY_VOLUME, proven_volume or 0)
+            )
         except ScheduleError as exc:
             raise InvalidInput(str(exc)) from None
     gate_values = asdict(default_gates or Gates())
@@ -188,6 +195,7 @@ def create_plan(
             if provider_shares is not None
             else dict(base.provider_shares),
             active_hours=active_hours if active_hours is not None else base.active_hours,
+            max_opening=base.max_opening,
         )
     except ScheduleError as exc:
         raise InvalidInput(str(exc)) from None
@@ -213,6 +221,7 @@ def create_plan(
         day_index=None,
         consecutive_failures=0,
         last_day=None,
+        proven_volume=proven_volume,
         created_by=actor[:128],
         created_at=now,
         updated_at=now,
@@ -390,32 +399,25 @@ def push_limits(
     ip: SendingIp,
     limit: VolumeLimit | None,
     now: datetime,
-    *,
-    keep_quotas_active: bool = False,
 ) -> dict[str, Any]:
-    """Make MailWizz match the plan: quotas + active while it sends, inactive when it must not.
-
-    ``keep_quotas_active``: with no limit, set the server active and leave its quotas as they are
-    (a warm standby taking over at the volume it was warmed to).
-    """
+    """Make MailWizz match the plan: explicit quotas + active while it sends, inactive when it must
+    not (no limit, a limit of 0, an IP that is not warming/active, or an open traffic hold). A server
+    is never made active without explicit non-zero quotas (MailWizz reads 0 as unlimited)."""
     if ip.mailwizz_server_id is None:
         return {"status": "skipped", "detail": "the IP has no MailWizz delivery-server id"}
     if mailwizz is None:
         return {"status": "skipped", "detail": "the MailWizz database is not configured (MAILWIZZ_DB_*)"}
-    if limit is not None and limit.daily > 0:
-        hourly = min(limit.hourly, limit.daily)
+    from email_engine.warmup.holds import open_hold
+
+    sends = IpState(ip.state) in (IpState.WARMING, IpState.ACTIVE) and open_hold(session, ip.id) is None
+    if sends and limit is not None and limit.daily > 0:
+        hourly = max(1, min(limit.hourly, limit.daily))
         result = push_mailwizz_limits(
             session, mailwizz, ip=ip, hourly=hourly, daily=limit.daily, active=True, now=now
         )
     else:
         result = push_mailwizz_limits(
-            session,
-            mailwizz,
-            ip=ip,
-            hourly=None,
-            daily=None,
-            active=keep_quotas_active and limit is None,
-            now=now,
+            session, mailwizz, ip=ip, hourly=None, daily=None, active=False, now=now
         )
     return {"status": result.status, "actuation_id": result.actuation_id, "error": result.error}
 
@@ -500,6 +502,7 @@ def start_plan(
             f"IP {ip.address} is listed on {', '.join(majors)}; get it delisted before warming it up "
             "(mail from a listed IP is refused, and the warmup would only hold)."
         )
+    _refuse_when_held(session, ip)
     transition(session, ip, IpState.WARMING, reason=f"warmup plan {plan.id} started", actor=actor, now=now)
     plan.status = PlanStatus.RUNNING.value
     plan.started_at = now
@@ -510,6 +513,17 @@ def start_plan(
     push = push_limits(session, mailwizz, ip, _limit_of(plan), now)
     log.info("warmup.plan_started", plan_id=plan.id, ip_id=ip.id, actor=actor)
     return plan, push
+
+
+def _refuse_when_held(session: Session, ip: SendingIp) -> None:
+    from email_engine.warmup.holds import open_hold
+
+    hold = open_hold(session, ip.id)
+    if hold is not None:
+        raise Conflict(
+            f"IP {ip.address} is stopped by traffic hold {hold.id} ({hold.cause} is the cause); fix the cause "
+            f"and resolve the hold first (email-engine failover resolve {ip.address} --note …)."
+        )
 
 
 def _clean_reason(reason: str | None) -> str | None:
@@ -558,6 +572,7 @@ def resume_plan(
     except ValueError as exc:
         raise Conflict(str(exc)) from None
     ip = _get_ip(session, plan.ip_id)
+    _refuse_when_held(session, ip)
     transition(session, ip, IpState.WARMING, reason=f"warmup plan {plan.id} resumed", actor=actor, now=now)
     _store_state(plan, state, now)
     plan.paused_at = None

@@ -50,6 +50,7 @@ class WarmupSettings(BaseSettings):
     standby_max_idle_days: int = Field(
         default=30, ge=1, le=365, validation_alias="FAILOVER_STANDBY_MAX_IDLE_DAYS"
     )
+    failover_window_days: int = Field(default=3, ge=1, le=30, validation_alias="FAILOVER_WINDOW_DAYS")
     rotation_cooldown_days: int = Field(
         default=14, ge=0, le=365, validation_alias="FAILOVER_ROTATION_COOLDOWN_DAYS"
     )

@@ -10,7 +10,7 @@ import pytest
 from email_engine.config import Settings
 from email_engine.errors import ConfigurationError, Conflict, DependencyUnavailable, InvalidInput, NotFound
 from email_engine.integrations.mailwizz.database import MailwizzDatabase, check_table_prefix
-from email_engine.integrations.mailwizz.quota import MAX_QUOTA, DesiredServer
+from email_engine.integrations.mailwizz.quota import MAX_QUOTA, DesiredServer, UnlimitedQuotaRefused
 from tests.support.mailwizz_db import MailwizzTestDb, throwaway_mailwizz_db
 
 
@@ -73,7 +73,7 @@ def test_in_use_counts_as_active_and_pausing_works(mw: MailwizzTestDb) -> None:
 
 @pytest.mark.parametrize("status", ["disabled", "pending-delete", "hidden"])
 def test_servers_switched_off_in_mailwizz_are_never_reactivated(mw: MailwizzTestDb, status: str) -> None:
-    server_id = mw.add_server(status=status)
+    server_id = mw.add_server(status=status, hourly=5, daily=50)
     with pytest.raises(Conflict, match="Change it in MailWizz"):
         mw.adapter().set_status(server_id, "active")
     assert mw.row(server_id)["status"] == status
@@ -88,6 +88,34 @@ def test_a_refused_status_change_writes_no_quota_either(mw: MailwizzTestDb) -> N
         mw.adapter().apply(server_id, DesiredServer(hourly_quota=7, daily_quota=70, status="active"))
     row = mw.row(server_id)
     assert (row["hourly_quota"], row["daily_quota"]) == (1, 10)
+
+
+@pytest.mark.parametrize(
+    ("status", "hourly", "daily", "desired"),
+    [
+        ("inactive", 0, 0, DesiredServer(status="active")),  # 0/0 is unlimited in MailWizz
+        ("inactive", 0, 500, DesiredServer(daily_quota=800, status="active")),
+        ("inactive", 40, 0, DesiredServer(hourly_quota=50, status="active")),
+        ("active", 0, 500, DesiredServer(daily_quota=800)),  # a running server keeps running
+        ("in-use", 40, 0, DesiredServer(hourly_quota=50)),
+    ],
+)
+def test_a_server_never_sends_with_a_zero_quota(
+    mw: MailwizzTestDb, status: str, hourly: int, daily: int, desired: DesiredServer
+) -> None:
+    server_id = mw.add_server(status=status, hourly=hourly, daily=daily)
+    with pytest.raises(UnlimitedQuotaRefused, match="MailWizz reads as unlimited"):
+        mw.adapter().apply(server_id, desired)
+    row = mw.row(server_id)
+    assert (row["status"], row["hourly_quota"], row["daily_quota"]) == (status, hourly, daily)
+    # Pausing such a server is always allowed, and explicit quotas make it safe to run.
+    assert (
+        mw.adapter().set_status(server_id, "inactive").changed.get("status", [None, "inactive"])[1]
+        == "inactive"
+    )
+    mw.adapter().apply(server_id, DesiredServer(hourly_quota=10, daily_quota=100, status="active"))
+    row = mw.row(server_id)
+    assert (row["status"], row["hourly_quota"], row["daily_quota"]) == ("active", 10, 100)
 
 
 def test_missing_row_is_not_found(mw: MailwizzTestDb) -> None:
@@ -150,7 +178,7 @@ def test_wrong_prefix_is_a_configuration_error(mw: MailwizzTestDb) -> None:
 
 def test_custom_prefix_works() -> None:
     with throwaway_mailwizz_db(prefix="mwx_") as db:
-        server_id = db.add_server(status="inactive")
+        server_id = db.add_server(status="inactive", hourly=5, daily=50)
         db.adapter().set_status(server_id, "active")
         assert db.row(server_id)["status"] == "active"
 

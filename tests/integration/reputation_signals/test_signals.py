@@ -344,7 +344,7 @@ def test_failover_refused_when_snds_blames_the_list(
     ctx: AppContext, session: Session, snds: SndsServer, google: tuple[ServiceAccount, PostmasterApi]
 ) -> None:
     active = make_ip(session, IP, server_id=None, now=T0, state="active")
-    make_ip(session, "192.0.2.11", server_id=None, now=T0, state="warm-standby")
+    standby = make_ip(session, "192.0.2.11", server_id=None, now=T0, state="warm-standby")
     session.commit()
     configure(ctx, snds, google)
     snds.days["latest"] = data_line(IP, D0, filter_result="RED", trap_hits=6, recipients=800)
@@ -359,7 +359,9 @@ def test_failover_refused_when_snds_blames_the_list(
     assert action["action"] == "refused"
     assert any("6 spam-trap hits" in reason for reason in action["reasons"]), action
     session.refresh(active)
-    assert active.state == "active"  # nothing moved
+    # Issue 20: the listed IP stops at once (quarantined); nothing moved to the standby.
+    assert active.state == "quarantined"
+    assert standby.state == "standby"
 
 
 def test_preflight_no_go_when_our_ips_fail_dmarc_alignment(ctx: AppContext, session: Session) -> None:

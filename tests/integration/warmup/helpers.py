@@ -21,8 +21,17 @@ def make_ip(
     now: datetime,
     purpose: str = "cold",
     state: str = "standby",
+    pool: str | None = None,
 ) -> SendingIp:
-    """An IP in the inventory, moved to ``state`` through the lifecycle (active goes via warming)."""
+    """An IP in the inventory, moved to ``state`` through the lifecycle (active goes via warming),
+    in pool ``pool`` (created on first use) when given."""
+    from email_engine.ips.models import Pool
+
+    pool_id = None
+    if pool is not None:
+        pool_id = session.scalar(select(Pool.id).where(Pool.name == pool))
+        if pool_id is None:
+            pool_id = ips_service.create_pool(session, name=pool, purpose=purpose, now=now).id
     name = "vmta-" + address.replace(".", "-").replace(":", "-")
     ip = ips_service.create_ip(
         session,
@@ -30,6 +39,7 @@ def make_ip(
         hostname=f"{name}.example.test",
         purpose=purpose,
         vmta_name=name,
+        pool_id=pool_id,
         mailwizz_server_id=server_id,
         actor="test",
         now=now,

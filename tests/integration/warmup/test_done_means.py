@@ -133,11 +133,23 @@ def _failover_setup(
     active_server = mw.add_server(status="active", hourly=400, daily=5000)
     standby_server = mw.add_server(status="inactive", hourly=400, daily=5000)
     active = make_ip(
-        session, "198.51.100.1", server_id=active_server, now=T0 - timedelta(days=90), state="active"
+        session,
+        "198.51.100.1",
+        server_id=active_server,
+        now=T0 - timedelta(days=90),
+        state="active",
+        pool="p1",
     )
     reserve = make_ip(
-        session, "198.51.100.2", server_id=standby_server, now=T0 - timedelta(days=3), state=standby
+        session,
+        "198.51.100.2",
+        server_id=standby_server,
+        now=T0 - timedelta(days=3),
+        state=standby,
+        pool="p1",
     )
+    # The reserve proved 3,000 a day while it was active.
+    feed_day(session, reserve.address, (T0 - timedelta(days=5)).date(), sent=3000, delivered=3000)
     session.commit()
     return active, reserve, active_server, standby_server
 
@@ -160,9 +172,14 @@ def test_listing_with_a_warm_standby_fails_over(session: Session, mw: MailwizzTe
     assert [a["action"] for a in summary["actions"]] == ["fail_over"]  # type: ignore[attr-defined]
     session.refresh(active)
     session.refresh(reserve)
-    assert (active.state, reserve.state) == ("quarantined", "active")
+    # The reserve takes over at min(its proven 3,000, the listed IP's recent 1,000) and ramps under
+    # the gates (a one-point plan: nothing to climb).
+    assert (active.state, reserve.state) == ("quarantined", "warming")
     assert mw.row(active_server)["status"] == "inactive"
-    assert mw.row(standby_server)["status"] == "active"
+    row = mw.row(standby_server)
+    assert (row["status"], row["daily_quota"], row["hourly_quota"]) == ("active", 1000, 84)
+    plan = session.scalar(select(WarmupPlan).where(WarmupPlan.ip_id == reserve.id))
+    assert plan is not None and plan.schedule == [1000] and plan.proven_volume == 1000
     assert (
         session.scalar(select(AlertState).where(AlertState.key == f"failover:{active.address}")) is not None
     )
@@ -199,8 +216,10 @@ def test_high_bounce_rate_refuses_failover_and_blames_the_list(session: Session,
     assert [a["action"] for a in summary["actions"]] == ["refused"]  # type: ignore[attr-defined]
     session.refresh(active)
     session.refresh(reserve)
-    assert (active.state, reserve.state) == ("active", "standby")
-    assert mw.row(standby_server)["status"] == "inactive"  # nothing moved to the standby
+    # The listed IP stops at once; nothing moved to the standby.
+    assert (active.state, reserve.state) == ("quarantined", "standby")
+    assert mw.row(_active_server)["status"] == "inactive"
+    assert mw.row(standby_server)["status"] == "inactive"
     alert = session.scalar(select(AlertState).where(AlertState.key == f"failover:refused:{active.address}"))
     assert alert is not None and alert.severity == "critical"
     assert "the list, not the IP, is the cause" in alert.text and "12.0%" in alert.text
@@ -267,19 +286,18 @@ def test_step_back_policy_lowers_the_quota_and_alerts(session: Session, mw: Mail
     assert alert is not None and "stepping back from day 4 to day 2" in alert.text
 
 
-def test_block_spike_without_listing_fails_over(session: Session, mw: MailwizzTestDb) -> None:
+def test_block_spike_stops_the_ip_and_never_fails_over(session: Session, mw: MailwizzTestDb) -> None:
     active, reserve, active_server, standby_server = _failover_setup(session, mw, standby="warm-standby")
     feed_day(session, active.address, T0.date(), sent=2000, delivered=1400, block=600)  # 30 % refused
     session.commit()
     summary = _failover(session, mw, T0 + timedelta(hours=13))
-    assert [a["action"] for a in summary["actions"]] == ["fail_over"]  # type: ignore[attr-defined]
+    assert [a["action"] for a in summary["actions"]] == ["paused"]  # type: ignore[attr-defined]
     assert any("block rate 30.0%" in r for r in summary["actions"][0]["reasons"])  # type: ignore[index]
-    assert (mw.row(active_server)["status"], mw.row(standby_server)["status"]) == ("inactive", "active")
-    # A later spike on another IP of the same group is refused: listings do not hop from IP to IP.
-    feed_day(session, reserve.address, T0.date(), sent=2000, delivered=1400, block=600)
-    session.commit()
-    summary = _failover(session, mw, T0 + timedelta(hours=14))
-    assert [a["action"] for a in summary["actions"]] == ["refused"]  # type: ignore[attr-defined]
+    assert (mw.row(active_server)["status"], mw.row(standby_server)["status"]) == ("inactive", "inactive")
+    session.refresh(reserve)
+    assert reserve.state == "standby"
+    alert = session.scalar(select(AlertState).where(AlertState.key == f"failover:blocked:{active.address}"))
+    assert alert is not None and alert.severity == "critical" and "snowshoeing" in alert.text
 
 
 def test_a_listed_standby_never_takes_over(session: Session, mw: MailwizzTestDb) -> None:

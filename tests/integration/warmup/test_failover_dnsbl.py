@@ -15,7 +15,7 @@ from email_engine.reputation.service import check_all
 from email_engine.reputation.settings import ReputationSettings
 from email_engine.warmup import failover_service
 from email_engine.warmup.settings import WarmupSettings
-from tests.integration.warmup.helpers import make_ip
+from tests.integration.warmup.helpers import feed_day, make_ip
 from tests.support.mailwizz_db import MailwizzTestDb
 from tests.support.rbldnsd import Rbldnsd
 
@@ -40,11 +40,23 @@ def test_real_listing_triggers_failover_to_the_warm_standby(
     active_server = mw.add_server(status="active", hourly=400, daily=5000)
     standby_server = mw.add_server(status="inactive", hourly=400, daily=5000)
     listed = make_ip(
-        session, "192.0.2.66", server_id=active_server, now=NOW - timedelta(days=60), state="active"
+        session,
+        "192.0.2.66",
+        server_id=active_server,
+        now=NOW - timedelta(days=60),
+        state="active",
+        pool="p1",
     )
     clean = make_ip(
-        session, "192.0.2.67", server_id=standby_server, now=NOW - timedelta(days=5), state="warm-standby"
+        session,
+        "192.0.2.67",
+        server_id=standby_server,
+        now=NOW - timedelta(days=5),
+        state="warm-standby",
+        pool="p1",
     )
+    feed_day(session, listed.address, (NOW - timedelta(days=1)).date(), sent=4000, delivered=3990, hard=10)
+    feed_day(session, clean.address, (NOW - timedelta(days=6)).date(), sent=5000, delivered=5000)
     session.commit()
 
     settings = Settings(_env_file=None, DNS_NAMESERVERS=rbl.nameserver)  # type: ignore[call-arg]
@@ -65,6 +77,7 @@ def test_real_listing_triggers_failover_to_the_warm_standby(
     assert [(a["action"], a["standby"]) for a in summary["actions"]] == [("fail_over", "192.0.2.67")]
     session.refresh(listed)
     session.refresh(clean)
-    assert (listed.state, clean.state) == ("quarantined", "active")
+    assert (listed.state, clean.state) == ("quarantined", "warming")
     assert mw.row(active_server)["status"] == "inactive"
-    assert mw.row(standby_server)["status"] == "active"
+    row = mw.row(standby_server)  # min(proven 5,000, the listed IP's recent 4,000)
+    assert (row["status"], row["daily_quota"]) == ("active", 4000)

@@ -1,7 +1,9 @@
 """Pure rules for what the engine may write to a MailWizz delivery server (no I/O).
 
 MailWizz reads ``0`` in ``hourly_quota`` / ``daily_quota`` as *unlimited*, so the engine never writes
-0: to stop a server it sets its status to ``inactive``. Quotas are ``INT(11)`` columns; anything
+0: to stop a server it sets its status to ``inactive``, and it never leaves a server ``active`` (or
+makes it so) while a quota column holds 0 (:class:`UnlimitedQuotaRefused`): an active server always
+has explicit non-zero quotas. Quotas are ``INT(11)`` columns; anything
 above :data:`MAX_QUOTA` is refused as a typo rather than clipped.
 
 What MailWizz itself does to those columns (its source, ``apps/common/models/DeliveryServer.php`` and
@@ -33,6 +35,7 @@ __all__ = [
     "DesiredServer",
     "NativeWarmupConflict",
     "ServerStatus",
+    "UnlimitedQuotaRefused",
     "actuation_notes",
     "check_quota",
     "pause_written_while_in_use",
@@ -49,6 +52,10 @@ RUNNING_STATUSES = frozenset({"active", "in-use"})
 OPERATOR_STATUSES = frozenset({"disabled", "pending-delete", "hidden"})
 # DeliveryServer::QUOTA_CACHE_SECONDS: how long MailWizz caches a server's quota left.
 QUOTA_CACHE_SECONDS = 300
+
+
+class UnlimitedQuotaRefused(Conflict):
+    """The write would leave a sending server with a quota of 0, which MailWizz reads as unlimited."""
 
 
 class NativeWarmupConflict(Conflict):
@@ -137,6 +144,16 @@ def plan_server_update(
         if value is not None and int(current[column]) != value:
             changes[column] = value
     status = str(current["status"])
+    runs_after = desired.status == "active" or (desired.status is None and status in RUNNING_STATUSES)
+    if runs_after:
+        for column in ("hourly_quota", "daily_quota"):
+            value = changes.get(column, current[column])
+            if int(value) == 0:
+                raise UnlimitedQuotaRefused(
+                    f"MailWizz delivery server {current['server_id']} would send with {column} 0, which "
+                    "MailWizz reads as unlimited; the engine makes a server active only with explicit "
+                    "non-zero hourly and daily quotas."
+                )
     if desired.status == "active" and status not in RUNNING_STATUSES:
         if status != "inactive":
             raise Conflict(
