@@ -243,6 +243,7 @@ def run_job(
     except Exception as exc:  # record every failure; the scheduler must keep going
         status = "error"
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
+        result = None if as_of is None else {"as_of": as_of.isoformat()}
         log.error("job_failed", job=spec.name, trigger=trigger, error=error, exc_info=exc)
     duration = time.perf_counter() - began
     finished = clock()

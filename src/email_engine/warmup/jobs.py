@@ -66,8 +66,10 @@ JOBS: list[JobSpec] = [
         name="failover",
         run=run_failover_job,
         interval_seconds=900,
-        description="Quarantine active IPs listed on a major DNSBL or with a block spike and let a warm "
-        "standby take over (a cold one starts warming); refused when the list is the cause. Moves "
-        "quarantined IPs through resting back to a new warmup plan.",
+        description="Stop every sending IP listed on a major DNSBL or with a block spike (quarantined, "
+        "MailWizz inactive, PowerMTA rate 0). Blocks never fail over; when the list or the content is the "
+        "cause a traffic hold keeps it stopped until an operator resolves it; otherwise a warm standby of "
+        "the same pool takes over at a safe volume, once per cooldown (a cold one starts warming). Moves "
+        "quarantined IPs without a hold through resting back to a new warmup plan.",
     ),
 ]

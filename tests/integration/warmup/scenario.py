@@ -18,8 +18,8 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-import secrets
 import os
+import secrets
 import subprocess
 import sys
 from dataclasses import dataclass, field

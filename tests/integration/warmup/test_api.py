@@ -217,3 +217,55 @@ def test_unknown_ip_duplicate_plan_malformed_json_and_roles(
     assert client.post("/api/v1/warmup/plans/424242/resume", headers=operator_headers).status_code == 404
     assert client.get("/api/v1/warmup/plans", headers={}).status_code == 401
     assert client.get("/api/v1/warmup/failovers", headers=viewer_headers).json()["total"] == 0
+
+
+def test_traffic_holds_are_listed_and_resolved_once_by_an_operator(
+    client: TestClient,
+    session: Session,
+    wired: MailwizzTestDb,
+    viewer_headers: dict[str, str],
+    operator_headers: dict[str, str],
+) -> None:
+    from email_engine.warmup import failover_service
+    from email_engine.warmup.settings import WarmupSettings
+    from tests.integration.warmup.helpers import feed_day, list_on
+
+    server = wired.add_server(status="active", hourly=100, daily=1000)
+    ip = make_ip(session, "203.0.113.9", server_id=server, now=NOW, state="active", pool="p9")
+    feed_day(session, ip.address, NOW.date(), sent=1000, delivered=900, hard=100)
+    list_on(session, ip.address, "zen.spamhaus.org", NOW)
+    session.commit()
+    failover_service.run_failover(session, now=NOW, mailwizz=wired.adapter(), settings=WarmupSettings())
+    session.commit()
+
+    listing = client.get("/api/v1/warmup/holds", params={"open": "true"}, headers=viewer_headers)
+    assert listing.status_code == 200
+    (hold,) = listing.json()["items"]
+    assert (hold["ip_id"], hold["cause"], hold["trigger"], hold["resolved_at"]) == (
+        ip.id,
+        "list",
+        "listing",
+        None,
+    )
+    url = f"/api/v1/warmup/holds/{hold['id']}/resolve"
+    assert client.post(url, json={"note": "list cleaned"}, headers=viewer_headers).status_code == 403
+    for body in ({"note": ""}, {"note": "x" * 1001}, {"note": "a\nb"}, {}, {"note": "ok", "extra": 1}):
+        response = client.post(url, json=body, headers=operator_headers)
+        assert response.status_code == 422, (body, response.text)
+    done = client.post(url, json={"note": "removed 100 hard bounces"}, headers=operator_headers)
+    assert done.status_code == 200, done.text
+    assert done.json()["resolution"] == "removed 100 hard bounces" and done.json()["resolved_by"]
+    again = client.post(url, json={"note": "again"}, headers=operator_headers)
+    assert again.status_code == 409
+    assert (
+        client.post(
+            "/api/v1/warmup/holds/999999/resolve", json={"note": "x"}, headers=operator_headers
+        ).status_code
+        == 404
+    )
+    assert (
+        client.get("/api/v1/warmup/holds", params={"open": "true"}, headers=viewer_headers).json()["items"]
+        == []
+    )
+    # The IP stays stopped: a plan cannot start while a hold is open, and resolving leaves it quarantined.
+    assert wired.row(server)["status"] == "inactive"
