@@ -282,3 +282,56 @@ def test_sources_classified_ours_forwarder_unknown(
         "12.20.127.40": "unknown",
         "203.0.113.10": "unknown",
     }
+
+
+def small_report(number: int) -> bytes:
+    """An RFC 7489 Appendix C report with three records from 198.51.100.x (``number`` makes it unique)."""
+    begin = 1_767_225_600 + number * 86_400
+    records = "".join(
+        f"<record><row><source_ip>198.51.100.{index}</source_ip><count>{number + index}</count>"
+        "<policy_evaluated><disposition>none</disposition><dkim>pass</dkim><spf>fail</spf>"
+        "</policy_evaluated></row><identifiers><header_from>example.com</header_from></identifiers></record>"
+        for index in range(1, 4)
+    )
+    return (
+        '<?xml version="1.0"?><feedback><report_metadata><org_name>example.net</org_name>'
+        f"<email>dmarc@example.net</email><report_id>batch-{number}</report_id><date_range><begin>{begin}"
+        f"</begin><end>{begin + 86_399}</end></date_range></report_metadata><policy_published>"
+        f"<domain>example.com</domain><p>none</p></policy_published>{records}</feedback>"
+    ).encode()
+
+
+def test_cli_workers_answer_in_file_order_across_batches(
+    tmp_path: Path, database_url: str, session: Session
+) -> None:
+    """More files than one hand-over to a worker (16): lines come back in file order, a junk file and a
+    second copy of a report in the same run are told apart, and a run in one process agrees."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for number in range(40):
+        (folder / f"r{number:02d}.xml.gz").write_bytes(gzip.compress(small_report(number)))
+    (folder / "r17-junk.xml").write_bytes(b"<not-a-report/>")
+    (folder / "r39-copy.xml").write_bytes(small_report(3))
+    names = sorted(path.name for path in folder.iterdir())
+
+    first = run_cli("dmarc", "import", str(folder), "--json", "--jobs", "2", database_url=database_url)
+    assert first.returncode == 1, first.stderr
+    lines = cli_lines(first)
+    assert [Path(line["file"]).name for line in lines] == names
+    statuses = {Path(line["file"]).name: (line["status"], line["records"]) for line in lines}
+    assert statuses.pop("r17-junk.xml")[0] == "error"
+    assert statuses.pop("r39-copy.xml") == ("duplicate", 0)
+    assert set(statuses.values()) == {("imported", 3)}
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(DmarcReport)) == 40
+    assert session.scalar(select(func.sum(DmarcRecord.messages))) == sum(
+        number + index for number in range(40) for index in range(1, 4)
+    )
+
+    again = run_cli("dmarc", "import", str(folder), "--json", "--jobs", "1", database_url=database_url)
+    statuses = {Path(line["file"]).name: line["status"] for line in cli_lines(again)}
+    assert statuses.pop("r17-junk.xml") == "error"
+    assert set(statuses.values()) == {"duplicate"}
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(DmarcReport)) == 40
+    assert session.scalar(select(func.count()).select_from(DmarcDeadLetter)) == 1
