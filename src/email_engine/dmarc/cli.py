@@ -41,6 +41,9 @@ COMMIT_ROWS = 20_000
 COMMIT_FILES = 500
 # Files a worker process reads per hand-over.
 BATCH_FILES = 16
+# Files (or rows) stored with one INSERT of their reports and one COPY/executemany of their rows.
+STORE_FILES = 50
+STORE_ROWS = 10_000
 STYLE = {"imported": "green", "duplicate": "cyan", "error": "red"}
 
 
@@ -83,6 +86,21 @@ def _read_path(path: Path, limits: Limits) -> service.ReadFile:
         read.errors.append((str(path), f"{path}: cannot read ({exc.strerror})"))
         return read
     return service.read_file(str(path), data, limits, skip=_known)
+
+
+def _groups(reads: Iterator[service.ReadFile]) -> Iterator[list[service.ReadFile]]:
+    """Reads stored together (one INSERT of their reports, one load of their rows): up to
+    ``STORE_FILES`` files or ``STORE_ROWS`` rows."""
+    group: list[service.ReadFile] = []
+    rows = 0
+    for read in reads:
+        group.append(read)
+        rows += sum(len(report.rows) for _name, report in read.reports)
+        if len(group) >= STORE_FILES or rows >= STORE_ROWS:
+            yield group
+            group, rows = [], 0
+    if group:
+        yield group
 
 
 def _read_batch(paths: list[Path], limits: Limits) -> list[service.ReadFile]:
@@ -150,10 +168,10 @@ def import_files(
         rows = 0
         session = ctx.session_factory()
         try:
-            for read in _read_all(_inputs(paths), options.limits, jobs, ctx.settings.database_url):
-                outcome = service.store_file(session, read, source="cli", now=utcnow())
-                pending.append(outcome)
-                rows += outcome.records
+            for group in _groups(_read_all(_inputs(paths), options.limits, jobs, ctx.settings.database_url)):
+                outcomes = service.store_files(session, group, source="cli", now=utcnow())
+                pending += outcomes
+                rows += sum(outcome.records for outcome in outcomes)
                 if rows >= COMMIT_ROWS or len(pending) >= COMMIT_FILES:
                     session.commit()
                     failed += _report(pending, counts, as_json=as_json)

@@ -54,6 +54,7 @@ __all__ = [
     "report_key",
     "source_rows",
     "store_file",
+    "store_files",
     "stored_classes",
 ]
 
@@ -117,18 +118,20 @@ def is_stored(connection: Connection, key: str) -> bool:
 
 _STORED = select(DmarcReport.id).where(DmarcReport.report_key == bindparam("key"))
 _REPORT_TABLE = cast(Table, DmarcReport.__table__)
-# Built once: a statement made per report would be compiled per report.
-_INSERT_REPORT = {
+# Built once: a statement made per call would be compiled per call. Run with a list of reports (an
+# "executemany" that SQLAlchemy sends as multi-row INSERTs), it answers the id of each report it
+# inserted; a report stored before (also by a concurrent importer) is skipped by ON CONFLICT.
+_INSERT_REPORTS = {
     module.dialect.name: module.insert(_REPORT_TABLE)
     .on_conflict_do_nothing(index_elements=["report_key"])
-    .returning(_REPORT_TABLE.c.id)
+    .returning(_REPORT_TABLE.c.report_key, _REPORT_TABLE.c.id)
     for module in (postgresql, sqlite)
 }
 
 
 def _insert_rows(session: Session, rows: list[tuple[Any, ...]]) -> None:
-    """The rows of one report, written the quickest way each database offers: COPY on PostgreSQL,
-    one prepared statement run for every row on SQLite (a million rows a run must stay cheap)."""
+    """Report rows, written the quickest way each database offers: COPY on PostgreSQL, one prepared
+    statement run for every row on SQLite (a million rows a run must stay cheap)."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -140,57 +143,72 @@ def _insert_rows(session: Session, rows: list[tuple[Any, ...]]) -> None:
     connection.exec_driver_sql(_INSERT_RECORDS, [(row[0], row[1].isoformat(), *row[2:]) for row in rows])
 
 
-def _store(
-    session: Session, report: AggregateReport, *, key: str, filename: str, source: str, now: datetime
-) -> bool:
-    """Store one report and its rows; False when it was stored before (also by a concurrent importer:
-    the report row is inserted with ON CONFLICT DO NOTHING, so no savepoint is needed)."""
+def _report_values(
+    report: AggregateReport, *, key: str, filename: str, source: str, now: datetime
+) -> dict[str, Any]:
     meta = report.metadata
-    day = report_day(meta.begin, meta.end)
-    reporter = meta.reporter[:255]
+    return dict(
+        report_key=key,
+        reporter=meta.reporter[:255],
+        reporter_email=meta.email,
+        external_id=meta.report_id,
+        policy_domain=meta.policy_domain,
+        policy=meta.policy[:16] if meta.policy else None,
+        begin_at=meta.begin,
+        end_at=meta.end,
+        day=report_day(meta.begin, meta.end),
+        records=report.records,
+        messages=report.messages,
+        source=source[:64],
+        filename=filename[-255:],
+        imported_at=now,
+    )
+
+
+def _store_reports(
+    session: Session, reports: list[tuple[str, AggregateReport, str]], *, source: str, now: datetime
+) -> set[str]:
+    """Store reports ((key, report, filename), keys distinct) with one INSERT for the reports and one
+    load for all their rows (three round trips per report to PostgreSQL cost more than the rows).
+    Answers the keys that were new; the others were stored before and change nothing."""
+    if not reports:
+        return set()
     connection = session.connection()
-    report_id = connection.execute(
-        _INSERT_REPORT[connection.dialect.name],
-        dict(
-            report_key=key,
-            reporter=reporter,
-            reporter_email=meta.email,
-            external_id=meta.report_id,
-            policy_domain=meta.policy_domain,
-            policy=meta.policy[:16] if meta.policy else None,
-            begin_at=meta.begin,
-            end_at=meta.end,
-            day=day,
-            records=report.records,
-            messages=report.messages,
-            source=source[:64],
-            filename=filename[-255:],
-            imported_at=now,
-        ),
-    ).scalar_one_or_none()
-    if report_id is None:
-        return False
-    if report.rows:
-        _insert_rows(
-            session,
+    inserted = dict(
+        connection.execute(
+            _INSERT_REPORTS[connection.dialect.name],
             [
-                (
-                    report_id,
-                    day,
-                    reporter,
-                    row.source_ip,
-                    row.header_from,
-                    row.disposition.value,
-                    row.dkim_aligned,
-                    row.spf_aligned,
-                    row.dkim_result,
-                    row.spf_result,
-                    messages,
-                )
-                for row, messages in report.rows.items()
+                _report_values(report, key=key, filename=name, source=source, now=now)
+                for key, report, name in reports
             ],
-        )
-    return True
+        ).all()
+    )
+    rows: list[tuple[Any, ...]] = []
+    for key, report, _name in reports:
+        report_id = inserted.get(key)
+        if report_id is None:
+            continue
+        day = report_day(report.metadata.begin, report.metadata.end)
+        reporter = report.metadata.reporter[:255]
+        rows += [
+            (
+                report_id,
+                day,
+                reporter,
+                row.source_ip,
+                row.header_from,
+                row.disposition.value,
+                row.dkim_aligned,
+                row.spf_aligned,
+                row.dkim_result,
+                row.spf_result,
+                messages,
+            )
+            for row, messages in report.rows.items()
+        ]
+    if rows:
+        _insert_rows(session, rows)
+    return set(inserted)
 
 
 def record_refusal(
@@ -258,15 +276,44 @@ def read_file(
     return read
 
 
+def store_files(
+    session: Session, reads: Sequence[ReadFile], *, source: str, now: datetime
+) -> list[FileOutcome]:
+    """Store what :func:`read_file` found in a group of inputs: each new report once (the first of
+    two copies in the group; later copies and reports stored before are ``duplicate``), refusals into
+    the dead letters. One outcome per input, in order."""
+    keys: list[list[str | None]] = []
+    pending: dict[str, tuple[str, AggregateReport, str]] = {}
+    for read in reads:
+        file_keys: list[str | None] = []
+        for payload_name, report in read.reports:
+            key = None if report.skipped else report_key(report.metadata)
+            if key is not None and key in pending:
+                key = None  # a second copy in the same group
+            if key is not None:
+                pending[key] = (key, report, payload_name)
+            file_keys.append(key)
+        keys.append(file_keys)
+    new = _store_reports(session, list(pending.values()), source=source, now=now)
+    return [
+        _outcome(session, read, file_keys, new, source=source, now=now)
+        for read, file_keys in zip(reads, keys, strict=True)
+    ]
+
+
 def store_file(session: Session, read: ReadFile, *, source: str, now: datetime) -> FileOutcome:
-    """Store what :func:`read_file` found: each new report once, refusals into the dead letters."""
+    """Store what :func:`read_file` found in one input (see :func:`store_files`)."""
+    return store_files(session, [read], source=source, now=now)[0]
+
+
+def _outcome(
+    session: Session, read: ReadFile, keys: list[str | None], new: set[str], *, source: str, now: datetime
+) -> FileOutcome:
     outcome = FileOutcome(file=read.name, status=ImportStatus.DUPLICATE)
     imported = False
-    for payload_name, report in read.reports:
+    for (payload_name, report), key in zip(read.reports, keys, strict=True):
         meta = report.metadata
-        stored = not report.skipped and _store(
-            session, report, key=report_key(meta), filename=payload_name, source=source, now=now
-        )
+        stored = key is not None and key in new
         outcome.reports.append(
             {
                 "name": payload_name,
