@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import uuid
 from collections.abc import Iterator
@@ -25,6 +26,14 @@ from email_engine.plugins import import_all_models
 from tests.support.databases import REDIS_URL, backend, empty_all_tables, throwaway_database
 
 import_all_models()
+
+# Fixture files carry fixed dates (2026-11-24…): without this they would fall behind the replay
+# horizon (14 days) as the calendar moves on. Tests of the horizon install their own settings;
+# subprocesses (the pipe) inherit this.
+os.environ.setdefault("ACCOUNTING_REPLAY_HORIZON_DAYS", "36499")
+os.environ.setdefault("ACCOUNTING_RETENTION_DAYS", "36500")
+# Erasure keeps a keyed pseudonym; a key per test run (subprocesses inherit it).
+os.environ.setdefault("PRIVACY_HASH_KEY", secrets.token_urlsafe(32))
 
 # The session ends by comparing every observed response status with the OpenAPI description.
 pytest_plugins = ["tests.support.openapi_truth"]

@@ -8,25 +8,34 @@ whose idempotency key is already stored are skipped and change nothing, which ma
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import NamedTuple
 
+import structlog
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from email_engine.feedback.aggregate import COUNTERS, bucket_deltas
 from email_engine.feedback.bounce import classify_bounce
 from email_engine.feedback.dialect import insert_for, is_postgres
+from email_engine.feedback.dictionary import Dictionary, value_digest
 from email_engine.feedback.models import (
     DIAG_MAX,
     RAW_MAX,
     REASON_MAX,
+    AccountingDomain,
+    AccountingOutcome,
+    AccountingRoute,
     AccountingRow,
     DeadLetterRow,
     StatBucket,
 )
+from email_engine.feedback.partitions import ensure_partitions
 from email_engine.feedback.providers import provider_for_domain
-from email_engine.feedback.records import DeadLetterItem, IngestRecord, split_address
+from email_engine.feedback.records import DeadLetterItem, IngestRecord, key_number, split_address
 from email_engine.feedback.suppression import SuppressionEntry, upsert_suppressions
 from email_engine.outbox.service import enqueue_event
 
@@ -36,7 +45,11 @@ __all__ = [
     "ForwardPolicy",
     "IngestResult",
     "ingest_batch",
+    "split_past_horizon",
+    "stored_outcome",
 ]
+
+log = structlog.get_logger("email_engine.feedback.ingest")
 
 BOUNCE_EVENT = "scraper_pro.bounce"
 DELIVERY_EVENT = "scraper_pro.delivery"
@@ -49,11 +62,19 @@ BOUNCES_PER_EVENT = 100
 
 @dataclass(frozen=True, slots=True)
 class ForwardPolicy:
-    """Which scraper-pro feeds are configured; nothing is queued for a feed without a URL."""
+    """What ingestion does besides storing: which scraper-pro feeds are configured (nothing is queued
+    for a feed without a URL), and how far back a record is accepted.
+
+    ``replay_horizon_days``: a record logged longer ago than this is not stored or counted but kept
+    as a dead letter that says so (its partition may be gone, so it could count twice); with
+    ``accept_past_horizon`` it is stored like any other (``email-engine pipe --accept-past-horizon``).
+    """
 
     bounces: bool = False
     deliveries: bool = False
     diag_max_chars: int = 500
+    replay_horizon_days: int = 14
+    accept_past_horizon: bool = False
 
 
 @dataclass(slots=True)
@@ -64,6 +85,8 @@ class IngestResult:
     suppressed: int = 0
     bounce_events: int = 0  # bounces and complaints queued for scraper-pro (not outbox rows)
     delivery_events: int = 0
+    #: Records older than the replay horizon: kept as dead letters, not counted.
+    past_horizon: int = 0
     by_type: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: IngestResult) -> None:
@@ -73,6 +96,7 @@ class IngestResult:
         self.suppressed += other.suppressed
         self.bounce_events += other.bounce_events
         self.delivery_events += other.delivery_events
+        self.past_horizon += other.past_horizon
         for name, count in other.by_type.items():
             self.by_type[name] = self.by_type.get(name, 0) + count
 
@@ -84,6 +108,7 @@ class IngestResult:
             "suppressed": self.suppressed,
             "bounce_events": self.bounce_events,
             "delivery_events": self.delivery_events,
+            "past_horizon": self.past_horizon,
         }
 
 
@@ -131,48 +156,98 @@ def _prepare(record: IngestRecord) -> _Row:
     )
 
 
-def _values(row: _Row, *, source: str, now: datetime) -> dict[str, object]:
-    record = row.record
-    return {
-        "record_key": record.key,
-        "type": record.type[:4],
-        "time_logged": record.time_logged,
-        "time_queued": record.time_queued,
-        "rcpt": record.rcpt[:320],
-        "rcpt_domain": row.rcpt_domain[:255],
-        "provider": row.provider,
-        "sender_domain": row.sender_domain[:255] if row.sender_domain else None,
-        "vmta": record.vmta[:128] if record.vmta else None,
-        "source_ip": record.source_ip[:45] if record.source_ip else None,
-        "dsn_status": record.dsn_status[:32] if record.dsn_status else None,
-        "dsn_diag": record.dsn_diag[:DIAG_MAX] if record.dsn_diag else None,
-        "category": row.category,
-        "bounce_type": row.bounce_type,
-        "rule": row.rule[:128] if row.rule else None,
-        "source": source[:64],
-        "created_at": now,
-    }
-
-
-_COLUMNS = (
-    "record_key",
-    "type",
-    "time_logged",
-    "time_queued",
-    "rcpt",
-    "rcpt_domain",
-    "provider",
-    "sender_domain",
-    "vmta",
-    "source_ip",
-    "dsn_status",
-    "dsn_diag",
-    "category",
-    "bounce_type",
-    "rule",
-    "source",
-    "created_at",
+OUTCOMES = Dictionary(
+    AccountingOutcome.__table__,  # type: ignore[arg-type]
+    ("type", "dsn_status", "dsn_diag", "category", "bounce_type", "rule"),
 )
+ROUTES = Dictionary(AccountingRoute.__table__, ("source", "vmta", "source_ip", "sender_domain"))  # type: ignore[arg-type]
+DOMAINS = Dictionary(AccountingDomain.__table__, ("name",))  # type: ignore[arg-type]
+_INT32 = 2**31 - 1
+
+
+def outcome_values(row: _Row) -> tuple[str | None, ...]:
+    record = row.record
+    return (
+        record.type[:4],
+        record.dsn_status[:32] if record.dsn_status else None,
+        record.dsn_diag[:DIAG_MAX] if record.dsn_diag else None,
+        row.category,
+        row.bounce_type,
+        row.rule[:128] if row.rule else None,
+    )
+
+
+def route_values(row: _Row, source: str) -> tuple[str | None, ...]:
+    record = row.record
+    return (
+        source[:64],
+        record.vmta[:128] if record.vmta else None,
+        record.source_ip[:45] if record.source_ip else None,
+        row.sender_domain[:255] if row.sender_domain else None,
+    )
+
+
+def _queued_seconds(record: IngestRecord) -> int | None:
+    if record.time_queued is None:
+        return None
+    seconds = int((record.time_logged - record.time_queued).total_seconds())
+    return max(-_INT32, min(_INT32, seconds))
+
+
+class _Compact(NamedTuple):
+    time_logged: datetime
+    record_key: int
+    outcome_id: int
+    route_id: int
+    domain_id: int
+    queued_seconds: int | None
+    rcpt_local: str
+
+
+def _compact_rows(session: Session, rows: Sequence[_Row], *, source: str, now: datetime) -> list[_Compact]:
+    """The stored form of each row, with dictionary ids (new dictionary entries are inserted)."""
+    day = max(now.date(), *(row.time_logged.date() for row in rows))
+    memo: dict[tuple[str | None, ...], bytes] = {}
+
+    def digest(values: tuple[str | None, ...]) -> bytes:
+        found = memo.get(values)
+        if found is None:
+            found = memo[values] = value_digest(values)
+        return found
+
+    outcomes: dict[bytes, tuple[str | None, ...]] = {}
+    routes: dict[bytes, tuple[str | None, ...]] = {}
+    domains: dict[bytes, tuple[str | None, ...]] = {}
+    keys: list[tuple[bytes, bytes, bytes]] = []
+    for row in rows:
+        outcome, route, domain = outcome_values(row), route_values(row, source), (row.rcpt_domain[:255],)
+        o_digest, r_digest, d_digest = digest(outcome), digest(("route", *route)), digest(("domain", *domain))
+        outcomes[o_digest] = outcome
+        routes[r_digest] = route
+        domains[d_digest] = domain
+        keys.append((o_digest, r_digest, d_digest))
+    outcome_ids = OUTCOMES.ids(session, outcomes, day=day)
+    route_ids = ROUTES.ids(session, routes, day=day)
+    domain_ids = DOMAINS.ids(session, domains, day=day)
+    compact = []
+    for row, (o_digest, r_digest, d_digest) in zip(rows, keys, strict=True):
+        record = row.record
+        local, _domain = split_address(record.rcpt)
+        compact.append(
+            _Compact(
+                record.time_logged,
+                key_number(record.key),
+                outcome_ids[o_digest],
+                route_ids[r_digest],
+                domain_ids[d_digest],
+                _queued_seconds(record),
+                local[:320],
+            )
+        )
+    return compact
+
+
+_COLUMNS = _Compact._fields
 _STAGE = "feedback_accounting_stage"
 _COLUMN_LIST = ", ".join(_COLUMNS)
 # Constant identifiers only: nothing from the input reaches these statements.
@@ -184,19 +259,23 @@ _EMPTY_STAGE = f"TRUNCATE {_STAGE}"
 _COPY_STAGE = f"COPY {_STAGE} ({_COLUMN_LIST}) FROM STDIN"
 _MOVE_STAGE = (
     f"INSERT INTO accounting_record ({_COLUMN_LIST}) SELECT {_COLUMN_LIST} FROM {_STAGE} "  # noqa: S608
-    "ON CONFLICT (record_key) DO NOTHING RETURNING record_key"
+    "ON CONFLICT (time_logged, record_key) DO NOTHING RETURNING record_key"
 )
 
 
-def _insert_new(session: Session, rows: Sequence[_Row], *, source: str, now: datetime) -> set[str]:
-    """Insert, skipping keys already stored; returns the keys this call stored."""
+def _insert_new(session: Session, rows: Sequence[_Row], *, source: str, now: datetime) -> set[int]:
+    """Insert, skipping keys already stored; returns the (numeric) keys this call stored."""
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    ensure_partitions(engine, "accounting_record", {row.time_logged.date() for row in rows})
+    compact = _compact_rows(session, rows, source=source, now=now)
     if is_postgres(session):
-        return _copy_new(session, rows, source=source, now=now)
+        return _copy_new(session, compact)
     table = AccountingRow.__table__
-    stored: set[str] = set()
-    for start in range(0, len(rows), _INSERT_PAGE):
-        page = [_values(row, source=source, now=now) for row in rows[start : start + _INSERT_PAGE]]
-        stmt = insert_for(session, table).on_conflict_do_nothing(index_elements=["record_key"])  # type: ignore[arg-type]
+    stored: set[int] = set()
+    for start in range(0, len(compact), _INSERT_PAGE):
+        page = [item._asdict() for item in compact[start : start + _INSERT_PAGE]]
+        stmt = insert_for(session, table).on_conflict_do_nothing(index_elements=["time_logged", "record_key"])  # type: ignore[arg-type]
         stored.update(session.scalars(stmt.returning(table.c.record_key), page))
     return stored
 
@@ -212,41 +291,12 @@ def _copy_field(value: object) -> str:
     return text
 
 
-def _copy_line(row: _Row, *, tail: str) -> str:
-    """One row in COPY's text format (tab-separated, backslash escapes, \\N for NULL), in _COLUMNS order.
-
-    Built straight from the row (no intermediate dict): this runs once per record.
-    """
-    record = row.record
-    return "\t".join(
-        (
-            record.key,
-            _copy_field(record.type[:4]),
-            record.time_logged.isoformat(),
-            _copy_field(record.time_queued),
-            _copy_field(record.rcpt[:320]),
-            _copy_field(row.rcpt_domain[:255]),
-            row.provider,
-            _copy_field(row.sender_domain[:255] if row.sender_domain else None),
-            _copy_field(record.vmta[:128] if record.vmta else None),
-            _copy_field(record.source_ip[:45] if record.source_ip else None),
-            _copy_field(record.dsn_status[:32] if record.dsn_status else None),
-            _copy_field(record.dsn_diag[:DIAG_MAX] if record.dsn_diag else None),
-            _copy_field(row.category),
-            _copy_field(row.bounce_type),
-            _copy_field(row.rule[:128] if row.rule else None),
-            tail,
-        )
-    )
-
-
-def _copy_new(session: Session, rows: Sequence[_Row], *, source: str, now: datetime) -> set[str]:
+def _copy_new(session: Session, rows: Sequence[_Compact]) -> set[int]:
     """PostgreSQL: COPY into a temporary staging table, then one INSERT … SELECT … ON CONFLICT DO NOTHING.
 
     A multi-row VALUES statement spends most of its time building and parsing the SQL text; COPY
     streams the rows instead, several times faster for thousands of rows.
     """
-    tail = f"{_copy_field(source[:64])}\t{now.isoformat()}\n"  # the same source and created_at for every row
     driver = session.connection().connection.driver_connection
     with driver.cursor() as cursor:  # type: ignore[union-attr]
         cursor.execute(_CREATE_STAGE)
@@ -254,17 +304,52 @@ def _copy_new(session: Session, rows: Sequence[_Row], *, source: str, now: datet
         with cursor.copy(_COPY_STAGE) as copy:
             for start in range(0, len(rows), _INSERT_PAGE):
                 page = rows[start : start + _INSERT_PAGE]
-                copy.write("".join([_copy_line(row, tail=tail) for row in page]))
+                copy.write(
+                    "".join(
+                        [
+                            f"{row.time_logged.isoformat()}\t{row.record_key}\t{row.outcome_id}\t{row.route_id}\t"
+                            f"{row.domain_id}\t{_copy_field(row.queued_seconds)}\t{_copy_field(row.rcpt_local)}\n"
+                            for row in page
+                        ]
+                    )
+                )
         cursor.execute(_MOVE_STAGE)
-        return {str(key) for (key,) in cursor.fetchall()}
+        return {int(key) for (key,) in cursor.fetchall()}
 
 
 def _insert_dead_letters(
-    session: Session, letters: Sequence[DeadLetterItem], *, source: str, now: datetime
+    session: Session,
+    letters: Sequence[DeadLetterItem],
+    *,
+    source: str,
+    received_at: datetime,
+    horizon_days: int,
 ) -> int:
+    """Store letters not stored within the replay horizon; returns how many were stored.
+
+    ``received_at`` is when the input arrived (the partition key). The unique index holds within
+    one ``received_at``; a letter repeated later (a webhook body sent again) is found by its key
+    among the letters of the horizon first (dead letters are few, the lookup is an index probe).
+    """
     if not letters:
         return 0
     table = DeadLetterRow.__table__
+    keys = list({letter.dedupe_key for letter in letters})
+    since = received_at - timedelta(days=horizon_days)
+    known: set[str] = set()
+    for start in range(0, len(keys), _INSERT_PAGE):
+        page = keys[start : start + _INSERT_PAGE]
+        known.update(
+            session.scalars(
+                select(table.c.dedupe_key).where(table.c.dedupe_key.in_(page), table.c.created_at >= since)
+            )
+        )
+    fresh = [letter for letter in letters if letter.dedupe_key not in known]
+    if not fresh:
+        return 0
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    ensure_partitions(engine, "dead_letter", {received_at.date()})
     values = [
         {
             "dedupe_key": letter.dedupe_key,
@@ -272,11 +357,11 @@ def _insert_dead_letters(
             "reason": letter.reason[:REASON_MAX],
             "raw": letter.raw[:RAW_MAX],
             "source": source[:64],
-            "created_at": now,
+            "created_at": received_at,
         }
-        for letter in letters
+        for letter in fresh
     ]
-    stmt = insert_for(session, table).on_conflict_do_nothing(index_elements=["dedupe_key"])  # type: ignore[arg-type]
+    stmt = insert_for(session, table).on_conflict_do_nothing(index_elements=["dedupe_key", "created_at"])  # type: ignore[arg-type]
     return len(list(session.scalars(stmt.returning(table.c.id), values)))
 
 
@@ -388,6 +473,39 @@ def _queue_feedback(
     return bounce_count, delivery_events
 
 
+PAST_HORIZON_REASON = (
+    "The record was logged {days} days before it arrived, beyond the replay horizon "
+    "(ACCOUNTING_REPLAY_HORIZON_DAYS = {horizon}): it may have been stored and counted already and "
+    "its day may be purged, so it was not counted. If it was never stored, feed it again with "
+    "email-engine pipe --accept-past-horizon."
+)
+
+
+def _past_horizon_letter(record: IngestRecord, *, now: datetime, horizon: int) -> DeadLetterItem:
+    days = (now - record.time_logged).days
+    raw = json.dumps(record.to_json(), ensure_ascii=False, separators=(",", ":"))
+    return DeadLetterItem(
+        dedupe_key=hashlib.sha256(f"past-horizon\n{record.key}".encode()).hexdigest(),
+        line_number=0,
+        reason=PAST_HORIZON_REASON.format(days=days, horizon=horizon),
+        raw=raw,
+    )
+
+
+def split_past_horizon(
+    records: Sequence[IngestRecord], *, now: datetime, forward: ForwardPolicy
+) -> tuple[list[IngestRecord], list[IngestRecord]]:
+    """(records within the replay horizon, records beyond it); all within when accepted by the policy."""
+    if forward.accept_past_horizon:
+        return list(records), []
+    oldest = now - timedelta(days=forward.replay_horizon_days)
+    within: list[IngestRecord] = []
+    beyond: list[IngestRecord] = []
+    for record in records:
+        (within if record.time_logged >= oldest else beyond).append(record)
+    return within, beyond
+
+
 def ingest_batch(
     session: Session,
     records: Sequence[IngestRecord],
@@ -396,20 +514,44 @@ def ingest_batch(
     source: str,
     now: datetime,
     forward: ForwardPolicy,
+    received_at: datetime | None = None,
 ) -> IngestResult:
-    """Store one batch in the session's transaction (flushes; the caller commits)."""
+    """Store one batch in the session's transaction (flushes; the caller commits).
+
+    ``received_at`` is when the input arrived (the pipe passes its spool segment's start, the same on
+    every replay); dead letters are filed under it. Default: ``now``.
+    """
+    within, beyond = split_past_horizon(records, now=now, forward=forward)
+    letters = list(dead_letters)
+    if beyond:
+        letters.extend(
+            _past_horizon_letter(record, now=now, horizon=forward.replay_horizon_days) for record in beyond
+        )
+        log.warning(
+            "records_past_replay_horizon",
+            count=len(beyond),
+            horizon_days=forward.replay_horizon_days,
+            oldest=min(record.time_logged for record in beyond).isoformat(),
+        )
     unique: dict[str, IngestRecord] = {}
-    for record in records:
+    for record in within:
         unique.setdefault(record.key, record)
     rows = [_prepare(record) for record in unique.values()]
     stored_keys = _insert_new(session, rows, source=source, now=now) if rows else set()
-    new_rows = [row for row in rows if row.record.key in stored_keys]
+    new_rows = [row for row in rows if key_number(row.record.key) in stored_keys]
     _add_to_buckets(session, new_rows)
     result = IngestResult(
         accepted=len(new_rows),
-        duplicates=len(records) - len(new_rows),
-        dead_letters=_insert_dead_letters(session, dead_letters, source=source, now=now),
+        duplicates=len(within) - len(new_rows),
+        dead_letters=_insert_dead_letters(
+            session,
+            letters,
+            source=source,
+            received_at=received_at or now,
+            horizon_days=forward.replay_horizon_days,
+        ),
         suppressed=_suppress(session, new_rows, source=source),
+        past_horizon=len(beyond),
     )
     result.bounce_events, result.delivery_events = _queue_feedback(
         session, new_rows, forward=forward, now=now
@@ -418,3 +560,16 @@ def ingest_batch(
         result.by_type[row.record.type] = result.by_type.get(row.record.type, 0) + 1
     session.flush()
     return result
+
+
+def stored_outcome(session: Session, record: IngestRecord) -> AccountingOutcome | None:
+    """The stored outcome (type, status, classification) of a record, None if it is not stored."""
+    stmt = (
+        select(AccountingOutcome)
+        .join(AccountingRow, AccountingRow.outcome_id == AccountingOutcome.id)
+        .where(
+            AccountingRow.time_logged == record.time_logged,
+            AccountingRow.record_key == key_number(record.key),
+        )
+    )
+    return session.scalars(stmt).first()

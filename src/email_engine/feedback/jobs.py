@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from email_engine.context import AppContext
 from email_engine.db import session_scope
 from email_engine.feedback.domain_suppression import suppress_bad_domains
+from email_engine.feedback.partitions import PARTITIONED, ensure_partitions
+from email_engine.feedback.retention import RetentionPolicy, purge_expired
 from email_engine.feedback.settings import feedback_settings
 from email_engine.ops.jobspec import JobSpec
 
-__all__ = ["JOBS", "run_domain_suppression"]
+__all__ = ["JOBS", "RETENTION_JOB", "run_domain_suppression", "run_partitions", "run_retention"]
+
+RETENTION_JOB = "feedback.retention"
 
 
 def run_domain_suppression(ctx: AppContext, now: datetime) -> dict[str, Any]:
@@ -26,7 +30,41 @@ def run_domain_suppression(ctx: AppContext, now: datetime) -> dict[str, Any]:
     return run.as_dict()
 
 
+def run_partitions(ctx: AppContext, now: datetime) -> dict[str, Any]:
+    """Day partitions from yesterday to PARTITIONS_AHEAD_DAYS ahead (PostgreSQL; nothing on SQLite)."""
+    ahead = feedback_settings(ctx).partitions_ahead_days
+    today = now.date()
+    days = [today + timedelta(days=offset) for offset in range(-1, ahead + 1)]
+    made = {table: ensure_partitions(ctx.engine, table, days) for table in PARTITIONED}
+    return {"created": sum(made.values()), **{f"created_{table}": count for table, count in made.items()}}
+
+
+def run_retention(ctx: AppContext, now: datetime) -> dict[str, Any]:
+    settings = feedback_settings(ctx)
+    policy = RetentionPolicy(
+        records_days=settings.accounting_retention_days,
+        dead_letters_days=settings.dead_letter_retention_days,
+        stats_days=settings.stats_retention_days,
+    )
+    return purge_expired(ctx.engine, now=now, policy=policy).as_dict()
+
+
 JOBS: list[JobSpec] = [
+    JobSpec(
+        name=RETENTION_JOB,
+        run=run_retention,
+        interval_seconds=3600,
+        description="Drop accounting records older than ACCOUNTING_RETENTION_DAYS (whole day partitions on "
+        "PostgreSQL), dead letters older than DEAD_LETTER_RETENTION_DAYS, hourly aggregates older than "
+        "STATS_RETENTION_DAYS and dictionary entries no kept record uses; counts in the run's result.",
+    ),
+    JobSpec(
+        name="feedback.partitions",
+        run=run_partitions,
+        interval_seconds=3600,
+        description="Create the day partitions of accounting records and dead letters from yesterday to "
+        "PARTITIONS_AHEAD_DAYS ahead (PostgreSQL; ingestion also creates a missing day on demand).",
+    ),
     JobSpec(
         name="feedback.domain_suppression",
         run=run_domain_suppression,
@@ -34,5 +72,5 @@ JOBS: list[JobSpec] = [
         description="Suppress recipient domains whose 7-day hard-bounce rate is over "
         "DOMAIN_SUPPRESS_HARD_BOUNCE_RATE (with at least DOMAIN_SUPPRESS_MIN_VOLUME sends); "
         "big providers are only reported.",
-    )
+    ),
 ]

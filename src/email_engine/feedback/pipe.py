@@ -26,6 +26,7 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import IO, Any, Protocol
@@ -105,7 +106,7 @@ class Replayer:
                     self._reject(segment, f"unreadable segment: {exc}", report)
                     continue
                 try:
-                    result = self._store(batch)
+                    result = self._store(batch, received_at=segment.arrived_at)
                 except DBAPIError as exc:
                     if not isinstance(exc, DataError | IntegrityError):
                         report.unreachable = f"{type(exc.orig).__name__}: {str(exc.orig).strip()[:300]}"
@@ -126,7 +127,7 @@ class Replayer:
         report.rejected += 1
         log.error("spool_segment_rejected", segment=segment.name, error=reason[:200])
 
-    def _store(self, batch: SpoolBatch) -> IngestResult:
+    def _store(self, batch: SpoolBatch, *, received_at: datetime | None) -> IngestResult:
         with self.factory() as session:
             try:
                 result = ingest_batch(
@@ -136,6 +137,7 @@ class Replayer:
                     source=batch.source,
                     now=utcnow(),
                     forward=self.forward,
+                    received_at=received_at,
                 )
                 session.commit()
             except BaseException:

@@ -16,9 +16,19 @@ from email_engine.feedback.settings import FeedbackSettings
 __all__ = ["register"]
 
 
-def _forward(settings_url_bounce: str | None, settings_url_delivery: str | None, diag: int) -> ForwardPolicy:
+def _forward(
+    settings_url_bounce: str | None,
+    settings_url_delivery: str | None,
+    feedback: FeedbackSettings,
+    *,
+    past: bool,
+) -> ForwardPolicy:
     return ForwardPolicy(
-        bounces=bool(settings_url_bounce), deliveries=bool(settings_url_delivery), diag_max_chars=diag
+        bounces=bool(settings_url_bounce),
+        deliveries=bool(settings_url_delivery),
+        diag_max_chars=feedback.diag_max_chars,
+        replay_horizon_days=feedback.replay_horizon_days,
+        accept_past_horizon=past,
     )
 
 
@@ -38,6 +48,15 @@ def pipe(
     ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the final report as JSON on stdout.")
+    ] = False,
+    accept_past_horizon: Annotated[
+        bool,
+        typer.Option(
+            "--accept-past-horizon",
+            help="Store and count records logged before the replay horizon (ACCOUNTING_REPLAY_HORIZON_DAYS, "
+            "default 14) too. Only for input known never to have been stored: beyond the horizon a replay "
+            "is not recognised once its day is purged. Without it such records become dead letters.",
+        ),
     ] = False,
 ) -> None:
     """Read PowerMTA accounting CSV on stdin and store every record.
@@ -61,7 +80,7 @@ def pipe(
         return open_factory(settings.database_url, connect_timeout=feedback.pipe_connect_timeout)
 
     forward = _forward(
-        settings.scraper_pro_bounce_url, settings.scraper_pro_delivery_url, feedback.diag_max_chars
+        settings.scraper_pro_bounce_url, settings.scraper_pro_delivery_url, feedback, past=accept_past_horizon
     )
     if drain:
         if restore_rejected:

@@ -21,6 +21,7 @@ __all__ = [
     "dead_letter_item",
     "ingest_items",
     "ingest_record",
+    "key_number",
     "split_address",
 ]
 
@@ -89,6 +90,23 @@ class DeadLetterItem:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> DeadLetterItem:
         return cls(dedupe_key=data["dk"], line_number=data["n"], reason=data["why"], raw=data["raw"])
+
+
+def key_number(key: str) -> int:
+    """The stored form of an idempotency key: its first 64 bits as a signed integer (a BIGINT).
+
+    Stored with the record's ``time_logged`` (the primary key is both), so two different records
+    would have to share the second and the 64-bit prefix to be taken for one another. A key that is
+    not ``record_key``'s 32 hex digits (hand-made in tests) is hashed first.
+    """
+    if len(key) < _KEY_HEX_DIGITS or key.strip(_HEX):
+        key = hashlib.sha256(key.encode()).hexdigest()
+    number = int(key[:16], 16)
+    return number - (1 << 64) if number >= 1 << 63 else number
+
+
+_KEY_HEX_DIGITS = 16
+_HEX = "0123456789abcdef"
 
 
 def split_address(address: str | None) -> tuple[str, str]:

@@ -21,8 +21,8 @@ from email_engine.clock import utcnow
 from email_engine.deps import ContextDep, OffsetQuery, SessionDep
 from email_engine.errors import InvalidInput, PermissionDenied, Unauthenticated
 from email_engine.feedback import dsn_router, exports, stats, suppression
-from email_engine.feedback.ingest import ForwardPolicy, ingest_batch
-from email_engine.feedback.models import AccountingRow, DeadLetterRow, Suppression
+from email_engine.feedback.ingest import ForwardPolicy, ingest_batch, stored_outcome
+from email_engine.feedback.models import DeadLetterRow, Suppression
 from email_engine.feedback.records import DeadLetterItem, IngestRecord
 from email_engine.feedback.schemas import (
     BatchAccepted,
@@ -125,6 +125,7 @@ def _forward(ctx: Any) -> ForwardPolicy:
         bounces=bool(settings.scraper_pro_bounce_url),
         deliveries=bool(settings.scraper_pro_delivery_url),
         diag_max_chars=feedback_settings(ctx).diag_max_chars,
+        replay_horizon_days=feedback_settings(ctx).replay_horizon_days,
     )
 
 
@@ -133,15 +134,16 @@ def _ingest_single(session: Session, ctx: Any, body: bytes, *, default_type: str
     record = single_item(body, default_type=default_type, now=now, stream="webhook")
     result = ingest_batch(session, [record], source="webhook", now=now, forward=_forward(ctx))
     session.commit()
-    stored = session.scalars(select(AccountingRow).where(AccountingRow.record_key == record.key)).one()
+    stored = stored_outcome(session, record)
     return {
         "accepted": result.accepted == 1,
-        "duplicate": result.accepted == 0,
+        "duplicate": result.accepted == 0 and result.past_horizon == 0,
+        "past_horizon": result.past_horizon == 1,
         "record_key": record.key,
         "type": record.type,
-        "category": stored.category,
-        "bounce_type": stored.bounce_type,
-        "rule": stored.rule,
+        "category": stored.category if stored else None,
+        "bounce_type": stored.bounce_type if stored else None,
+        "rule": stored.rule if stored else None,
     }
 
 
@@ -173,7 +175,7 @@ def pmta_batch(body: RawBody, caller: IngestCaller, session: SessionDep, ctx: Co
         raise InvalidInput("The body is empty; send accounting CSV with its header line.")
     now = utcnow()
     forward = _forward(ctx)
-    totals = {"accepted": 0, "duplicates": 0, "dead_letters": 0}
+    totals = {"accepted": 0, "duplicates": 0, "dead_letters": 0, "past_horizon": 0}
     records: list[IngestRecord] = []
     letters: list[DeadLetterItem] = []
 
@@ -182,6 +184,7 @@ def pmta_batch(body: RawBody, caller: IngestCaller, session: SessionDep, ctx: Co
         totals["accepted"] += result.accepted
         totals["duplicates"] += result.duplicates
         totals["dead_letters"] += len(letters)
+        totals["past_horizon"] += result.past_horizon
         records.clear()
         letters.clear()
 
@@ -267,7 +270,10 @@ def list_suppressions(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     offset: OffsetQuery = 0,
     q: Annotated[str | None, Query(max_length=320, description="Substring of the value")] = None,
-    kind: Annotated[str | None, Query(pattern="^(address|domain)$")] = None,
+    kind: Annotated[
+        str | None,
+        Query(pattern="^(address|domain|hash)$", description="hash: a forgotten address's pseudonym"),
+    ] = None,
 ) -> dict[str, Any]:
     total, rows = suppression.list_suppressions(session, limit=limit, offset=offset, query=q, kind=kind)
     return {"items": rows, "total": total, "limit": limit, "offset": offset}

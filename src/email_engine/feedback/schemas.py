@@ -24,11 +24,21 @@ class BatchAccepted(BaseModel):
         description="Records already stored earlier (or twice in this body): counted once"
     )
     dead_letters: int = Field(description="Lines that are not records, stored with their line numbers")
+    past_horizon: int = Field(
+        default=0,
+        description="Records logged before the replay horizon (ACCOUNTING_REPLAY_HORIZON_DAYS): "
+        "not counted, kept as dead letters that say so",
+    )
 
 
 class SingleAccepted(BaseModel):
     accepted: bool
     duplicate: bool
+    past_horizon: bool = Field(
+        default=False,
+        description="Logged before the replay horizon (ACCOUNTING_REPLAY_HORIZON_DAYS): not counted, "
+        "kept as a dead letter",
+    )
     record_key: str
     type: str
     category: str | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings
 
 from email_engine.config import SETTINGS_CONFIG
@@ -47,6 +47,30 @@ class FeedbackSettings(BaseSettings):
         default=10.0, gt=0, le=120, validation_alias="SCRAPER_PRO_TIMEOUT"
     )
     diag_max_chars: int = Field(default=500, ge=32, le=4000, validation_alias="FEEDBACK_DIAG_MAX_CHARS")
+
+    replay_horizon_days: int = Field(
+        default=14, ge=1, le=36500, validation_alias="ACCOUNTING_REPLAY_HORIZON_DAYS"
+    )
+    accounting_retention_days: int = Field(
+        default=90, ge=2, le=36500, validation_alias="ACCOUNTING_RETENTION_DAYS"
+    )
+    stats_retention_days: int = Field(default=730, ge=2, le=36500, validation_alias="STATS_RETENTION_DAYS")
+    dead_letter_retention_days: int = Field(
+        default=30, ge=1, le=36500, validation_alias="DEAD_LETTER_RETENTION_DAYS"
+    )
+    pseudonymise_after_days: int | None = Field(
+        default=None, ge=1, le=36500, validation_alias="ACCOUNTING_PSEUDONYMISE_AFTER_DAYS"
+    )
+    partitions_ahead_days: int = Field(default=7, ge=1, le=90, validation_alias="PARTITIONS_AHEAD_DAYS")
+
+    @model_validator(mode="after")
+    def _horizon_inside_retention(self) -> FeedbackSettings:
+        if self.replay_horizon_days >= self.accounting_retention_days:
+            raise ValueError(
+                "ACCOUNTING_REPLAY_HORIZON_DAYS must be shorter than ACCOUNTING_RETENTION_DAYS: a replay "
+                "is recognised only while the records it repeats are kept."
+            )
+        return self
 
 
 def feedback_settings(ctx: AppContext) -> FeedbackSettings:

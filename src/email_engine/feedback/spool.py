@@ -30,6 +30,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -73,6 +74,12 @@ class Segment:
     @property
     def stem(self) -> str:
         return self.path.stem
+
+    @property
+    def arrived_at(self) -> datetime | None:
+        """When the segment's input started arriving (its stem's nanoseconds; the same on every replay)."""
+        head = self.path.name[:20]
+        return datetime.fromtimestamp(int(head) / 1e9, tz=UTC) if head.isdigit() else None
 
 
 def fsync_dir(directory: Path) -> None:

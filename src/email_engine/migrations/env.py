@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 
 from email_engine.config import get_settings
 from email_engine.db import Base, make_engine
+from email_engine.feedback.partitions import is_partition
 from email_engine.plugins import import_all_models
 
 import_all_models()
@@ -33,6 +34,15 @@ def _guide_upgrade_head() -> dict[str, Any]:
     return {"fn": lambda rev, _context: script._upgrade_revs("heads", rev)}
 
 
+def include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    """Day partitions are made by the application, not by migrations; the model describes their parent."""
+    if type_ == "table":
+        return not (name and is_partition(name))
+    if type_ == "index" and isinstance(parent_names, dict):
+        return not is_partition(str(parent_names.get("table_name") or ""))
+    return True
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
@@ -40,6 +50,7 @@ def _run(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite needs batch mode for ALTER
         compare_type=True,
         **_guide_upgrade_head(),
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -6,11 +6,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from email_engine.config import Settings
-from email_engine.feedback.models import AccountingRow
+from email_engine.feedback.stored import stored_records
 from tests.integration.feedback.conftest import pipe_env
 
 CSV = (
@@ -36,5 +35,5 @@ def test_wrapper_runs_the_pipe(
         check=False,
     )
     assert done.returncode == 0, done.stderr.decode()[-2000:]
-    row = session.scalars(select(AccountingRow)).one()
+    (row,) = stored_records(session)
     assert (row.source, row.bounce_type, row.rcpt_domain) == (source, "hard", "example.com")

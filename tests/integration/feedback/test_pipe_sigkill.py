@@ -14,7 +14,7 @@ import select
 import signal
 import subprocess
 import termios
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from email_engine.feedback.aggregate import hour_of
 from email_engine.feedback.models import AccountingRow, DeadLetterRow
 from email_engine.feedback.raw_segment import RawPreamble
 from email_engine.feedback.raw_spool import RawReader, convert_raw
-from email_engine.feedback.records import IngestRecord, ingest_items
+from email_engine.feedback.records import IngestRecord, ingest_items, key_number
 from email_engine.feedback.spool import Spool
 from tests.integration.feedback.conftest import EMAIL_ENGINE, pipe_env
 from tests.integration.feedback.generate import GARBAGE, write_file
@@ -70,9 +70,14 @@ def _take_back(fd: int) -> bytes:
     return b"".join(parts)
 
 
-def _record_keys(data: bytes) -> set[str]:
+def _record_keys(data: bytes) -> set[tuple[datetime, int]]:
+    """The stored identity of each record: (time_logged, 64-bit key)."""
     lines = [line.decode("utf-8", "replace") for line in data.splitlines(keepends=True)]
-    return {item.key for item in ingest_items(lines, stream="pipe") if isinstance(item, IngestRecord)}
+    return {
+        (item.time_logged, key_number(item.key))
+        for item in ingest_items(lines, stream="pipe")
+        if isinstance(item, IngestRecord)
+    }
 
 
 def test_sigkill_loses_nothing_the_pipe_had_read(
@@ -130,7 +135,10 @@ def test_sigkill_loses_nothing_the_pipe_had_read(
     drained = run_pipe(None, "--drain", "--json")
     assert drained.returncode == 0, drained.stderr.decode()[-2000:]
     session.expire_all()
-    stored = set(session.scalars(sql_select(AccountingRow.record_key)))
+    stored = {
+        (row.time_logged, row.record_key)
+        for row in session.execute(sql_select(AccountingRow.time_logged, AccountingRow.record_key))
+    }
     assert stored == _record_keys(taken)
     assert not list(spool.glob("*.open")) and not list(spool.glob("*.raw"))
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from email_engine.auth.roles import Role
 from email_engine.context import AppContext, build_context
-from email_engine.feedback.models import AccountingRow, DeadLetterRow, Suppression
+from email_engine.feedback.models import AccountingOutcome, AccountingRow, DeadLetterRow, Suppression
 from email_engine.feedback.settings import FeedbackSettings
 from email_engine.integrations.scraper_pro.signing import sign
 from email_engine.main import create_app
@@ -212,9 +212,9 @@ def test_batch_endpoint_counts_accepted_duplicates_and_dead_letters(
     url = "/api/v1/webhooks/pmta-batch"
     first = client.post(url, content=CSV_BATCH.encode(), headers=ingest_headers)
     assert first.status_code == 200, first.text
-    assert first.json() == {"accepted": 2, "duplicates": 1, "dead_letters": 1}
+    assert first.json() == {"accepted": 2, "duplicates": 1, "dead_letters": 1, "past_horizon": 0}
     again = client.post(url, content=CSV_BATCH.encode(), headers=ingest_headers).json()
-    assert again == {"accepted": 0, "duplicates": 3, "dead_letters": 1}
+    assert again == {"accepted": 0, "duplicates": 3, "dead_letters": 1, "past_horizon": 0}
     letters = session.scalars(select(DeadLetterRow)).all()
     assert [(letter.line_number, letter.raw.strip()) for letter in letters] == [(4, "this is garbage")]
     empty = client.post(url, content=b"  ", headers=ingest_headers)
@@ -229,10 +229,12 @@ def test_stored_text_keeps_backslashes_tabs_newlines_and_unicode(
     client: TestClient, ingest_headers: dict[str, str], session: Session
 ) -> None:
     diag = 'smtp;550 5.1.1 C:\\mail\\box\tgone "quoted", ünïcödé ✓\r\nline two \\N'
-    body = {**BOUNCE, "rcpt": "tab.test@example.com", "dsnDiag": diag}
+    local = '"tab\\test\tquoted"'  # a quoted local part may hold a backslash and a tab (RFC 5321 §4.1.2)
+    body = {**BOUNCE, "rcpt": f"{local}@example.com", "dsnDiag": diag}
     assert client.post("/api/v1/webhooks/pmta-bounce", json=body, headers=ingest_headers).status_code == 200
-    stored = session.scalars(select(AccountingRow).where(AccountingRow.rcpt == "tab.test@example.com")).one()
-    assert stored.dsn_diag == diag.removeprefix("smtp;")
+    stored = session.scalars(select(AccountingRow).where(AccountingRow.rcpt_local == local)).one()
+    outcome = session.get(AccountingOutcome, stored.outcome_id)
+    assert outcome is not None and outcome.dsn_diag == diag.removeprefix("smtp;")
 
 
 def test_webhooks_spend_the_webhook_rate_budget(
