@@ -40,6 +40,7 @@ DOMAINS = (
     "integrations.postmaster",
     "reputation_signals",
     "console",
+    "privacy",
 )
 
 

@@ -17,6 +17,7 @@ from email_engine.csv_export import csv_chunks
 from email_engine.errors import InvalidInput, NotFound
 from email_engine.feedback.dialect import greatest, insert_for
 from email_engine.feedback.models import Suppression
+from email_engine.feedback.pseudonym import pseudonym, pseudonym_key
 from email_engine.feedback.records import split_address
 
 __all__ = [
@@ -94,14 +95,19 @@ def upsert_suppressions(session: Session, entries: Iterable[SuppressionEntry]) -
 
 
 def suppressed_addresses(session: Session, addresses: Iterable[str]) -> set[str]:
-    """The given addresses that are suppressed, by address or by whole domain (returned as given)."""
+    """The given addresses that are suppressed, by address, by whole domain, or by the pseudonym a
+    forgotten address is kept as (returned as given)."""
     wanted: dict[str, list[str]] = {}
     domains: dict[str, list[str]] = {}
+    key = pseudonym_key()
     for address in addresses:
         local, domain = split_address(address)
         if not domain:
             continue
-        wanted.setdefault(f"{local.lower()}@{domain}", []).append(address)
+        value = f"{local.lower()}@{domain}"
+        wanted.setdefault(value, []).append(address)
+        if key is not None:
+            wanted.setdefault(pseudonym(value, key), []).append(address)
         domains.setdefault(domain, []).append(address)
     hits: set[str] = set()
     values = list(wanted) + list(domains)

@@ -1,0 +1,1 @@
+"""Privacy: erasing a recipient address everywhere it is stored (the right to be forgotten)."""
