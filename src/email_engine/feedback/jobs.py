@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+
+from sqlalchemy import select
 
 from email_engine.context import AppContext
 from email_engine.db import session_scope
+from email_engine.errors import ConfigurationError
 from email_engine.feedback.domain_suppression import suppress_bad_domains
 from email_engine.feedback.partitions import PARTITIONED, ensure_partitions
-from email_engine.feedback.retention import RetentionPolicy, purge_expired
+from email_engine.feedback.pseudonym import pseudonym_key
+from email_engine.feedback.retention import RetentionPolicy, pseudonymise_before, purge_expired
 from email_engine.feedback.settings import feedback_settings
 from email_engine.ops.jobspec import JobSpec
+from email_engine.ops.models import JobRun
 
 __all__ = ["JOBS", "RETENTION_JOB", "run_domain_suppression", "run_partitions", "run_retention"]
 
@@ -39,14 +44,41 @@ def run_partitions(ctx: AppContext, now: datetime) -> dict[str, Any]:
     return {"created": sum(made.values()), **{f"created_{table}": count for table, count in made.items()}}
 
 
+def _last_result(ctx: AppContext, job: str) -> dict[str, Any]:
+    with ctx.session_factory() as session:
+        result = session.scalar(
+            select(JobRun.result)
+            .where(JobRun.job == job, JobRun.status == "ok")
+            .order_by(JobRun.started_at.desc())
+            .limit(1)
+        )
+    return result if isinstance(result, dict) else {}
+
+
 def run_retention(ctx: AppContext, now: datetime) -> dict[str, Any]:
+    """Purge past retention; then, with ACCOUNTING_PSEUDONYMISE_AFTER_DAYS, pseudonymise older recipients
+    (from where the last run stopped, ``pseudonymised_before``)."""
     settings = feedback_settings(ctx)
     policy = RetentionPolicy(
         records_days=settings.accounting_retention_days,
         dead_letters_days=settings.dead_letter_retention_days,
         stats_days=settings.stats_retention_days,
     )
-    return purge_expired(ctx.engine, now=now, policy=policy).as_dict()
+    summary: dict[str, Any] = purge_expired(ctx.engine, now=now, policy=policy).as_dict()
+    after = settings.pseudonymise_after_days
+    key = pseudonym_key()
+    if after is not None:
+        if key is None:
+            raise ConfigurationError(
+                "ACCOUNTING_PSEUDONYMISE_AFTER_DAYS is set but PRIVACY_HASH_KEY is not: set the key "
+                "(a long random secret, kept stable) so recipients can be pseudonymised."
+            )
+        before = now.date() - timedelta(days=after)
+        previous = _last_result(ctx, RETENTION_JOB).get("pseudonymised_before")
+        since = date.fromisoformat(previous) if isinstance(previous, str) else None
+        summary["pseudonymised"] = pseudonymise_before(ctx.engine, before=before, since=since, key=key)
+        summary["pseudonymised_before"] = before.isoformat()
+    return summary
 
 
 JOBS: list[JobSpec] = [
@@ -56,7 +88,8 @@ JOBS: list[JobSpec] = [
         interval_seconds=3600,
         description="Drop accounting records older than ACCOUNTING_RETENTION_DAYS (whole day partitions on "
         "PostgreSQL), dead letters older than DEAD_LETTER_RETENTION_DAYS, hourly aggregates older than "
-        "STATS_RETENTION_DAYS and dictionary entries no kept record uses; counts in the run's result.",
+        "STATS_RETENTION_DAYS and dictionary entries no kept record uses; with ACCOUNTING_PSEUDONYMISE_AFTER_DAYS, "
+        "replace recipients of older records by their keyed pseudonyms; counts in the run's result.",
     ),
     JobSpec(
         name="feedback.partitions",

@@ -6,7 +6,9 @@
 - hourly aggregates (``stat_bucket``): ``STATS_RETENTION_DAYS`` (730), deleted in batches;
 - dictionary entries (outcomes, routes, recipient domains) no kept record can reference any more
   (``last_day`` before the record cutoff, see ``feedback.dictionary``);
-- suppression entries are kept until removed.
+- suppression entries are kept until removed;
+- with ``ACCOUNTING_PSEUDONYMISE_AFTER_DAYS``, recipients of older records are replaced by their
+  keyed pseudonyms (:func:`pseudonymise_before`).
 
 Every step runs in short transactions of its own. :func:`purge_expired` is what the job
 ``feedback.retention`` runs; its counts are the job run's result (``/api/v1/jobs``) and, from the
@@ -18,7 +20,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Connection, Engine, Table, bindparam, delete, text
+from sqlalchemy import Connection, Engine, Table, bindparam, delete, func, select, text, update
 
 from email_engine.db import Base, UTCDateTime
 from email_engine.feedback.models import (
@@ -30,8 +32,9 @@ from email_engine.feedback.models import (
     StatBucket,
 )
 from email_engine.feedback.partitions import drop_partitions_before, is_partitioned
+from email_engine.feedback.pseudonym import PSEUDONYM_LENGTH, pseudonym
 
-__all__ = ["PurgeReport", "RetentionPolicy", "purge_expired"]
+__all__ = ["PurgeReport", "RetentionPolicy", "pseudonymise_before", "purge_expired"]
 
 _BATCH = 5000
 
@@ -131,3 +134,71 @@ def purge_expired(engine: Engine, *, now: datetime, policy: RetentionPolicy) -> 
         report.routes = _unused_dictionary(connection, _table(AccountingRoute), records_cutoff)
         report.domains = _unused_dictionary(connection, _table(AccountingDomain), records_cutoff)
     return report
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    start = _midnight(day)
+    return start, start + timedelta(days=1)
+
+
+def pseudonymise_before(engine: Engine, *, before: date, since: date | None, key: bytes) -> int:
+    """Replace recipients of records logged on days ``[since, before)`` by their keyed pseudonyms.
+
+    ``since`` is where an earlier run stopped (None: the oldest record). Works one day at a time in
+    batches keyed on ``record_key`` (one short transaction each), so each day is read once.
+    """
+    with engine.connect() as connection:
+        oldest = connection.execute(select(func.min(AccountingRow.time_logged))).scalar()
+    if oldest is None:
+        return 0
+    day = max(since, oldest.date()) if since is not None else oldest.date()
+    done = 0
+    while day < before:
+        start, end = _day_bounds(day)
+        last: int | None = None
+        while True:
+            stmt = (
+                select(
+                    AccountingRow.time_logged,
+                    AccountingRow.record_key,
+                    AccountingRow.rcpt_local,
+                    AccountingDomain.name,
+                )
+                .join(AccountingDomain, AccountingDomain.id == AccountingRow.domain_id)
+                .where(AccountingRow.time_logged >= start, AccountingRow.time_logged < end)
+                .where(
+                    ~(
+                        (func.length(AccountingRow.rcpt_local) == PSEUDONYM_LENGTH)
+                        & AccountingRow.rcpt_local.like("#%")
+                    )
+                )
+                .order_by(AccountingRow.record_key)
+                .limit(_BATCH)
+            )
+            if last is not None:
+                stmt = stmt.where(AccountingRow.record_key > last)
+            with engine.begin() as connection:
+                rows = connection.execute(stmt).all()
+                if rows:
+                    connection.execute(
+                        update(AccountingRow)
+                        .where(
+                            AccountingRow.time_logged == bindparam("at"),
+                            AccountingRow.record_key == bindparam("key"),
+                        )
+                        .values(rcpt_local=bindparam("alias")),
+                        [
+                            {
+                                "at": logged,
+                                "key": number,
+                                "alias": pseudonym(f"{local}@{domain}" if domain else local, key),
+                            }
+                            for logged, number, local, domain in rows
+                        ],
+                    )
+            done += len(rows)
+            if len(rows) < _BATCH:
+                break
+            last = rows[-1][1]
+        day += timedelta(days=1)
+    return done

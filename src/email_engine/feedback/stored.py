@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple, Unpack
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
@@ -34,9 +34,9 @@ class StoredRecord(NamedTuple):
     queued_seconds: int | None
 
 
-def stored_records_query() -> Select[Unpack[tuple[Any, ...]]]:
+def stored_records_query() -> Select[*tuple[Any, ...]]:
     """Every stored record with its dictionary values (add ``where`` / ``order_by`` / ``limit``)."""
-    query: Select[Unpack[tuple[Any, ...]]] = (
+    query: Select[*tuple[Any, ...]] = (
         select(
             AccountingRow.time_logged,
             AccountingRow.record_key,
@@ -99,8 +99,6 @@ def _stored(row: Sequence[Any]) -> StoredRecord:
     )
 
 
-def stored_records(
-    session: Session, stmt: Select[Unpack[tuple[Any, ...]]] | None = None
-) -> list[StoredRecord]:
+def stored_records(session: Session, stmt: Select[*tuple[Any, ...]] | None = None) -> list[StoredRecord]:
     query = stored_records_query() if stmt is None else stmt
     return [_stored(row) for row in session.execute(query)]

@@ -14,8 +14,10 @@ from email_engine.context import AppContext
 from email_engine.feedback.ingest import ForwardPolicy, ingest_batch
 from email_engine.feedback.models import AccountingOutcome, AccountingRow, DeadLetterRow, StatBucket
 from email_engine.feedback.partitions import partition_days
+from email_engine.feedback.pseudonym import pseudonym, pseudonym_key
 from email_engine.feedback.records import DeadLetterItem, IngestRecord
 from email_engine.feedback.settings import FeedbackSettings
+from email_engine.feedback.stored import stored_records
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 ACCEPT_OLD = ForwardPolicy(accept_past_horizon=True)
@@ -111,3 +113,34 @@ def test_retention_purges_by_policy_and_records_its_run(
         0,
         0,
     )
+
+
+def test_recipients_are_pseudonymised_after_the_set_days(
+    ctx: AppContext, session: Session, client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    ctx.extras["feedback_settings"] = FeedbackSettings(
+        _env_file=None,  # type: ignore[call-arg]
+        ACCOUNTING_REPLAY_HORIZON_DAYS=14,
+        ACCOUNTING_RETENTION_DAYS=90,
+        ACCOUNTING_PSEUDONYMISE_AFTER_DAYS=7,
+    )
+    old = [_record(index, NOW - timedelta(days=10, minutes=index)) for index in range(12)]
+    recent = _record(99, NOW - timedelta(days=1))
+    ingest_batch(session, [*old, recent], source="t", now=NOW, forward=ACCEPT_OLD)
+    session.commit()
+    sent = _sent_at(session, old[0].time_logged)
+
+    run = client.post("/api/v1/jobs/feedback.retention/run", headers=admin_headers).json()
+    assert run["status"] == "ok", run
+    assert run["result"]["pseudonymised"] == 12
+    session.expire_all()
+    recipients = {record.time_logged: record.rcpt for record in stored_records(session)}
+    key = pseudonym_key()
+    assert key is not None
+    for record in old:
+        assert recipients[record.time_logged] == f"{pseudonym(record.rcpt, key)}@example.com"
+    assert recipients[recent.time_logged] == "r99@example.com"
+    assert _sent_at(session, old[0].time_logged) == sent  # statistics do not change
+
+    again = client.post("/api/v1/jobs/feedback.retention/run", headers=admin_headers).json()
+    assert again["result"]["pseudonymised"] == 0  # starts where the last run stopped
