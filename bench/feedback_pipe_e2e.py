@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -185,7 +186,8 @@ def main() -> int:
         upgrade_database(url)
         path = Path(tmp) / "acct.csv"
         started = time.perf_counter()
-        expected = write_file(path, records=args.records)
+        # Recent times: records older than the replay horizon (14 days) would be set aside, not stored.
+        expected = write_file(path, records=args.records, base=datetime.now(UTC) - timedelta(hours=3))
         size_mib = path.stat().st_size / 1024 / 1024
         print(
             f"generated {args.records:,} records ({size_mib:.0f} MiB, {len(expected.garbage_lines)} garbage lines, "
