@@ -129,6 +129,8 @@ def test_every_page_renders_without_console_errors(open_browser: Callable[[Role]
         watched.goto(path)
         assert page.get_by_role("heading", name=name, exact=True).is_visible(), path
         assert page.locator("nav [aria-current=page]").inner_text() == name
+        if name == "Operations":
+            watched.screenshot("operations")
     watched.goto("/ui/feedback")
     page.get_by_label("Address or domain").fill("complainer@example.org")
     page.get_by_label("Note (optional)").fill("asked by phone")

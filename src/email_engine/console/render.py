@@ -20,6 +20,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("/ui/warmup", "Warmup"),
     ("/ui/feedback", "Feedback"),
     ("/ui/validation", "Validation"),
+    ("/ui/operations", "Operations"),
 )
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from sqlalchemy.orm import Session
 
 from email_engine.clock import utcnow
+from email_engine.context import AppContext
 from email_engine.deps import ContextDep, OperatorDep, SessionDep
 from email_engine.errors import Conflict
 from email_engine.ops.domain_settings import domain_settings
@@ -31,8 +33,8 @@ def leader_summary(ctx: ContextDep) -> dict[str, Any] | None:
     return holder.as_dict() if holder else None
 
 
-@jobs_router.get("", summary="Periodic jobs: interval, last run, duration, result, error, next run")
-def list_jobs(ctx: ContextDep, session: SessionDep) -> dict[str, Any]:
+def jobs_report(ctx: AppContext, session: Session) -> dict[str, Any]:
+    """The leader, this worker's scheduler, and every job with its last and next run (API and console)."""
     settings = domain_settings(ctx, SchedulerSettings)
     jobs = all_jobs(settings, include_disabled=True)
     scheduler = running_scheduler(ctx)
@@ -51,6 +53,27 @@ def list_jobs(ctx: ContextDep, session: SessionDep) -> dict[str, Any]:
             live_next=live,
         ),
     }
+
+
+def run_now(ctx: AppContext, name: str, *, at: str | None = None, force: bool = False) -> dict[str, Any]:
+    """Run one job in this worker and record the run (as of ``at`` when given; see the API route);
+    Conflict when it is running already. The API and the console's "Run now" call this."""
+    spec = find_job(all_jobs(domain_settings(ctx, SchedulerSettings), include_disabled=True), name)
+    as_of = None
+    if at is not None:
+        as_of = parse_as_of(at)
+        check_as_of(spec, as_of, environment=ctx.settings.environment, force=force)
+    outcome = run_job(ctx, spec, trigger="manual", worker=process_identity(), as_of=as_of)
+    if outcome.status == "skipped":
+        raise Conflict(
+            f"The job {name} is already running; try again when it finishes.", run_id=outcome.run_id
+        )
+    return outcome.as_dict()
+
+
+@jobs_router.get("", summary="Periodic jobs: interval, last run, duration, result, error, next run")
+def list_jobs(ctx: ContextDep, session: SessionDep) -> dict[str, Any]:
+    return jobs_report(ctx, session)
 
 
 @jobs_router.get("/{name}/runs", summary="Recent runs of one job, newest first")
@@ -80,14 +103,4 @@ def run_job_now(
     ] = None,
     force: Annotated[bool, Query(description="Allow `at` for a state-changing job in production.")] = False,
 ) -> dict[str, Any]:
-    spec = find_job(all_jobs(domain_settings(ctx, SchedulerSettings), include_disabled=True), name)
-    as_of = None
-    if at is not None:
-        as_of = parse_as_of(at)
-        check_as_of(spec, as_of, environment=ctx.settings.environment, force=force)
-    outcome = run_job(ctx, spec, trigger="manual", worker=process_identity(), as_of=as_of)
-    if outcome.status == "skipped":
-        raise Conflict(
-            f"The job {name} is already running; try again when it finishes.", run_id=outcome.run_id
-        )
-    return outcome.as_dict()
+    return run_now(ctx, name, at=at, force=force)
