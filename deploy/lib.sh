@@ -50,6 +50,32 @@ env_value() {  # env_value NAME: a value from the env file, without sourcing it
   sed -n "s/^$1=//p" "$ENV_FILE" | tail -n 1
 }
 
+set_env_value() {  # set_env_value NAME VALUE: one line per key in the env file (replaces NAME= or "# NAME=")
+  local name=$1 value=$2 tmp
+  tmp=$(mktemp "$ENV_FILE.XXXXXX")
+  NAME=$name VALUE=$value awk '
+    BEGIN { name = ENVIRON["NAME"]; line = name "=" ENVIRON["VALUE"] }
+    $0 ~ "^(# ?)?" name "=" { if (!done) print line; done = 1; next }
+    { print }
+    END { if (!done) print line }
+  ' "$ENV_FILE" > "$tmp"
+  chmod 600 "$tmp"
+  mv "$tmp" "$ENV_FILE"
+}
+
+database_url() {  # the DATABASE_URL the service uses, a relative SQLite path made absolute
+  # The service and the CLI run in the env file's directory (WorkingDirectory=$APP_DIR; the CLI reads ./.env),
+  # so a relative SQLite path is relative to it, wherever this script is run from. Absent: the engine's default.
+  local url
+  url=$(env_value DATABASE_URL)
+  url=${url:-sqlite:///./email-engine.db}
+  case "$url" in
+    sqlite:////*) ;;
+    sqlite:///*) url="sqlite:///$(cd "$(dirname "$ENV_FILE")" && pwd)/${url#sqlite:///}" ;;
+  esac
+  printf '%s\n' "$url"
+}
+
 wait_healthy() {
   local deadline=$((SECONDS + HEALTH_TIMEOUT))
   while [ "$SECONDS" -lt "$deadline" ]; do
@@ -67,15 +93,54 @@ PY
 }
 
 install_code() {  # install_code SOURCE: copy the project (no VCS, venv or local data) and pip install it
-  local source=$1
+  local source=$1 inside=() path
   [ -f "$source/pyproject.toml" ] || die "$source does not look like an Email Engine checkout (no pyproject.toml)"
+  source=$(cd "$source" && pwd)
+  # The guide clones into the install directory itself: leave out what install writes there (the code copy,
+  # its staging folder, the venv, backups), so tar never reads the folder it is writing into.
+  for path in "$CODE_DIR" "$CODE_DIR.new" "$VENV_DIR" "$APP_DIR/venv" "$BACKUP_ROOT" "$DATA_DIR" "$LOG_DIR"; do
+    case "$path" in "$source"/*) inside+=("--exclude=./${path#"$source"/}") ;; esac
+  done
   rm -rf "$CODE_DIR.new"
   mkdir -p "$CODE_DIR.new"
-  tar -C "$source" --exclude=.git --exclude=.venv --exclude=var --exclude=.env --exclude='*.db' \
-      --exclude=__pycache__ -cf - . | tar -C "$CODE_DIR.new" -xf -
+  tar -C "$source" --anchored "${inside[@]}" --no-anchored --exclude=.git --exclude=.venv --exclude=var \
+      --exclude=.env --exclude='*.db' --exclude=__pycache__ --exclude='*.before-install' -cf - . \
+    | tar -C "$CODE_DIR.new" -xf -
   rm -rf "$CODE_DIR"
   mv "$CODE_DIR.new" "$CODE_DIR"
   pip_install
+}
+
+# expose_code: the files the guide, the runbook and the rendered PowerMTA config expect under $APP_DIR
+# ($APP_DIR/scripts/bounce-pipe.sh, $APP_DIR/deploy/update.sh, $APP_DIR/alembic.ini …) as links into $CODE_DIR.
+# An existing scripts/ folder is merged: other files stay; a different file of the same name is kept as
+# NAME.before-install. A regular file equal to ours stays as it is (the guide's clone in $APP_DIR).
+expose_code() {
+  local dir file target
+  for dir in scripts deploy deploy/nginx; do
+    [ -L "$APP_DIR/$dir" ] && rm -f "$APP_DIR/$dir"  # the earlier layout linked the whole folder
+    mkdir -p "$APP_DIR/$dir"
+    for file in "$CODE_DIR/$dir"/*; do
+      [ -f "$file" ] || continue
+      expose_file "$file" "$APP_DIR/$dir/$(basename "$file")"
+    done
+  done
+  expose_file "$CODE_DIR/alembic.ini" "$APP_DIR/alembic.ini"
+  # The guide calls the virtualenv venv/ (venv/bin/alembic upgrade head).
+  if [ "$VENV_DIR" = "$APP_DIR/.venv" ] && [ ! -e "$APP_DIR/venv" ] && [ ! -L "$APP_DIR/venv" ]; then
+    ln -s .venv "$APP_DIR/venv"
+  fi
+}
+
+expose_file() {  # expose_file SOURCE TARGET
+  local source=$1 target=$2
+  [ -f "$source" ] || return 0
+  if [ -f "$target" ] && [ ! -L "$target" ]; then
+    cmp -s "$source" "$target" && return 0
+    log "keeping your $target as $target.before-install (replaced by the installed one)"
+    mv -f "$target" "$target.before-install"
+  fi
+  ln -sfn "$source" "$target"
 }
 
 pip_install() {

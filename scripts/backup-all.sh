@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Nightly backup: database (pg_dump custom format or SQLite backup), .env, DKIM keys and PowerMTA files into
 # $BACKUP_ROOT/YYYYMMDD-HHMMSS/, then delete backups older than $RETENTION_DAYS days.
-# Cron (as root): 30 2 * * * /opt/email-engine/app/scripts/backup-all.sh >> /var/log/email-engine/backup.log 2>&1
+# Cron (as root): 30 2 * * * /opt/email-engine/scripts/backup-all.sh >> /var/log/email-engine/backup.log 2>&1
 # Restore: scripts/restore.sh $BACKUP_ROOT/YYYYMMDD-HHMMSS (see docs/runbook.md).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -15,7 +15,7 @@ target="$BACKUP_ROOT/$(date -u +%Y%m%d-%H%M%S)"
 mkdir -p "$target"
 chmod 700 "$target"
 log "backup to $target"
-"$here/db-dump.sh" "$(cd "$APP_DIR" && env_value DATABASE_URL)" "$target/database.dump"
+"$here/db-dump.sh" "$(database_url)" "$target/database.dump"
 cp -p "$ENV_FILE" "$target/env"
 [ -d "$DKIM_DIR" ] && tar -C "$(dirname "$DKIM_DIR")" -czf "$target/dkim.tar.gz" "$(basename "$DKIM_DIR")"
 [ -d "$PMTA_DIR" ] && tar -C "$(dirname "$PMTA_DIR")" -czf "$target/pmta.tar.gz" "$(basename "$PMTA_DIR")"

@@ -13,7 +13,7 @@ DKIM_DIR=${DKIM_DIR:-$DATA_DIR/dkim}
 
 $SERVICE_CTL stop "$SERVICE_NAME" || true
 cp -p "$backup/env" "$ENV_FILE"
-"$here/db-restore.sh" "$(env_value DATABASE_URL)" "$backup/database.dump"
+"$here/db-restore.sh" "$(database_url)" "$backup/database.dump"
 if [ -f "$backup/dkim.tar.gz" ]; then
   rm -rf "$DKIM_DIR"
   mkdir -p "$(dirname "$DKIM_DIR")"

@@ -49,6 +49,21 @@ def check_secrets_strength(ctx: AppContext, _pf: PreflightSettings, _now: dateti
     yield Item("secrets", "pass", "API_KEY and JWT_SECRET_KEY are set and strong")
 
 
+def check_database_backend(ctx: AppContext, _pf: PreflightSettings, _now: datetime) -> Iterable[Item]:
+    """Production on SQLite is NO-GO: one writer at a time on one machine (the guide runs PostgreSQL)."""
+    settings = ctx.settings
+    if settings.environment == "production" and settings.is_sqlite:
+        yield Item(
+            "database",
+            "fail",
+            "ENVIRONMENT=production on SQLite (the embedded default: one writer at a time, one machine)",
+            "Set DATABASE_URL=postgresql://… in .env (or run deploy/install.sh with DATABASE_URL=…), "
+            "then `email-engine db upgrade`; keep SQLite for trials with ENVIRONMENT=development.",
+        )
+        return
+    yield Item("database", "pass", f"{ctx.engine.dialect.name} ({settings.environment})")
+
+
 def check_migrations(ctx: AppContext, _pf: PreflightSettings, _now: datetime) -> Iterable[Item]:
     script = ScriptDirectory.from_config(alembic_config(ctx.settings.database_url))
     with ctx.engine.connect() as connection:
@@ -784,6 +799,7 @@ def check_rate_limits(ctx: AppContext, _pf: PreflightSettings, _now: datetime) -
 
 CHECKS: tuple[Check, ...] = (
     check_secrets_strength,
+    check_database_backend,
     check_migrations,
     check_components,
     check_inventory,
@@ -806,6 +822,7 @@ CHECKS: tuple[Check, ...] = (
 # The item a check reports under when it crashes (its usual first item), so names stay stable.
 FALLBACK_NAMES = {
     "check_secrets_strength": "secrets",
+    "check_database_backend": "database",
     "check_migrations": "database schema",
     "check_components": "health",
     "check_inventory": "inventory",

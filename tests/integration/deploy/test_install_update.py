@@ -25,6 +25,9 @@ from tests.support.databases import backend, throwaway_postgres
 # Always uses PostgreSQL (the production shape), so it runs once: in the PostgreSQL pass of scripts/test.sh.
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.timeout(
+        900
+    ),  # a real pip install of every dependency, then two updates: minutes on a busy machine
     pytest.mark.skipif(backend() != "postgresql", reason="deploy test runs once, in the PostgreSQL pass"),
 ]
 

@@ -497,3 +497,28 @@ def test_a_peer_that_never_answers_fails_after_the_timeout(ctx: AppContext) -> N
         finally:
             release.set()
     assert item.status == "fail" and item.detail == "not healthy: did not answer (ReadTimeout)"
+
+
+def test_production_on_sqlite_is_no_go(make_ctx: Callable[..., AppContext], tmp_path: Path) -> None:
+    """ENVIRONMENT=production with the embedded SQLite default fails its item; development on SQLite passes."""
+    production = make_ctx(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'prod.db'}",
+        ENVIRONMENT="production",
+        API_KEY=secrets.token_urlsafe(48),
+        JWT_SECRET_KEY=secrets.token_urlsafe(96),
+    )
+    item = _one(checks.check_database_backend(production, _pf(), NOW))
+    assert item.status == "fail" and "SQLite" in item.detail and "postgresql://" in item.fix
+    trial = make_ctx(DATABASE_URL=f"sqlite:///{tmp_path / 'trial.db'}", ENVIRONMENT="development")
+    assert _one(checks.check_database_backend(trial, _pf(), NOW)).status == "pass"
+
+
+def test_production_on_postgresql_passes_the_database_item(ctx: AppContext) -> None:
+    if ctx.settings.is_sqlite:
+        pytest.skip("the PostgreSQL half runs in the PostgreSQL pass")
+    production = ctx.settings.model_copy(update={"environment": "production"})
+    context = build_context(production)
+    try:
+        assert _one(checks.check_database_backend(context, _pf(), NOW)).status == "pass"
+    finally:
+        context.close()

@@ -213,6 +213,7 @@ def test_every_dependency_pointed_at_test_peers_is_go(
     assert skipped <= {"health redis"}, skipped  # Redis is not part of the SQLite shape
     for name in (
         "secrets",
+        "database",
         "database schema",
         "inventory",
         f"dns {DOMAIN}",
