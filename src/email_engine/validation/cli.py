@@ -34,13 +34,42 @@ __all__ = ["register"]
 err = Console(stderr=True)
 
 
+#: Rows validated between two progress updates when progress is shown (a chunk is also a checkpoint).
+PROGRESS_CHUNK_ROWS = 1_000
+
+
+def progress_line(rows: int, position: int, total_bytes: int, elapsed: float) -> str:
+    """One progress line for logs (no terminal): rows done, share of the file read, rate and ETA."""
+    share = min(position / total_bytes, 1.0) if total_bytes > 0 else 1.0
+    rate = rows / elapsed if elapsed > 0 else 0.0
+    if 0 < share < 1 and elapsed > 0:
+        left = int(elapsed / share - elapsed)
+        eta = f"ETA {left // 3600}:{left % 3600 // 60:02d}:{left % 60:02d}"
+    else:
+        eta = "ETA -" if share < 1 else "done"
+    return f"validating: {rows:,} rows, {share:.0%} of the file, {rate:,.0f} rows/s, {eta}"
+
+
 @contextmanager
-def _progress(enabled: bool, total_bytes: int) -> Iterator[ProgressCallback | None]:
-    """A rich progress bar (bytes read, rows/s, ETA) on a terminal; nothing otherwise."""
-    if not enabled:
+def _progress(mode: str | None, total_bytes: int, interval: float) -> Iterator[ProgressCallback | None]:
+    """On a terminal a rich progress bar (bytes read, rows, rows/s, ETA); otherwise a line every ``interval``
+    seconds and one at the end; nothing with --json."""
+    started = time.monotonic()
+    if mode is None:
         yield None
         return
-    started = time.monotonic()
+    if mode == "lines":
+        last = started
+
+        def line(rows: int, position: int) -> None:
+            nonlocal last
+            now = time.monotonic()
+            if now - last >= interval or position >= total_bytes:
+                last = now
+                print(progress_line(rows, position, total_bytes, now - started), file=sys.stderr, flush=True)
+
+        yield line
+        return
     with Progress(
         TextColumn("[bold]validating"),
         BarColumn(),
@@ -88,12 +117,20 @@ def validate_command(  # noqa: PLR0917 - typer maps parameters to options
         bool, typer.Option(help="Mark addresses on the suppression list (needs the database).")
     ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary for scripts.")] = False,
+    progress_interval: Annotated[
+        float,
+        typer.Option(
+            min=0.1, help="Seconds between progress lines when stderr is not a terminal (logs, cron)."
+        ),
+    ] = 5.0,
 ) -> None:
     """Validate every address in a CSV file of any size (streamed; memory stays flat).
 
     Verdicts: valid; invalid (syntax, nxdomain, no_mx, null_mx, mx_unroutable, disposable, blocked_prefix, suppressed); risky (role, typo); unknown (dns_timeout, dns_error: check again later).
 
-    The output appears only when the whole file is done; an interrupted run continues with --resume. Exit code 2 on bad input.
+    Progress: a bar with rows, rows/s and ETA on a terminal; a line every --progress-interval seconds otherwise
+    (none with --json). The output appears only when the whole file is done; an interrupted run continues with
+    --resume. Exit code 2 on bad input.
     """
     if output.resolve() == input_path.resolve():
         raise InvalidInput("The output file must differ from the input file.")
@@ -103,9 +140,13 @@ def validate_command(  # noqa: PLR0917 - typer maps parameters to options
     started = time.monotonic()
     try:
         validator = validator_for(ctx)
+        mode = None if as_json else ("bar" if sys.stderr.isatty() else "lines")
+        chunk_rows = validator.options.job_chunk_rows
+        if mode is not None:  # progress moves once per chunk: keep chunks small enough to be seen moving
+            chunk_rows = min(chunk_rows, PROGRESS_CHUNK_ROWS)
         with (
             ctx.session_factory() as session,
-            _progress(sys.stderr.isatty() and not as_json, plan.size) as bar,
+            _progress(mode, plan.size, progress_interval) as bar,
         ):
             check = session_suppression(session) if suppression else None
             try:
@@ -116,7 +157,7 @@ def validate_command(  # noqa: PLR0917 - typer maps parameters to options
                     suppression=check,
                     split=split,
                     resume=resume,
-                    chunk_rows=validator.options.job_chunk_rows,
+                    chunk_rows=chunk_rows,
                     on_progress=bar,
                 )
             except KeyboardInterrupt:

@@ -233,3 +233,26 @@ def test_help_explains_the_command(env: dict[str, str]) -> None:
     text = " ".join(done.stdout.split())
     for words in ("--column", "--split", "--resume", "--json", "dns_timeout"):
         assert words in text
+
+
+def test_without_a_terminal_progress_lines_come_as_it_goes(tmp_path: Path, env: dict[str, str]) -> None:
+    """Logs and cron get a line every --progress-interval seconds (rows, share, rate, ETA) and a last one."""
+    rows = [(str(n), "Row", f"user{n}@good.mail.test") for n in range(3_000)]
+    source = _write(tmp_path / "big.csv", rows)
+    output = tmp_path / "out.csv"
+    env = {
+        **env,
+        "VALIDATION_JOB_CHUNK_ROWS": "100000",
+    }  # the command keeps its own chunks small for progress
+    done = _process([str(source), "-o", str(output), "--progress-interval", "0.1"], env)
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("validating: ")]
+    assert len(lines) >= 2, done.stderr
+    counts = [int(line.split()[1].replace(",", "")) for line in lines]
+    assert counts == sorted(counts) and counts[0] < 3_000 and counts[-1] == 3_000
+    assert "ETA" in lines[0] and lines[-1].endswith(
+        "100% of the file, " + lines[-1].split(", ")[-2] + ", done"
+    )
+    # --json stays machine-readable: no progress lines at all.
+    quiet = _process([str(source), "-o", str(tmp_path / "q.csv"), "--json"], env)
+    assert quiet.returncode == 0 and "validating:" not in quiet.stderr

@@ -77,3 +77,14 @@ def test_unusable_files_are_refused_with_a_sentence(tmp_path: Path, content: byt
     path.write_bytes(content)
     with pytest.raises(InvalidInput, match=message):
         inspect_csv(path)
+
+
+def test_progress_line_reads_like_a_status() -> None:
+    from email_engine.validation.cli import progress_line
+
+    assert (
+        progress_line(2_500, 250, 1_000, 10.0)
+        == "validating: 2,500 rows, 25% of the file, 250 rows/s, ETA 0:00:30"
+    )
+    assert progress_line(10_000, 1_000, 1_000, 40.0).endswith("100% of the file, 250 rows/s, done")
+    assert progress_line(0, 0, 1_000, 0.0) == "validating: 0 rows, 0% of the file, 0 rows/s, ETA -"
