@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -60,6 +60,11 @@ def serve(
     settings = get_settings()
     for warning in check_secrets(settings):
         err.print(f"[yellow]warning:[/] {warning}")
+    if settings.environment == "production" and settings.is_sqlite:
+        err.print(
+            "[yellow]warning:[/] ENVIRONMENT=production on SQLite: fine for a trial, but production runs "
+            "PostgreSQL (DATABASE_URL=postgresql://…); `email-engine preflight` says NO-GO until then."
+        )
     if migrate:
         from email_engine.migrate import upgrade_database
 
@@ -154,6 +159,22 @@ def init(
         f'-d \'{{"email": "{admin_email}", "password": "{password}"}}\'\n'
         "or use the API_KEY from .env as the X-API-Key header. API docs: http://127.0.0.1:8000/docs"
     )
+
+
+def _flags_without_a_type() -> None:
+    """Typer 0.29 prints ``<bool>`` beside every flag (--json, --force, --help) as if it took a value; a flag
+    takes none, so its type column stays empty (tests/unit/test_cli_help.py renders every command's help)."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+
+    def display_type_rich(self: TyperOption, ctx: Any) -> str | None:
+        return None if self.is_flag and not self.count else shown(self, ctx)
+
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_without_a_type()
 
 
 def _register_domains() -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from email_engine import __version__, errors
+from email_engine.api_docs import install_api_docs
 from email_engine.config import Settings, check_secrets, get_settings
 from email_engine.context import AppContext, build_context
 from email_engine.deps import require_not_ingest
@@ -163,7 +164,15 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
             if ctx is None:
                 context.close()
 
-    app = FastAPI(title="Email Engine", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app = FastAPI(
+        title="Email Engine",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,  # served from packaged assets instead of a CDN (api_docs.py)
+        redoc_url=None,
+    )
+    install_api_docs(app)
     app.state.ctx = context
     _install_error_handlers(app)
 

@@ -115,7 +115,10 @@ def decode_token(token: str, *, secret: str, expected_type: TokenType, now: date
     if payload["exp"] <= now.timestamp():
         raise Unauthenticated("The bearer token has expired; log in again or use the refresh token.")
     if payload["typ"] != expected_type:
-        raise Unauthenticated(f"A {payload['typ']} token was given where a {expected_type} token is needed.")
+        given, needed = str(payload["typ"]), expected_type
+        raise Unauthenticated(
+            f"{_article(given).capitalize()} {given} token was given where {_article(needed)} {needed} token is needed."
+        )
     try:
         role = Role(payload["role"])
         user_id = int(payload["sub"])
@@ -130,3 +133,8 @@ def decode_token(token: str, *, secret: str, expected_type: TokenType, now: date
         version=version,
         jti=str(payload.get("jti", "")),
     )
+
+
+def _article(word: str) -> str:
+    """ "an" before a vowel ("an access token"), "a" otherwise ("a refresh token")."""
+    return "an" if word[:1].lower() in ("a", "e", "i", "o", "u") else "a"

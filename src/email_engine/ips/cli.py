@@ -16,10 +16,9 @@ from typing import Annotated, Any, TypeVar
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy.orm import Session
 
-from email_engine.cli_support import JsonOption
+from email_engine.cli_support import JsonOption, whole_table
 from email_engine.clock import utcnow
 from email_engine.config import get_settings
 from email_engine.db import make_engine, make_session_factory, session_scope
@@ -90,7 +89,7 @@ def _emit(
         items = [row.model_dump(mode="json") for row in rows]
         typer.echo(json.dumps(items if total is None else {"items": items, "total": total}, indent=2))
         return
-    table = Table(*columns)
+    table = whole_table(*columns, whole=("id", "address"))
     for row in rows:
         data = row.model_dump(mode="json")
         table.add_row(*("-" if data[c] is None else str(data[c]) for c in columns))
@@ -146,7 +145,7 @@ def add_ip(
     vmta: Annotated[
         str | None,
         typer.Option(
-            help="PowerMTA virtual-MTA name ([a-z0-9-]); omitted: derived from the hostname "
+            help="PowerMTA virtual-MTA name (\\[a-z0-9-]); omitted: derived from the hostname "
             "(mta1.example.com gives vmta-mta1-example-com)."
         ),
     ] = None,
@@ -364,7 +363,7 @@ def list_pools(
 
 @pools_app.command("add")
 def add_pool(
-    name: Annotated[str, typer.Argument(help="Pool name ([a-z0-9-]), e.g. cold-1.")],
+    name: Annotated[str, typer.Argument(help="Pool name (\\[a-z0-9-]), e.g. cold-1.")],
     purpose: Annotated[str, typer.Option(help="transactional, marketing or cold.")],
     notes: Annotated[str | None, typer.Option(help="Free text.")] = None,
     as_json: JsonOption = False,

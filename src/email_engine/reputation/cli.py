@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from email_engine.cli_support import JsonOption, cli_context
+from email_engine.cli_support import JsonOption, cli_context, whole_table
 from email_engine.clock import utcnow
 from email_engine.db import session_scope
 from email_engine.ips.models import SendingDomain, SendingIp
@@ -101,7 +101,7 @@ def _print_reports(reports: list[dict[str, Any]]) -> None:
     if not reports:
         console.print("Nothing to check: the inventory has no IPs or domains.")
         return
-    table = Table("target", "zone", "status", "codes", "meaning")
+    table = whole_table("target", "zone", "status", "codes", "meaning", whole=("target",))
     for report in reports:
         for result in report["results"]:
             style = STATUS_STYLE[result["status"]]
@@ -172,7 +172,9 @@ def events(
     if as_json:
         typer.echo(json.dumps(items, indent=2))
         return
-    table = Table("target", "zone", "major", "first seen", "last seen", "delisted", "meaning")
+    table = whole_table(
+        "target", "zone", "major", "first seen", "last seen", "delisted", "meaning", whole=("target",)
+    )
     for item in items:
         table.add_row(
             *(

@@ -128,3 +128,22 @@ def test_bad_tokens_are_refused(token_factory: object, message: str) -> None:
     token = token_factory()  # type: ignore[operator]
     with pytest.raises(Unauthenticated, match=message):
         decode_token(token, secret=SECRET, expected_type="access", now=NOW)
+
+
+def test_a_token_of_the_wrong_type_is_named_with_its_article() -> None:
+    def token(kind: str) -> str:
+        return encode_token(
+            user_id=1,
+            role=Role.ADMIN,
+            token_type=kind,
+            secret=SECRET,
+            now=NOW,
+            ttl=timedelta(minutes=5),  # type: ignore[arg-type]
+        )
+
+    with pytest.raises(Unauthenticated) as refresh_as_access:
+        decode_token(token("refresh"), secret=SECRET, expected_type="access", now=NOW)
+    assert refresh_as_access.value.detail == "A refresh token was given where an access token is needed."
+    with pytest.raises(Unauthenticated) as access_as_refresh:
+        decode_token(token("access"), secret=SECRET, expected_type="refresh", now=NOW)
+    assert access_as_refresh.value.detail == "An access token was given where a refresh token is needed."

@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
-from email_engine.cli_support import JsonOption, cli_context
+from email_engine.cli_support import JsonOption, cli_context, whole_table
 from email_engine.clock import utcnow
 from email_engine.db import session_scope
 from email_engine.integrations.snds import service
@@ -74,7 +73,7 @@ def show(
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
-    table = Table("day", "ip", "filter", "complaints", "trap hits", "recipients")
+    table = whole_table("day", "ip", "filter", "complaints", "trap hits", "recipients", whole=("day", "ip"))
     for row in rows:
         table.add_row(
             *(
