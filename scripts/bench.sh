@@ -29,6 +29,7 @@ if [ "$mode" = quick ]; then
   run validation_csv "$py" bench/validation_csv.py --rows 100000
   run reputation_dnsbl "$py" bench/reputation_dnsbl.py
   run dmarc_import "$py" bench/dmarc_import.py --reports 1000
+  run dmarc_parsedmarc "$py" bench/dmarc_parsedmarc.py --reports 100
   run warmup_daily_run "$py" bench/warmup_daily_run.py
   run ips_inventory "$py" bench/ips_inventory.py
   run powermta_render "$py" bench/powermta_render.py
@@ -44,6 +45,7 @@ else
   run validation_csv "$py" bench/validation_csv.py
   run reputation_dnsbl "$py" bench/reputation_dnsbl.py
   run dmarc_import "$py" bench/dmarc_import.py
+  run dmarc_parsedmarc "$py" bench/dmarc_parsedmarc.py
   run warmup_daily_run "$py" bench/warmup_daily_run.py
   run ips_inventory "$py" bench/ips_inventory.py
   run powermta_render "$py" bench/powermta_render.py

@@ -1,7 +1,7 @@
 """Import DMARC aggregate reports, list their sources, keep refused inputs, classify source IPs.
 
-Services flush (a savepoint per report, so one bad report never undoes another); the router, CLI or
-job commits. ``now`` is always a parameter. The same report imported twice (same reporter, report
+Services flush; the router, CLI or job commits. A report is stored only once it is read whole, so a
+bad one never leaves half its rows or undoes another. ``now`` is always a parameter. The same report imported twice (same reporter, report
 id, domain and date range) is stored once: the second time it is a ``duplicate`` and changes nothing.
 """
 
