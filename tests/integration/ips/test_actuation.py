@@ -271,3 +271,58 @@ def test_retry_drops_a_failed_activation_once_the_ip_stopped_sending(
 
 def test_retry_job_is_skipped_without_mailwizz(ctx: AppContext) -> None:
     assert "skipped" in run_mailwizz_retry(ctx, NOW)
+
+
+@pytest.mark.parametrize(("hourly", "daily"), [(None, None), (5, None), (None, 50)])
+def test_an_activation_always_carries_both_quotas(
+    session: Session, mw: MailwizzTestDb, hourly: int | None, daily: int | None
+) -> None:
+    """A quota left as it is may be 0, which MailWizz reads as unlimited: never activate without both."""
+    server_id = mw.add_server(status="inactive", hourly=0, daily=0)
+    ip = _ip(session, server_id)
+    with pytest.raises(InvalidInput, match="explicit hourly and daily quotas"):
+        service.push_mailwizz_limits(
+            session, mw.adapter(), ip=ip, hourly=hourly, daily=daily, active=True, now=NOW
+        )
+    assert _actuations(session) == []
+    assert (mw.row(server_id)["status"], mw.row(server_id)["daily_quota"]) == ("inactive", 0)
+
+
+def test_a_server_holding_a_zero_quota_can_always_be_paused(session: Session, mw: MailwizzTestDb) -> None:
+    """Someone set 0 (unlimited) by hand on a running server: the engine's pause still goes through,
+    and a later pause after MailWizz reverted it (setIsNotInUse) too."""
+    server_id = mw.add_server(status="active", hourly=0, daily=500)
+    ip = _ip(session, server_id)
+    result = service.push_mailwizz_limits(
+        session, mw.adapter(), ip=ip, hourly=None, daily=400, active=False, now=NOW
+    )
+    assert result.status == "applied" and mw.row(server_id)["status"] == "inactive"
+    mw.mailwizz_send_ends(server_id)
+    result = service.push_mailwizz_limits(
+        session, mw.adapter(), ip=ip, hourly=None, daily=300, active=False, now=NOW
+    )
+    assert result.status == "applied" and mw.row(server_id)["status"] == "inactive"
+
+
+def test_retry_never_replays_an_activation_without_quotas(
+    ctx: AppContext, session: Session, mw: MailwizzTestDb
+) -> None:
+    """An activation recorded before every activation carried its quotas is superseded, not replayed."""
+    server_id = mw.add_server(status="inactive", hourly=0, daily=0)
+    ip = _ip(session, server_id)
+    session.add(
+        Actuation(
+            ip_id=ip.id,
+            target="mailwizz",
+            desired={"server_id": server_id, "status": "active"},
+            applied=None,
+            status="failed",
+            attempts=1,
+            last_error="MailWizz was down",
+            created_at=NOW,
+        )
+    )
+    session.commit()
+    ctx.extras[MAILWIZZ_ADAPTER_KEY] = mw.adapter()
+    assert run_mailwizz_retry(ctx, NOW)["superseded"] == 1
+    assert mw.row(server_id)["status"] == "inactive"
