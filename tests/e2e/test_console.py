@@ -8,7 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from email_engine.auth.roles import Role
+from email_engine.clock import utcnow
 from email_engine.console.render import PAGES
+from email_engine.context import AppContext
+from email_engine.reputation.dnsbl import ZoneResult
+from email_engine.reputation.service import record_dnsbl_results
 from tests.e2e.conftest import Watched
 
 
@@ -122,15 +126,34 @@ def test_upload_10000_rows_watch_progress_and_download(
     watched.assert_clean()
 
 
-def test_every_page_renders_without_console_errors(open_browser: Callable[[Role], Watched]) -> None:
+def test_every_page_renders_without_console_errors(
+    open_browser: Callable[[Role], Watched], ctx: AppContext
+) -> None:
+    now = utcnow()
+    with ctx.session_factory() as session:
+        record_dnsbl_results(
+            session,
+            target="192.0.2.30",
+            results=[
+                ZoneResult(
+                    zone="zen.spamhaus.org",
+                    status="listed",
+                    codes=("127.0.0.4",),
+                    meaning="XBL: exploited host (botnet, infected or open proxy)",
+                ),
+                ZoneResult(zone="bl.spamcop.net", status="clean"),
+            ],
+            now=now,
+        )
+        session.commit()
     watched = open_browser(Role.ADMIN)
     page = watched.page
     for path, name in PAGES:
         watched.goto(path)
         assert page.get_by_role("heading", name=name, exact=True).is_visible(), path
         assert page.locator("nav [aria-current=page]").inner_text() == name
-        if name == "Operations":
-            watched.screenshot("operations")
+        if name in ("Operations", "Reputation"):
+            watched.screenshot(name.lower())
     watched.goto("/ui/feedback")
     page.get_by_label("Address or domain").fill("complainer@example.org")
     page.get_by_label("Note (optional)").fill("asked by phone")

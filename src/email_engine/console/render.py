@@ -18,6 +18,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("/ui/", "Overview"),
     ("/ui/ips", "IPs"),
     ("/ui/warmup", "Warmup"),
+    ("/ui/reputation", "Reputation"),
     ("/ui/feedback", "Feedback"),
     ("/ui/validation", "Validation"),
     ("/ui/operations", "Operations"),

@@ -46,9 +46,9 @@ ACTIONS = ("start", "pause", "resume", "abort")
 def _warmup_page(
     request: Request, session: Session, viewer: Viewer, *, error: str | None = None, status: int = 200
 ) -> Response:
-    _total, plans = service.list_plans(session, limit=100)
+    _total, plans = service.list_plans(session, limit=50)
     # New plans are for cold IPs in standby; other states go through the IP's own page.
-    _ips_total, ips = ip_service.list_ips(session, state="standby", limit=ip_service.MAX_PAGE)
+    _ips_total, ips = ip_service.list_ips(session, state="standby", limit=200)
     addresses = {ip.id: ip.address for ip in ips}
     for plan in plans:
         if plan.ip_id not in addresses:
