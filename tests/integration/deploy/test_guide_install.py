@@ -201,3 +201,15 @@ def test_the_guides_install_in_its_own_clone(guide: dict[str, str]) -> None:
     assert (app / ".env").read_text() == key_before
     assert _sh(["git", "status", "--porcelain"], guide, app).stdout == ""
     assert httpx.get(f"{base}/health", timeout=10).json()["status"] in ("healthy", "degraded")
+
+    # The guide's update: a new commit in the clone, then deploy/update.sh from it (backup, install, restart).
+    init = app / "src" / "email_engine" / "__init__.py"
+    init.write_text(init.read_text().replace('__version__ = "0.1.0"', '__version__ = "0.1.1+guide"'))
+    commit = ["git", "-c", "user.name=guide", "-c", "user.email=guide@example.com", "commit", "-qam", "bump"]
+    assert _sh(commit, guide, app).returncode == 0
+    updated = _sh(["bash", "deploy/update.sh"], guide, app)
+    assert updated.returncode == 0, updated.stderr[-4000:]
+    assert "file changed as we read it" not in updated.stderr
+    assert httpx.get(f"{base}/openapi.json", timeout=10).json()["info"]["version"] == "0.1.1+guide"
+    assert list((Path(guide["PREFIX"]) / "backups").glob("pre-update-*/database.dump"))
+    assert _sh(["git", "status", "--porcelain"], guide, app).stdout == ""
