@@ -71,6 +71,14 @@ def _worker_start(database_url: str) -> None:
     _worker_connection = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
+def _worker_stop() -> None:
+    global _worker_connection  # noqa: PLW0603 - one connection per worker process
+    if _worker_connection is not None:
+        _worker_connection.close()
+        _worker_connection.engine.dispose()
+        _worker_connection = None
+
+
 def _known(meta: ReportMetadata) -> bool:
     if _worker_connection is None:
         return False
@@ -119,7 +127,11 @@ def _read_all(
     ``BATCH_FILES`` at a time (one hand-over per file cost as much CPU as parsing it), at most
     ``jobs * 4`` batches ahead of the writer so memory stays flat however many files there are."""
     if jobs <= 1:
-        yield from (_read_path(path, limits) for path in paths)
+        _worker_start(database_url)  # the same duplicate check, on a connection of its own
+        try:
+            yield from (_read_path(path, limits) for path in paths)
+        finally:
+            _worker_stop()
         return
     with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_start, initargs=(database_url,)) as pool:
         ahead: deque[Future[list[service.ReadFile]]] = deque()
