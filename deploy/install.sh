@@ -9,6 +9,7 @@
 set -euo pipefail
 # shellcheck source=deploy/lib.sh
 . "$(dirname "$0")/lib.sh"
+usage_if_help "$@"
 SOURCE_DIR=${SOURCE_DIR:-$(cd "$DEPLOY_DIR/.." && pwd)}
 
 "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || die "Python 3.11 or newer is needed"

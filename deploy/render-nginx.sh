@@ -8,6 +8,7 @@
 set -euo pipefail
 # shellcheck source=deploy/lib.sh
 . "$(dirname "$0")/lib.sh"
+usage_if_help "$@"
 dest=${1:?usage: render-nginx.sh DEST}
 stage=${STAGE:-}
 if [ -z "$stage" ]; then

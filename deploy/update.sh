@@ -8,6 +8,7 @@
 set -euo pipefail
 # shellcheck source=deploy/lib.sh
 . "$(dirname "$0")/lib.sh"
+usage_if_help "$@"
 SOURCE_DIR=${SOURCE_DIR:-$(cd "$DEPLOY_DIR/.." && pwd)}
 [ -d "$CODE_DIR" ] || die "$CODE_DIR does not exist; run deploy/install.sh first"
 [ -f "$SOURCE_DIR/pyproject.toml" ] || die "no checkout of the new version at $SOURCE_DIR: run" \

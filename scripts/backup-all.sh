@@ -7,6 +7,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=deploy/lib.sh
 . "$here/../deploy/lib.sh"
+usage_if_help "$@"
 RETENTION_DAYS=${RETENTION_DAYS:-14}
 PMTA_DIR=${PMTA_DIR:-$PREFIX/etc/pmta}
 DKIM_DIR=${DKIM_DIR:-$DATA_DIR/dkim}

@@ -5,6 +5,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=deploy/lib.sh
 . "$here/../deploy/lib.sh"
+usage_if_help "$@"
 backup=${1:?usage: restore.sh BACKUP_DIR}
 PMTA_DIR=${PMTA_DIR:-$PREFIX/etc/pmta}
 DKIM_DIR=${DKIM_DIR:-$DATA_DIR/dkim}

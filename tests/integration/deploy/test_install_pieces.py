@@ -8,6 +8,8 @@ import sqlite3
 import subprocess
 from pathlib import Path
 
+import pytest
+
 
 def _lib(repo_root: Path, script: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -114,3 +116,31 @@ def test_backup_finds_a_relative_sqlite_path_from_anywhere(repo_root: Path, tmp_
     with sqlite3.connect(dump) as copy:
         assert copy.execute("SELECT value FROM kept").fetchall() == [("still here",)]
     copy.close()
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        "deploy/install.sh",
+        "deploy/update.sh",
+        "deploy/render-nginx.sh",
+        "scripts/backup-all.sh",
+        "scripts/restore.sh",
+    ],
+)
+def test_help_prints_usage_and_changes_nothing(repo_root: Path, tmp_path: Path, script: str) -> None:
+    prefix = tmp_path / "root"
+    prefix.mkdir()
+    env = {**os.environ, "PREFIX": str(prefix), "SERVICE_CTL": "false", "SKIP_USER": "1"}
+    done = subprocess.run(
+        ["bash", str(repo_root / script), "--help"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert Path(script).name.removesuffix(".sh") in done.stdout or "Usage" in done.stdout, done.stdout
+    assert not done.stdout.startswith("#") and len(done.stdout.splitlines()) >= 2
+    assert list(prefix.iterdir()) == [] and sorted(p.name for p in tmp_path.iterdir()) == ["root"]
