@@ -25,10 +25,12 @@ from email_engine.auth.roles import Role
 from email_engine.clock import utcnow
 from email_engine.config import Settings
 from email_engine.context import AppContext
+from email_engine.integrations.powermta.settings import PowerMtaSettings
 from email_engine.main import create_app
 from email_engine.ops.domain_settings import install_settings
 from email_engine.validation.settings import ValidationSettings
 from tests.conftest import make_settings
+from tests.integration.powermta.conftest import pmta_env
 from tests.support.dns_server import DnsServer
 from tests.support.live_server import LiveServer
 from tests.support.validation_zones import validation_dns_server
@@ -101,6 +103,8 @@ def server(ctx: AppContext, tmp_path: Path) -> Iterator[LiveServer]:
             VALIDATION_JOB_CHUNK_ROWS=500,
         ),
     )
+    (tmp_path / "pmta").mkdir()
+    install_settings(ctx, PowerMtaSettings(_env_file=None, **pmta_env(tmp_path / "pmta")))  # type: ignore[call-arg]
     app: FastAPI = create_app(ctx=ctx)
     with LiveServer(app) as live:
         yield live

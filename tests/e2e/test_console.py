@@ -152,7 +152,7 @@ def test_every_page_renders_without_console_errors(
         watched.goto(path)
         assert page.get_by_role("heading", name=name, exact=True).is_visible(), path
         assert page.locator("nav [aria-current=page]").inner_text() == name
-        if name in ("Operations", "Reputation"):
+        if name in ("Operations", "Reputation", "PowerMTA"):
             watched.screenshot(name.lower())
     watched.goto("/ui/feedback")
     page.get_by_label("Address or domain").fill("complainer@example.org")

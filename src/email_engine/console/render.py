@@ -21,6 +21,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("/ui/reputation", "Reputation"),
     ("/ui/feedback", "Feedback"),
     ("/ui/validation", "Validation"),
+    ("/ui/powermta", "PowerMTA"),
     ("/ui/operations", "Operations"),
 )
 

@@ -22,6 +22,7 @@ from email_engine.console.feedback_pages import router as feedback_router
 from email_engine.console.inventory import router as inventory_router
 from email_engine.console.operations import router as operations_router
 from email_engine.console.overview import router as overview_router
+from email_engine.console.powermta_pages import router as powermta_router
 from email_engine.console.reputation_pages import router as reputation_router
 from email_engine.console.validation_pages import UPLOAD_LIMIT_BYTES
 from email_engine.console.validation_pages import router as validation_router
@@ -166,4 +167,5 @@ public_router.include_router(warmup_router)
 public_router.include_router(reputation_router)
 public_router.include_router(feedback_router)
 public_router.include_router(validation_router)
+public_router.include_router(powermta_router)
 public_router.include_router(operations_router)

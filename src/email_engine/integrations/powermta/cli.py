@@ -113,13 +113,7 @@ def diff(
     """Show what a deploy would change (unified diff, secrets redacted). Exit 1 when files differ."""
     rendered, _report = _render()
     target = config_dir or Path(PowerMtaSettings().config_dir)
-    diffs = deployer.diff_files(rendered.files, target)
-    output: dict[str, str] = {}
-    for name, text in diffs.items():
-        shown = text
-        for secret in rendered.secrets:
-            shown = shown.replace(secret, "[redacted]")
-        output[name] = shown
+    output = service.redacted_diff(rendered, target)
     if as_json:
         typer.echo(json.dumps({"dir": str(target), "changed": sorted(output), "diffs": output}))
     elif output:
@@ -145,17 +139,8 @@ def deploy(
     if not report.ok():
         _print_report(report)
         raise _fail(f"refusing to deploy: {len(report.errors)} lint error(s) in the rendered configuration")
-    stamp = utcnow().strftime("%Y%m%dT%H%M%S%fZ")
     try:
-        result = deployer.deploy_files(
-            rendered.files,
-            Path(settings.config_dir),
-            reload_command=settings.reload_command,
-            stamp=stamp,
-            timeout=settings.reload_timeout,
-            keep=settings.backup_keep,
-            force=force,
-        )
+        result = service.deploy_rendered(rendered, report, settings, now=utcnow(), force=force)
     except deployer.ReloadFailed as exc:
         raise _fail(exc.detail) from exc
     if as_json:

@@ -10,12 +10,14 @@ import importlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from email_engine.errors import ConfigurationError, DependencyUnavailable, InvalidInput, NotFound
+from email_engine.errors import ConfigurationError, Conflict, DependencyUnavailable, InvalidInput, NotFound
+from email_engine.integrations.powermta import deploy as deploy_module
 from email_engine.integrations.powermta.bounce_patterns import RuleLike
 from email_engine.integrations.powermta.dns_records import SendingHost
 from email_engine.integrations.powermta.inventory import (
@@ -35,9 +37,11 @@ from email_engine.integrations.powermta.tables import ThrottleTables, default_ta
 __all__ = [
     "DomainSenders",
     "StoredTables",
+    "deploy_rendered",
     "domain_senders",
     "load_bounce_rules",
     "load_tables",
+    "redacted_diff",
     "render_from_db",
     "render_settings",
     "reset_tables",
@@ -236,6 +240,43 @@ class DomainSenders:
             "pools": list(self.pools),
             "ips": [{"address": host.address, "hostname": host.hostname} for host in self.hosts],
         }
+
+
+def redacted_diff(rendered: RenderedConfig, target_dir: Path) -> dict[str, str]:
+    """What a deploy would change in ``target_dir``: a unified diff per file, secrets redacted."""
+    output: dict[str, str] = {}
+    for name, text in deploy_module.diff_files(rendered.files, target_dir).items():
+        shown = text
+        for secret in rendered.secrets:
+            shown = shown.replace(secret, "[redacted]")
+        output[name] = shown
+    return output
+
+
+def deploy_rendered(
+    rendered: RenderedConfig,
+    report: LintReport,
+    settings: PowerMtaSettings,
+    *,
+    now: datetime,
+    force: bool = False,
+) -> deploy_module.DeployResult:
+    """Lint-gated deploy (the CLI's and the console's): refuse on lint errors, then back up, write
+    atomically and reload; a failed reload restores the previous files (``ReloadFailed``)."""
+    if not report.ok():
+        raise Conflict(
+            f"Refusing to deploy: {len(report.errors)} lint error(s) in the rendered configuration; "
+            "fix them first (they are listed with their file and line)."
+        )
+    return deploy_module.deploy_files(
+        rendered.files,
+        Path(settings.config_dir),
+        reload_command=settings.reload_command,
+        stamp=now.strftime("%Y%m%dT%H%M%S%fZ"),
+        timeout=settings.reload_timeout,
+        keep=settings.backup_keep,
+        force=force,
+    )
 
 
 def _domain_row(session: Session, name: str) -> Any:
