@@ -35,6 +35,7 @@ if [ "$mode" = quick ]; then
   run powermta_render "$py" bench/powermta_render.py
   run outbox_drain "$py" bench/outbox_drain.py --events 5000
   run outbox_freshness "$py" bench/outbox_freshness.py --records 40
+  run accounting_storage "$py" bench/accounting_storage.py --records 100000 --prefill 1000000 --requests 100
   run load "$py" bench/load/run_load.py --batches 20 --reads 600 --soak-seconds 0
 else
   run feedback_parse_classify taskset -c 0 "$py" bench/feedback_parse_classify.py
@@ -51,6 +52,7 @@ else
   run powermta_render "$py" bench/powermta_render.py
   run outbox_drain "$py" bench/outbox_drain.py
   run outbox_freshness "$py" bench/outbox_freshness.py
+  run accounting_storage "$py" bench/accounting_storage.py
   run load "$py" bench/load/run_load.py
 fi
 echo "results in $out"

@@ -30,7 +30,7 @@ __all__ = ["Dictionary", "value_digest"]
 
 _SEPARATOR = "\x1f"
 _NULL = "\x1e"
-_CACHE_LIMIT = 500_000
+_CACHE_LIMIT = 100_000  # entries per table and database (~20 MiB); cleared when full
 _PAGE = 1000
 
 

@@ -177,17 +177,25 @@ def dimension_rows(
     per_key: dict[str, dict[str, dict[str, int]]] = {
         key: {name: dict.fromkeys(COUNTERS, 0) for name in WINDOWS} for key in keys
     }
-    buckets = session.execute(
-        select(StatBucket.key, StatBucket.hour, *(getattr(StatBucket, name) for name in COUNTERS)).where(
-            StatBucket.dimension == dimension, StatBucket.hour >= oldest, StatBucket.key.in_(keys)
+    # One row per key with every window's sums (the database adds up the hours, not Python).
+    sums = [
+        func.sum(case((StatBucket.hour >= start, getattr(StatBucket, name)), else_=0)).label(
+            f"{window}:{name}"
         )
+        for window, start in window_start.items()
+        for name in COUNTERS
+    ]
+    grouped = session.execute(
+        select(StatBucket.key, *sums)
+        .where(StatBucket.dimension == dimension, StatBucket.hour >= oldest, StatBucket.key.in_(keys))
+        .group_by(StatBucket.key)
     )
-    for bucket in buckets:
-        for window, start in window_start.items():
-            if bucket.hour >= start:
-                target = per_key[bucket.key][window]
-                for name in COUNTERS:
-                    target[name] += getattr(bucket, name)
+    for row in grouped:
+        values = row._mapping
+        for window in WINDOWS:
+            target = per_key[row.key][window]
+            for name in COUNTERS:
+                target[name] = int(values[f"{window}:{name}"] or 0)
     rows = [
         {"key": key, "windows": {window: {**counts, **rates(counts)} for window, counts in windows.items()}}
         for key, windows in per_key.items()
