@@ -154,7 +154,8 @@ def current_viewer(request: Request, ctx: ContextDep) -> Viewer:
         try:
             principal = auth_service.authenticate_bearer(session, ctx.settings, token=token, now=utcnow())
         except Unauthenticated as exc:
-            raise LoginRequired(exc.detail) from None
+            expired = "expired" in exc.detail
+            raise LoginRequired("Your session expired; log in again." if expired else exc.detail) from None
     if principal.role is Role.INGEST:
         raise LoginRequired("Ingest accounts may only post accounting records.")
     request.state.principal = principal

@@ -152,3 +152,33 @@ def test_disable_and_revoke_end_the_console_session_at_once(
         session.commit()
     answer = client.get("/ui/")
     assert answer.status_code == 303 and "disabled" in answer.headers["location"]
+
+
+def test_an_expired_session_goes_back_to_the_login_page(
+    browser_client: TestClient, make_user: Callable[[Role], str], ctx: AppContext
+) -> None:
+    from datetime import timedelta
+
+    from email_engine.auth import security
+
+    make_user(Role.ADMIN)
+    with ctx.session_factory() as session:
+        user = auth_service.find_user(session, "admin")
+        assert ctx.settings.jwt_secret_key is not None
+        token = security.encode_token(
+            user_id=user.id,
+            role=Role.ADMIN,
+            token_type="access",
+            secret=ctx.settings.jwt_secret_key.get_secret_value(),
+            now=utcnow() - timedelta(hours=1),
+            ttl=timedelta(minutes=15),
+            version=user.token_version,
+        )
+    answer = browser_client.get("/ui/ips", headers={"Cookie": f"ee_session={token}"})
+    assert answer.status_code == 303
+    assert (
+        answer.headers["location"]
+        == "/ui/login?next=/ui/ips&reason=Your%20session%20expired%3B%20log%20in%20again."
+    )
+    page = browser_client.get(answer.headers["location"])
+    assert "Your session expired; log in again." in page.text
