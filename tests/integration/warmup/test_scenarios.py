@@ -254,6 +254,12 @@ def test_a_warming_ip_listed_mid_day_stops_within_the_blacklist_run(world: Scena
     assert world.ip(w).state == "quarantined"
     alert = world.alert(f"failover:{w}")
     assert alert is not None and alert.severity == "critical"
+    # MailWizz ends a send that was running through the server and writes it back to active
+    # (setIsNotInUse): the next mailwizz-retry run pauses it again.
+    world.mw.mailwizz_send_ends(server)
+    assert world.server(w)["status"] == "active"
+    assert world.job("mailwizz-retry")["pauses_reapplied"] == 1
+    assert world.server(w)["status"] == "inactive"
     # Every hourly warmup push until the next morning (and after) leaves it inactive.
     for _hour in range(20):
         world.later(hours=1)
