@@ -83,6 +83,7 @@ class ReportMetadata:
 
 
 class RowKey(NamedTuple):
+    # In the column order of dmarc_record (dmarc/service.py writes a key as it is).
     source_ip: str
     header_from: str
     disposition: Disposition

@@ -139,8 +139,7 @@ def _insert_rows(session: Session, rows: list[tuple[Any, ...]]) -> None:
             for row in rows:
                 copy.write_row(row)
         return
-    # SQLite keeps dates as ISO text (what SQLAlchemy's Date writes there).
-    connection.exec_driver_sql(_INSERT_RECORDS, [(row[0], row[1].isoformat(), *row[2:]) for row in rows])
+    connection.exec_driver_sql(_INSERT_RECORDS, rows)
 
 
 def _report_values(
@@ -183,29 +182,19 @@ def _store_reports(
             ],
         ).all()
     )
+    # The rows in the column order of _COLUMNS: a RowKey is already (source IP … SPF result), and both
+    # drivers write a Disposition (a StrEnum) as its value. SQLite keeps dates as ISO text (what
+    # SQLAlchemy's Date writes there).
+    iso_dates = connection.dialect.name != "postgresql"
     rows: list[tuple[Any, ...]] = []
     for key, report, _name in reports:
         report_id = inserted.get(key)
         if report_id is None:
             continue
         day = report_day(report.metadata.begin, report.metadata.end)
+        day_value = day.isoformat() if iso_dates else day
         reporter = report.metadata.reporter[:255]
-        rows += [
-            (
-                report_id,
-                day,
-                reporter,
-                row.source_ip,
-                row.header_from,
-                row.disposition.value,
-                row.dkim_aligned,
-                row.spf_aligned,
-                row.dkim_result,
-                row.spf_result,
-                messages,
-            )
-            for row, messages in report.rows.items()
-        ]
+        rows += [(report_id, day_value, reporter, *row, messages) for row, messages in report.rows.items()]
     if rows:
         _insert_rows(session, rows)
     return set(inserted)
