@@ -247,6 +247,8 @@ def test_traffic_holds_are_listed_and_resolved_once_by_an_operator(
         "listing",
         None,
     )
+    metrics = client.get("/metrics").text
+    assert f'email_engine_traffic_hold_open{{cause="list",ip="{ip.address}"}} 1.0' in metrics
     url = f"/api/v1/warmup/holds/{hold['id']}/resolve"
     assert client.post(url, json={"note": "list cleaned"}, headers=viewer_headers).status_code == 403
     for body in ({"note": ""}, {"note": "x" * 1001}, {"note": "a\nb"}, {}, {"note": "ok", "extra": 1}):
@@ -267,5 +269,6 @@ def test_traffic_holds_are_listed_and_resolved_once_by_an_operator(
         client.get("/api/v1/warmup/holds", params={"open": "true"}, headers=viewer_headers).json()["items"]
         == []
     )
-    # The IP stays stopped: a plan cannot start while a hold is open, and resolving leaves it quarantined.
+    assert "email_engine_traffic_hold_open{" not in client.get("/metrics").text
+    # Resolving leaves the IP stopped (quarantined): the normal recovery re-warms it later.
     assert wired.row(server)["status"] == "inactive"

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from email_engine.config import Settings
 from email_engine.context import AppContext
+from email_engine.errors import Conflict
 from email_engine.ips.actuation import MAILWIZZ_ADAPTER_KEY
 from email_engine.ips.models import IpTransition
 from email_engine.ops.domain_settings import install_settings
@@ -131,6 +132,23 @@ def test_the_list_is_the_cause_sticks_across_dilution_days_and_the_window(
     world.day()
     assert world.ip(a).state == "quarantined" and world.pmta_cap(a) == 0
     assert _moves(world) == []
+    # Nor can a person warm it up by hand while the hold is open.
+    manual = service.create_plan(
+        world.session, ip_id=world.ip(a).id, preset="cold", actor="test", now=world.now
+    )
+    with pytest.raises(Conflict, match="traffic hold"):
+        service.start_plan(
+            world.session, plan_id=manual.id, actor="test", now=world.now, mailwizz=world.mw.adapter()
+        )
+    service.abort_plan(
+        world.session,
+        plan_id=manual.id,
+        reason="held",
+        actor="test",
+        now=world.now,
+        mailwizz=world.mw.adapter(),
+    )
+    world.session.commit()
 
     # The operator cleans the list and resolves the hold (audited); recovery takes over from there.
     done = run_cli(
