@@ -88,3 +88,11 @@ def test_progress_line_reads_like_a_status() -> None:
     )
     assert progress_line(10_000, 1_000, 1_000, 40.0).endswith("100% of the file, 250 rows/s, done")
     assert progress_line(0, 0, 1_000, 0.0) == "validating: 0 rows, 0% of the file, 0 rows/s, ETA -"
+
+
+def test_progress_chunks_aim_at_twenty_steps_within_bounds() -> None:
+    from email_engine.validation.cli import progress_chunk_rows
+
+    assert progress_chunk_rows(640_000, 10_000) == 1_000  # 10,000 rows: 10 steps, never under 1,000 rows
+    assert progress_chunk_rows(3_200_000, 10_000) == 2_500  # 50,000 rows of ~64 bytes: 20 steps
+    assert progress_chunk_rows(12_800_000, 10_000) == 10_000  # never over VALIDATION_JOB_CHUNK_ROWS
