@@ -32,6 +32,7 @@ if [ "$mode" = quick ]; then
   run dmarc_parsedmarc "$py" bench/dmarc_parsedmarc.py --reports 100
   run warmup_daily_run "$py" bench/warmup_daily_run.py
   run ips_inventory "$py" bench/ips_inventory.py
+  run console_pages "$py" bench/console_pages.py --ips 300 --days 7 --rounds 10
   run powermta_render "$py" bench/powermta_render.py
   run outbox_drain "$py" bench/outbox_drain.py --events 5000
   run outbox_freshness "$py" bench/outbox_freshness.py --records 40
@@ -49,6 +50,7 @@ else
   run dmarc_parsedmarc "$py" bench/dmarc_parsedmarc.py
   run warmup_daily_run "$py" bench/warmup_daily_run.py
   run ips_inventory "$py" bench/ips_inventory.py
+  run console_pages "$py" bench/console_pages.py
   run powermta_render "$py" bench/powermta_render.py
   run outbox_drain "$py" bench/outbox_drain.py
   run outbox_freshness "$py" bench/outbox_freshness.py
