@@ -34,6 +34,11 @@ function progress(root) {
     let job;
     try {
       const answer = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (answer.status === 429) {  // this client's request budget is spent: wait as the server says
+        const wait = parseInt(answer.headers.get("Retry-After") || "10", 10);
+        window.setTimeout(tick, Math.max(wait, 1) * 1000);
+        return;
+      }
       if (!answer.ok) { text.textContent = "Progress unavailable (" + answer.status + "); reload the page."; return; }
       job = await answer.json();
     } catch (error) {
@@ -47,7 +52,7 @@ function progress(root) {
       if (job.status === "done") { window.location.reload(); }
       return;
     }
-    window.setTimeout(tick, 1000);
+    window.setTimeout(tick, 2000);  // 30 polls a minute: half the default request budget
   }
   tick();
 }
