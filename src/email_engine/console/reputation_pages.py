@@ -9,10 +9,22 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from email_engine.console.web import ConsoleRoute, ViewerDep, show
+from email_engine.clock import utcnow
+from email_engine.console.web import (
+    ConsoleRoute,
+    OperatorViewer,
+    ViewerDep,
+    audit,
+    error_status,
+    optional_int,
+    redirect,
+    show,
+)
 from email_engine.deps import ContextDep, SessionDep
+from email_engine.errors import EmailEngineError
 from email_engine.ips import service as ip_service
 from email_engine.ops.domain_settings import domain_settings
+from email_engine.reputation import service as reputation_service
 from email_engine.reputation.auth_service import latest_domain_report
 from email_engine.reputation.dnsbl import catalogue, target_kind
 from email_engine.reputation.service import last_checks, zone_selection
@@ -25,6 +37,41 @@ router = APIRouter(route_class=ConsoleRoute)
 
 @router.get("/reputation")
 def reputation(request: Request, viewer: ViewerDep, session: SessionDep, ctx: ContextDep) -> Response:
+    return _reputation_page(request, viewer, session, ctx)
+
+
+@router.post("/reputation/check")
+def check_now(request: Request, viewer: OperatorViewer, session: SessionDep, ctx: ContextDep) -> Response:
+    """``POST /api/v1/blacklists/check/{ip_id}`` (with ``ip_id``) or ``POST /api/v1/blacklists/check-all``."""
+    rep = domain_settings(ctx, ReputationSettings)
+    try:
+        ip_id = optional_int(request, "ip_id", low=1)
+        if ip_id is not None:
+            audit(request, "blacklists.check", f"POST /api/v1/blacklists/check/{ip_id}")
+            report = reputation_service.check_ip(session, ctx.settings, rep, ip_id=ip_id, now=utcnow())
+            text = f"{report['ip']} checked: " + (
+                "listed." if report["listed"] else "not listed on a usable zone."
+            )
+        else:
+            audit(request, "blacklists.check_all", "POST /api/v1/blacklists/check-all")
+            reputation_service.check_all(session, ctx.settings, rep, now=utcnow())
+            text = "Every IP and domain of the inventory was checked."
+        session.commit()
+    except EmailEngineError as exc:
+        session.rollback()
+        return _reputation_page(request, viewer, session, ctx, error=exc.detail, status=error_status(exc))
+    return redirect("/ui/reputation", flash=text)
+
+
+def _reputation_page(
+    request: Request,
+    viewer: ViewerDep,
+    session: SessionDep,
+    ctx: ContextDep,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> Response:
     selection = zone_selection(session, domain_settings(ctx, ReputationSettings))
     known = catalogue()
     zones = {zone.name: zone for zone in selection.zones}
@@ -52,4 +99,6 @@ def reputation(request: Request, viewer: ViewerDep, session: SessionDep, ctx: Co
             "selection_source": selection.source,
             "reports": reports,
         },
+        error=error,
+        status=status,
     )

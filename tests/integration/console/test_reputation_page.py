@@ -42,3 +42,36 @@ def test_matrix_meanings_and_delist_links(login: Callable[[Role], TestClient], c
     assert '<td class="st-ok">clean</td>' in page and ">unknown</td>" in page
     assert "news.example.com" in page and "Never validated" in page
     assert "No domains checked yet" in page
+
+
+def test_check_now_never_shows_an_unusable_zone_as_clean(
+    login: Callable[[Role], TestClient], ctx: AppContext
+) -> None:
+    from tests.support.dns_server import DnsServer
+
+    with ctx.session_factory() as session:
+        ip_service.create_ip(
+            session,
+            address="192.0.2.40",
+            hostname="mta.example.com",
+            purpose="marketing",
+            vmta_name="vmta-40",
+            actor="test",
+            now=utcnow(),
+        )
+        session.commit()
+    client = login(Role.OPERATOR)
+    with DnsServer() as nxdomain:  # every name NXDOMAIN, the zones' test points too
+        ctx.settings.dns_nameservers = [nxdomain.nameserver]
+        page = client.get("/ui/reputation").text
+        from tests.integration.console.conftest import csrf_of
+
+        answer = client.post("/ui/reputation/check", data={"csrf_token": csrf_of(page)})
+        assert answer.status_code == 303
+        assert nxdomain.query_count("2.0.0.127.zen.spamhaus.org", "A") >= 1
+    page = client.get("/ui/reputation").text
+    assert "Every IP and domain of the inventory was checked." in page
+    assert "192.0.2.40" in page and ">unknown</td>" in page
+    assert '<td class="st-ok">clean</td>' not in page
+    viewer = login(Role.VIEWER)
+    assert "Check every IP and domain now" not in viewer.get("/ui/reputation").text
