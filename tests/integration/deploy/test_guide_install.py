@@ -25,7 +25,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]  # two installs: minutes on a busy machine
+from tests.support.databases import backend
+
+# Two installs and an update: minutes on a busy machine. It runs the SQLite default whatever the pass, so it runs
+# once, in the SQLite pass of scripts/test.sh (the PostgreSQL install is test_install_update.py's).
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(900),
+    pytest.mark.skipif(backend() != "sqlite", reason="runs once, in the SQLite pass"),
+]
 
 GITIGNORED = shutil.ignore_patterns(".git", ".venv", "var", "__pycache__", "*.db", ".env", ".pytest_cache")
 

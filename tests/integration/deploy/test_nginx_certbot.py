@@ -23,9 +23,15 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from tests.support.databases import backend
 from tests.support.live_server import LiveServer
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+# No database involved: runs once, in the SQLite pass of scripts/test.sh.
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(600),
+    pytest.mark.skipif(backend() != "sqlite", reason="runs once, in the SQLite pass"),
+]
 NAME = "engine.example.com"
 
 
