@@ -13,6 +13,7 @@ and installs Email Engine itself into it, and the service and every command run 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -201,6 +202,13 @@ def test_the_guides_install_in_its_own_clone(guide: dict[str, str]) -> None:
     assert backup.returncode == 0, backup.stderr[-2000:]
     dumps = list((Path(guide["PREFIX"]) / "backups").glob("*/database.dump"))
     assert len(dumps) == 1 and dumps[0].stat().st_size > 0
+
+    # The guide's GO/NO-GO, from the install directory: production on the SQLite default is NO-GO, and says why.
+    preflight = _sh([".venv/bin/email-engine", "preflight", "--json"], guide, app, PREFLIGHT_TIMEOUT="1")
+    assert preflight.returncode != 0, preflight.stdout[-2000:]
+    items = {item["name"]: item for item in json.loads(preflight.stdout)["items"]}
+    assert items["database"]["status"] == "fail" and "SQLite" in items["database"]["detail"]
+    assert items["database schema"]["status"] == "pass" and items["secrets"]["status"] == "pass"
 
     # Idempotent: the same command again changes nothing it should keep, and the service is healthy again.
     key_before = (app / ".env").read_text()
