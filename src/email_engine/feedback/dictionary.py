@@ -24,14 +24,14 @@ from datetime import date
 from sqlalchemy import Engine, Table, select, update
 from sqlalchemy.orm import Session
 
-from email_engine.feedback.dialect import insert_for
+from email_engine.feedback.dialect import greatest, insert_for
 
 __all__ = ["Dictionary", "value_digest"]
 
 _SEPARATOR = "\x1f"
 _NULL = "\x1e"
 _CACHE_LIMIT = 100_000  # entries per table and database (~20 MiB); cleared when full
-_PAGE = 1000
+_PAGE = 500  # rows per statement (9 values each: well under SQLite's and PostgreSQL's bind limits)
 
 
 def value_digest(values: Sequence[str | None]) -> bytes:
@@ -164,13 +164,15 @@ class Dictionary:
                 {"digest": digest, "last_day": day, **dict(zip(self.columns, entries[digest], strict=True))}
                 for digest in page
             ]
-            stmt = insert_for(session, table).on_conflict_do_nothing(index_elements=["digest"])
-            session.execute(stmt, rows)
-            session.execute(
-                update(table).where(table.c.digest.in_(page), table.c.last_day < day).values(last_day=day)
-            )
-            for item, digest in session.execute(
-                select(table.c.id, table.c.digest).where(table.c.digest.in_(page))
-            ):
+            # One statement: new entries are inserted, known ones get last_day moved forward (and are
+            # locked until commit, so a concurrent purge leaves them); both come back with their ids.
+            stmt = insert_for(session, table)
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["digest"],
+                set_={"last_day": greatest(session, table.c.last_day, stmt.excluded.last_day)},
+            ).returning(table.c.id, table.c.digest)
+            # Executemany with RETURNING: SQLAlchemy batches the rows into multi-row statements
+            # ("insertmanyvalues") compiled once, instead of one statement text per page.
+            for item, digest in session.execute(stmt, rows):
                 found[bytes(digest)] = item
                 cache[bytes(digest)] = (item, day)

@@ -122,6 +122,7 @@ class _Row:
     source_ip: str | None
     vmta: str | None
     rcpt_domain: str
+    rcpt_local: str
     sender_domain: str | None
     provider: str
     category: str | None
@@ -130,7 +131,7 @@ class _Row:
 
 
 def _prepare(record: IngestRecord) -> _Row:
-    _local, rcpt_domain = split_address(record.rcpt)
+    rcpt_local, rcpt_domain = split_address(record.rcpt)
     _sender_local, sender_domain = split_address(record.orig)
     category = bounce_type = rule = None
     if record.type in CLASSIFIED_TYPES and (record.dsn_status or record.dsn_diag or record.bounce_cat):
@@ -148,6 +149,7 @@ def _prepare(record: IngestRecord) -> _Row:
         source_ip=record.source_ip,
         vmta=record.vmta,
         rcpt_domain=rcpt_domain,
+        rcpt_local=rcpt_local,
         sender_domain=sender_domain or None,
         provider=provider_for_domain(rcpt_domain),
         category=category,
@@ -207,43 +209,46 @@ class _Compact(NamedTuple):
 def _compact_rows(session: Session, rows: Sequence[_Row], *, source: str, now: datetime) -> list[_Compact]:
     """The stored form of each row, with dictionary ids (new dictionary entries are inserted)."""
     day = max(now.date(), *(row.time_logged.date() for row in rows))
-    memo: dict[tuple[str | None, ...], bytes] = {}
-
-    def digest(values: tuple[str | None, ...]) -> bytes:
-        found = memo.get(values)
-        if found is None:
-            found = memo[values] = value_digest(values)
-        return found
-
+    # Digests once per distinct value in the batch; the same outcome/route/domain repeats a lot.
+    outcome_memo: dict[tuple[str | None, ...], bytes] = {}
+    route_memo: dict[tuple[str | None, ...], bytes] = {}
+    domain_memo: dict[str, bytes] = {}
     outcomes: dict[bytes, tuple[str | None, ...]] = {}
     routes: dict[bytes, tuple[str | None, ...]] = {}
     domains: dict[bytes, tuple[str | None, ...]] = {}
     keys: list[tuple[bytes, bytes, bytes]] = []
     for row in rows:
-        outcome, route, domain = outcome_values(row), route_values(row, source), (row.rcpt_domain[:255],)
-        o_digest, r_digest, d_digest = digest(outcome), digest(("route", *route)), digest(("domain", *domain))
-        outcomes[o_digest] = outcome
-        routes[r_digest] = route
-        domains[d_digest] = domain
+        outcome = outcome_values(row)
+        o_digest = outcome_memo.get(outcome)
+        if o_digest is None:
+            o_digest = outcome_memo[outcome] = value_digest(outcome)
+            outcomes[o_digest] = outcome
+        route = route_values(row, source)
+        r_digest = route_memo.get(route)
+        if r_digest is None:
+            r_digest = route_memo[route] = value_digest(("route", *route))
+            routes[r_digest] = route
+        domain = row.rcpt_domain[:255]
+        d_digest = domain_memo.get(domain)
+        if d_digest is None:
+            d_digest = domain_memo[domain] = value_digest(("domain", domain))
+            domains[d_digest] = (domain,)
         keys.append((o_digest, r_digest, d_digest))
     outcome_ids = OUTCOMES.ids(session, outcomes, day=day)
     route_ids = ROUTES.ids(session, routes, day=day)
     domain_ids = DOMAINS.ids(session, domains, day=day)
-    compact = []
-    for row, (o_digest, r_digest, d_digest) in zip(rows, keys, strict=True):
-        record = row.record
-        local, _domain = split_address(record.rcpt)
-        compact.append(
-            _Compact(
-                record.time_logged,
-                key_number(record.key),
-                outcome_ids[o_digest],
-                route_ids[r_digest],
-                domain_ids[d_digest],
-                _queued_seconds(record),
-                local[:320],
-            )
+    compact = [
+        _Compact(
+            row.time_logged,
+            key_number(row.record.key),
+            outcome_ids[o_digest],
+            route_ids[r_digest],
+            domain_ids[d_digest],
+            _queued_seconds(row.record),
+            row.rcpt_local[:320],
         )
+        for row, (o_digest, r_digest, d_digest) in zip(rows, keys, strict=True)
+    ]
     return compact
 
 
