@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from email_engine.auth.roles import Role
 from email_engine.clock import utcnow
 from email_engine.console.render import PAGES
 from email_engine.context import AppContext
+from email_engine.feedback.models import StatBucket
 from email_engine.reputation.dnsbl import ZoneResult
 from email_engine.reputation.service import record_dnsbl_results
 from tests.e2e.conftest import Watched
@@ -145,11 +147,69 @@ def test_every_page_renders_without_console_errors(
             ],
             now=now,
         )
+        # A week of statistics, so the charts have something to draw.
+        hour = datetime(now.year, now.month, now.day, now.hour, tzinfo=UTC)
+        for day in range(7):
+            at = hour - timedelta(days=day)
+            for key, sent in (
+                ("gmail", 900 + 40 * day),
+                ("microsoft", 500 - 30 * day),
+                ("yahoo", 200 + 9 * day),
+            ):
+                session.add(
+                    StatBucket(
+                        hour=at,
+                        dimension="provider",
+                        key=key,
+                        sent=sent,
+                        delivered=sent - 20,
+                        bounced=20 + day,
+                        hard=5,
+                        soft=10,
+                        block=5 + day,
+                        complaints=day % 2,
+                        deferred=30,
+                    )
+                )
+            for key, count in (("bad-mailbox", 12 + day), ("spam-related", 6 + 2 * day), ("quota-issues", 3)):
+                session.add(
+                    StatBucket(
+                        hour=at,
+                        dimension="category",
+                        key=key,
+                        sent=0,
+                        delivered=0,
+                        bounced=count,
+                        hard=0,
+                        soft=0,
+                        block=0,
+                        complaints=0,
+                        deferred=0,
+                    )
+                )
+            session.add(
+                StatBucket(
+                    hour=at,
+                    dimension="all",
+                    key="*",
+                    sent=1600,
+                    delivered=1540,
+                    bounced=60,
+                    hard=15,
+                    soft=30,
+                    block=15 + day,
+                    complaints=1,
+                    deferred=90,
+                )
+            )
         session.commit()
     watched = open_browser(Role.ADMIN)
     page = watched.page
     for path, name in PAGES:
         watched.goto(path)
+        if name == "Overview":
+            assert page.get_by_role("row", name="gmail").is_visible()
+            watched.screenshot("overview")
         assert page.get_by_role("heading", name=name, exact=True).is_visible(), path
         assert page.locator("nav [aria-current=page]").inner_text() == name
         if name in ("Operations", "Reputation", "PowerMTA"):
