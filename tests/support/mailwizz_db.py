@@ -102,6 +102,45 @@ class MailwizzTestDb:
                 (status, now, server_id),
             )
 
+    def add_campaign(self, uid: str, *, status: str = "sending", name: str | None = None) -> int:
+        """A row of MailWizz's ``campaign`` (customer and list ids are plain numbers here: the
+        schema file carries no ``customer``/``list`` tables)."""
+        with self.connect() as conn, conn.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO `{self.prefix}campaign` (campaign_uid, customer_id, list_id, name, from_email, "
+                "status, date_added, last_updated) VALUES (%s, 1, 1, %s, 'news@example.com', %s, NOW(), NOW())",
+                (uid, name or f"Campaign {uid}", status),
+            )
+            return int(cursor.lastrowid)
+
+    def log_delivery(self, campaign_id: int, server_id: int, at: datetime, count: int = 1) -> None:
+        """``count`` rows of ``campaign_delivery_log`` as SendCampaignsCommand::logDelivery writes them
+        (status ``success``, the server used, ``date_added`` in UTC)."""
+        stamp = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+        with self.connect() as conn, conn.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO `{self.prefix}campaign_delivery_log` (campaign_id, subscriber_id, server_id, "
+                "message, processed, status, date_added) VALUES (%s, %s, %s, 'OK', 'yes', 'success', %s)",
+                [(campaign_id, 1000 + n, server_id, stamp) for n in range(count)],
+            )
+
+    def campaign_status(self, campaign_uid: str) -> str | None:
+        with self.connect() as conn, conn.cursor() as cursor:
+            cursor.execute(
+                f"SELECT status FROM `{self.prefix}campaign` WHERE campaign_uid = %s AND status <> "
+                "'pending-delete'",
+                (campaign_uid,),
+            )
+            row = cursor.fetchone()
+            return None if row is None else str(row["status"])
+
+    def set_campaign_status(self, campaign_uid: str, status: str) -> None:
+        with self.connect() as conn, conn.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE `{self.prefix}campaign` SET status = %s, last_updated = NOW() WHERE campaign_uid = %s",
+                (status, campaign_uid),
+            )
+
     def row(self, server_id: int) -> dict[str, Any]:
         with self.connect() as conn, conn.cursor() as cursor:
             cursor.execute(f"SELECT * FROM {self.table} WHERE server_id = %s", (server_id,))

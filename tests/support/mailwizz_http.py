@@ -1,4 +1,5 @@
-"""A local MailWizz REST API for tests: the documented subscriber endpoints and both auth schemes.
+"""A local MailWizz REST API for tests: the documented subscriber endpoints, a campaign's view and
+pause-unpause, and both auth schemes.
 
 Runs a real ``ThreadingHTTPServer`` on 127.0.0.1, port 0. It checks authentication the way
 MailWizz does (``X-Api-Key`` for 2.x/3.x; the 1.x HMAC-SHA1 signature, rebuilt here from the
@@ -10,6 +11,15 @@ documentation."}``, "Invalid API request params…" (no key), "Invalid API reque
 "Your request expired…" (1.x), or "Your IP address is not allowed to access this server." (the
 system's or the key's IP list; ``allowed_ips`` here). The 1.x request time frame is MailWizz's
 default ``system.api.request_timeframe`` of 900 s.
+
+Campaigns (apps/api/controllers/CampaignsController.php, routes in apps/api/config/main.php):
+``GET campaigns/<uid>`` answers ``{"status": "success", "data": {"record": {..., "status"}}}``;
+``PUT campaigns/<uid>/pause-unpause`` runs ``Campaign::pauseUnpause()`` (apps/common/models/
+Campaign.php): ``paused`` becomes ``sending``, ``sending``/``processing``/``pending-sending`` become
+``paused``, anything else stays, and answers ``{"status": "success", "campaign": {"status"}}``; an
+unknown uid is 404 "The campaign does not exist.". The statuses live in ``campaigns`` or, when
+``campaign_store`` is set (a :class:`~tests.support.mailwizz_db.MailwizzTestDb`), in MailWizz's own
+``campaign`` table on MariaDB, as they do for the real API.
 """
 
 from __future__ import annotations
@@ -23,8 +33,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+
+_PAUSABLE = ("sending", "processing", "pending-sending")  # Campaign::getCanBePaused()
+
+
+class CampaignStore(Protocol):
+    def campaign_status(self, campaign_uid: str) -> str | None: ...
+
+    def set_campaign_status(self, campaign_uid: str, status: str) -> None: ...
 
 
 @dataclass
@@ -42,6 +60,20 @@ class FakeMailwizz:
     base_url: str = ""
     #: Addresses the API accepts (MailWizz's "allowed IPs"); None: any.
     allowed_ips: tuple[str, ...] | None = None
+    #: campaign_uid -> status (used when ``campaign_store`` is None)
+    campaigns: dict[str, str] = field(default_factory=dict)
+    campaign_store: CampaignStore | None = None
+
+    def _campaign_status(self, uid: str) -> str | None:
+        if self.campaign_store is not None:
+            return self.campaign_store.campaign_status(uid)
+        return self.campaigns.get(uid)
+
+    def _save_campaign_status(self, uid: str, status: str) -> None:
+        if self.campaign_store is not None:
+            self.campaign_store.set_campaign_status(uid, status)
+        else:
+            self.campaigns[uid] = status
 
     def add(self, list_uid: str, email: str, uid: str, status: str = "confirmed") -> None:
         self.lists.setdefault(list_uid, {})[email] = {"subscriber_uid": uid, "status": status}
@@ -145,6 +177,23 @@ class FakeMailwizz:
             for record in found:
                 record["status"] = "unsubscribed"
             return 200, {"status": "success"}
+        if segments[:1] == ["campaigns"] and len(segments) in (2, 3) and segments[1].isalnum():
+            uid = segments[1]
+            status = self._campaign_status(uid) if uid == uid.lower() else None
+            if method == "GET" and len(segments) == 2:
+                if status is None:
+                    return 404, {"status": "error", "error": "The campaign does not exist."}
+                record = {"campaign_uid": uid, "name": f"Campaign {uid}", "type": "regular", "status": status}
+                return 200, {"status": "success", "data": {"record": record}}
+            if method == "PUT" and segments[2:] == ["pause-unpause"]:
+                if status is None:
+                    return 404, {"status": "error", "error": "The campaign does not exist."}
+                if status == "paused":
+                    status = "sending"
+                elif status in _PAUSABLE:
+                    status = "paused"
+                self._save_campaign_status(uid, status)
+                return 200, {"status": "success", "campaign": {"status": status}}
         return 404, {"status": "error", "error": "Not found."}
 
 

@@ -19,7 +19,7 @@ from email_engine.context import AppContext, build_context
 from email_engine.db import session_scope
 from email_engine.errors import EmailEngineError, InvalidInput
 from email_engine.warmup import failover_service, holds, service
-from email_engine.warmup.jobs import mailwizz_writer, warmup_settings
+from email_engine.warmup.jobs import campaign_api, mailwizz_writer, warmup_settings
 from email_engine.warmup.plan import PRESETS
 
 app = typer.Typer(
@@ -254,9 +254,13 @@ def run(as_json: JsonOption = False) -> None:
 @app.command("failover")
 def failover(as_json: JsonOption = False) -> None:
     """Run the guarded failover pass once now (same as `email-engine jobs run failover`)."""
-    with _context() as (ctx, session):
+    with _context() as (ctx, session), campaign_api(ctx) as api:
         summary = failover_service.run_failover(
-            session, now=utcnow(), mailwizz=mailwizz_writer(ctx), settings=warmup_settings(ctx)
+            session,
+            now=utcnow(),
+            mailwizz=mailwizz_writer(ctx),
+            settings=warmup_settings(ctx),
+            campaigns_api=api,
         )
     _print_summary(summary, as_json)
 

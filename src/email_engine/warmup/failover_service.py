@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from email_engine.errors import Conflict, InvalidInput
+from email_engine.errors import ConfigurationError, Conflict, DependencyUnavailable, InvalidInput
 from email_engine.ips.actuation import ServerWriter
 from email_engine.ips.lifecycle import IpState
 from email_engine.ips.models import IpTransition, SendingIp
@@ -32,9 +32,13 @@ from email_engine.warmup.failover import (
     next_recovery_state,
     takeover_volume,
 )
-from email_engine.warmup.models import FailoverEvent, WarmupPlan
+from email_engine.warmup.models import FailoverEvent, TrafficHold, WarmupPlan
 from email_engine.warmup.plan import DayResult, takeover_curve
 from email_engine.warmup.settings import WarmupSettings
+
+if TYPE_CHECKING:
+    from email_engine.integrations.mailwizz.campaigns import CampaignApi
+    from email_engine.integrations.mailwizz.database import SendingCampaign
 
 __all__ = ["PRESET_FOR_PURPOSE", "list_failover_events", "rules_from_settings", "run_failover"]
 
@@ -43,6 +47,13 @@ log = structlog.get_logger(__name__)
 ACTOR = "job:failover"
 PRESET_FOR_PURPOSE = {"cold": "cold", "marketing": "standard", "transactional": "transactional"}
 _TOOK_OVER = (FailoverAction.FAIL_OVER.value, FailoverAction.WARM_STANDBY.value)
+
+
+@runtime_checkable
+class CampaignFinder(Protocol):
+    """The MailWizz database adapter's campaign look-up (``MailwizzDatabase``)."""
+
+    def campaigns_sending_through(self, server_id: int, since: datetime) -> list[SendingCampaign]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,8 +159,8 @@ def _provider_causes(session: Session, address: str, today: date) -> tuple[str, 
     )
 
 
-def _record(session: Session, decision: FailoverDecision, today: date, now: datetime) -> bool:
-    """Store the event; False when the same action was already taken for this IP today."""
+def _record(session: Session, decision: FailoverDecision, today: date, now: datetime) -> FailoverEvent | None:
+    """Store the event; None when the same action was already taken for this IP today."""
     exists = session.scalar(
         select(FailoverEvent.id).where(
             FailoverEvent.ip_id == decision.ip_id,
@@ -158,19 +169,18 @@ def _record(session: Session, decision: FailoverDecision, today: date, now: date
         )
     )
     if exists is not None:
-        return False
-    session.add(
-        FailoverEvent(
-            ip_id=decision.ip_id,
-            standby_ip_id=decision.standby_id,
-            day=today,
-            action=decision.action.value,
-            reasons=list(decision.reasons),
-            at=now,
-        )
+        return None
+    event = FailoverEvent(
+        ip_id=decision.ip_id,
+        standby_ip_id=decision.standby_id,
+        day=today,
+        action=decision.action.value,
+        reasons=list(decision.reasons),
+        at=now,
     )
+    session.add(event)
     session.flush()
-    return True
+    return event
 
 
 def _recent_hops_in_pool(session: Session, ip: SendingIp, since: datetime) -> int:
@@ -291,6 +301,7 @@ def _apply(
     listed_day: date,
     today: date,
     now: datetime,
+    campaigns_api: CampaignApi | None = None,
 ) -> dict[str, Any]:
     text = "; ".join(decision.reasons)
     outcome: dict[str, Any] = {
@@ -299,7 +310,8 @@ def _apply(
         "action": decision.action.value,
         "reasons": list(decision.reasons),
     }
-    if not _record(session, decision, today, now):
+    event = _record(session, decision, today, now)
+    if event is None:
         outcome["repeat"] = True
         return outcome
     recent_volume = _daily_peak(session, ip.address, listed_day, 7)
@@ -314,6 +326,21 @@ def _apply(
             now=now,
         )
         outcome["hold_id"] = hold.id
+        since = min(listed_day, today) - timedelta(days=max(settings.failover_window_days - 1, 1))
+        campaigns, note = _pause_campaigns(
+            session,
+            ip,
+            hold,
+            finder=mailwizz if isinstance(mailwizz, CampaignFinder) else None,
+            api=campaigns_api,
+            since=datetime.combine(since, datetime.min.time(), tzinfo=UTC),
+            now=now,
+        )
+        if campaigns is not None:
+            outcome["campaigns"] = campaigns
+        if note:
+            text += "; " + note
+            event.reasons = [*event.reasons, note]
         refused = decision.action is FailoverAction.REFUSED
         service.alert(
             session,
@@ -375,6 +402,88 @@ def _apply(
     return outcome
 
 
+def _pause_campaigns(
+    session: Session,
+    ip: SendingIp,
+    hold: TrafficHold,
+    *,
+    finder: CampaignFinder | None,
+    api: CampaignApi | None,
+    since: datetime,
+    now: datetime,
+) -> tuple[dict[str, Any] | None, str]:
+    """Pause the MailWizz campaigns that were sending through the stopped IP's delivery server
+    (read from MailWizz's ``campaign_delivery_log``), through MailWizz's API; never unpause one.
+    Returns what happened (for the job summary) and a sentence for the alert and the event. Nothing
+    here raises: an unreachable MailWizz leaves the names in the alert for a pause by hand and the
+    failed pauses queued in the outbox for retries."""
+    from email_engine.integrations.mailwizz.campaigns import enqueue_campaign_pause, pause_campaigns
+
+    if ip.mailwizz_server_id is None or finder is None:
+        return None, ""
+    try:
+        found = finder.campaigns_sending_through(ip.mailwizz_server_id, since)
+    except (DependencyUnavailable, ConfigurationError) as exc:
+        log.warning("failover.campaigns_unknown", ip_id=ip.id, error=exc.detail)
+        return {"error": exc.detail}, (
+            "the MailWizz campaigns that were sending through it could not be read "
+            f"({exc.detail}): pause them by hand in MailWizz"
+        )
+    if not found:
+        return {"found": []}, ""
+    uids = [campaign.campaign_uid for campaign in found]
+    named = ", ".join(f"{campaign.campaign_uid} ({campaign.name[:60]})" for campaign in found)
+    if api is None:
+        return {"found": uids, "paused": [], "by_hand": uids}, (
+            f"MailWizz's API is not configured: pause these campaigns by hand: {named}"
+        )
+    results = pause_campaigns(api, uids)
+    paused = [item.campaign_uid for item in results if item.outcome == "paused"]
+    failed = [item for item in results if item.outcome == "failed"]
+    for item in results:
+        if item.outcome == "paused":
+            _audit_campaign_pause(session, item.campaign_uid, ip, hold, now)
+    summary: dict[str, Any] = {
+        "found": uids,
+        "paused": paused,
+        "results": [item.as_dict() for item in results],
+    }
+    parts = []
+    if paused:
+        parts.append(f"MailWizz campaigns paused through its API: {', '.join(paused)}")
+    if failed:
+        names = [item.campaign_uid for item in failed]
+        summary["by_hand"] = names
+        enqueue_campaign_pause(session, campaign_uids=names, hold_id=hold.id, address=ip.address, now=now)
+        reason = failed[0].error or "no reason given"
+        parts.append(
+            f"MailWizz campaigns NOT paused ({reason}): pause them by hand: {', '.join(names)} "
+            "(the outbox retries the pause)"
+        )
+    others = [f"{item.campaign_uid} is {item.status}" for item in results if item.outcome == "not-pausable"]
+    if others:
+        parts.append("left alone: " + ", ".join(others))
+    return summary, "; ".join(parts)
+
+
+def _audit_campaign_pause(
+    session: Session, campaign_uid: str, ip: SendingIp, hold: TrafficHold, now: datetime
+) -> None:
+    from email_engine.auth.roles import Role
+    from email_engine.auth.service import Principal, record_audit
+
+    record_audit(
+        session,
+        principal=Principal(kind="job", name=ACTOR, role=Role.ADMIN),
+        action="PUT",
+        target=f"mailwizz:campaigns/{campaign_uid}/pause-unpause",
+        status_code=200,
+        client_address=None,
+        now=now,
+        details={"campaign_uid": campaign_uid, "ip": ip.address, "hold_id": hold.id, "to": "paused"},
+    )
+
+
 def _recover(
     session: Session,
     listed: dict[str, list[Any]],
@@ -430,10 +539,17 @@ def _recover(
 
 
 def run_failover(
-    session: Session, *, now: datetime, mailwizz: ServerWriter | None, settings: WarmupSettings
+    session: Session,
+    *,
+    now: datetime,
+    mailwizz: ServerWriter | None,
+    settings: WarmupSettings,
+    campaigns_api: CampaignApi | None = None,
 ) -> dict[str, Any]:
     """One pass: stop every sending (active or warming) IP that is listed on a major list or has a
-    block spike, hand its traffic over only where the rules allow, move recovering IPs on."""
+    block spike, hand its traffic over only where the rules allow, move recovering IPs on. When the
+    list or the content is the cause, the MailWizz campaigns that were sending through the IP are
+    paused through ``campaigns_api`` (or named in the alert for a pause by hand)."""
     from email_engine.reputation.service import listed_ips
 
     rules = rules_from_settings(settings)
@@ -484,6 +600,7 @@ def run_failover(
                         listed_day=listed_day,
                         today=today,
                         now=now,
+                        campaigns_api=campaigns_api,
                     )
                 )
         except (Conflict, InvalidInput) as exc:

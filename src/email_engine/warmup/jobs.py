@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -15,12 +17,24 @@ from email_engine.ops.jobspec import JobSpec
 from email_engine.warmup import failover_service, service
 from email_engine.warmup.settings import WarmupSettings, get_warmup_settings
 
-__all__ = ["JOBS", "mailwizz_writer", "run_failover_job", "run_warmup_job", "warmup_settings"]
+if TYPE_CHECKING:
+    from email_engine.integrations.mailwizz.campaigns import CampaignApi
+
+__all__ = [
+    "JOBS",
+    "MAILWIZZ_API_KEY",
+    "campaign_api",
+    "mailwizz_writer",
+    "run_failover_job",
+    "run_warmup_job",
+    "warmup_settings",
+]
 
 log = structlog.get_logger(__name__)
 
 SETTINGS_KEY = "warmup.settings"
 MAILWIZZ_KEY = MAILWIZZ_ADAPTER_KEY  # tests install an adapter under this key
+MAILWIZZ_API_KEY = "warmup.mailwizz_api"  # … and a MailWizz API client under this one
 
 
 def warmup_settings(ctx: AppContext) -> WarmupSettings:
@@ -41,15 +55,40 @@ def mailwizz_writer(ctx: AppContext) -> ServerWriter | None:
         return None
 
 
+@contextmanager
+def campaign_api(ctx: AppContext) -> Iterator[CampaignApi | None]:
+    """MailWizz's API client for pausing campaigns (``MAILWIZZ_API_URL`` and its credentials), or
+    None when it is not configured (the failover alert then names the campaigns to pause by hand)."""
+    installed = ctx.extras.get(MAILWIZZ_API_KEY)
+    if installed is not None:
+        yield installed  # type: ignore[misc]
+        return
+    from email_engine.integrations.mailwizz.api import MailwizzApi
+    from email_engine.integrations.mailwizz.settings import MailwizzSettings
+    from email_engine.ops.domain_settings import domain_settings
+
+    if not ctx.settings.mailwizz_api_url:
+        yield None
+        return
+    try:
+        api = MailwizzApi.from_settings(ctx.settings, domain_settings(ctx, MailwizzSettings))
+    except ConfigurationError as exc:
+        log.warning("warmup.mailwizz_api_not_configured", detail=exc.detail)
+        yield None
+        return
+    with api:
+        yield api
+
+
 def run_warmup_job(ctx: AppContext, now: datetime) -> dict[str, Any]:
     with session_scope(ctx.session_factory) as session:
         return service.run_warmup(session, now=now, mailwizz=mailwizz_writer(ctx))
 
 
 def run_failover_job(ctx: AppContext, now: datetime) -> dict[str, Any]:
-    with session_scope(ctx.session_factory) as session:
+    with campaign_api(ctx) as api, session_scope(ctx.session_factory) as session:
         return failover_service.run_failover(
-            session, now=now, mailwizz=mailwizz_writer(ctx), settings=warmup_settings(ctx)
+            session, now=now, mailwizz=mailwizz_writer(ctx), settings=warmup_settings(ctx), campaigns_api=api
         )
 
 
@@ -68,7 +107,8 @@ JOBS: list[JobSpec] = [
         interval_seconds=900,
         description="Stop every sending IP listed on a major DNSBL or with a block spike (quarantined, "
         "MailWizz inactive, PowerMTA rate 0). Blocks never fail over; when the list or the content is the "
-        "cause a traffic hold keeps it stopped until an operator resolves it; otherwise a warm standby of "
+        "cause a traffic hold keeps it stopped until an operator resolves it and the MailWizz campaigns "
+        "that were sending through it are paused through MailWizz's API (never unpaused); otherwise a warm standby of "
         "the same pool takes over at a safe volume, once per cooldown (a cold one starts warming). Moves "
         "quarantined IPs without a hold through resting back to a new warmup plan.",
     ),

@@ -19,4 +19,5 @@ def mw_database() -> Iterator[MailwizzTestDb]:
 def mw(mw_database: MailwizzTestDb) -> Iterator[MailwizzTestDb]:
     yield mw_database
     with mw_database.connect() as conn, conn.cursor() as cursor:
+        cursor.execute(f"DELETE FROM `{mw_database.prefix}campaign`")  # cascades to the delivery log
         cursor.execute(f"DELETE FROM {mw_database.table}")

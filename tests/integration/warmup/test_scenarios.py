@@ -21,11 +21,13 @@ from sqlalchemy.orm import Session
 from email_engine.config import Settings
 from email_engine.context import AppContext
 from email_engine.errors import Conflict
+from email_engine.integrations.mailwizz.api import ApiKeyAuth, MailwizzApi
 from email_engine.ips.actuation import MAILWIZZ_ADAPTER_KEY
 from email_engine.ips.models import IpTransition
 from email_engine.ops.domain_settings import install_settings
 from email_engine.reputation.settings import ReputationSettings
 from email_engine.warmup import service
+from email_engine.warmup.jobs import MAILWIZZ_API_KEY
 from email_engine.warmup.models import FailoverEvent, WarmupPlan
 from email_engine.warmup.plan import PRESETS
 from email_engine.warmup.settings import WarmupSettings
@@ -34,6 +36,7 @@ from tests.integration.warmup.helpers import make_ip
 from tests.integration.warmup.scenario import TEST_POINT, ZONE, Scenario
 from tests.support.cli_runner import run_cli
 from tests.support.mailwizz_db import MailwizzTestDb
+from tests.support.mailwizz_http import FakeMailwizz, running_mailwizz
 from tests.support.rbldnsd import Rbldnsd
 
 T0 = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
@@ -185,12 +188,21 @@ def test_the_list_is_the_cause_sticks_across_dilution_days_and_the_window(
 
 def test_blocks_stop_the_ip_and_never_move_its_traffic(world: Scenario) -> None:
     a, b = "198.51.100.11", "198.51.100.12"
-    _active(world, a, pool="p1")
+    a_server = _active(world, a, pool="p1")
     _warm_standby(world, b, pool="p1", hourly=400, daily=5000)
     world.at(T0 - timedelta(days=6)).send(b, delivered=3000, hours=10)
+    # The MailWizz campaign sending that content through a's delivery server (its delivery log).
+    campaign = world.mw.add_campaign("bb00000000011", status="sending")
+    world.mw.log_delivery(campaign, a_server, T0, count=5)
     # 25 % of the mail refused by Gmail as likely unsolicited, 0.5 % hard bounces, no listing.
     world.at(T0).send(a, delivered=1490, block=500, hard=10, hours=6)
-    result = world.day()
+    with (
+        running_mailwizz(FakeMailwizz(campaign_store=world.mw)) as api,
+        MailwizzApi(base_url=api.base_url, auth=ApiKeyAuth(api.api_key)) as client,
+    ):
+        world.ctx.extras[MAILWIZZ_API_KEY] = client
+        result = world.day()
+    del world.ctx.extras[MAILWIZZ_API_KEY]
     assert [x["action"] for x in result["failover"]["actions"]] == ["paused"]
     assert world.ip(a).state == "quarantined" and world.server(a)["status"] == "inactive"
     assert world.pmta_cap(a) == 0
@@ -198,11 +210,15 @@ def test_blocks_stop_the_ip_and_never_move_its_traffic(world: Scenario) -> None:
     assert hold is not None and (hold.cause, hold.trigger) == ("content", "blocks")
     alert = world.alert(f"failover:blocked:{a}")
     assert alert is not None and alert.severity == "critical" and "snowshoeing" in alert.text
+    # The campaign stopped with the IP (through MailWizz's pause endpoint) and the alert says so.
+    assert world.mw.campaign_status("bb00000000011") == "paused"
+    assert "MailWizz campaigns paused through its API: bb00000000011" in alert.text
     for days in (0.5, 1, 3, 8):
         world.at(T0 + timedelta(days=days, hours=6))
         world.day()
         assert world.ip(b).state == "standby" and world.server(b)["status"] == "inactive"
     assert _moves(world) == []
+    assert world.mw.campaign_status("bb00000000011") == "paused"  # never unpaused by the engine
 
 
 # --- 3. no hops across pools, no chains -------------------------------------------------------------

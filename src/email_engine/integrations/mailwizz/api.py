@@ -1,7 +1,10 @@
-"""MailWizz's REST API (httpx): find a subscriber by email, unsubscribe it from one list or all.
+"""MailWizz's REST API (httpx): find a subscriber by email, unsubscribe it from one list or all;
+read a campaign's status and pause it.
 
-Used only to sync hard bounces and complaints into MailWizz (off by default,
-``MAILWIZZ_SYNC_SUPPRESSIONS``). Delivery servers are not reachable through this API; see
+Used to sync hard bounces and complaints into MailWizz (off by default,
+``MAILWIZZ_SYNC_SUPPRESSIONS``) and, when the failover job stops an IP because the list or the
+content is the cause, to pause the campaigns that were sending through it (:mod:`campaigns`).
+Delivery servers are not reachable through this API; see
 :mod:`email_engine.integrations.mailwizz.database`.
 
 Authentication (``MAILWIZZ_API_AUTH``), as MailWizz documents it:
@@ -49,6 +52,7 @@ __all__ = [
     "MailwizzApi",
     "SignatureAuth",
     "Subscriber",
+    "check_campaign_uid",
     "check_email",
     "check_list_uid",
     "mask_email",
@@ -59,6 +63,9 @@ log = structlog.get_logger(__name__)
 
 _LIST_UID = re.compile(r"[A-Za-z0-9]{1,40}")
 _SUBSCRIBER_UID = re.compile(r"[A-Za-z0-9]{1,40}")
+#: MailWizz routes campaign endpoints only for ``<campaign_uid:([a-z0-9]+)>`` (apps/api/config/main.php);
+#: the uid is ``char(13)`` in ``{prefix}campaign``.
+_CAMPAIGN_UID = re.compile(r"[a-z0-9]{1,13}")
 _EMAIL = re.compile(r"[^\s@\x00-\x1f\x7f]{1,64}@[A-Za-z0-9.-]{1,253}")
 #: What MailWizz's RequestAccessFilter answers, with HTTP 400, when it refuses the caller (2.x/3.x
 #: and the 1.x signature scheme): the key, the signature, the caller's IP, the account.
@@ -98,6 +105,14 @@ def check_list_uid(list_uid: str) -> str:
             f"{list_uid!r} is not a MailWizz list uid (letters and digits, like ab123cd456ef7)."
         )
     return list_uid
+
+
+def check_campaign_uid(campaign_uid: str) -> str:
+    if not _CAMPAIGN_UID.fullmatch(campaign_uid):
+        raise InvalidInput(
+            f"{campaign_uid!r} is not a MailWizz campaign uid (13 lower-case letters and digits)."
+        )
+    return campaign_uid
 
 
 class Auth(Protocol):
@@ -292,6 +307,33 @@ class MailwizzApi:
             )
         log.info("mailwizz.unsubscribed_everywhere", email=mask_email(email))
         return True
+
+    def campaign_status(self, campaign_uid: str) -> str | None:
+        """``GET campaigns/{uid}`` (CampaignsController::actionView): the campaign's ``status``
+        (``data.record.status``), or None when MailWizz answers 404 "The campaign does not exist."
+        (also what it answers for another customer's campaign: it loads by uid *and* the key's
+        customer_id, and never a ``pending-delete`` one)."""
+        status, payload = self._call("GET", f"campaigns/{check_campaign_uid(campaign_uid)}")
+        if status == 404:
+            return None
+        data = payload.get("data")
+        record = data.get("record") if isinstance(data, dict) else None
+        if payload.get("status") != "success" or not isinstance(record, dict) or "status" not in record:
+            raise DependencyUnavailable(f"MailWizz answered HTTP {status} without a campaign record.")
+        return str(record["status"])
+
+    def pause_unpause(self, campaign_uid: str) -> str | None:
+        """``PUT campaigns/{uid}/pause-unpause`` (CampaignsController::actionPause_unpause). It
+        *toggles* (``Campaign::pauseUnpause()``: a paused campaign is unpaused, any other is paused
+        if ``getCanBePaused()``), so call it only after :meth:`campaign_status` said the campaign can
+        be paused. The status MailWizz answers with (``campaign.status``), or None on 404."""
+        status, payload = self._call("PUT", f"campaigns/{check_campaign_uid(campaign_uid)}/pause-unpause")
+        if status == 404:
+            return None
+        campaign = payload.get("campaign")
+        if payload.get("status") != "success" or not isinstance(campaign, dict):
+            raise DependencyUnavailable(f"MailWizz did not pause the campaign (HTTP {status}).")
+        return str(campaign.get("status", ""))
 
 
 def _raise_for_400(payload: dict[str, Any]) -> None:

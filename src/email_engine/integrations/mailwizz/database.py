@@ -3,7 +3,9 @@
 MailWizz's REST API cannot change delivery servers, so the engine writes the
 ``{prefix}delivery_server`` table directly, touching only ``hourly_quota``, ``daily_quota``,
 ``status`` and ``last_updated`` (and ``warmup_plan_id``, set to NULL, only when the operator lets the
-engine take a server over from a MailWizz warmup plan). Each change is one ``UPDATE`` inside a
+engine take a server over from a MailWizz warmup plan). It also reads (never writes)
+``{prefix}campaign`` joined with ``{prefix}campaign_delivery_log`` to find the campaigns that were
+sending through a server (:meth:`MailwizzDatabase.campaigns_sending_through`). Each change is one ``UPDATE`` inside a
 transaction that first locks the row (``SELECT … FOR UPDATE``): it happens completely or not at
 all, and nothing is written when the row already holds the wanted values. What MailWizz does to
 these columns on its own is in :mod:`quota`.
@@ -24,7 +26,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import pymysql
@@ -36,7 +38,14 @@ from email_engine.errors import ConfigurationError, DependencyUnavailable, NotFo
 from email_engine.integrations.mailwizz.quota import DesiredServer, plan_server_update
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
 
-__all__ = ["DeliveryServer", "MailwizzDatabase", "ServerUpdate", "check_table_prefix"]
+__all__ = [
+    "PAUSABLE_CAMPAIGN_STATUSES",
+    "DeliveryServer",
+    "MailwizzDatabase",
+    "SendingCampaign",
+    "ServerUpdate",
+    "check_table_prefix",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +63,9 @@ _COLUMNS = (
 )
 # MailWizz 2.1.10+ only; older installs have no such column.
 _PLAN_COLUMN = "warmup_plan_id"
+#: The statuses ``Campaign::getCanBePaused()`` accepts (apps/common/models/Campaign.php):
+#: ``STATUS_SENDING``, ``STATUS_PROCESSING``, ``STATUS_PENDING_SENDING``.
+PAUSABLE_CAMPAIGN_STATUSES = ("sending", "processing", "pending-sending")
 # MySQL error codes that mean "the table is not there" / "no such column".
 _NO_TABLE, _NO_COLUMN = 1146, 1054
 
@@ -94,6 +106,15 @@ class DeliveryServer:
             "monthly_quota": self.monthly_quota,
             "warmup_plan_id": self.warmup_plan_id,
         }
+
+
+@dataclass(frozen=True)
+class SendingCampaign:
+    """A MailWizz campaign that logged deliveries through a server and can still be paused."""
+
+    campaign_uid: str
+    name: str
+    status: str
 
 
 @dataclass(frozen=True)
@@ -139,6 +160,8 @@ class MailwizzDatabase:
             "cursorclass": pymysql.cursors.DictCursor,
         }
         self.table = f"`{check_table_prefix(table_prefix)}delivery_server`"
+        self._campaigns = f"`{table_prefix}campaign`"
+        self._delivery_log = f"`{table_prefix}campaign_delivery_log`"
         self.where = f"{host}:{port}/{database}"
         self.take_over_warmup = take_over_warmup
         self._has_plan_column = True
@@ -260,6 +283,28 @@ class MailwizzDatabase:
 
     def set_status(self, server_id: int, status: str) -> ServerUpdate:
         return self.apply(server_id, DesiredServer(status=status))  # type: ignore[arg-type]
+
+    def campaigns_sending_through(self, server_id: int, since: datetime) -> list[SendingCampaign]:
+        """Campaigns that logged a delivery through ``server_id`` since ``since`` (naive UTC, as
+        MailWizz stores ``date_added``: MW_DATETIME_NOW, apps/init.php) and are still in a status
+        MailWizz can pause. MailWizz writes one ``campaign_delivery_log`` row per subscriber with the
+        ``server_id`` it used (SendCampaignsCommand::logDelivery, apps/console/commands/); rows of
+        archived logs (``campaign_delivery_log_archive``) belong to finished campaigns."""
+        marks = ", ".join(["%s"] * len(PAUSABLE_CAMPAIGN_STATUSES))
+        sql = (
+            f"SELECT c.`campaign_uid`, c.`name`, c.`status` FROM {self._campaigns} c "  # noqa: S608 - fixed names
+            f"WHERE c.`status` IN ({marks}) AND EXISTS (SELECT 1 FROM {self._delivery_log} l "
+            "WHERE l.`campaign_id` = c.`campaign_id` AND l.`server_id` = %s AND l.`date_added` >= %s) "
+            "ORDER BY c.`campaign_id`"
+        )
+        cutoff = since.astimezone(UTC).replace(tzinfo=None) if since.tzinfo else since
+        with self._connection() as connection, connection.cursor() as cursor:
+            cursor.execute(sql, (*PAUSABLE_CAMPAIGN_STATUSES, server_id, cutoff))
+            rows = cursor.fetchall()
+            connection.rollback()
+        return [
+            SendingCampaign(str(row["campaign_uid"]), str(row["name"]), str(row["status"])) for row in rows
+        ]
 
     def ping(self) -> None:
         """Connect and check the table exists (for health checks)."""
