@@ -497,6 +497,24 @@ def _past_horizon_letter(record: IngestRecord, *, now: datetime, horizon: int) -
     )
 
 
+#: A record logged further ahead than this is a clock error; it would make a partition for a far day.
+FUTURE_DAYS = 7
+FUTURE_REASON = (
+    "The record was logged {days} days after it arrived (more than {limit} days ahead): the sending "
+    "host's clock is wrong. It was not counted; fix the clock, then feed the record again."
+)
+
+
+def _future_letter(record: IngestRecord, *, now: datetime) -> DeadLetterItem:
+    raw = json.dumps(record.to_json(), ensure_ascii=False, separators=(",", ":"))
+    return DeadLetterItem(
+        dedupe_key=hashlib.sha256(f"future\n{record.key}".encode()).hexdigest(),
+        line_number=0,
+        reason=FUTURE_REASON.format(days=(record.time_logged - now).days, limit=FUTURE_DAYS),
+        raw=raw,
+    )
+
+
 def split_past_horizon(
     records: Sequence[IngestRecord], *, now: datetime, forward: ForwardPolicy
 ) -> tuple[list[IngestRecord], list[IngestRecord]]:
@@ -528,6 +546,14 @@ def ingest_batch(
     """
     within, beyond = split_past_horizon(records, now=now, forward=forward)
     letters = list(dead_letters)
+    latest = now + timedelta(days=FUTURE_DAYS)
+    ahead = [record for record in within if record.time_logged > latest]
+    if ahead:
+        within = [record for record in within if record.time_logged <= latest]
+        letters.extend(_future_letter(record, now=now) for record in ahead)
+        log.warning(
+            "records_in_the_future", count=len(ahead), latest=max(r.time_logged for r in ahead).isoformat()
+        )
     if beyond:
         letters.extend(
             _past_horizon_letter(record, now=now, horizon=forward.replay_horizon_days) for record in beyond

@@ -139,3 +139,14 @@ def test_the_pipe_reports_records_past_the_horizon_and_takes_them_when_told(
         0,
     )
     assert _count(session, AccountingRow) == 2
+
+
+def test_a_record_far_in_the_future_is_kept_aside(session: Session) -> None:
+    ahead = _record(1, NOW + timedelta(days=400))
+    result = ingest_batch(session, [ahead], source="test", now=NOW, forward=POLICY)
+    session.commit()
+    assert (result.accepted, result.dead_letters) == (0, 1)
+    assert "clock is wrong" in session.scalars(select(DeadLetterRow.reason)).one()
+    if session.get_bind().dialect.name == "postgresql":  # no partition was made for that day
+        with session.get_bind().connect() as connection:  # type: ignore[union-attr]
+            assert (NOW + timedelta(days=400)).date() not in partition_days(connection, "accounting_record")
