@@ -72,6 +72,11 @@ class TokenClaims:
     #: The user's token version when issued; a token older than the current version is revoked.
     version: int
     jti: str
+    #: When the token was issued (``iat``).
+    issued_at: datetime
+    #: When the password behind it was checked (``auth_time``, OpenID Connect Core 1.0 §2; the
+    #: issue time when absent): a renewed console session keeps the first login's time.
+    authenticated_at: datetime
 
 
 def encode_token(
@@ -84,6 +89,7 @@ def encode_token(
     ttl: timedelta,
     version: int = 0,
     jti: str | None = None,
+    authenticated_at: datetime | None = None,
 ) -> str:
     payload = {
         "sub": str(user_id),
@@ -93,6 +99,7 @@ def encode_token(
         "exp": int((now + ttl).timestamp()),
         "jti": jti or uuid.uuid4().hex,
         "ver": version,
+        "auth_time": int((authenticated_at or now).timestamp()),
     }
     return jwt.encode(payload, secret, algorithm=JWT_ALGORITHM)
 
@@ -123,8 +130,10 @@ def decode_token(token: str, *, secret: str, expected_type: TokenType, now: date
         role = Role(payload["role"])
         user_id = int(payload["sub"])
         version = int(payload.get("ver", 0))
-    except (TypeError, ValueError) as exc:
-        raise Unauthenticated("The bearer token carries an unknown role, subject or version.") from exc
+        issued_at = datetime.fromtimestamp(int(payload["iat"]), tz=UTC)
+        authenticated_at = datetime.fromtimestamp(int(payload.get("auth_time", payload["iat"])), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError) as exc:
+        raise Unauthenticated("The bearer token carries an unknown role, subject, version or time.") from exc
     return TokenClaims(
         user_id=user_id,
         role=role,
@@ -132,6 +141,8 @@ def decode_token(token: str, *, secret: str, expected_type: TokenType, now: date
         expires_at=datetime.fromtimestamp(payload["exp"], tz=UTC),
         version=version,
         jti=str(payload.get("jti", "")),
+        issued_at=issued_at,
+        authenticated_at=authenticated_at,
     )
 
 

@@ -36,6 +36,7 @@ __all__ = [
     "purge_expired_refresh_tokens",
     "record_audit",
     "refresh_tokens",
+    "renew_session",
     "revoke_api_key",
     "revoke_tokens",
     "set_password",
@@ -187,6 +188,39 @@ def authenticate_bearer(session: Session, settings: Settings, *, token: str, now
     user = _current_user(session, claims)
     # The role is read from the database so a demotion takes effect before the token expires.
     return Principal(kind="user", name=user.username, role=Role(user.role), user_id=user.id)
+
+
+def renew_session(
+    session: Session, settings: Settings, *, token: str, now: datetime
+) -> tuple[Principal, dict[str, Any] | None]:
+    """Authenticate a console session's access token exactly like :func:`authenticate_bearer`, and
+    past half its life issue a fresh access token for the same user (same token version, same
+    ``auth_time``), so an active session is not thrown out when the first token ends.
+
+    An idle session still ends when its token expires; disable, role change, password reset and
+    revoke-tokens refuse the next request (the user is re-read here). A session is not renewed beyond
+    the refresh-token lifetime (``JWT_REFRESH_TTL_DAYS``) after its login: then the password is asked
+    again, as for an API client whose refresh token ran out.
+    """
+    claims = security.decode_token(token, secret=_jwt_secret(settings), expected_type="access", now=now)
+    user = _current_user(session, claims)
+    principal = Principal(kind="user", name=user.username, role=Role(user.role), user_id=user.id)
+    half_life = (claims.expires_at - claims.issued_at) / 2
+    session_end = claims.authenticated_at + timedelta(days=settings.jwt_refresh_ttl_days)
+    if now < claims.issued_at + half_life or now >= session_end:
+        return principal, None
+    ttl = min(timedelta(minutes=settings.jwt_access_ttl_minutes), session_end - now)
+    access = security.encode_token(
+        user_id=user.id,
+        role=Role(user.role),
+        token_type="access",  # noqa: S106
+        secret=_jwt_secret(settings),
+        now=now,
+        ttl=ttl,
+        version=user.token_version,
+        authenticated_at=claims.authenticated_at,
+    )
+    return principal, {"access_token": access, "expires_in": int(ttl.total_seconds())}
 
 
 def find_user(session: Session, reference: str | int) -> User:

@@ -1,9 +1,11 @@
 """The console's session and CSRF protection (no I/O here beyond reading the request's cookies).
 
 The session is the API's own access token (``POST /api/v1/auth/login`` issues the same one) kept in a
-``Secure``, ``HttpOnly``, ``SameSite=Strict`` cookie, so it ends when the token expires
-(``JWT_ACCESS_TTL_MINUTES``) and is checked on every request against the user's token version
-(disable, role change, password reset and revoke-tokens apply at once).
+``Secure``, ``HttpOnly``, ``SameSite=Strict`` cookie, checked on every request against the user's token
+version (disable, role change, password reset and revoke-tokens apply at once). A request made past
+half the token's life gets a fresh token for the same user (``auth.service.renew_session``), so an
+active session goes on while an idle one ends when its token expires (``JWT_ACCESS_TTL_MINUTES``);
+renewal stops ``JWT_REFRESH_TTL_DAYS`` after the login.
 
 CSRF (OWASP "Signed Double-Submit Cookie"): a random value lives in its own cookie; every form carries
 ``HMAC-SHA256(JWT_SECRET_KEY, "console-csrf:" + value)``, which a page of another site can neither
@@ -34,6 +36,7 @@ __all__ = [
     "same_token",
     "set_csrf_cookie",
     "set_session",
+    "set_session_token",
 ]
 
 UI_PATH: Final = "/ui"
@@ -80,8 +83,13 @@ def set_csrf_cookie(response: Response, value: str) -> None:
 
 
 def set_session(response: Response, *, access_token: str, max_age: int, csrf: str) -> None:
-    _cookie(response, SESSION_COOKIE, access_token, max_age)
+    set_session_token(response, access_token=access_token, max_age=max_age)
     set_csrf_cookie(response, csrf)
+
+
+def set_session_token(response: Response, *, access_token: str, max_age: int) -> None:
+    """The session cookie alone (a renewal keeps the CSRF value the open pages' forms carry)."""
+    _cookie(response, SESSION_COOKIE, access_token, max_age)
 
 
 def clear_session(response: Response) -> None:

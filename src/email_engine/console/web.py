@@ -152,13 +152,14 @@ def current_viewer(request: Request, ctx: ContextDep) -> Viewer:
         raise LoginRequired("Log in to use the console.")
     with ctx.session_factory() as session:
         try:
-            principal = auth_service.authenticate_bearer(session, ctx.settings, token=token, now=utcnow())
+            principal, renewed = auth_service.renew_session(session, ctx.settings, token=token, now=utcnow())
         except Unauthenticated as exc:
             expired = "expired" in exc.detail
             raise LoginRequired("Your session expired; log in again." if expired else exc.detail) from None
     if principal.role is Role.INGEST:
         raise LoginRequired("Ingest accounts may only post accounting records.")
     request.state.principal = principal
+    request.state.renewed_session = renewed
     value = cookies.csrf_value(request)
     if request.method == "POST":
         form = _form(request)
@@ -262,6 +263,12 @@ def error_status(exc: EmailEngineError) -> int:
     return STATUS_BY_ERROR.get(exc.code, 400)
 
 
+def _sets_session(response: Response) -> bool:
+    """Whether the page already set or cleared the session cookie (login, logout, a refused session)."""
+    prefix = f"{cookies.SESSION_COOKIE}=".encode()
+    return any(key == b"set-cookie" and value.startswith(prefix) for key, value in response.raw_headers)
+
+
 class ConsoleRoute(APIRoute):
     """Console routes answer HTML: login redirects, CSRF and role refusals as pages."""
 
@@ -277,6 +284,15 @@ class ConsoleRoute(APIRoute):
                     await form.close()
 
         async def console_handler(request: Request) -> Response:
+            response = await answer(request)
+            renewed = getattr(request.state, "renewed_session", None)
+            if renewed is not None and not _sets_session(response):
+                cookies.set_session_token(
+                    response, access_token=str(renewed["access_token"]), max_age=int(renewed["expires_in"])
+                )
+            return response
+
+        async def answer(request: Request) -> Response:
             if request.method == "POST":
                 try:
                     request.state.form = await request.form(max_files=1, max_fields=100)
