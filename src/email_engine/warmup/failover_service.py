@@ -327,15 +327,24 @@ def _apply(
         )
         outcome["hold_id"] = hold.id
         since = min(listed_day, today) - timedelta(days=max(settings.failover_window_days - 1, 1))
-        campaigns, note = _pause_campaigns(
-            session,
-            ip,
-            hold,
-            finder=mailwizz if isinstance(mailwizz, CampaignFinder) else None,
-            api=campaigns_api,
-            since=datetime.combine(since, datetime.min.time(), tzinfo=UTC),
-            now=now,
-        )
+        try:
+            with session.begin_nested():
+                campaigns, note = _pause_campaigns(
+                    session,
+                    ip,
+                    hold,
+                    finder=mailwizz if isinstance(mailwizz, CampaignFinder) else None,
+                    api=campaigns_api,
+                    since=datetime.combine(since, datetime.min.time(), tzinfo=UTC),
+                    now=now,
+                )
+        except Exception as exc:  # the IP's stop above must stand, whatever this meets
+            log.exception("failover.campaign_pause_failed", ip_id=ip.id)
+            campaigns = {"error": type(exc).__name__}
+            note = (
+                f"pausing the MailWizz campaigns that were sending through it failed ({type(exc).__name__}): "
+                "pause them by hand in MailWizz"
+            )
         if campaigns is not None:
             outcome["campaigns"] = campaigns
         if note:

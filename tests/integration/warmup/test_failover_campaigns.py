@@ -27,7 +27,7 @@ from email_engine.integrations.mailwizz.settings import MailwizzSettings
 from email_engine.ops.domain_settings import install_settings
 from email_engine.outbox.models import OutboxEvent
 from email_engine.warmup import holds
-from email_engine.warmup.jobs import JOBS, MAILWIZZ_KEY
+from email_engine.warmup.jobs import JOBS, MAILWIZZ_API_KEY, MAILWIZZ_KEY
 from email_engine.warmup.models import FailoverEvent
 from tests.integration.warmup.helpers import feed_day, list_on, make_ip
 from tests.support.mailwizz_db import MailwizzTestDb
@@ -164,6 +164,8 @@ def test_mailwizz_api_down_names_the_campaigns_and_the_outbox_retries(
     assert "HTTP 503" in alert.text
     assert f"pause them by hand: {uids['sending']}, {uids['processing']}" in alert.text
     assert _statuses(mw, uids)["sending"] == "sending"
+    # A MailWizz that does not answer costs one call, not one per campaign.
+    assert fake.calls == [("GET", f"/campaigns/{uids['sending']}")]
 
     # The outbox retries with the same read-first rule once MailWizz answers again.
     [queued] = _queued(session)
@@ -209,3 +211,27 @@ def test_without_mailwizz_api_the_alert_names_the_campaigns_to_pause_by_hand(
     assert uids["sending"] in alert.text and uids["processing"] in alert.text
     assert uids["elsewhere"] not in alert.text and uids["paused"] not in alert.text
     assert _statuses(mw, uids)["sending"] == "sending"
+
+
+class _BrokenApi:
+    """A client that fails in a way nobody planned for (a bug, not MailWizz being down)."""
+
+    def campaign_status(self, campaign_uid: str) -> str | None:
+        raise RuntimeError("unexpected")
+
+    def pause_unpause(self, campaign_uid: str) -> str | None:
+        raise AssertionError("never reached")
+
+
+def test_an_unexpected_error_while_pausing_campaigns_never_undoes_the_stop(
+    ctx: AppContext, session: Session, mw: MailwizzTestDb
+) -> None:
+    world = _world(ctx, session, mw, None)
+    ctx.extras[MAILWIZZ_API_KEY] = _BrokenApi()
+    summary = FAILOVER.run(ctx, T0 + timedelta(minutes=1))
+    [action] = summary["actions"]
+    assert action["action"] == "refused" and summary["errors"] == []
+    assert action["campaigns"] == {"error": "RuntimeError"}
+    assert mw.row(world["listed_server"])["status"] == "inactive"
+    assert holds.open_hold(session, action["ip_id"]) is not None
+    assert "failed (RuntimeError): pause them by hand" in _alert(session).text

@@ -108,7 +108,20 @@ def pause_campaign(api: CampaignApi, campaign_uid: str) -> CampaignPause:
 
 
 def pause_campaigns(api: CampaignApi, campaign_uids: Sequence[str]) -> list[CampaignPause]:
-    return [pause_campaign(api, uid) for uid in campaign_uids]
+    """Pause each in turn. Once MailWizz does not answer (unreachable, timed out, 5xx), the rest are
+    not tried: they fail with the same reason (and are retried later), so a hanging MailWizz costs one
+    timeout, not one per campaign."""
+    results: list[CampaignPause] = []
+    down: CampaignPause | None = None
+    for uid in campaign_uids:
+        if down is not None:
+            results.append(CampaignPause(uid, "failed", error=down.error, retryable=True))
+            continue
+        result = pause_campaign(api, uid)
+        if result.outcome == "failed" and result.retryable and result.status is None:
+            down = result
+        results.append(result)
+    return results
 
 
 def enqueue_campaign_pause(
