@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from email_engine.config import get_settings
 from email_engine.errors import ConfigurationError, NotFound
 from email_engine.integrations.mailwizz.cli import register
-from tests.support.mailwizz_db import MailwizzTestDb
+from tests.support.mailwizz_db import MailwizzTestDb, throwaway_mailwizz_db
 
 
 @pytest.fixture
@@ -41,6 +41,7 @@ def test_check_and_show(cli: Any, mw: MailwizzTestDb) -> None:
     server_id = mw.add_server(status="active", hourly=4, daily=40)
     checked = cli("check")
     assert checked.exit_code == 0 and "ok:" in checked.stdout
+    assert "ok: campaign and campaign_delivery_log readable" in checked.stdout
     shown = cli("server", str(server_id), "--json")
     assert shown.exit_code == 0
     assert json.loads(shown.stdout)["daily_quota"] == 40
@@ -54,3 +55,18 @@ def test_wrong_prefix_is_reported(cli: Any, monkeypatch: pytest.MonkeyPatch) -> 
     result = cli("check")
     assert isinstance(result.exception, ConfigurationError)
     assert "MAILWIZZ_DB_TABLE_PREFIX" in str(result.exception)
+
+
+def test_check_warns_when_the_campaign_tables_cannot_be_read(
+    cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with throwaway_mailwizz_db() as bare, bare.connect() as conn, conn.cursor() as cursor:
+        cursor.execute(f"DROP TABLE `{bare.prefix}campaign_delivery_log`")
+        cursor.execute(f"DROP TABLE `{bare.prefix}campaign`")
+        monkeypatch.setenv("MAILWIZZ_DB_NAME", bare.name)
+        get_settings.cache_clear()
+        result = cli("check")
+    # The delivery servers are fine (exit 0); the failover job could not find campaigns to pause.
+    assert result.exit_code == 0 and "ok: `mw_delivery_server` readable" in result.stdout
+    assert "warning: The MailWizz tables `mw_campaign` and `mw_campaign_delivery_log`" in result.stdout
+    assert "grant the engine's user SELECT" in result.stdout

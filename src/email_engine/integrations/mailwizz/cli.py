@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from email_engine.config import get_settings
+from email_engine.errors import ConfigurationError, DependencyUnavailable
 from email_engine.integrations.mailwizz.database import MailwizzDatabase
 from email_engine.logging import configure_logging
 
@@ -28,6 +30,13 @@ def check() -> None:
     database = _database()
     database.ping()
     typer.echo(f"ok: {database.table} readable at {database.where}")
+    try:
+        database.campaigns_sending_through(0, datetime.now(UTC))
+    except (ConfigurationError, DependencyUnavailable) as exc:
+        # Not fatal: the failover job still stops IPs; it only cannot name the campaigns to pause.
+        typer.echo(f"warning: {exc.detail}")
+    else:
+        typer.echo("ok: campaign and campaign_delivery_log readable (campaigns to pause can be found)")
 
 
 @app.command("server")

@@ -68,6 +68,8 @@ _PLAN_COLUMN = "warmup_plan_id"
 PAUSABLE_CAMPAIGN_STATUSES = ("sending", "processing", "pending-sending")
 # MySQL error codes that mean "the table is not there" / "no such column".
 _NO_TABLE, _NO_COLUMN = 1146, 1054
+# … and "SELECT command denied" for a table / a column (a user granted only the delivery servers).
+_CAMPAIGN_READ_REFUSED = (_NO_TABLE, _NO_COLUMN, 1142, 1143)
 
 
 def check_table_prefix(prefix: str) -> str:
@@ -299,7 +301,16 @@ class MailwizzDatabase:
         )
         cutoff = since.astimezone(UTC).replace(tzinfo=None) if since.tzinfo else since
         with self._connection() as connection, connection.cursor() as cursor:
-            cursor.execute(sql, (*PAUSABLE_CAMPAIGN_STATUSES, server_id, cutoff))
+            try:
+                cursor.execute(sql, (*PAUSABLE_CAMPAIGN_STATUSES, server_id, cutoff))
+            except (pymysql.err.ProgrammingError, pymysql.err.OperationalError) as exc:
+                if not (exc.args and exc.args[0] in _CAMPAIGN_READ_REFUSED):
+                    raise
+                raise ConfigurationError(
+                    f"The MailWizz tables {self._campaigns} and {self._delivery_log} at {self.where} cannot "
+                    f"be read ({_reason(exc)}); grant the engine's user SELECT on them (docs/mailwizz.md) so "
+                    "the failover job can find the campaigns to pause."
+                ) from None
             rows = cursor.fetchall()
             connection.rollback()
         return [
