@@ -1,5 +1,6 @@
-"""``/ui/feedback``: bounces by category, type and provider over the last two weeks (SVG), and the
-suppression list (search, add, remove, CSV export) — the API's service calls."""
+"""``/ui/feedback``: bounces by category, type and provider over the last two weeks (SVG), the top
+bounce diagnostics with the rule that classified them, the newest dead letters, and the suppression
+list (search, add, remove, CSV export) — the API's service calls."""
 
 from __future__ import annotations
 
@@ -27,14 +28,19 @@ from email_engine.console.web import (
 )
 from email_engine.deps import ContextDep, SessionDep
 from email_engine.errors import EmailEngineError
-from email_engine.feedback import stats, suppression
+from email_engine.feedback import listings, stats, suppression
 
-__all__ = ["DAYS", "router"]
+__all__ = ["DAYS", "DIAGNOSTIC_HOURS", "router"]
 
 router = APIRouter(route_class=ConsoleRoute)
 
 DAYS = 14
 PAGE = 100
+#: The top diagnostics cover the last day (a scan of that day's records, grouped by outcome).
+DIAGNOSTIC_HOURS = 24
+TOP_DIAGNOSTICS = 15
+DEAD_LETTERS = 20
+RAW_SHOWN = 300
 
 
 def _series(
@@ -83,6 +89,11 @@ def _feedback_page(
         for name in ("hard", "soft", "block")
     ]
     total, rows = suppression.list_suppressions(session, limit=PAGE, offset=0, query=q)
+    now = utcnow()
+    diagnostics = listings.top_diagnostics(
+        session, since=now - timedelta(hours=DIAGNOSTIC_HOURS), until=now, limit=TOP_DIAGNOSTICS
+    )
+    dead_total, dead_letters = listings.list_dead_letters(session, limit=DEAD_LETTERS, offset=0)
     form = getattr(request.state, "form", None)
     return show(
         request,
@@ -94,6 +105,19 @@ def _feedback_page(
             "by_category": _series(daily("category"), days, "bounced", "bounces"),
             "by_type": by_type,
             "by_provider": _series(daily("provider"), days, "bounced", "bounces"),
+            "diagnostics": diagnostics,
+            "diagnostic_hours": DIAGNOSTIC_HOURS,
+            "dead_letters": [
+                {
+                    "created_at": row.created_at,
+                    "source": row.source,
+                    "line_number": row.line_number,
+                    "reason": row.reason,
+                    "raw": row.raw[:RAW_SHOWN] + ("…" if len(row.raw) > RAW_SHOWN else ""),
+                }
+                for row in dead_letters
+            ],
+            "dead_total": dead_total,
             "suppressions": rows,
             "suppressions_total": total,
             "q": q or "",

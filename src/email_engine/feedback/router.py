@@ -10,7 +10,6 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from email_engine.auth import service as auth_service
@@ -20,9 +19,9 @@ from email_engine.auth.service import Principal
 from email_engine.clock import utcnow
 from email_engine.deps import ContextDep, OffsetQuery, SessionDep
 from email_engine.errors import InvalidInput, PermissionDenied, Unauthenticated
-from email_engine.feedback import dsn_router, exports, stats, suppression
+from email_engine.feedback import dsn_router, exports, listings, stats, suppression
 from email_engine.feedback.ingest import ForwardPolicy, ingest_batch, stored_outcome
-from email_engine.feedback.models import DeadLetterRow, Suppression
+from email_engine.feedback.models import Suppression
 from email_engine.feedback.records import DeadLetterItem, IngestRecord
 from email_engine.feedback.schemas import (
     BatchAccepted,
@@ -256,11 +255,7 @@ def list_dead_letters(
     offset: OffsetQuery = 0,
     source: Annotated[str | None, Query(max_length=64)] = None,
 ) -> dict[str, Any]:
-    stmt = select(DeadLetterRow)
-    if source:
-        stmt = stmt.where(DeadLetterRow.source == source)
-    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    rows = session.scalars(stmt.order_by(DeadLetterRow.id.desc()).limit(limit).offset(offset)).all()
+    total, rows = listings.list_dead_letters(session, limit=limit, offset=offset, source=source)
     return {"items": rows, "total": total, "limit": limit, "offset": offset}
 
 

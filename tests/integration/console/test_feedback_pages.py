@@ -1,10 +1,12 @@
-"""Feedback page: bounce series from the stat buckets, the suppression list through the API's service
-(search, add, remove, spreadsheet-safe export), refusals as the service's sentences."""
+"""Feedback page: bounce series from the stat buckets, top diagnostics with their rule and dead letters
+from the stored accounting data, the suppression list through the API's service (search, add, remove,
+spreadsheet-safe export), refusals as the service's sentences."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -13,7 +15,11 @@ from email_engine.auth.models import AuditEntry
 from email_engine.auth.roles import Role
 from email_engine.clock import utcnow
 from email_engine.context import AppContext
+from email_engine.feedback.bounce import classify_bounce
+from email_engine.feedback.ingest import ForwardPolicy, ingest_batch
 from email_engine.feedback.models import StatBucket, Suppression
+from email_engine.feedback.records import IngestRecord
+from email_engine.feedback.webhook import batch_items
 from tests.integration.console.conftest import csrf_of
 
 
@@ -85,3 +91,53 @@ def test_viewer_cannot_change_the_list(login: Callable[[Role], TestClient], ctx:
     assert answer.status_code == 403
     with ctx.session_factory() as session:
         assert session.scalars(select(Suppression)).all() == []
+
+
+def test_top_diagnostics_with_their_rule_and_dead_letters(
+    login: Callable[[Role], TestClient], ctx: AppContext
+) -> None:
+    """Accounting CSV through the real parser and ingest: the page lists the bounce diagnostics most
+    seen with the rule the classifier chose (as stored in the outcome dictionary) and the dead letter."""
+    logged = (utcnow() - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S+0000")
+    unknown = "smtp;550 5.1.1 Recipient address rejected: User unknown in virtual mailbox table"
+    banned = "smtp;550 5.7.606 Access denied, banned sending IP [192.0.2.10]"
+    body = "type,timeLogged,rcpt,dsnStatus,dsnDiag,bounceCat,dlvSourceIp,vmta\r\n" + "".join(
+        f'b,{logged},{name}@example.com,5.1.1,"{unknown}",bad-mailbox,192.0.2.10,vmta-a\r\n'
+        for name in ("one", "two", "three")
+    )
+    body += f'b,{logged},four@example.org,5.7.606,"{banned}",bad-mailbox,192.0.2.10,vmta-a\r\n'
+    body += f"d,{logged},five@example.net,2.0.0,smtp;250 ok,,192.0.2.10,vmta-a\r\n"
+    body += "this line is <b>garbage</b>\r\n"
+    items = list(batch_items(body.encode(), stream="webhook"))
+    records = [item for item in items if isinstance(item, IngestRecord)]
+    letters = [item for item in items if not isinstance(item, IngestRecord)]
+    with ctx.session_factory() as session:
+        ingest_batch(session, records, letters, source="webhook", now=utcnow(), forward=ForwardPolicy())
+        session.commit()
+    user_unknown = classify_bounce("5.1.1", unknown.removeprefix("smtp;"), bounce_cat="bad-mailbox")
+    ip_banned = classify_bounce("5.7.606", banned.removeprefix("smtp;"), bounce_cat="bad-mailbox")
+    assert user_unknown.rule != ip_banned.rule  # two different rules decided
+
+    page = login(Role.VIEWER).get("/ui/feedback")
+    assert page.status_code == 200
+    rows = re.findall(
+        r"<tr><td>(\d+)</td><td>([^<]*)</td><td><code>([^<]*)</code></td>"
+        r"<td>([^<]*)</td><td>([^<]*)</td><th scope=\"row\"><code>([^<]*)</code></th>",
+        page.text,
+    )
+    assert [(n, status, category, kind, rule) for n, status, _, category, kind, rule in rows] == [
+        ("3", "5.1.1", user_unknown.category, user_unknown.type, user_unknown.rule),
+        ("1", "5.7.606", ip_banned.category, ip_banned.type, ip_banned.rule),
+    ]
+    assert "User unknown in virtual mailbox table" in rows[0][2]
+    # The dead letter: its line number, the reason, the raw line escaped.
+    section = page.text.split('id="dead-letters"', 1)[1].split("</section>", 1)[0]
+    assert "1 line that was not an accounting record" in section
+    assert "<td>7</td>" in section
+    assert "this line is &lt;b&gt;garbage&lt;/b&gt;" in section
+
+
+def test_feedback_page_without_bounces_or_dead_letters_says_so(login: Callable[[Role], TestClient]) -> None:
+    page = login(Role.VIEWER).get("/ui/feedback").text
+    assert "No bounces in the last 24 hours." in page
+    assert "No dead letters: every accounting line received so far was a valid record." in page
