@@ -1,9 +1,9 @@
-"""``/ui/``: GO/NO-GO from preflight (each failing item with its fix), health checks, open alerts,
-today's totals with their rates against the warmup gates, and the providers with 7-day sparklines."""
+"""``/ui/``: GO/NO-GO from preflight (each failing item with its fix; the last result with its age,
+refreshed off the request path: ``console.preflight_cache``), health checks, open alerts, today's
+totals with their rates against the warmup gates, and the providers with 7-day sparklines."""
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,34 +13,19 @@ from starlette.responses import Response
 
 from email_engine.clock import utcnow
 from email_engine.console.charts import sparkline
+from email_engine.console.preflight_cache import preflight_cache
 from email_engine.console.web import ConsoleRoute, ViewerDep, show
 from email_engine.context import AppContext
 from email_engine.deps import ContextDep
 from email_engine.feedback import stats
 from email_engine.integrations.alerts.service import active_alerts
 from email_engine.ops.router import run_checks
-from email_engine.preflight.checks import run_preflight
-from email_engine.preflight.report import Item, summary
-from email_engine.preflight.settings import PreflightSettings
+from email_engine.preflight.report import summary
 from email_engine.warmup.jobs import warmup_settings
 
-__all__ = ["PREFLIGHT_CACHE_SECONDS", "overview_values", "router"]
+__all__ = ["overview_values", "router"]
 
 router = APIRouter(route_class=ConsoleRoute)
-
-#: Preflight asks peers (PowerMTA, MailWizz, monitoring…) and may take seconds: the Overview shows the
-#: last run for this long, with its time, and "Run preflight again" refreshes it.
-PREFLIGHT_CACHE_SECONDS = 60
-_CACHE_KEY = "console.preflight"
-
-
-def _preflight(ctx: AppContext, now: datetime, *, fresh: bool) -> tuple[datetime, list[Item]]:
-    cached = ctx.extras.get(_CACHE_KEY)
-    if not fresh and isinstance(cached, tuple) and time.monotonic() - cached[0] < PREFLIGHT_CACHE_SECONDS:
-        return cached[1], cached[2]
-    items = run_preflight(ctx, PreflightSettings(), now)
-    ctx.extras[_CACHE_KEY] = (time.monotonic(), now, items)
-    return now, items
 
 
 def overview_values(ctx: AppContext, now: datetime) -> dict[str, Any]:
@@ -94,9 +79,9 @@ async def overview(request: Request, viewer: ViewerDep, ctx: ContextDep) -> Resp
     now = utcnow()
     fresh = request.query_params.get("preflight") == "run"
     values = await anyio.to_thread.run_sync(overview_values, ctx, now)
-    checked_at, items = await anyio.to_thread.run_sync(lambda: _preflight(ctx, now, fresh=fresh))
+    shown = await anyio.to_thread.run_sync(lambda: preflight_cache(ctx).view(now, fresh=fresh))
     health = await run_checks(ctx)
-    report = summary(items)
+    report = summary(shown.items)
     return show(
         request,
         "overview.html",
@@ -104,8 +89,10 @@ async def overview(request: Request, viewer: ViewerDep, ctx: ContextDep) -> Resp
         {
             **values,
             "preflight": report,
-            "failing": [item for item in items if item.status == "fail"],
-            "preflight_at": checked_at,
+            "failing": [item for item in shown.items if item.status == "fail"],
+            "preflight_at": shown.checked_at,
+            "preflight_age": shown.age_seconds,
+            "preflight_refreshing": shown.refreshing,
             "health": health,
             "title": "Overview",
         },
