@@ -1,6 +1,7 @@
 """``/ui/reputation``: the last DNSBL check of every IP and domain as a target × zone matrix (each
 code's meaning, delist links), and per sending domain the stored SPF/DKIM/DMARC/PTR and bulk-sender
-report with the sentence for each item — read from the reputation domain's stored results."""
+report with the sentence for each item — read from the reputation domain's stored results; operators
+check the DNSBLs and validate one domain now."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from starlette.responses import Response
 from email_engine.clock import utcnow
 from email_engine.console.web import (
     ConsoleRoute,
+    FormError,
     OperatorViewer,
     ViewerDep,
     audit,
@@ -25,7 +27,7 @@ from email_engine.errors import EmailEngineError
 from email_engine.ips import service as ip_service
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.reputation import service as reputation_service
-from email_engine.reputation.auth_service import latest_domain_report
+from email_engine.reputation.auth_service import latest_domain_report, validate_domain_by_id
 from email_engine.reputation.dnsbl import catalogue, target_kind
 from email_engine.reputation.service import last_checks, zone_selection
 from email_engine.reputation.settings import ReputationSettings
@@ -61,6 +63,29 @@ def check_now(request: Request, viewer: OperatorViewer, session: SessionDep, ctx
         session.rollback()
         return _reputation_page(request, viewer, session, ctx, error=exc.detail, status=error_status(exc))
     return redirect("/ui/reputation", flash=text)
+
+
+@router.post("/reputation/validate")
+def validate_now(request: Request, viewer: OperatorViewer, session: SessionDep, ctx: ContextDep) -> Response:
+    """``POST /api/v1/domains/{domain_id}/validate``: one sending domain's SPF, DKIM, DMARC, PTR and
+    bounce MX now, stored like the ``dns-auth`` job's run."""
+    rep = domain_settings(ctx, ReputationSettings)
+    try:
+        domain_id = optional_int(request, "domain_id", low=1)
+        if domain_id is None:
+            raise FormError("Choose the sending domain to validate.")
+        audit(request, "domains.validate", f"POST /api/v1/domains/{domain_id}/validate")
+        report = validate_domain_by_id(session, ctx.settings, rep, domain_id=domain_id, now=utcnow())
+        session.commit()
+    except EmailEngineError as exc:
+        session.rollback()
+        return _reputation_page(request, viewer, session, ctx, error=exc.detail, status=error_status(exc))
+    compliance = report.get("compliance") or {}
+    text = (
+        f"{report['domain']} validated: {report['status']}, bulk-sender compliance: "
+        f"{compliance.get('status', 'unknown')}."
+    )
+    return redirect("/ui/reputation#auth", flash=text)
 
 
 def _reputation_page(

@@ -75,3 +75,60 @@ def test_check_now_never_shows_an_unusable_zone_as_clean(
     assert '<td class="st-ok">clean</td>' not in page
     viewer = login(Role.VIEWER)
     assert "Check every IP and domain now" not in viewer.get("/ui/reputation").text
+
+
+def test_validate_now_runs_the_apis_domain_validation(
+    login: Callable[[Role], TestClient], ctx: AppContext
+) -> None:
+    """The per-domain button: the real checks against a real DNS server on loopback, the report stored
+    and shown, the write audited; a viewer gets no button and the server refuses it."""
+    from sqlalchemy import select
+
+    from email_engine.auth.models import AuditEntry
+    from email_engine.ops.domain_settings import install_settings
+    from tests.integration.console.conftest import csrf_of
+    from tests.integration.reputation.conftest import add_domain, add_ip, rep_settings
+    from tests.integration.reputation.test_dns_auth_dns import zone
+    from tests.support.dns_server import DnsServer
+
+    with ctx.session_factory() as session:
+        add_ip(session, "192.0.2.10", "mta1.example.com", vmta="vmta-1")
+        domain = add_domain(session, "example.com", dkim_selector="s1", bounce_domain="bounce.example.com")
+        domain_id = domain.id
+        session.commit()
+    install_settings(ctx, rep_settings())
+    client = login(Role.OPERATOR)
+    with DnsServer(zone()) as dns:
+        ctx.settings.dns_nameservers = [dns.nameserver]
+        page = client.get("/ui/reputation").text
+        assert "Never validated" in page and 'aria-label="Validate example.com now"' in page
+        answer = client.post(
+            "/ui/reputation/validate", data={"csrf_token": csrf_of(page), "domain_id": str(domain_id)}
+        )
+        assert answer.status_code == 303 and answer.headers["location"] == "/ui/reputation#auth"
+        assert dns.query_count("s1._domainkey.example.com", "TXT") >= 1
+        assert dns.query_count("_dmarc.example.com", "TXT") >= 1
+        page = client.get("/ui/reputation").text
+        assert "example.com validated: pass, bulk-sender compliance: dns_compliant." in page
+        missing = client.post(
+            "/ui/reputation/validate", data={"csrf_token": csrf_of(page), "domain_id": "424242"}
+        )
+        assert missing.status_code == 404 and "No sending domain with id 424242" in missing.text
+        empty = client.post("/ui/reputation/validate", data={"csrf_token": csrf_of(page)})
+        assert empty.status_code == 422 and "Choose the sending domain to validate." in empty.text
+    page = client.get("/ui/reputation").text
+    assert "Never validated" not in page
+    assert "dkim</th>" in page and "ptr:192.0.2.10</th>" in page
+    with ctx.session_factory() as session:
+        details = session.scalars(
+            select(AuditEntry.details).where(AuditEntry.target == "/ui/reputation/validate")
+        ).all()
+    assert {"console": "domains.validate", "api": f"POST /api/v1/domains/{domain_id}/validate"} in details
+
+    viewer = login(Role.VIEWER)
+    page = viewer.get("/ui/reputation").text
+    assert "Validate example.com now" not in page
+    refused = viewer.post(
+        "/ui/reputation/validate", data={"csrf_token": csrf_of(page), "domain_id": str(domain_id)}
+    )
+    assert refused.status_code == 403 and "needs operator" in refused.text
