@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -60,6 +60,9 @@ class StoredDomainReport:
     status: str
     compliance: str
     checks: list[StoredCheck]
+    #: The Gmail/Yahoo bulk-sender requirements behind ``compliance`` (``reputation.compliance``):
+    #: status met, not_met, unknown or unverified, with the sentence saying what to do.
+    requirements: list[StoredCheck] = field(default_factory=list)
 
 
 def sending_ip_facts(session: Session) -> list[SendingIpFacts]:
@@ -220,7 +223,10 @@ def latest_domain_report(session: Session, name: str) -> StoredDomainReport | No
     if row is None:
         return None
     checks = [StoredCheck(c["name"], c["status"], c["sentence"]) for c in row.report.get("checks", [])]
-    return StoredDomainReport(row.domain, row.checked_at, row.status, row.compliance, checks)
+    compliance = row.report.get("compliance")
+    listed = compliance.get("requirements", []) if isinstance(compliance, dict) else []
+    requirements = [StoredCheck(r["name"], r["status"], r["sentence"]) for r in listed]
+    return StoredDomainReport(row.domain, row.checked_at, row.status, row.compliance, checks, requirements)
 
 
 def stored_report(session: Session, *, domain_id: int) -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Reputation page: the stored DNSBL results as a target × zone matrix with each code's meaning and the
-zone's delist link; sending domains without a stored report say how to get one."""
+zone's delist link; sending domains without a stored report say how to get one; "Validate now" per
+domain and the stored report's bulk-sender requirements with what to fix."""
 
 from __future__ import annotations
 
@@ -95,6 +96,7 @@ def test_validate_now_runs_the_apis_domain_validation(
         add_ip(session, "192.0.2.10", "mta1.example.com", vmta="vmta-1")
         domain = add_domain(session, "example.com", dkim_selector="s1", bounce_domain="bounce.example.com")
         domain_id = domain.id
+        weak_id = add_domain(session, "example.net", dkim_selector="weak").id
         session.commit()
     install_settings(ctx, rep_settings())
     client = login(Role.OPERATOR)
@@ -114,11 +116,26 @@ def test_validate_now_runs_the_apis_domain_validation(
             "/ui/reputation/validate", data={"csrf_token": csrf_of(page), "domain_id": "424242"}
         )
         assert missing.status_code == 404 and "No sending domain with id 424242" in missing.text
+        weak = client.post(
+            "/ui/reputation/validate", data={"csrf_token": csrf_of(page), "domain_id": str(weak_id)}
+        )
+        assert weak.status_code == 303
+        assert "example.net validated: fail, bulk-sender compliance: non_compliant." in (
+            client.get("/ui/reputation").text
+        )
         empty = client.post("/ui/reputation/validate", data={"csrf_token": csrf_of(page)})
         assert empty.status_code == 422 and "Choose the sending domain to validate." in empty.text
     page = client.get("/ui/reputation").text
     assert "Never validated" not in page
     assert "dkim</th>" in page and "ptr:192.0.2.10</th>" in page
+    # The bulk-sender requirements with what to do for each (the stored compliance report).
+    good, weak_part = page.split("<h3>example.com", 1)[1].split("<h3>example.net", 1)
+    assert '<th scope="row">alignment</th><td class="st-ok">met</td>' in good
+    assert '<th scope="row">one_click_unsubscribe</th><td class="st-warn">unverified</td>' in good
+    assert (
+        '<th scope="row">dkim</th><td class="st-fail">not_met</td>'
+        "<td>a DKIM key of at least 1024 bits must be published</td>"
+    ) in weak_part
     with ctx.session_factory() as session:
         details = session.scalars(
             select(AuditEntry.details).where(AuditEntry.target == "/ui/reputation/validate")
