@@ -12,7 +12,11 @@ from email_engine.auth.roles import Role
 from email_engine.clock import utcnow
 from email_engine.console.render import PAGES
 from email_engine.context import AppContext
+from email_engine.feedback.bounce import classify_bounce
+from email_engine.feedback.ingest import ForwardPolicy, ingest_batch
 from email_engine.feedback.models import StatBucket
+from email_engine.feedback.records import IngestRecord
+from email_engine.feedback.webhook import batch_items
 from email_engine.reputation.dnsbl import ZoneResult
 from email_engine.reputation.service import record_dnsbl_results
 from tests.e2e.conftest import Watched
@@ -202,6 +206,25 @@ def test_every_page_renders_without_console_errors(
                     deferred=90,
                 )
             )
+        # Accounting lines through the real parser and ingest: top diagnostics with their rule, and a
+        # dead letter.
+        logged = (now - timedelta(hours=1)).strftime("%Y-%m-%d %H:%M:%S+0000")
+        lines = [
+            f'b,{logged},{name}@example.com,5.1.1,"smtp;550 5.1.1 user unknown",bad-mailbox,192.0.2.30,v1'
+            for name in ("ann", "bob", "cid")
+        ] + [
+            f'b,{logged},dee@example.org,4.7.0,"smtp;421 4.7.0 Try again later, rate limited",,192.0.2.30,v1'
+        ]
+        body = "type,timeLogged,rcpt,dsnStatus,dsnDiag,bounceCat,dlvSourceIp,vmta\r\n" + "\r\n".join(lines)
+        items = list(batch_items((body + "\r\nnot,an,accounting line\r\n").encode(), stream="webhook"))
+        ingest_batch(
+            session,
+            [item for item in items if isinstance(item, IngestRecord)],
+            [item for item in items if not isinstance(item, IngestRecord)],
+            source="webhook",
+            now=now,
+            forward=ForwardPolicy(),
+        )
         session.commit()
     watched = open_browser(Role.ADMIN)
     page = watched.page
@@ -220,6 +243,9 @@ def test_every_page_renders_without_console_errors(
     page.get_by_role("button", name="Suppress").click()
     page.wait_for_load_state()
     assert page.get_by_text("complainer@example.org is suppressed (manual).").is_visible()
+    rule = classify_bounce("5.1.1", "550 5.1.1 user unknown", bounce_cat="bad-mailbox").rule
+    assert page.get_by_role("row", name=rule).first.is_visible()
+    assert page.get_by_text("1 line that was not an accounting record", exact=False).is_visible()
     watched.screenshot("feedback")
     # Keyboard: the skip link is the first stop and leads to the content.
     watched.goto("/ui/ips")
