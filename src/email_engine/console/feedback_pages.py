@@ -93,6 +93,9 @@ def _feedback_page(
     diagnostics = listings.top_diagnostics(
         session, since=now - timedelta(hours=DIAGNOSTIC_HOURS), until=now, limit=TOP_DIAGNOSTICS
     )
+    rules = listings.top_rules(
+        session, since=now - timedelta(hours=DIAGNOSTIC_HOURS), until=now, limit=TOP_DIAGNOSTICS
+    )
     dead_total, dead_letters = listings.list_dead_letters(session, limit=DEAD_LETTERS, offset=0)
     form = getattr(request.state, "form", None)
     return show(
@@ -106,6 +109,7 @@ def _feedback_page(
             "by_type": by_type,
             "by_provider": _series(daily("provider"), days, "bounced", "bounces"),
             "diagnostics": diagnostics,
+            "rules": rules,
             "diagnostic_hours": DIAGNOSTIC_HOURS,
             "dead_letters": [
                 {

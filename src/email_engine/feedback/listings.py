@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 
 from email_engine.feedback.models import AccountingOutcome, AccountingRow, DeadLetterRow
 
-__all__ = ["BOUNCE_RECORD_TYPES", "Diagnostic", "list_dead_letters", "top_diagnostics"]
+__all__ = [
+    "BOUNCE_RECORD_TYPES",
+    "Diagnostic",
+    "RuleCount",
+    "list_dead_letters",
+    "top_diagnostics",
+    "top_rules",
+]
 
 #: PowerMTA accounting types of a failed delivery: ``b`` (bounce) and ``rb`` (remote bounce, a DSN
 #: received later); PowerMTA User's Guide, "Accounting File Format" (jnotes/pmta-doc).
@@ -32,6 +39,18 @@ class Diagnostic(NamedTuple):
     rule: str | None
     records: int
     last_seen: datetime
+
+
+class RuleCount(NamedTuple):
+    rule: str | None
+    category: str | None
+    bounce_type: str | None
+    records: int
+    #: How many different diagnostics the rule classified (receivers often quote the recipient, so
+    #: one cause shows as many texts).
+    diagnostics: int
+    #: One of them (the greatest in sort order: any is as good an example).
+    example: str | None
 
 
 def list_dead_letters(
@@ -78,3 +97,32 @@ def top_diagnostics(session: Session, *, since: datetime, until: datetime, limit
         .limit(limit)
     )
     return [Diagnostic(*row) for row in session.execute(stmt)]
+
+
+def top_rules(session: Session, *, since: datetime, until: datetime, limit: int) -> list[RuleCount]:
+    """The bounce rules that classified the most records logged in ``[since, until)``, most first:
+    the same causes as :func:`top_diagnostics`, with the texts that differ only by the quoted
+    recipient counted together."""
+    records = func.count().label("records")
+    stmt = (
+        select(
+            AccountingOutcome.rule,
+            AccountingOutcome.category,
+            AccountingOutcome.bounce_type,
+            records,
+            func.count(AccountingOutcome.id.distinct()),
+            func.max(AccountingOutcome.dsn_diag),
+        )
+        .join(AccountingRow, AccountingRow.outcome_id == AccountingOutcome.id)
+        .where(
+            AccountingOutcome.type.in_(BOUNCE_RECORD_TYPES),
+            AccountingRow.time_logged >= since,
+            AccountingRow.time_logged < until,
+        )
+        .group_by(AccountingOutcome.rule, AccountingOutcome.category, AccountingOutcome.bounce_type)
+        .order_by(
+            records.desc(), AccountingOutcome.rule, AccountingOutcome.category, AccountingOutcome.bounce_type
+        )
+        .limit(limit)
+    )
+    return [RuleCount(*row) for row in session.execute(stmt)]

@@ -106,6 +106,8 @@ def test_top_diagnostics_with_their_rule_and_dead_letters(
         for name in ("one", "two", "three")
     )
     body += f'b,{logged},four@example.org,5.7.606,"{banned}",bad-mailbox,192.0.2.10,vmta-a\r\n'
+    quoted = "smtp;550 5.1.1 <six@example.com>: Recipient address rejected: User unknown"
+    body += f'b,{logged},six@example.com,5.1.1,"{quoted}",bad-mailbox,192.0.2.10,vmta-a\r\n'
     body += f"d,{logged},five@example.net,2.0.0,smtp;250 ok,,192.0.2.10,vmta-a\r\n"
     body += "this line is <b>garbage</b>\r\n"
     items = list(batch_items(body.encode(), stream="webhook"))
@@ -117,6 +119,8 @@ def test_top_diagnostics_with_their_rule_and_dead_letters(
     user_unknown = classify_bounce("5.1.1", unknown.removeprefix("smtp;"), bounce_cat="bad-mailbox")
     ip_banned = classify_bounce("5.7.606", banned.removeprefix("smtp;"), bounce_cat="bad-mailbox")
     assert user_unknown.rule != ip_banned.rule  # two different rules decided
+    # The quoted-recipient text is the same cause: the same rule, another text.
+    assert classify_bounce("5.1.1", quoted.removeprefix("smtp;"), bounce_cat="bad-mailbox") == user_unknown
 
     page = login(Role.VIEWER).get("/ui/feedback")
     assert page.status_code == 200
@@ -125,15 +129,27 @@ def test_top_diagnostics_with_their_rule_and_dead_letters(
         r"<td>([^<]*)</td><td>([^<]*)</td><th scope=\"row\"><code>([^<]*)</code></th>",
         page.text,
     )
-    assert [(n, status, category, kind, rule) for n, status, _, category, kind, rule in rows] == [
-        ("3", "5.1.1", user_unknown.category, user_unknown.type, user_unknown.rule),
+    found = [(n, status, category, kind, rule) for n, status, _, category, kind, rule in rows]
+    assert found[0] == ("3", "5.1.1", user_unknown.category, user_unknown.type, user_unknown.rule)
+    assert sorted(found[1:]) == [
+        ("1", "5.1.1", user_unknown.category, user_unknown.type, user_unknown.rule),
         ("1", "5.7.606", ip_banned.category, ip_banned.type, ip_banned.rule),
     ]
     assert "User unknown in virtual mailbox table" in rows[0][2]
+    # By rule: the two user-unknown texts counted together.
+    by_rule = re.findall(
+        r'<tr><td>(\d+)</td><th scope="row"><code>([^<]*)</code></th><td>([^<]*)</td><td>([^<]*)</td>'
+        r"<td>(\d+)</td><td><code>([^<]*)</code></td></tr>",
+        page.text,
+    )
+    assert [row[:5] for row in by_rule] == [
+        ("4", user_unknown.rule, user_unknown.category, user_unknown.type, "2"),
+        ("1", ip_banned.rule, ip_banned.category, ip_banned.type, "1"),
+    ]
     # The dead letter: its line number, the reason, the raw line escaped.
     section = page.text.split('id="dead-letters"', 1)[1].split("</section>", 1)[0]
     assert "1 line that was not an accounting record" in section
-    assert "<td>7</td>" in section
+    assert "<td>8</td>" in section
     assert "this line is &lt;b&gt;garbage&lt;/b&gt;" in section
 
 
