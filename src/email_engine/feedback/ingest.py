@@ -11,7 +11,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 import structlog
@@ -117,6 +117,7 @@ class _Row:
     """A record with what ingestion derives from it (a :class:`Countable` for the buckets)."""
 
     record: IngestRecord
+    number: int  # key_number(record.key), the stored record_key
     type: str
     time_logged: datetime
     source_ip: str | None
@@ -144,6 +145,7 @@ def _prepare(record: IngestRecord) -> _Row:
         category, bounce_type, rule = verdict.category, str(verdict.type), verdict.rule
     return _Row(
         record=record,
+        number=key_number(record.key),
         type=record.type,
         time_logged=record.time_logged,
         source_ip=record.source_ip,
@@ -209,47 +211,59 @@ class _Compact(NamedTuple):
 def _compact_rows(session: Session, rows: Sequence[_Row], *, source: str, now: datetime) -> list[_Compact]:
     """The stored form of each row, with dictionary ids (new dictionary entries are inserted)."""
     day = max(now.date(), *(row.time_logged.date() for row in rows))
-    # Digests once per distinct value in the batch; the same outcome/route/domain repeats a lot.
-    outcome_memo: dict[tuple[str | None, ...], bytes] = {}
-    route_memo: dict[tuple[str | None, ...], bytes] = {}
-    domain_memo: dict[str, bytes] = {}
-    outcomes: dict[bytes, tuple[str | None, ...]] = {}
-    routes: dict[bytes, tuple[str | None, ...]] = {}
-    domains: dict[bytes, tuple[str | None, ...]] = {}
-    keys: list[tuple[bytes, bytes, bytes]] = []
+    # Each distinct value once per batch (keyed by the raw fields, before truncation and digest);
+    # rows keep the index of their value, resolved to dictionary ids once the batch's ids are known.
+    outcome_memo: dict[tuple[object, ...], int] = {}
+    route_memo: dict[tuple[str | None, ...], int] = {}
+    domain_memo: dict[str, int] = {}
+    outcome_rows: list[_Row] = []
+    route_rows: list[_Row] = []
+    indexes: list[tuple[int, int, int]] = []
     for row in rows:
-        outcome = outcome_values(row)
-        o_digest = outcome_memo.get(outcome)
-        if o_digest is None:
-            o_digest = outcome_memo[outcome] = value_digest(outcome)
-            outcomes[o_digest] = outcome
-        route = route_values(row, source)
-        r_digest = route_memo.get(route)
-        if r_digest is None:
-            r_digest = route_memo[route] = value_digest(("route", *route))
-            routes[r_digest] = route
-        domain = row.rcpt_domain[:255]
-        d_digest = domain_memo.get(domain)
-        if d_digest is None:
-            d_digest = domain_memo[domain] = value_digest(("domain", domain))
-            domains[d_digest] = (domain,)
-        keys.append((o_digest, r_digest, d_digest))
-    outcome_ids = OUTCOMES.ids(session, outcomes, day=day)
-    route_ids = ROUTES.ids(session, routes, day=day)
-    domain_ids = DOMAINS.ids(session, domains, day=day)
-    compact = [
+        record = row.record
+        outcome = (record.type, record.dsn_status, record.dsn_diag, row.category, row.bounce_type, row.rule)
+        o_index = outcome_memo.get(outcome)
+        if o_index is None:
+            o_index = outcome_memo[outcome] = len(outcome_rows)
+            outcome_rows.append(row)
+        route = (record.vmta, record.source_ip, row.sender_domain)
+        r_index = route_memo.get(route)
+        if r_index is None:
+            r_index = route_memo[route] = len(route_rows)
+            route_rows.append(row)
+        d_index = domain_memo.get(row.rcpt_domain)
+        if d_index is None:
+            d_index = domain_memo[row.rcpt_domain] = len(domain_memo)
+        indexes.append((o_index, r_index, d_index))
+    outcome_ids = _ids(OUTCOMES, session, [outcome_values(row) for row in outcome_rows], (), day=day)
+    route_ids = _ids(ROUTES, session, [route_values(row, source) for row in route_rows], ("route",), day=day)
+    domain_ids = _ids(DOMAINS, session, [(domain[:255],) for domain in domain_memo], ("domain",), day=day)
+    return [
         _Compact(
             row.time_logged,
-            key_number(row.record.key),
-            outcome_ids[o_digest],
-            route_ids[r_digest],
-            domain_ids[d_digest],
+            row.number,
+            outcome_ids[o_index],
+            route_ids[r_index],
+            domain_ids[d_index],
             _queued_seconds(row.record),
             row.rcpt_local[:320],
         )
-        for row, (o_digest, r_digest, d_digest) in zip(rows, keys, strict=True)
+        for row, (o_index, r_index, d_index) in zip(rows, indexes, strict=True)
     ]
-    return compact
+
+
+def _ids(
+    dictionary: Dictionary,
+    session: Session,
+    values: Sequence[tuple[str | None, ...]],
+    prefix: tuple[str, ...],
+    *,
+    day: date,
+) -> list[int]:
+    """The dictionary id of each value, in order (two raw values may truncate to one entry)."""
+    digests = [value_digest((*prefix, *value)) for value in values]
+    ids = dictionary.ids(session, dict(zip(digests, values, strict=True)), day=day)
+    return [ids[digest] for digest in digests]
 
 
 _COLUMNS = _Compact._fields
@@ -296,6 +310,16 @@ def _copy_field(value: object) -> str:
     return text
 
 
+_NULL = "\\N"
+
+
+def _copy_text(text: str) -> str:
+    """COPY's text format: backslash, tab and line ends escaped (the common case passes untouched)."""
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        return _copy_field(text)
+    return text
+
+
 def _copy_new(session: Session, rows: Sequence[_Compact]) -> set[int]:
     """PostgreSQL: COPY into a temporary staging table, then one INSERT … SELECT … ON CONFLICT DO NOTHING.
 
@@ -312,9 +336,9 @@ def _copy_new(session: Session, rows: Sequence[_Compact]) -> set[int]:
                 copy.write(
                     "".join(
                         [
-                            f"{row.time_logged.isoformat()}\t{row.record_key}\t{row.outcome_id}\t{row.route_id}\t"
-                            f"{row.domain_id}\t{_copy_field(row.queued_seconds)}\t{_copy_field(row.rcpt_local)}\n"
-                            for row in page
+                            f"{time_logged.isoformat()}\t{record_key}\t{outcome_id}\t{route_id}\t{domain_id}\t"
+                            f"{_NULL if queued is None else queued}\t{_copy_text(rcpt_local)}\n"
+                            for time_logged, record_key, outcome_id, route_id, domain_id, queued, rcpt_local in page
                         ]
                     )
                 )
@@ -569,7 +593,7 @@ def ingest_batch(
         unique.setdefault(record.key, record)
     rows = [_prepare(record) for record in unique.values()]
     stored_keys = _insert_new(session, rows, source=source, now=now) if rows else set()
-    new_rows = [row for row in rows if key_number(row.record.key) in stored_keys]
+    new_rows = [row for row in rows if row.number in stored_keys]
     _add_to_buckets(session, new_rows)
     result = IngestResult(
         accepted=len(new_rows),
