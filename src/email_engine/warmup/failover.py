@@ -144,25 +144,13 @@ def _over(events: int, sent: int, threshold: float, minimum: int, z: float) -> f
     return events / trials if wilson_lower_bound(events, trials, z) > threshold else None
 
 
-def _total(days: Sequence[DayResult]) -> DayResult:
-    return DayResult(
-        sent=sum(d.sent for d in days),
-        delivered=sum(d.delivered for d in days),
-        hard_bounces=sum(d.hard_bounces for d in days),
-        soft_bounces=sum(d.soft_bounces for d in days),
-        blocks=sum(d.blocks for d in days),
-        complaints=sum(d.complaints for d in days),
-        deferred=sum(d.deferred for d in days),
-    )
-
-
 def list_causes(window: Sequence[DayResult], rules: FailoverRules) -> list[str]:
     """What in the window says the list is the cause: any single day, or the window added up, with
     a hard-bounce or complaint rate confidently over its threshold. A bad day is judged on its own,
     so clean days around it never dilute it."""
     z = rules.confidence_z
     causes: list[str] = []
-    for label, days in (("in one day", list(window)), ("over the window", [_total(window)])):
+    for label, days in (("in one day", list(window)), ("over the window", [DayResult.total(window)])):
         for day in days:
             bounce = _over(day.hard_bounces, day.sent, rules.max_hard_bounce_rate, rules.min_list_events, z)
             if bounce is not None:

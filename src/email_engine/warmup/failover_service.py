@@ -104,15 +104,7 @@ def _day_result(session: Session, address: str, day: date) -> DayResult:
 def _recent_results(session: Session, address: str, today: date) -> DayResult | None:
     """Yesterday and today so far, added up: a spike shows within the day, a quiet day still has data."""
     days = [_day_result(session, address, day) for day in (today - timedelta(days=1), today)]
-    total = DayResult(
-        sent=sum(d.sent for d in days),
-        delivered=sum(d.delivered for d in days),
-        hard_bounces=sum(d.hard_bounces for d in days),
-        soft_bounces=sum(d.soft_bounces for d in days),
-        blocks=sum(d.blocks for d in days),
-        complaints=sum(d.complaints for d in days),
-        deferred=sum(d.deferred for d in days),
-    )
+    total = DayResult.total(days)
     return total if total.sent or total.blocks or total.hard_bounces or total.complaints else None
 
 

@@ -214,6 +214,19 @@ class DayResult:
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} cannot be negative")
 
+    @classmethod
+    def total(cls, days: Sequence[DayResult]) -> DayResult:
+        """The counts of ``days`` added up (listings and provider signals are per day and not carried)."""
+        return cls(
+            sent=sum(d.sent for d in days),
+            delivered=sum(d.delivered for d in days),
+            hard_bounces=sum(d.hard_bounces for d in days),
+            soft_bounces=sum(d.soft_bounces for d in days),
+            blocks=sum(d.blocks for d in days),
+            complaints=sum(d.complaints for d in days),
+            deferred=sum(d.deferred for d in days),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class GateOutcome:
