@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from markupsafe import Markup, escape
 
-__all__ = ["ChartDay", "bars", "sparkline", "warmup_chart"]
+__all__ = ["ChartDay", "ListingSpan", "bars", "listings_timeline", "sparkline", "warmup_chart"]
 
 
 def _scale(value: float, top: float, height: float) -> float:
@@ -134,5 +135,52 @@ def bars(items: Sequence[tuple[str, int]], *, title: str, width: int = 480, row:
             f'<rect class="bar-sent" x="{label_w}" y="{y + 3}" width="{bar_w:.1f}" height="{row - 6}"/>'
         )
         parts.append(f'<text class="axis" x="{label_w + bar_w + 6:.1f}" y="{y + 15}">{value:,}</text>')
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 (every text above went through escape())
+
+
+@dataclass(frozen=True, slots=True)
+class ListingSpan:
+    """One listing episode: on ``zone`` from ``start`` until ``end`` (None: still listed)."""
+
+    zone: str
+    start: datetime
+    end: datetime | None
+
+
+def listings_timeline(
+    spans: Sequence[ListingSpan], *, now: datetime, title: str, width: int = 720, row: int = 22
+) -> Markup:
+    """One row per zone, a bar per listing episode from first seen to delisted (open ones reach ``now``),
+    over the time since the first episode began; each bar's tooltip gives its dates."""
+    if not spans:
+        return Markup('<p class="muted">Never seen on a blacklist.</p>')
+    first = min(span.start for span in spans)
+    total = max((now - first).total_seconds(), 3600.0)
+    zones = sorted({span.zone for span in spans})
+    label_w, right = 170, 8
+    plot_w = width - label_w - right
+    height = row * len(zones) + 24
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
+        f"<title>{escape(title)}</title>",
+    ]
+    for index, zone in enumerate(zones):
+        y = index * row + 2
+        parts.append(
+            f'<text class="axis" x="{label_w - 6}" y="{y + 15}" text-anchor="end">{escape(zone)}</text>'
+        )
+        for span in (s for s in spans if s.zone == zone):
+            x0 = label_w + plot_w * (span.start - first).total_seconds() / total
+            x1 = label_w + plot_w * ((span.end or now) - first).total_seconds() / total
+            state = "still listed" if span.end is None else f"delisted {span.end:%Y-%m-%d %H:%M} UTC"
+            parts.append(
+                f'<rect class="{"mark-pause" if span.end is None else "bar-sent"}" x="{x0:.1f}" y="{y + 3}" '
+                f'width="{max(x1 - x0, 2.0):.1f}" height="{row - 6}"><title>{escape(zone)}: listed '
+                f"{span.start:%Y-%m-%d %H:%M} UTC, {state}</title></rect>"
+            )
+    axis_y = height - 6
+    parts.append(f'<text class="axis" x="{label_w}" y="{axis_y}">{first:%Y-%m-%d}</text>')
+    parts.append(f'<text class="axis" x="{width - right}" y="{axis_y}" text-anchor="end">now</text>')
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 (every text above went through escape())

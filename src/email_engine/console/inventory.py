@@ -13,7 +13,7 @@ from starlette.responses import Response
 
 from email_engine.auth.roles import Role, role_allows
 from email_engine.clock import utcnow
-from email_engine.console.charts import warmup_chart
+from email_engine.console.charts import ListingSpan, listings_timeline, warmup_chart
 from email_engine.console.warmup_view import chart_days, plan_span
 from email_engine.console.web import (
     ConsoleRoute,
@@ -163,12 +163,18 @@ def _ip_values(session: Session, ip_id: int, now: datetime) -> dict[str, Any]:
             chart_days(detail, sent, today),
             title=f"Warmup plan {detail['id']} of {ip.address}: planned curve, limit given, sent per day",
         )
+    timeline = listings_timeline(
+        [ListingSpan(e.zone, e.first_seen_at, e.delisted_at) for e in listings],
+        now=now,
+        title=f"Listings of {ip.address} over time, one row per zone",
+    )
     current = parse_state(ip.state)
     return {
         "ip": ip,
         "history": history,
         "actuations": actuations,
         "listings": listings,
+        "listings_timeline": timeline,
         "plans": plans,
         "plan": detail,
         "chart": chart,

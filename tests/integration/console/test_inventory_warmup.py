@@ -231,4 +231,8 @@ def test_inventory_shows_todays_volume_against_the_cap_and_listings(
     assert "17 / 20" in page  # the cold preset's first day allows 20
     assert "zen.spamhaus.org" in page
     assert ">1 / 49<" in page  # warmup day 1 of 49
-    assert "zen.spamhaus.org" in client.get(ip_page).text
+    ip_html = client.get(ip_page).text
+    assert "zen.spamhaus.org" in ip_html
+    # The listings timeline: one row for the zone, an open episode drawn up to now.
+    timeline = ip_html.split('aria-label="Listings of 192.0.2.10 over time', 1)[1].split("</svg>", 1)[0]
+    assert ">zen.spamhaus.org</text>" in timeline and "still listed" in timeline

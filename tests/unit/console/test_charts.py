@@ -3,10 +3,10 @@ signed CSRF token."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from email_engine.config import Settings
-from email_engine.console.charts import ChartDay, sparkline, warmup_chart
+from email_engine.console.charts import ChartDay, ListingSpan, listings_timeline, sparkline, warmup_chart
 from email_engine.console.session import csrf_token, same_token
 from email_engine.console.warmup_view import MAX_CHART_DAYS, chart_days, plan_span
 
@@ -78,3 +78,25 @@ def test_csrf_token_is_bound_to_the_cookie_and_the_secret() -> None:
     assert not same_token(one, "another-cookie-value-0123", token)
     assert not same_token(two, "cookie-value-0123456789", token)
     assert not same_token(one, None, token) and not same_token(one, "cookie-value-0123456789", None)
+
+
+def test_listings_timeline_rows_per_zone_open_episodes_reach_now_and_text_is_escaped() -> None:
+    now = datetime(2026, 12, 5, 12, tzinfo=UTC)
+    spans = [
+        ListingSpan(
+            "zen.spamhaus.org", datetime(2026, 11, 25, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC)
+        ),
+        ListingSpan("zen.spamhaus.org", datetime(2026, 12, 3, tzinfo=UTC), None),
+        ListingSpan("<b>.example", datetime(2026, 12, 1, tzinfo=UTC), None),
+    ]
+    svg = str(listings_timeline(spans, now=now, title="Listings of 192.0.2.1"))
+    assert svg.count("<rect") == 3 and svg.count("still listed") == 2
+    assert "delisted 2026-11-30 00:00 UTC" in svg
+    assert "<b>" not in svg and "&lt;b&gt;.example" in svg
+    # The first episode starts at the left edge of the plot; an open one ends at its right edge (720 - 8).
+    first_bar = svg.split('<rect class="bar-sent" x="', 1)[1]
+    assert first_bar.startswith("170.0")
+    open_bar = svg.split('<rect class="mark-pause" x="', 2)[2]
+    x, width = float(open_bar.split('"')[0]), float(open_bar.split('width="', 1)[1].split('"')[0])
+    assert abs(x + width - 712) < 0.5
+    assert "Never seen" in str(listings_timeline([], now=now, title="none"))
