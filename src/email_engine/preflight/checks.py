@@ -231,6 +231,9 @@ def dns_auth_item(
     domain_id: int, name: str, report: StoredDomainReport | None, *, now: datetime, max_age: timedelta
 ) -> Item:
     """Pure: the checklist line for one domain from reputation's last stored validation."""
+    from email_engine.reputation.auth_facts import CheckStatus
+    from email_engine.reputation.compliance import ComplianceStatus
+
     revalidate = f"POST /api/v1/domains/{domain_id}/validate (or `email-engine jobs run dns-auth`)"
     if report is None:
         return Item(
@@ -244,10 +247,14 @@ def dns_auth_item(
             f"last validated {age.total_seconds() / 3600:.0f} h ago (older than {max_age})",
             f"Validate it again: {revalidate}.",
         )
-    failing = [f"{check.name}: {check.message}" for check in report.checks if check.status == "fail"]
+    failing = [
+        f"{check.name}: {check.message}" for check in report.checks if check.status == CheckStatus.FAIL
+    ]
     # A record DNS did not answer for (timeout, server failure) is "unknown": neither pass nor fail.
-    unread = [f"{check.name}: {check.message}" for check in report.checks if check.status == "unknown"]
-    if failing or report.compliance == "non_compliant":
+    unread = [
+        f"{check.name}: {check.message}" for check in report.checks if check.status == CheckStatus.UNKNOWN
+    ]
+    if failing or report.compliance == ComplianceStatus.NON_COMPLIANT:
         detail = "; ".join(failing) or "not compliant with the Gmail/Yahoo bulk-sender rules"
         return Item(
             f"dns {name}",
@@ -255,7 +262,7 @@ def dns_auth_item(
             detail[:500],
             f"Publish the records from `email-engine dns records {name}`, then {revalidate}.",
         )
-    if unread or report.compliance == "unknown":
+    if unread or report.compliance == ComplianceStatus.UNKNOWN:
         detail = "; ".join(unread) or "some records could not be read"
         return Item(
             f"dns {name}",
@@ -263,7 +270,7 @@ def dns_auth_item(
             f"not verified: {detail}"[:500],
             f"Check that the domain's name servers answer, then {revalidate}.",
         )
-    warnings = sum(1 for check in report.checks if check.status == "warn")
+    warnings = sum(1 for check in report.checks if check.status == CheckStatus.WARN)
     note = f" ({warnings} warnings: `email-engine auth-check {name}`)" if warnings else ""
     return Item(
         f"dns {name}",

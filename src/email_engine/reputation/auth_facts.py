@@ -4,14 +4,15 @@ The checks (``spf.py``, ``dmarc.py``, ``records.py``, ``compliance.py``) never d
 :class:`DnsFacts` snapshot; a check that needs a record the snapshot lacks raises :class:`MissingFact`,
 the adapter (``auth_lookup.py``) fetches what is missing and runs the checks again.
 
-Each check returns a :class:`Check` whose status is ``pass``, ``fail``, ``warn``, ``info`` (optional
-features) or ``unknown`` (DNS did not answer: a timeout or server failure is never a pass nor a fail).
+Each check returns a :class:`Check` whose :class:`CheckStatus` is ``pass``, ``fail``, ``warn``, ``info``
+(optional features) or ``unknown`` (DNS did not answer: a timeout or server failure is never a pass nor a fail).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Literal
 
 __all__ = [
@@ -27,11 +28,27 @@ __all__ = [
     "worst_status",
 ]
 
-CheckStatus = Literal["pass", "fail", "warn", "info", "unknown"]
 FactKind = Literal["records", "nxdomain", "nodata", "timeout", "error"]
 
+
+class CheckStatus(StrEnum):
+    """The outcome of one check; stored and sent as its value (``dns_auth_check.status``, API JSON)."""
+
+    PASS = "pass"  # noqa: S105 - a check outcome, not a password
+    FAIL = "fail"
+    WARN = "warn"
+    INFO = "info"  # an optional feature, reported either way
+    UNKNOWN = "unknown"  # the records could not be read (timeout, server failure): neither pass nor fail
+
+
 #: How bad a status is when a report sums its checks up: a failure outranks "could not be read".
-STATUS_ORDER: dict[CheckStatus, int] = {"fail": 4, "unknown": 3, "warn": 2, "pass": 1, "info": 0}
+STATUS_ORDER: dict[CheckStatus, int] = {
+    CheckStatus.FAIL: 4,
+    CheckStatus.UNKNOWN: 3,
+    CheckStatus.WARN: 2,
+    CheckStatus.PASS: 1,
+    CheckStatus.INFO: 0,
+}
 
 
 def normalise_name(name: str) -> str:
@@ -107,7 +124,7 @@ class Check:
 
 
 def worst_status(statuses: Iterable[CheckStatus]) -> CheckStatus:
-    worst: CheckStatus = "pass"
+    worst = CheckStatus.PASS
     for status in statuses:
         if STATUS_ORDER[status] > STATUS_ORDER[worst]:
             worst = status

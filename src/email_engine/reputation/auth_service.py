@@ -18,8 +18,14 @@ from sqlalchemy.orm import Session
 from email_engine.config import Settings
 from email_engine.errors import DependencyUnavailable, NotFound
 from email_engine.ips.models import SendingDomain, SendingIp
+from email_engine.reputation.auth_facts import CheckStatus
 from email_engine.reputation.auth_lookup import evaluate_spf_live, gather_and_validate
-from email_engine.reputation.compliance import DomainReport, SendingIpFacts
+from email_engine.reputation.compliance import (
+    ComplianceStatus,
+    DomainReport,
+    RequirementStatus,
+    SendingIpFacts,
+)
 from email_engine.reputation.models import DnsAuthCheck
 from email_engine.reputation.settings import ReputationSettings
 from email_engine.reputation.spf import SpfEvaluation
@@ -28,6 +34,7 @@ from email_engine.resolver import make_async_resolver
 __all__ = [
     "StoredCheck",
     "StoredDomainReport",
+    "StoredRequirement",
     "check_domain",
     "check_spf_now",
     "latest_domain_report",
@@ -45,7 +52,7 @@ T = TypeVar("T")
 @dataclass(frozen=True, slots=True)
 class StoredCheck:
     name: str
-    status: str
+    status: CheckStatus
     sentence: str
 
     @property
@@ -54,15 +61,23 @@ class StoredCheck:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredRequirement:
+    """A Gmail/Yahoo bulk-sender requirement with the sentence saying what to do."""
+
+    name: str
+    status: RequirementStatus
+    sentence: str
+
+
+@dataclass(frozen=True, slots=True)
 class StoredDomainReport:
     domain: str
     checked_at: datetime
-    status: str
-    compliance: str
+    status: CheckStatus
+    compliance: ComplianceStatus
     checks: list[StoredCheck]
-    #: The Gmail/Yahoo bulk-sender requirements behind ``compliance`` (``reputation.compliance``):
-    #: status met, not_met, unknown or unverified, with the sentence saying what to do.
-    requirements: list[StoredCheck] = field(default_factory=list)
+    #: The requirements behind ``compliance`` (``reputation.compliance``).
+    requirements: list[StoredRequirement] = field(default_factory=list)
 
 
 def sending_ip_facts(session: Session) -> list[SendingIpFacts]:
@@ -163,7 +178,7 @@ def _alert(session: Session, report: DomainReport, now: datetime) -> None:
     except ImportError:  # pragma: no cover - only in a build without the alerts domain
         return
     key = f"dns-auth:{report.domain}"
-    failing = [check for check in report.checks if check.status == "fail"]
+    failing = [check for check in report.checks if check.status == CheckStatus.FAIL]
     if failing:
         alerts.raise_alert(
             session,
@@ -210,8 +225,10 @@ def validate_all_domains(
     session.flush()
     return {
         "checked": len(reports),
-        "failing": sorted(r["domain"] for r in reports if r["status"] == "fail"),
-        "non_compliant": sorted(r["domain"] for r in reports if r["compliance"]["status"] == "non_compliant"),
+        "failing": sorted(r["domain"] for r in reports if r["status"] == CheckStatus.FAIL),
+        "non_compliant": sorted(
+            r["domain"] for r in reports if r["compliance"]["status"] == ComplianceStatus.NON_COMPLIANT
+        ),
         "errors": errors,
         "results": reports,
     }
@@ -222,11 +239,22 @@ def latest_domain_report(session: Session, name: str) -> StoredDomainReport | No
     row = session.scalar(select(DnsAuthCheck).where(DnsAuthCheck.domain == name.strip().lower().rstrip(".")))
     if row is None:
         return None
-    checks = [StoredCheck(c["name"], c["status"], c["sentence"]) for c in row.report.get("checks", [])]
+    checks = [
+        StoredCheck(c["name"], CheckStatus(c["status"]), c["sentence"]) for c in row.report.get("checks", [])
+    ]
     compliance = row.report.get("compliance")
     listed = compliance.get("requirements", []) if isinstance(compliance, dict) else []
-    requirements = [StoredCheck(r["name"], r["status"], r["sentence"]) for r in listed]
-    return StoredDomainReport(row.domain, row.checked_at, row.status, row.compliance, checks, requirements)
+    requirements = [
+        StoredRequirement(r["name"], RequirementStatus(r["status"]), r["sentence"]) for r in listed
+    ]
+    return StoredDomainReport(
+        row.domain,
+        row.checked_at,
+        CheckStatus(row.status),
+        ComplianceStatus(row.compliance),
+        checks,
+        requirements,
+    )
 
 
 def stored_report(session: Session, *, domain_id: int) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from email_engine.db import session_scope
 from email_engine.ips.models import SendingDomain, SendingIp
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.reputation import auth_service, service
-from email_engine.reputation.auth_facts import Check
+from email_engine.reputation.auth_facts import Check, CheckStatus
 from email_engine.reputation.compliance import SendingIpFacts
 from email_engine.reputation.dmarc import parse_dmarc_record
 from email_engine.reputation.dnsbl import catalogue, target_kind
@@ -255,7 +255,7 @@ def auth_check(
         for requirement in report.compliance["requirements"]:
             summary.add_row(requirement["name"], requirement["status"], requirement["sentence"])
         console.print(summary)
-    if report.status == "fail":
+    if report.status == CheckStatus.FAIL:
         raise typer.Exit(1)
 
 
@@ -271,10 +271,12 @@ def _auth_check_json(report: dict[str, Any], checks: tuple[Check, ...]) -> dict[
     if dmarc is not None:
         if "tags" in dmarc.data:  # a record was found and read
             dmarc_json = {key: dmarc.data[key] for key in ("status", "policy", "tags", "problems")}
-            if dmarc.status == "unknown":  # read, but an external destination's authorisation was not
-                dmarc_json["status"] = "unknown"
+            if (
+                dmarc.status == CheckStatus.UNKNOWN
+            ):  # read, but an external destination's authorisation was not
+                dmarc_json["status"] = CheckStatus.UNKNOWN
         else:
-            status = "unknown" if dmarc.status == "unknown" else "fail"
+            status = CheckStatus.UNKNOWN if dmarc.status == CheckStatus.UNKNOWN else CheckStatus.FAIL
             problems = [{"severity": "error", "tag": None, "text": dmarc.sentence}]
             dmarc_json = {"status": status, "policy": None, "tags": {}, "problems": problems}
     return {**report, "spf": spf, "dmarc": dmarc_json}
@@ -356,7 +358,7 @@ def dmarc_check_record(
         console.print(f"policy: {checked.policy or '-'}")
         for problem in checked.problems:
             console.print(f"{problem.severity}: {problem.text}", highlight=False)
-    if checked.status == "fail":
+    if checked.status == CheckStatus.FAIL:
         raise typer.Exit(1)
 
 

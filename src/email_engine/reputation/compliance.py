@@ -3,13 +3,14 @@
 :func:`validate_domain` runs the checks of ``spf.py``, ``dmarc.py`` and ``records.py`` over one
 :class:`DnsFacts` snapshot and raises :class:`NeedFacts` with everything the snapshot lacks, so the adapter
 asks for all of it in one round. A check whose records could not be read is ``unknown``; the summary then
-says ``unknown`` for that requirement, never "met" nor "not met".
+says ``unknown`` for that requirement, never "met" nor "not met" (:class:`RequirementStatus`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from email_engine.reputation.auth_facts import (
@@ -33,7 +34,32 @@ from email_engine.reputation.records import (
 )
 from email_engine.reputation.spf import check_spf
 
-__all__ = ["DomainReport", "SendingIpFacts", "compliance", "initial_questions", "validate_domain"]
+__all__ = [
+    "ComplianceStatus",
+    "DomainReport",
+    "RequirementStatus",
+    "SendingIpFacts",
+    "compliance",
+    "initial_questions",
+    "validate_domain",
+]
+
+
+class RequirementStatus(StrEnum):
+    """One bulk-sender requirement as far as DNS shows it; stored in ``dns_auth_check.report``."""
+
+    MET = "met"
+    NOT_MET = "not_met"
+    UNKNOWN = "unknown"  # it depends on records that could not be read
+    UNVERIFIED = "unverified"  # DNS cannot show it (one-click unsubscribe)
+
+
+class ComplianceStatus(StrEnum):
+    """The bulk-sender summary of one domain; stored in ``dns_auth_check.compliance``."""
+
+    DNS_COMPLIANT = "dns_compliant"
+    NON_COMPLIANT = "non_compliant"
+    UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +91,16 @@ def _aligned(from_domain: str, other: str, mode: str) -> bool:
 
 
 def _requirement(name: str, met: bool | None, sentence: str) -> dict[str, Any]:
-    status = "met" if met else ("unknown" if met is None else "not_met")
+    if met is None:
+        status = RequirementStatus.UNKNOWN
+    else:
+        status = RequirementStatus.MET if met else RequirementStatus.NOT_MET
     return {"name": name, "status": status, "sentence": sentence}
 
 
 def _all_ok(group: list[Check], ok: tuple[CheckStatus, ...]) -> bool | None:
     """None (unknown) when a check could not read DNS or there is nothing to judge."""
-    if not group or any(check.status == "unknown" for check in group):
+    if not group or any(check.status == CheckStatus.UNKNOWN for check in group):
         return None
     return all(check.status in ok for check in group)
 
@@ -86,15 +115,15 @@ def compliance(domain: str, bounce_domain: str | None, checks: Sequence[Check]) 
     dmarc = by_prefix.get("dmarc", [])
     ptr = by_prefix.get("ptr", [])
 
-    spf_met = _all_ok(spf, ("pass", "warn"))
-    if spf_met and any(c.data.get("result") != "pass" for c in spf):
+    spf_met = _all_ok(spf, (CheckStatus.PASS, CheckStatus.WARN))
+    if spf_met and any(c.data.get("result") != "pass" for c in spf):  # the SPF result, not the check's status
         spf_met = False
     dkim_met: bool | None = None
-    if dkim and dkim[0].data.get("selector") and dkim[0].status != "unknown":
-        dkim_met = dkim[0].status != "fail" and (
+    if dkim and dkim[0].data.get("selector") and dkim[0].status != CheckStatus.UNKNOWN:
+        dkim_met = dkim[0].status != CheckStatus.FAIL and (
             dkim[0].data.get("bits", 0) >= MIN_RSA_BITS or dkim[0].data.get("key_type") == "ed25519"
         )
-    dmarc_met = _all_ok(dmarc, ("pass", "warn"))
+    dmarc_met = _all_ok(dmarc, (CheckStatus.PASS, CheckStatus.WARN))
     tags = dmarc[0].data.get("tags", {}) if dmarc else {}
     aspf, adkim = tags.get("aspf", "r"), tags.get("adkim", "r")
     spf_aligned = _aligned(domain, bounce_domain or domain, aspf)
@@ -103,7 +132,7 @@ def compliance(domain: str, bounce_domain: str | None, checks: Sequence[Check]) 
     aligned: bool | None = bool(dmarc_met) and ((bool(spf_met) and spf_aligned) or dkim_aligned)
     if dmarc_met is None or (not aligned and None in (spf_met, dkim_met)):
         aligned = None  # cannot be judged from records that could not be read
-    ptr_met = _all_ok(ptr, ("pass", "warn"))
+    ptr_met = _all_ok(ptr, (CheckStatus.PASS, CheckStatus.WARN))
     requirements = [
         _requirement(
             "spf",
@@ -139,17 +168,18 @@ def compliance(domain: str, bounce_domain: str | None, checks: Sequence[Check]) 
         ),
         {
             "name": "one_click_unsubscribe",
-            "status": "unverified",
+            "status": RequirementStatus.UNVERIFIED,
             "sentence": "not verifiable from DNS — check MailWizz list headers (List-Unsubscribe with an https URL "
             "and List-Unsubscribe-Post: List-Unsubscribe=One-Click)",
         },
     ]
     statuses = [r["status"] for r in requirements if r["name"] != "one_click_unsubscribe"]
-    overall = (
-        "non_compliant"
-        if "not_met" in statuses
-        else ("unknown" if "unknown" in statuses else "dns_compliant")
-    )
+    if RequirementStatus.NOT_MET in statuses:
+        overall = ComplianceStatus.NON_COMPLIANT
+    elif RequirementStatus.UNKNOWN in statuses:
+        overall = ComplianceStatus.UNKNOWN
+    else:
+        overall = ComplianceStatus.DNS_COMPLIANT
     return {"status": overall, "requirements": requirements}
 
 
@@ -191,7 +221,7 @@ def validate_domain(
             0,
             Check(
                 "spf",
-                "warn",
+                CheckStatus.WARN,
                 f"No sending IPs are in the inventory, so SPF for {spf_domain} was not evaluated; add IPs or "
                 "check one with --ip.",
             ),

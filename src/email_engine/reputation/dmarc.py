@@ -32,7 +32,7 @@ from typing import Any, Literal
 
 from publicsuffixlist import PublicSuffixList
 
-from email_engine.reputation.auth_facts import Check, DnsFacts, Fact, normalise_name
+from email_engine.reputation.auth_facts import Check, CheckStatus, DnsFacts, Fact, normalise_name
 
 __all__ = [
     "DmarcProblem",
@@ -58,7 +58,6 @@ _MAILBOX = re.compile(
 )
 
 Severity = Literal["error", "warning"]
-RecordStatus = Literal["pass", "warn", "fail"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +83,7 @@ class DmarcRecordCheck:
     """One record read: ``status`` is fail when any problem is an error, warn when any is a warning."""
 
     record: str
-    status: RecordStatus
+    status: CheckStatus  # pass, warn or fail
     policy: str | None
     #: The effective value of every tag (defaults filled in); ``rua``/``ruf`` as lists of URIs.
     tags: dict[str, Any]
@@ -291,7 +290,7 @@ def _finish(
             reader.warning(
                 "t", "t=y (testing): receivers apply one level below the policy; remove it when ready"
             )
-    status: RecordStatus = "fail" if failed else ("warn" if reader.problems else "pass")
+    status = CheckStatus.FAIL if failed else (CheckStatus.WARN if reader.problems else CheckStatus.PASS)
     return DmarcRecordCheck(
         record=reader.record,
         status=status,
@@ -348,13 +347,15 @@ def check_dmarc(domain: str, facts: DnsFacts) -> Check:
     start = f'"v=DMARC1; p=none; rua=mailto:dmarc-reports@{org}"'
     if not fact.usable:
         return Check(
-            "dmarc", "unknown", f"The DMARC record at {name} could not be read ({fact.why_unusable})."
+            "dmarc",
+            CheckStatus.UNKNOWN,
+            f"The DMARC record at {name} could not be read ({fact.why_unusable}).",
         )
     records = _dmarc_records(fact.values)
     if not records:
         return Check(
             "dmarc",
-            "fail",
+            CheckStatus.FAIL,
             f"{domain} has no DMARC record; Gmail and Yahoo require one from bulk senders. Publish TXT at "
             f"_dmarc.{normalise_name(domain)}: {start}. p=none is the right start: read the reports, then tighten.",
             {"name": f"_dmarc.{normalise_name(domain)}"},
@@ -362,15 +363,18 @@ def check_dmarc(domain: str, facts: DnsFacts) -> Check:
     if len(records) > 1:
         return Check(
             "dmarc",
-            "fail",
+            CheckStatus.FAIL,
             f"{name} publishes {len(records)} DMARC records; receivers ignore all of them. Keep one.",
             {"name": name},
         )
     parsed = parse_dmarc_record(records[0])
     data: dict[str, Any] = {"name": name, "record": records[0], **parsed.as_dict()}
-    if parsed.status == "fail":
+    if parsed.status == CheckStatus.FAIL:
         return Check(
-            "dmarc", "fail", f"The DMARC record at {name} is invalid: " + "; ".join(parsed.errors) + ".", data
+            "dmarc",
+            CheckStatus.FAIL,
+            f"The DMARC record at {name} is invalid: " + "; ".join(parsed.errors) + ".",
+            data,
         )
     policy_domain = name.removeprefix("_dmarc.")
     notes = list(parsed.warnings)
@@ -380,7 +384,7 @@ def check_dmarc(domain: str, facts: DnsFacts) -> Check:
         if not authorisation.usable:
             return Check(
                 "dmarc",
-                "unknown",
+                CheckStatus.UNKNOWN,
                 f"The report authorisation {record_name} could not be read ({authorisation.why_unusable}).",
                 data,
             )
@@ -400,13 +404,13 @@ def check_dmarc(domain: str, facts: DnsFacts) -> Check:
     if notes:
         return Check(
             "dmarc",
-            "warn",
+            CheckStatus.WARN,
             f"DMARC for {domain} is published ({policy_note}), but " + "; ".join(notes) + ".",
             data,
         )
     return Check(
         "dmarc",
-        "pass",
+        CheckStatus.PASS,
         f"DMARC for {domain} is published with reports to {', '.join(parsed.tags['rua'])}; {policy_note}.",
         data,
     )

@@ -14,6 +14,7 @@ from email_engine.context import AppContext
 from email_engine.ips.models import SendingDomain, SendingIp
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.healthcheck import CheckResult, HealthCheck
+from email_engine.reputation.auth_facts import CheckStatus
 from email_engine.reputation.dnsbl import RESOLVER_FIX
 from email_engine.reputation.models import DnsAuthCheck, DnsblCheck, DnsblListing
 from email_engine.reputation.service import unusable_zones
@@ -105,8 +106,8 @@ def dns_auth_summary(ctx: AppContext, now: datetime) -> CheckResult:
         }
         for row in rows
     }
-    failing = [row.domain for row in rows if row.status == "fail"]
-    warned = [row.domain for row in rows if row.status == "warn"]
+    failing = [row.domain for row in rows if row.status == CheckStatus.FAIL]
+    warned = [row.domain for row in rows if row.status == CheckStatus.WARN]
     stale = [
         row.domain for row in rows if now - row.checked_at > timedelta(seconds=2 * rep.dns_auth_interval)
     ]
@@ -114,7 +115,7 @@ def dns_auth_summary(ctx: AppContext, now: datetime) -> CheckResult:
         return CheckResult("fail", "DNS authentication fails for " + ", ".join(failing), data)
     if stale:
         return CheckResult("warn", "DNS authentication not re-checked recently for " + ", ".join(stale), data)
-    unverified = [row.domain for row in rows if row.status == "unknown"]
+    unverified = [row.domain for row in rows if row.status == CheckStatus.UNKNOWN]
     if unverified:
         return CheckResult(
             "warn",

@@ -25,7 +25,7 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", SyntaxWarning)
     import spf as pyspf  # type: ignore[import-untyped]
 
-from email_engine.reputation.auth_facts import Check, DnsFacts, MissingFact, normalise_name
+from email_engine.reputation.auth_facts import Check, CheckStatus, DnsFacts, MissingFact, normalise_name
 
 __all__ = [
     "SPF_LOOKUP_LIMIT",
@@ -237,14 +237,14 @@ def check_spf(domain: str, ip: str, facts: DnsFacts, *, helo: str | None = None)
     if ev.result == "temperror":
         return Check(
             name,
-            "unknown",
+            CheckStatus.UNKNOWN,
             f"SPF for {domain} could not be evaluated ({ev.explanation}); check again later.",
             data,
         )
     if ev.result == "none":
         return Check(
             name,
-            "fail",
+            CheckStatus.FAIL,
             f'{domain} has no SPF record; publish a TXT record "v=spf1 {fix.split()[1]} ~all".',
             data,
         )
@@ -252,7 +252,10 @@ def check_spf(domain: str, ip: str, facts: DnsFacts, *, helo: str | None = None)
         fixes = [fix for wording, fix in _PERMERROR_FIXES if wording in ev.explanation.lower()]
         fix_text = f" ({fixes[0]})" if fixes else ""
         return Check(
-            name, "fail", f"SPF for {domain} is broken (permerror): {ev.explanation}{fix_text}.", data
+            name,
+            CheckStatus.FAIL,
+            f"SPF for {domain} is broken (permerror): {ev.explanation}{fix_text}.",
+            data,
         )
     if ev.result == "pass" and ev.pass_by_all:
         via = (
@@ -262,7 +265,7 @@ def check_spf(domain: str, ip: str, facts: DnsFacts, *, helo: str | None = None)
         )
         return Check(
             name,
-            "fail",
+            CheckStatus.FAIL,
             f"SPF for {domain} passes {ip} only through {via}, which authorises every host on the "
             f"internet; {fix} and end the record with ~all or -all.",
             data,
@@ -270,7 +273,7 @@ def check_spf(domain: str, ip: str, facts: DnsFacts, *, helo: str | None = None)
     if ev.result == "neutral" and ev.mechanism and ev.mechanism.lower() == "?all":
         return Check(
             name,
-            "fail",
+            CheckStatus.FAIL,
             f"{ip} is not authorised by SPF for {domain}: only ?all matched, which is neutral (no protection, "
             f"not a pass); {fix} and end the record with ~all or -all.",
             data,
@@ -279,7 +282,7 @@ def check_spf(domain: str, ip: str, facts: DnsFacts, *, helo: str | None = None)
         decided = f"matched {ev.mechanism}" if ev.mechanism else "no term matched"
         return Check(
             name,
-            "fail",
+            CheckStatus.FAIL,
             f"SPF for {domain} does not authorise {ip} (result {ev.result}, {decided}); {fix} to the record.",
             data,
         )
@@ -287,7 +290,7 @@ def check_spf(domain: str, ip: str, facts: DnsFacts, *, helo: str | None = None)
     if dangerous:
         return Check(
             name,
-            "fail" if dangerous == "+all" else "warn",
+            CheckStatus.FAIL if dangerous == "+all" else CheckStatus.WARN,
             f"SPF for {domain} authorises {ip} ({ev.mechanism}), but the record contains {dangerous}, which "
             "lets anyone else send as you; end it with ~all or -all.",
             data,
@@ -297,13 +300,13 @@ def check_spf(domain: str, ip: str, facts: DnsFacts, *, helo: str | None = None)
     if notes:
         return Check(
             name,
-            "warn",
+            CheckStatus.WARN,
             f"SPF for {domain} authorises {ip} ({ev.mechanism}), but " + "; ".join(notes) + ".",
             data,
         )
     return Check(
         name,
-        "pass",
+        CheckStatus.PASS,
         f"SPF for {domain} authorises {ip} ({ev.mechanism}; {ev.lookups}/{SPF_LOOKUP_LIMIT} lookups).",
         data,
     )

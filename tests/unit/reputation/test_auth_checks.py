@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import base64
+import json
 import secrets
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-from email_engine.reputation.auth_facts import DnsFacts, Fact, MissingFact, NeedFacts
-from email_engine.reputation.compliance import SendingIpFacts, validate_domain
+from email_engine.reputation.auth_facts import CheckStatus, DnsFacts, Fact, MissingFact, NeedFacts
+from email_engine.reputation.compliance import (
+    ComplianceStatus,
+    RequirementStatus,
+    SendingIpFacts,
+    validate_domain,
+)
 from email_engine.reputation.dmarc import check_dmarc, organisational_domain
 from email_engine.reputation.records import (
     check_bounce_mx,
@@ -467,3 +473,20 @@ def test_unknown_is_a_status_not_a_wording() -> None:
         facts=_full_snapshot(**{"s1._domainkey.example.com__TXT": TIMEOUT, "_dmarc.example.com__TXT": NX}),
     )
     assert failing.status == "fail" and failing.compliance["status"] == "non_compliant"
+
+
+def test_statuses_keep_the_strings_stored_reports_hold() -> None:
+    """``dns_auth_check`` rows and the API's JSON hold these values: renaming one needs a migration."""
+    assert [s.value for s in CheckStatus] == ["pass", "fail", "warn", "info", "unknown"]
+    assert [s.value for s in RequirementStatus] == ["met", "not_met", "unknown", "unverified"]
+    assert [s.value for s in ComplianceStatus] == ["dns_compliant", "non_compliant", "unknown"]
+    report = validate_domain(
+        "example.com",
+        dkim_selector="s1",
+        bounce_domain="bounce.example.com",
+        ips=[SendingIpFacts(IP, "mta1.example.com")],
+        facts=_full_snapshot(**{"s1._domainkey.example.com__TXT": TIMEOUT}),
+    )
+    stored = json.loads(json.dumps(report.as_dict()))
+    assert stored["status"] == "unknown" and stored["compliance"]["status"] == "unknown"
+    assert {c["name"]: c["status"] for c in stored["checks"]}["dkim"] == "unknown"
