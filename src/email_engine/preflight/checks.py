@@ -315,7 +315,7 @@ def pipe_problems(config_text: str, *, bounce_pipe: str, delivery_pipe: str) -> 
 
 
 def check_powermta_config(ctx: AppContext, _pf: PreflightSettings, _now: datetime) -> Iterable[Item]:
-    from email_engine.integrations.powermta.linter import lint_path
+    from email_engine.integrations.powermta.lint_disk import lint_path
 
     settings = _powermta_settings(ctx)
     path = Path(settings.config_dir) / "config"

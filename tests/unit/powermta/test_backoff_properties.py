@@ -26,10 +26,10 @@ from email_engine.integrations.powermta.config_tree import parse_tree
 from email_engine.integrations.powermta.inheritance import DEFAULT_VMTA, queue_views
 from email_engine.integrations.powermta.inventory import Inventory, IpEntry, PoolEntry, VolumeCap
 from email_engine.integrations.powermta.linter import lint_files
+from email_engine.integrations.powermta.rates import rate_per_hour
 from email_engine.integrations.powermta.reference import PATTERN_BLOCKS
 from email_engine.integrations.powermta.renderer import CONFIG_FILE, render_config
 from email_engine.integrations.powermta.tables import ThrottleTables, default_tables, parse_tables
-from email_engine.integrations.powermta.values import rate_per_hour
 from email_engine.warmup.plan import PRESETS, hourly_limit, provider_limits
 from tests.unit.powermta.guide import SAMPLE_RULES, guide_settings
 

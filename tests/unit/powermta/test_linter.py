@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from email_engine.integrations.powermta.linter import VmtaFacts, lint_files, lint_path
+from email_engine.integrations.powermta.inventory import VmtaFacts
+from email_engine.integrations.powermta.lint_disk import lint_path
+from email_engine.integrations.powermta.linter import lint_files
 
 BROKEN = Path(__file__).resolve().parents[2] / "data" / "powermta" / "broken" / "config"
 

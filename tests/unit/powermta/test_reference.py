@@ -16,10 +16,11 @@ import pytest
 
 from email_engine.integrations.powermta.config_tree import parse_tree
 from email_engine.integrations.powermta.linter import lint_files
+from email_engine.integrations.powermta.rates import format_rate_at_most, rate_per_hour
 from email_engine.integrations.powermta.reference import PATTERN_BLOCKS, reference
 from email_engine.integrations.powermta.renderer import CONFIG_FILE, RenderedConfig, render_config
 from email_engine.integrations.powermta.tables import default_tables
-from email_engine.integrations.powermta.values import FORMS, check_value, format_rate_at_most, rate_per_hour
+from email_engine.integrations.powermta.values import FORMS, check_value
 from tests.unit.powermta.guide import SAMPLE_RULES, guide_inventory, guide_settings
 
 REF = reference()

@@ -23,9 +23,12 @@ from email_engine.errors import InvalidInput
 from email_engine.integrations.powermta import deploy as deployer
 from email_engine.integrations.powermta import dkim, service
 from email_engine.integrations.powermta.dns_records import dns_records, to_bind, to_rows
-from email_engine.integrations.powermta.linter import LintReport, VmtaFacts, lint_path
-from email_engine.integrations.powermta.renderer import RenderedConfig, vmta_facts
+from email_engine.integrations.powermta.inventory import VmtaFacts
+from email_engine.integrations.powermta.lint_disk import lint_path
+from email_engine.integrations.powermta.lint_findings import LintReport
+from email_engine.integrations.powermta.renderer import RenderedConfig
 from email_engine.integrations.powermta.settings import PowerMtaSettings
+from email_engine.integrations.powermta.vmta_plan import vmta_facts
 
 pmta_app = typer.Typer(
     help="PowerMTA configuration as code: render, diff, deploy, lint.", no_args_is_help=True

@@ -15,6 +15,7 @@ __all__ = [
     "PoolEntry",
     "RenderSettings",
     "SendingDomainEntry",
+    "VmtaFacts",
     "VolumeCap",
 ]
 
@@ -94,3 +95,12 @@ class Inventory:
     pools: tuple[PoolEntry, ...] = ()
     domains: tuple[SendingDomainEntry, ...] = ()
     limits: dict[int, VolumeCap] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VmtaFacts:
+    """What the inventory knows about one VMTA that the configuration text cannot say (the linter's
+    input beside the files)."""
+
+    state: str
+    hourly_cap: int | None = None

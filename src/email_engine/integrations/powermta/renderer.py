@@ -7,14 +7,14 @@ checks it against ``reference.yaml``). Three files, tied together with ``include
   the pools, the accounting pipes (and, when inbound reports are configured, the bounce and
   feedback-loop processors that produce ``rb``/``f`` records), the backoff pattern list and the
   ``<domain>`` throttles;
-- ``routing-domains``: the ``<mx-rollup-list>`` that puts every domain hosted at a provider into
+- ``routing-domains`` (:mod:`routing_domains`): the ``<mx-rollup-list>`` that puts every domain hosted at a provider into
   the provider's queue (§10.17), and for providers known only by their domains a ``domain-macro``
   and ``queue-to`` into a queue with ``smtp-hosts`` (§10.9);
 - ``bounce-classifications``: ``<bounce-category-patterns>`` from the classifier rules (§10.8).
 
 docs/powermta.md says, for each kind of block, which guide section it follows.
 
-Pool membership by IP state (reputation first):
+Pool membership by IP state (reputation first; :mod:`vmta_plan` decides it):
 
 ====================  ====================  ===================================================
 state                 in its pool?          rendered as
@@ -44,9 +44,9 @@ from dataclasses import dataclass, field
 
 from email_engine.errors import InvalidInput
 from email_engine.integrations.powermta.bounce_patterns import RuleLike, render_bounce_patterns
-from email_engine.integrations.powermta.inventory import Inventory, IpEntry, RenderSettings
-from email_engine.integrations.powermta.linter import VmtaFacts
+from email_engine.integrations.powermta.inventory import Inventory, RenderSettings, VmtaFacts
 from email_engine.integrations.powermta.pmta_regex import to_pmta_regex
+from email_engine.integrations.powermta.routing_domains import render_routing
 from email_engine.integrations.powermta.safety import (
     UnsafeValue,
     check_address,
@@ -64,6 +64,14 @@ from email_engine.integrations.powermta.tables import (
     provider_queue,
     rate_per_hour,
 )
+from email_engine.integrations.powermta.vmta_plan import (
+    HOLD_VMTA,
+    PlannedVmta,
+    default_target,
+    facts_of,
+    plan_vmtas,
+    pool_members,
+)
 from email_engine.integrations.powermta.writer import ConfigWriter
 
 __all__ = [
@@ -71,12 +79,9 @@ __all__ = [
     "AUTH_SOURCE",
     "BOUNCE_FILE",
     "CONFIG_FILE",
-    "HOLD_VMTA",
     "ROUTING_FILE",
     "RenderedConfig",
-    "default_target",
     "render_config",
-    "vmta_facts",
 ]
 
 CONFIG_FILE = "config"
@@ -87,7 +92,6 @@ BACKOFF_LIST = "provider-backoff"
 # reserved (§3.3.7: only {pickup} and {auth} are documented).
 AUTH_SOURCE = "mailwizz-auth"
 INBOUND_SOURCE = "inbound-reports"
-HOLD_VMTA = "unmarked-hold"
 # §12.7.1: Hotmail's JMRP reports carry the complaining recipient in this header of the original
 # message; map-header-to-field (§3.3.11.10) puts it in the f record's rcpt field.
 HOTMAIL_RECIPIENT_HEADER = "header_X-HmXmrOriginalRecipient"
@@ -98,10 +102,6 @@ ACCOUNTING_FIELDS = (
     "timeLogged,timeQueued,orig,rcpt,orcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,bounceCat,srcType,srcMta,"
     "dlvType,dlvSourceIp,dlvDestinationIp,dlvEsmtpAvailable,dlvSize,vmta,jobId,envId,queue,vmtaPool"
 )
-
-SENDING_STATES = frozenset({"active", "warming"})
-PAUSED_STATES = frozenset({"standby", "resting", "quarantined"})
-EXCLUDED_STATES = frozenset({"retired"})
 
 
 @dataclass(frozen=True)
@@ -124,69 +124,6 @@ class RenderedConfig:
         return out
 
 
-@dataclass(frozen=True)
-class _Vmta:
-    ip: IpEntry
-    paused: bool
-    hourly_cap: int | None
-    provider_caps: dict[str, int] = field(default_factory=dict)
-
-    def cap_for(self, provider: str | None) -> int | None:
-        """The hourly cap of one provider queue: the IP's hourly limit times the provider's share of
-        the day (``other`` for providers the plan does not name and for ``<domain *>``)."""
-        if self.hourly_cap is None:
-            return None
-        share = self.provider_caps.get(provider or "other", self.provider_caps.get("other"))
-        return self.hourly_cap if share is None else min(self.hourly_cap, max(1, share))
-
-
-def _checked_ip(ip: IpEntry) -> IpEntry:
-    what = f"IP {ip.id}"
-    return IpEntry(
-        id=ip.id,
-        address=check_address(ip.address, what=f"{what} address"),
-        hostname=check_hostname(ip.hostname, what=f"{what} hostname"),
-        vmta_name=check_name(ip.vmta_name, what=f"{what} VMTA name"),
-        purpose=check_name(ip.purpose, what=f"{what} purpose"),
-        state=check_name(ip.state, what=f"{what} state"),
-        pool=check_name(ip.pool, what=f"{what} pool") if ip.pool is not None else None,
-    )
-
-
-def _plan(inventory: Inventory) -> list[_Vmta]:
-    known_states = SENDING_STATES | PAUSED_STATES | EXCLUDED_STATES
-    plan: list[_Vmta] = []
-    addresses: dict[str, str] = {}
-    names: set[str] = set()
-    for raw in sorted(inventory.ips, key=lambda item: item.vmta_name):
-        ip = _checked_ip(raw)
-        if ip.state not in known_states:
-            raise InvalidInput(
-                f"IP {ip.address} is in state {ip.state!r}, which the renderer does not know; "
-                f"expected one of {', '.join(sorted(known_states))}."
-            )
-        if ip.state in EXCLUDED_STATES:
-            continue
-        if ip.address in addresses:
-            raise InvalidInput(
-                f"IP address {ip.address} appears twice (VMTAs {addresses[ip.address]} and {ip.vmta_name})."
-            )
-        if ip.vmta_name in names or ip.vmta_name == HOLD_VMTA:
-            raise InvalidInput(f"VMTA name {ip.vmta_name} is used twice (or is the reserved {HOLD_VMTA}).")
-        addresses[ip.address] = ip.vmta_name
-        names.add(ip.vmta_name)
-        cap = inventory.limits.get(ip.id)
-        hourly = max(cap.hourly, 0) if cap is not None and ip.state in SENDING_STATES else None
-        # A paused warmup plan gives 0/h: the IP leaves its pool like a standby one.
-        paused = ip.state in PAUSED_STATES or hourly == 0
-        shares: dict[str, int] = {}
-        if cap is not None and hourly and cap.daily > 0:
-            # A provider's daily cap as a share of the day, applied to the hour.
-            shares = {name: int(hourly * limit / cap.daily) for name, limit in cap.providers.items()}
-        plan.append(_Vmta(ip=ip, paused=paused, hourly_cap=None if paused else hourly, provider_caps=shares))
-    return plan
-
-
 def _capped_rate(rate: str, hourly_cap: int) -> str:
     """The lower of a provider rate and the IP's warmup hourly cap (PowerMTA's "0" pauses)."""
     if hourly_cap <= 0:
@@ -204,28 +141,6 @@ def _dkim_keys(inventory: Inventory, settings: RenderSettings) -> list[tuple[str
         path = check_path(f"{settings.dkim_key_dir.rstrip('/')}/{name}.{selector}.pem", what="DKIM key path")
         keys[(selector, name)] = path
     return [(selector, name, path) for (selector, name), path in keys.items()]
-
-
-def _pool_members(plan: Sequence[_Vmta], inventory: Inventory) -> dict[str, list[_Vmta]]:
-    pools: dict[str, list[_Vmta]] = {check_name(pool.name, what="pool name"): [] for pool in inventory.pools}
-    for item in plan:
-        if item.ip.pool is None:
-            continue
-        pools.setdefault(item.ip.pool, []).append(item)
-    return pools
-
-
-def default_target(inventory: Inventory, pools: Mapping[str, Sequence[_Vmta]] | None = None) -> str:
-    """Where unmarked mail goes: the first ``marketing`` pool (by name) whose listed VMTAs are all
-    ``active`` (at least one), else :data:`HOLD_VMTA`. Never a pool with a warming IP in it: a cold
-    IP must carry only the volume its warmup plan allows."""
-    members = pools if pools is not None else _pool_members(_plan(inventory), inventory)
-    purposes = {pool.name: pool.purpose for pool in inventory.pools}
-    for name in sorted(members):
-        listed = [item for item in members[name] if not item.paused]
-        if purposes.get(name) == "marketing" and listed and all(item.ip.state == "active" for item in listed):
-            return name
-    return HOLD_VMTA
 
 
 def _render_globals(out: ConfigWriter, settings: RenderSettings) -> None:
@@ -315,7 +230,7 @@ def _queue_limits(out: ConfigWriter, rate: str, policy: BackoffPolicy) -> None:
 
 def _render_vmtas(
     out: ConfigWriter,
-    plan: Sequence[_Vmta],
+    plan: Sequence[PlannedVmta],
     keys: Sequence[tuple[str, str, str]],
     tables: ThrottleTables,
     default_vmta: str,
@@ -360,7 +275,7 @@ def _render_vmtas(
     out.blank()
 
 
-def _render_pools(out: ConfigWriter, pools: dict[str, list[_Vmta]]) -> None:
+def _render_pools(out: ConfigWriter, pools: dict[str, list[PlannedVmta]]) -> None:
     out.comment("Pools (8.3, 3.3.13): sending IPs only; standby, resting and quarantined IPs have weight 0")
     for name, members in pools.items():
         active = [item for item in members if not item.paused]
@@ -512,56 +427,6 @@ def _render_domains(out: ConfigWriter, tables: ThrottleTables) -> None:
     out.blank()
 
 
-def macro_name(provider: ProviderThrottle) -> str:
-    """``t_online_domains``: a domain-macro may hold only letters, digits and '_' (§3.3.1.33.4)."""
-    return provider.name.replace("-", "_") + "_domains"
-
-
-def _render_routing(tables: ThrottleTables) -> str:
-    out = ConfigWriter()
-    out.comment("Generated by Email Engine; included from config. Edit the throttle tables, not this file.")
-    by_mx = [provider for provider in tables.providers if provider.mx]
-    by_domain = [provider for provider in tables.providers if not provider.mx]
-    if by_mx:
-        out.comment(
-            "MX rollup (10.17): a domain whose lowest-preference MX matches joins the provider's queue."
-        )
-        out.comment(
-            "rollup-by-ip: PowerMTA delivers to the hosts the domain itself resolved to (no smtp-hosts)."
-        )
-        out.open("mx-rollup-list")
-        for provider in by_mx:
-            out.comment(provider.label or provider.name)
-            queue = provider_queue(provider)
-            for host in provider.mx:
-                out.directive("mx", host, queue, *(["rollup-by-ip"] if host.startswith("*.") else []))
-        out.close()
-        out.blank()
-    for provider in by_domain:
-        macro = macro_name(provider)
-        out.comment(
-            f"{provider.label or provider.name}: its domains share one queue (10.9); smtp-hosts is set there"
-        )
-        out.directive("domain-macro", macro, ",".join(provider.domains))
-        out.open("domain", f"${macro}")
-        out.directive("queue-to", provider_queue(provider))
-        out.close()
-        out.blank()
-    return out.text()
-
-
-def _facts(plan: Sequence[_Vmta]) -> dict[str, VmtaFacts]:
-    return {
-        item.ip.vmta_name: VmtaFacts(state=item.ip.state, hourly_cap=0 if item.paused else item.hourly_cap)
-        for item in plan
-    }
-
-
-def vmta_facts(inventory: Inventory) -> dict[str, VmtaFacts]:
-    """Each VMTA's state and warmup hourly cap (0 when paused), for ``lint --inventory``."""
-    return _facts(_plan(inventory))
-
-
 def render_config(
     inventory: Inventory,
     settings: RenderSettings,
@@ -569,9 +434,9 @@ def render_config(
     bounce_rules: Sequence[RuleLike],
 ) -> RenderedConfig:
     """Render the three files; raises :class:`InvalidInput` naming the first unsafe or missing value."""
-    plan = _plan(inventory)
+    plan = plan_vmtas(inventory)
     keys = _dkim_keys(inventory, settings)
-    pools = _pool_members(plan, inventory)
+    pools = pool_members(plan, inventory)
     default_vmta = default_target(inventory, pools)
     config_dir = check_path(settings.config_dir, what="PMTA_CONFIG_DIR").rstrip("/")
     notes: list[str] = []
@@ -615,7 +480,7 @@ def render_config(
 
     files = {
         CONFIG_FILE: out.text(),
-        ROUTING_FILE: _render_routing(tables),
+        ROUTING_FILE: render_routing(tables),
         BOUNCE_FILE: render_bounce_patterns(bounce_rules),
     }
     return RenderedConfig(
@@ -623,5 +488,5 @@ def render_config(
         secrets=(settings.smtp_password,),
         expected_ips=tuple(item.ip.address for item in plan),
         notes=tuple(notes),
-        vmtas=_facts(plan),
+        vmtas=facts_of(plan),
     )

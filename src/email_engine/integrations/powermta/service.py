@@ -28,7 +28,8 @@ from email_engine.integrations.powermta.inventory import (
     SendingDomainEntry,
     VolumeCap,
 )
-from email_engine.integrations.powermta.linter import LintReport, lint_files
+from email_engine.integrations.powermta.lint_findings import LintReport
+from email_engine.integrations.powermta.linter import lint_files
 from email_engine.integrations.powermta.models import PmtaThrottleTable, SendingDomainPool
 from email_engine.integrations.powermta.renderer import CONFIG_FILE, RenderedConfig, render_config
 from email_engine.integrations.powermta.settings import PowerMtaSettings

@@ -21,9 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from email_engine.errors import InvalidInput
 from email_engine.integrations.powermta.pmta_regex import to_pmta_regex
+from email_engine.integrations.powermta.rates import format_rate_at_most
+from email_engine.integrations.powermta.rates import rate_per_hour as exact_rate
 from email_engine.integrations.powermta.safety import UnsafeValue, check_hostname, check_name
-from email_engine.integrations.powermta.values import format_rate_at_most
-from email_engine.integrations.powermta.values import rate_per_hour as exact_rate
 
 __all__ = [
     "BackoffPattern",

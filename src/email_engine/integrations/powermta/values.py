@@ -3,44 +3,27 @@
 Each form follows the guide's syntax definitions (§3.2: BOOLEAN, DOMAIN pattern, REGEX,
 TIME-INTERVAL) or the ``Syntax:`` line of the directive that uses it (cited beside each form).
 :func:`check_value` returns ``None`` for a good value and otherwise a sentence saying what was
-expected. Rates are also parsed into exact messages-per-hour (:func:`rate_per_hour`) so the linter
-and the renderer compare ``20/h``, ``1/m`` and ``1/3h`` without rounding.
+expected. Rates are read by :mod:`rates`; the accounting record types and their fields are in
+:mod:`record_fields`.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import math
 import re
 from collections.abc import Callable, Mapping
-from fractions import Fraction
-from functools import lru_cache
 from typing import Final
 
-__all__ = [
-    "ACCT_FIELDS",
-    "ACCT_RECORD_TYPES",
-    "FORMS",
-    "check_value",
-    "format_rate_at_most",
-    "is_cidr",
-    "rate_per_hour",
-    "record_type",
-    "split_list",
-]
+from email_engine.integrations.powermta.rates import rate_per_hour
+from email_engine.integrations.powermta.record_fields import (
+    field_allowed,
+    fields_section,
+    is_field,
+    record_type,
+)
 
-# §3.3.10.33: { unlimited | 0 | N/[M]{d|day|h|hr|m|min|s|sec} }
-_RATE: Final = re.compile(r"([1-9][0-9]*)/([1-9][0-9]*)?(d|day|h|hr|m|min|s|sec)")
-_PER_HOUR: Final = {
-    "d": Fraction(1, 24),
-    "day": Fraction(1, 24),
-    "h": Fraction(1),
-    "hr": Fraction(1),
-    "m": Fraction(60),
-    "min": Fraction(60),
-    "s": Fraction(3600),
-    "sec": Fraction(3600),
-}
+__all__ = ["FORMS", "check_value", "is_cidr", "split_list"]
+
 # §3.3.10.37: { unlimited | 0 | N [{b|k|m|g|t}] /[X]{d|day|h|hr|m|min|s|sec} }
 _DATA_RATE: Final = re.compile(r"[0-9]+[bBkKmMgGtT]?/([1-9][0-9]*)?(d|day|h|hr|m|min|s|sec)")
 # §3.2: "a string like 1w2d12h or 300s"
@@ -57,141 +40,6 @@ _REGEX: Final = re.compile(r"/(?:[^/\\]|\\.)*/")
 _PATH: Final = re.compile(r"\"[^\"]+\"|[^\s\"]+")
 _URL: Final = re.compile(r"https?://[^\s]+")
 
-#: §3.3.11.11: the eight record types and their long names.
-ACCT_RECORD_TYPES: Final[Mapping[str, str]] = {
-    "d": "d",
-    "delivery": "d",
-    "b": "b",
-    "bounce": "b",
-    "t": "t",
-    "transient": "t",
-    "tq": "tq",
-    "transient-queue": "tq",
-    "r": "r",
-    "receipt": "r",
-    "f": "f",
-    "feedback-loop": "f",
-    "rb": "rb",
-    "remote-bounce": "rb",
-    "rs": "rs",
-    "remote-status": "rs",
-}
-
-_DELIVERY_FIELDS: Final = frozenset(
-    [
-        "type",
-        "timeLogged",
-        "timeQueued",
-        "totalSecondsQueued",
-        "orig",
-        "rcpt",
-        "orcpt",
-        "dsnAction",
-        "dsnStatus",
-        "dsnDiag",
-        "dsnMta",
-        "bounceCat",
-        "srcType",
-        "srcMta",
-        "dlvType",
-        "dlvSourceIp",
-        "dlvDestinationIp",
-        "dlvEsmtpAvailable",
-        "dlvSize",
-        "vmta",
-        "jobId",
-        "envId",
-        "queue",
-        "vmtaPool",
-        "userString",
-        "dlvTlsProtocol",
-        "dlvTlsCipher",
-        "rcvSmtpUser",
-    ]
-)
-_REMOTE_FIELDS: Final = frozenset(
-    [
-        "type",
-        "timeLogged",
-        "orig",
-        "rcpt",
-        "orcpt",
-        "dsnAction",
-        "dsnStatus",
-        "dsnDiag",
-        "dsnMta",
-        "dsnReportingMta",
-        "bounceCat",
-        "srcType",
-        "srcMta",
-        "envId",
-        "format",
-    ]
-)
-#: The fields each record type has (§11.2.2-§11.2.8, §12.6, §12.7); ``header_*`` where the guide allows it.
-ACCT_FIELDS: Final[Mapping[str, frozenset[str]]] = {
-    "d": _DELIVERY_FIELDS,
-    "b": _DELIVERY_FIELDS,
-    "t": _DELIVERY_FIELDS,
-    "tq": frozenset(
-        [
-            "type",
-            "timeLogged",
-            "queue",
-            "vmta",
-            "dsnStatus",
-            "dsnDiag",
-            "dsnMta",
-            "dlvType",
-            "dlvSourceIp",
-            "dlvDestinationIp",
-            "userString",
-        ]
-    ),
-    "r": frozenset(
-        [
-            "type",
-            "timeLogged",
-            "orig",
-            "rcpt",
-            "orcpt",
-            "srcType",
-            "srcMta",
-            "rcvSourceIp",
-            "rcvDestinationIp",
-            "vmta",
-            "vmtaPool",
-            "jobId",
-            "envId",
-            "userString",
-            "rcvSmtpUser",
-        ]
-    ),
-    "rb": _REMOTE_FIELDS,
-    "rs": _REMOTE_FIELDS,
-    "f": frozenset(
-        [
-            "type",
-            "timeLogged",
-            "repSourceIp",
-            "feedbackType",
-            "format",
-            "userAgent",
-            "envId",
-            "orig",
-            "rcpt",
-            "reportingMta",
-            "dlvSourceIp",
-            "reportedDomain",
-        ]
-    ),
-}
-# Field names compare without case: §11.2.8 writes "envid"/"reportingMTA" where §12.7 writes "envId"/"reportingMta".
-_FIELDS_LOWER: Final = {
-    kind: frozenset(name.lower() for name in names) for kind, names in ACCT_FIELDS.items()
-}
-# Types whose records can carry header_<name> (§11.2.2-§11.2.6 tables, §12.6, §12.7) and arf_<name> (§12.7).
-_HEADER_TYPES: Final = frozenset({"d", "b", "t", "r", "rb", "rs", "f"})
 
 # §3.3.15: the actions of a reply pattern.
 _REPLY_ACTIONS: Final = frozenset(
@@ -210,37 +58,6 @@ _REPLY_ACTIONS: Final = frozenset(
 def split_list(text: str) -> list[str]:
     """A comma-separated list with optional blanks after the commas (``records d, b``)."""
     return [part.strip() for part in text.split(",")]
-
-
-def record_type(name: str) -> str | None:
-    """``d`` for ``d`` or ``delivery`` … (§3.3.11.11); None when unknown."""
-    return ACCT_RECORD_TYPES.get(name.strip().lower())
-
-
-@lru_cache(maxsize=1024)
-def rate_per_hour(text: str) -> Fraction | None:
-    """Messages per hour a rate allows, exactly; ``None`` means unlimited. Raises ValueError."""
-    value = text.strip()
-    if value == "unlimited":
-        return None
-    if value == "0":
-        return Fraction(0)
-    match = _RATE.fullmatch(value)
-    if match is None:
-        raise ValueError(f"{value!r} is not a PowerMTA rate")
-    count, multiple, unit = match.groups()
-    return Fraction(int(count)) * _PER_HOUR[unit] / int(multiple or "1")
-
-
-def format_rate_at_most(per_hour: Fraction) -> str:
-    """The simplest PowerMTA rate that is at most ``per_hour`` and as close to it as a whole count
-    allows: ``12/h``, or below one an hour ``1/3h`` (§3.3.10.33 allows a multiple in the denominator)."""
-    if per_hour <= 0:
-        return "0"
-    if per_hour >= 1:
-        return f"{math.floor(per_hour)}/h"
-    hours = math.ceil(1 / per_hour)
-    return f"1/{hours}h" if hours <= 9999 else f"1/{math.ceil(hours / 24)}d"
 
 
 def is_cidr(text: str) -> bool:
@@ -472,39 +289,15 @@ def _record_types(text: str) -> str | None:
     )
 
 
-def _field_ok(kind: str, field: str) -> bool:
-    name = field[1:] if field.startswith("!") else field
-    if name == "*":
-        return not field.startswith("!")
-    if name.startswith("header_"):
-        return kind in _HEADER_TYPES and len(name) > 7
-    if name.startswith("arf_"):
-        return kind == "f" and len(name) > 4
-    return name.lower() in _FIELDS_LOWER[kind]
-
-
 def _record_fields(text: str) -> str | None:
     words = text.split(None, 1)
     kind = record_type(words[0]) if words else None
     if kind is None or len(words) != 2:
         return "expected RECORD-TYPE FIELD-LIST (§3.3.11.12)"
-    bad = [field for field in split_list(words[1]) if not _field_ok(kind, field)]
+    bad = [field for field in split_list(words[1]) if not field_allowed(kind, field)]
     if bad:
-        return f"{kind!r} records have no field {bad[0]!r} ({_fields_section(kind)})"
+        return f"{kind!r} records have no field {bad[0]!r} ({fields_section(kind)})"
     return None
-
-
-def _fields_section(kind: str) -> str:
-    return {
-        "d": "§11.2.2",
-        "b": "§11.2.3",
-        "t": "§11.2.4",
-        "tq": "§11.2.5",
-        "r": "§11.2.6",
-        "rb": "§11.2.7, §12.6",
-        "rs": "§11.2.7, §12.6",
-        "f": "§11.2.8, §12.7",
-    }[kind]
 
 
 def _header_mapping(text: str) -> str | None:
@@ -515,8 +308,8 @@ def _header_mapping(text: str) -> str | None:
     kind = record_type(words[0])
     if kind is None or kind == "tq":
         return f"{words[0]!r} cannot be mapped: use d, b, t, r, f, rb or rs (tq cannot be used, §3.3.11.10)"
-    if words[2].lower() not in _FIELDS_LOWER[kind]:
-        return f"{kind!r} records have no field {words[2]!r} ({_fields_section(kind)})"
+    if not is_field(kind, words[2]):
+        return f"{kind!r} records have no field {words[2]!r} ({fields_section(kind)})"
     return None
 
 
