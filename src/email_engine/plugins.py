@@ -11,7 +11,9 @@ capability never means editing ``main.py`` or ``cli.py``:
 - ``jobs.py``: ``JOBS: list[JobSpec]`` for the scheduler (``email_engine.ops.jobspec``).
 - ``health.py``: ``CHECKS: list[HealthCheck]`` for ``/health`` (``email_engine.ops.healthcheck``).
 - ``lifespan.py``: ``async def startup(ctx)`` / ``async def shutdown(ctx)`` for the HTTP app.
-- ``gauges.py``: ``GAUGES``, functions ``(session, now)`` yielding Prometheus metric families for ``/metrics``.
+- ``gauges.py``: ``GAUGES``, functions ``(ctx, session, now)`` yielding Prometheus metric families for
+  ``/metrics`` (``email_engine.ops.collector``); optional ``DISK_PATHS``, functions ``(ctx) -> Path`` of
+  directories whose free space ``email_engine_disk_free_ratio`` shows.
 """
 
 from __future__ import annotations

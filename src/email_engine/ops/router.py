@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 
 from email_engine.deps import ContextDep
-from email_engine.ops.gauges import StateCollector
+from email_engine.ops.collector import StateCollector
 from email_engine.ops.healthcheck import CheckResult, HealthCheck, overall_status
 from email_engine.ops.job_routes import jobs_router
 from email_engine.ops.metrics import CONTENT_TYPE_LATEST, render_metrics

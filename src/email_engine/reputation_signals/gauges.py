@@ -1,4 +1,4 @@
-"""Provider-signal gauges for /metrics (``ops/gauges.py`` collects every domain's ``GAUGES``).
+"""Provider-signal gauges for /metrics (``ops/collector.py`` collects every domain's ``GAUGES``).
 
 Each gauge shows the newest day within the last week; label sets are bounded by the inventory.
 """
@@ -12,6 +12,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from email_engine.context import AppContext
 from email_engine.dmarc.models import DmarcRecord
 from email_engine.dmarc.service import PASSED_MESSAGES
 from email_engine.integrations.postmaster.models import PostmasterCompliance, PostmasterDomainDay
@@ -123,7 +124,8 @@ def _dmarc(session: Session, since: datetime) -> Iterator[Metric]:
     yield family
 
 
-def collect(session: Session, now: datetime) -> Iterator[Metric]:
+def collect(ctx: AppContext, session: Session, now: datetime) -> Iterator[Metric]:
+    del ctx
     since = now - WINDOW
     yield from _snds(session, since)
     yield from _gmail(session, since)
