@@ -9,7 +9,8 @@ capability never means editing ``main.py`` or ``cli.py``:
 - ``cli.py``: ``register(root: typer.Typer) -> None``, adding sub-apps or commands.
 - ``models.py``: SQLAlchemy models (imported so Alembic and the app see every table).
 - ``jobs.py``: ``JOBS: list[JobSpec]`` for the scheduler (``email_engine.ops.jobspec``).
-- ``health.py``: ``CHECKS: list[HealthCheck]`` for ``/health`` (``email_engine.ops.healthcheck``).
+- ``health.py``: ``CHECKS: list[HealthCheck]`` for ``/health`` (``email_engine.ops.healthcheck``; run
+  together by ``email_engine.ops.service.run_checks``).
 - ``lifespan.py``: ``async def startup(ctx)`` / ``async def shutdown(ctx)`` for the HTTP app.
 - ``gauges.py``: ``GAUGES``, functions ``(ctx, session, now)`` yielding Prometheus metric families for
   ``/metrics`` (``email_engine.ops.collector``); optional ``DISK_PATHS``, functions ``(ctx) -> Path`` of

@@ -19,7 +19,7 @@ from email_engine.context import AppContext
 from email_engine.deps import ContextDep
 from email_engine.feedback import stats
 from email_engine.integrations.alerts.service import active_alerts
-from email_engine.ops.router import run_checks
+from email_engine.ops.service import run_checks
 from email_engine.preflight.report import summary
 from email_engine.warmup.jobs import warmup_settings
 

@@ -1,4 +1,4 @@
-"""The ops domain's own gauges: disk space of the data paths, health check results and job successes.
+"""The ops domain's own gauges: disk space of the data paths and when each job last succeeded.
 
 Every worker reads them from the shared database or the filesystem, so any worker scraped gives the same
 answer. Names are the contract of ``monitoring/`` (alert rules, dashboard).
@@ -19,7 +19,7 @@ from email_engine.context import AppContext
 from email_engine.ops.models import JobRun
 from email_engine.plugins import domain_modules
 
-__all__ = ["GAUGES", "disk", "health_and_jobs"]
+__all__ = ["GAUGES", "disk", "job_successes"]
 
 
 def _data_paths(ctx: AppContext) -> list[Path]:
@@ -45,23 +45,8 @@ def disk(ctx: AppContext, session: Session, now: datetime) -> Iterator[Metric]:
     yield family
 
 
-def health_and_jobs(ctx: AppContext, session: Session, now: datetime) -> Iterator[Metric]:
+def job_successes(ctx: AppContext, session: Session, now: datetime) -> Iterator[Metric]:
     del ctx, now
-    health = GaugeMetricFamily(
-        "email_engine_health_check_ok",
-        "1 unless the check failed at the last run of the health job (warn and not-configured count as 1).",
-        labels=["check"],
-    )
-    last = session.scalar(
-        select(JobRun)
-        .where(JobRun.job == "health", JobRun.status == "ok")
-        .order_by(JobRun.started_at.desc())
-        .limit(1)
-    )
-    if last is not None and last.result:
-        for name, status in sorted(last.result.get("checks", {}).items()):
-            health.add_metric([name], 0 if status == "fail" else 1)
-    yield health
     success = GaugeMetricFamily(
         "email_engine_job_last_success_timestamp_seconds",
         "When each job last finished successfully.",
@@ -75,4 +60,4 @@ def health_and_jobs(ctx: AppContext, session: Session, now: datetime) -> Iterato
     yield success
 
 
-GAUGES = [disk, health_and_jobs]
+GAUGES = [disk, job_successes]

@@ -1,8 +1,9 @@
 """Health checks of the ops domain.
 
 Core: the database (critical) and Redis (critical when configured). Operations: the scheduler
-leader, PowerMTA, the MailWizz API, scraper-pro, disk space of the data directory, and the last
-successful run of each job. "not configured" is its own status and never counts as down.
+leader, PowerMTA, disk space of the data directory, and the last successful run of each job.
+Peers of other domains are checked by their own ``health.py``. "not configured" is its own status
+and never counts as down.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from email_engine.context import AppContext
 from email_engine.errors import EmailEngineError
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.healthcheck import CheckResult, HealthCheck
-from email_engine.ops.probes import disk_free_fraction, http_get, redact_url, run_command
 from email_engine.ops.settings import HealthSettings, SchedulerSettings
+from email_engine.platform.probes import disk_free_fraction, http_get, redact_url, run_command
 
 
 async def check_database(ctx: AppContext) -> CheckResult:
@@ -121,41 +122,6 @@ async def check_powermta(ctx: AppContext) -> CheckResult:
     )
 
 
-async def _reachable(name: str, url: str, timeout: float) -> CheckResult:
-    """Any HTTP answer below 500 proves the peer is up (its API refuses an unsigned GET, as it should)."""
-    answer = await http_get(url, timeout=timeout)
-    if answer.error:
-        return CheckResult("fail", f"{name}: {answer.error}")
-    assert answer.status is not None
-    if answer.status >= 500:
-        return CheckResult("fail", f"{name} at {redact_url(url)} answered HTTP {answer.status}")
-    return CheckResult(
-        "ok", f"{name} answers at {redact_url(url)} (HTTP {answer.status})", {"http_status": answer.status}
-    )
-
-
-async def check_mailwizz_api(ctx: AppContext) -> CheckResult:
-    url = ctx.settings.mailwizz_api_url
-    if not url:
-        return CheckResult("not_configured", "MAILWIZZ_API_URL is not set")
-    return await _reachable(
-        "The MailWizz API", url, domain_settings(ctx, HealthSettings).check_timeout_seconds
-    )
-
-
-async def check_scraper_pro(ctx: AppContext) -> CheckResult:
-    urls = [u for u in (ctx.settings.scraper_pro_bounce_url, ctx.settings.scraper_pro_delivery_url) if u]
-    if not urls:
-        return CheckResult(
-            "not_configured",
-            "SCRAPER_PRO_BOUNCE_URL / SCRAPER_PRO_DELIVERY_URL are not set; feedback waits in the outbox",
-        )
-    timeout = domain_settings(ctx, HealthSettings).check_timeout_seconds
-    results = await asyncio.gather(*(_reachable("scraper-pro", url, timeout) for url in dict.fromkeys(urls)))
-    failed = [result for result in results if result.status != "ok"]
-    return failed[0] if failed else results[0]
-
-
 def data_directory(ctx: AppContext) -> str:
     configured = domain_settings(ctx, HealthSettings).data_dir
     if configured:
@@ -249,8 +215,6 @@ CHECKS = [
     HealthCheck("redis", check_redis, critical=True),
     HealthCheck("scheduler", check_scheduler),
     HealthCheck("powermta", check_powermta),
-    HealthCheck("mailwizz_api", check_mailwizz_api),
-    HealthCheck("scraper_pro", check_scraper_pro),
     HealthCheck("disk", check_disk),
     HealthCheck("jobs", check_jobs),
 ]

@@ -131,7 +131,7 @@ def test_a_refused_key_keeps_the_syncs_and_raises_an_alert(
 def test_a_refused_key_fails_the_health_check_and_the_job_raises_then_resolves_the_alert(
     ctx: AppContext, fake: FakeMailwizz
 ) -> None:
-    from email_engine.ops.jobs import run_health
+    from email_engine.integrations.alerts.jobs import run_health
 
     ctx.settings = ctx.settings.model_copy(update={"mailwizz_api_url": fake.base_url})
     install_settings(ctx, MailwizzSettings(_env_file=None, MAILWIZZ_API_KEY="wrong"))  # type: ignore[call-arg]

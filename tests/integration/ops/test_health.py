@@ -11,6 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from email_engine.context import AppContext, build_context
+from email_engine.integrations.mailwizz import health as mailwizz_health
+from email_engine.integrations.scraper_pro import health as scraper_pro_health
 from email_engine.ops import health
 from email_engine.ops.domain_settings import install_settings
 from email_engine.ops.healthcheck import CheckResult
@@ -88,8 +90,8 @@ def test_powermta_status_command(ctx: AppContext) -> None:
 
 
 def test_mailwizz_api_and_scraper_pro_reachability(ctx: AppContext, peer: HttpPeer) -> None:
-    assert run(health.check_mailwizz_api, ctx).status == "not_configured"
-    assert run(health.check_scraper_pro, ctx).status == "not_configured"
+    assert run(mailwizz_health.check_mailwizz_api, ctx).status == "not_configured"
+    assert run(scraper_pro_health.check_scraper_pro, ctx).status == "not_configured"
     configured = build_context(
         make_settings(
             ctx.settings.database_url,
@@ -101,13 +103,13 @@ def test_mailwizz_api_and_scraper_pro_reachability(ctx: AppContext, peer: HttpPe
     )
     try:
         peer.reply(401, {"status": "error", "error": "Unauthorized"})
-        mailwizz = run(health.check_mailwizz_api, configured)
+        mailwizz = run(mailwizz_health.check_mailwizz_api, configured)
         assert mailwizz.status == "ok" and "HTTP 401" in mailwizz.detail
-        scraper = run(health.check_scraper_pro, configured)
+        scraper = run(scraper_pro_health.check_scraper_pro, configured)
         assert scraper.status == "fail" and "127.0.0.1:9" in scraper.detail  # the delivery URL is down
         assert "secret-in-query" not in scraper.detail
         peer.reply(502)
-        assert run(health.check_mailwizz_api, configured).status == "fail"
+        assert run(mailwizz_health.check_mailwizz_api, configured).status == "fail"
     finally:
         configured.close()
 
@@ -234,7 +236,7 @@ def test_health_endpoint_lists_every_check(client: TestClient) -> None:
 def test_health_job_raises_and_resolves_alerts(ctx: AppContext, peer: HttpPeer) -> None:
     from sqlalchemy import select
 
-    from email_engine.ops.jobs import run_health
+    from email_engine.integrations.alerts.jobs import run_health
     from email_engine.outbox.models import OutboxEvent
 
     install_settings(ctx, health_settings(PMTA_STATUS_URL=f"{peer.url}/status"))

@@ -1,5 +1,6 @@
 """``/health`` checks of the MailWizz adapter (not critical; a failing one raises an alert through the
-``health`` job): the delivery-server table is reachable, and MailWizz accepts the API credentials."""
+``health`` job): the API answers, the delivery-server table is reachable, and MailWizz accepts the API
+credentials."""
 
 from __future__ import annotations
 
@@ -12,10 +13,21 @@ from email_engine.integrations.mailwizz.database import MailwizzDatabase
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.healthcheck import CheckResult, HealthCheck
+from email_engine.ops.settings import HealthSettings
+from email_engine.platform.probes import reachable
 
 #: The alert key the health job raises for the credentials check (``health:<check name>``); the
 #: suppression sender raises the same key at once, so the job resolves it when MailWizz accepts again.
 CREDENTIALS_CHECK = "mailwizz_api_credentials"
+
+
+async def check_mailwizz_api(ctx: AppContext) -> CheckResult:
+    url = ctx.settings.mailwizz_api_url
+    if not url:
+        return CheckResult("not_configured", "MAILWIZZ_API_URL is not set")
+    return await reachable(
+        "The MailWizz API", url, domain_settings(ctx, HealthSettings).check_timeout_seconds
+    )
 
 
 async def check_mailwizz_database(ctx: AppContext) -> CheckResult:
@@ -58,6 +70,7 @@ async def check_mailwizz_credentials(ctx: AppContext) -> CheckResult:
 
 
 CHECKS = [
+    HealthCheck("mailwizz_api", check_mailwizz_api),
     HealthCheck("mailwizz_database", check_mailwizz_database, critical=False),
     HealthCheck(CREDENTIALS_CHECK, check_mailwizz_credentials, critical=False),
 ]

@@ -1,4 +1,5 @@
-"""Small I/O probes used by health checks: an HTTP GET, a command, disk usage (adapters only)."""
+"""Small I/O probes used by health checks: an HTTP GET, a peer's reachability, a command, disk usage
+(adapters only; the verdicts are :class:`CheckResult`s)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,17 @@ from urllib.parse import urlsplit
 
 import httpx
 
-__all__ = ["CommandAnswer", "HttpAnswer", "disk_free_fraction", "http_get", "redact_url", "run_command"]
+from email_engine.ops.healthcheck import CheckResult
+
+__all__ = [
+    "CommandAnswer",
+    "HttpAnswer",
+    "disk_free_fraction",
+    "http_get",
+    "reachable",
+    "redact_url",
+    "run_command",
+]
 
 
 def redact_url(url: str) -> str:
@@ -43,6 +54,19 @@ async def http_get(url: str, *, timeout: float) -> HttpAnswer:
     except ValueError:
         body = response.text[:2000]
     return HttpAnswer(response.status_code, None, body)
+
+
+async def reachable(name: str, url: str, timeout: float) -> CheckResult:
+    """Any HTTP answer below 500 proves the peer is up (its API refuses an unsigned GET, as it should)."""
+    answer = await http_get(url, timeout=timeout)
+    if answer.error:
+        return CheckResult("fail", f"{name}: {answer.error}")
+    assert answer.status is not None
+    if answer.status >= 500:
+        return CheckResult("fail", f"{name} at {redact_url(url)} answered HTTP {answer.status}")
+    return CheckResult(
+        "ok", f"{name} answers at {redact_url(url)} (HTTP {answer.status})", {"http_status": answer.status}
+    )
 
 
 @dataclass(frozen=True, slots=True)
