@@ -52,9 +52,9 @@ from email_engine.ips import service as ip_service  # noqa: E402
 from email_engine.logging import configure_logging  # noqa: E402
 from email_engine.main import create_app  # noqa: E402
 from email_engine.migrate import upgrade_database  # noqa: E402
+from email_engine.platform.preflight import PreflightSettings  # noqa: E402
 from email_engine.plugins import import_all_models  # noqa: E402
-from email_engine.preflight.checks import run_preflight  # noqa: E402
-from email_engine.preflight.settings import PreflightSettings  # noqa: E402
+from email_engine.preflight.runner import run_preflight  # noqa: E402
 from email_engine.reputation.dnsbl import ZoneResult  # noqa: E402
 from email_engine.reputation.service import record_dnsbl_results  # noqa: E402
 from email_engine.warmup import service as warmup_service  # noqa: E402

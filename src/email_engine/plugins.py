@@ -11,6 +11,8 @@ capability never means editing ``main.py`` or ``cli.py``:
 - ``jobs.py``: ``JOBS: list[JobSpec]`` for the scheduler (``email_engine.ops.jobspec``).
 - ``health.py``: ``CHECKS: list[HealthCheck]`` for ``/health`` (``email_engine.ops.healthcheck``; run
   together by ``email_engine.ops.service.run_checks``).
+- ``preflight.py``: ``CHECKS: list[PreflightCheck]`` for ``email-engine preflight``
+  (``email_engine.platform.preflight``; run by ``email_engine.preflight.runner`` in their ``order``).
 - ``lifespan.py``: ``async def startup(ctx)`` / ``async def shutdown(ctx)`` for the HTTP app.
 - ``gauges.py``: ``GAUGES``, functions ``(ctx, session, now)`` yielding Prometheus metric families for
   ``/metrics`` (``email_engine.ops.collector``); optional ``DISK_PATHS``, functions ``(ctx) -> Path`` of

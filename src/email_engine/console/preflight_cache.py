@@ -20,9 +20,8 @@ import structlog
 
 from email_engine.clock import utcnow
 from email_engine.context import AppContext
-from email_engine.preflight.checks import run_preflight
-from email_engine.preflight.report import Item
-from email_engine.preflight.settings import PreflightSettings
+from email_engine.platform.preflight import Item, PreflightSettings
+from email_engine.preflight.runner import run_preflight
 
 __all__ = ["EXTRAS_KEY", "PREFLIGHT_CACHE_SECONDS", "PreflightCache", "PreflightView", "preflight_cache"]
 

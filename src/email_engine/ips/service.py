@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import structlog
 from sqlalchemy import func, select, update
@@ -24,6 +24,7 @@ from email_engine.ips.models import IpTransition, Pool, SendingDomain, SendingIp
 
 __all__ = [
     "ActuationResult",
+    "Inventory",
     "create_domain",
     "create_ip",
     "create_pool",
@@ -39,6 +40,7 @@ __all__ = [
     "list_ips",
     "list_pools",
     "push_mailwizz_limits",
+    "sending_inventory",
     "transition_ip",
     "update_domain",
     "update_ip",
@@ -512,6 +514,22 @@ def update_domain(
 def delete_domain(session: Session, domain_id: int) -> None:
     session.delete(get_domain(session, domain_id))
     session.flush()
+
+
+class Inventory(NamedTuple):
+    """Addresses of the sending IPs that are not retired, and the sending domains as (id, name)."""
+
+    ips: list[str]
+    domains: list[tuple[int, str]]
+
+
+def sending_inventory(session: Session) -> Inventory:
+    """What sends (IPs, then domains, each in id order): the scope of preflight's checks."""
+    ips = session.scalars(
+        select(SendingIp.address).where(SendingIp.state != IpState.RETIRED).order_by(SendingIp.id)
+    )
+    domains = session.execute(select(SendingDomain.id, SendingDomain.name).order_by(SendingDomain.id))
+    return Inventory(list(ips), [(domain_id, name) for domain_id, name in domains])
 
 
 def _paginate(session: Session, query: Any, order: Any, limit: int, offset: int) -> tuple[int, list[Any]]:

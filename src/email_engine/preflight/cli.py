@@ -12,9 +12,9 @@ from rich.table import Table
 from email_engine.clock import utcnow
 from email_engine.config import get_settings
 from email_engine.context import build_context
-from email_engine.preflight.checks import run_preflight
+from email_engine.platform.preflight import PreflightSettings
 from email_engine.preflight.report import summary
-from email_engine.preflight.settings import PreflightSettings
+from email_engine.preflight.runner import run_preflight
 
 STYLE = {"pass": "green", "fail": "red", "skip": "yellow"}
 

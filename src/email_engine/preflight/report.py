@@ -1,25 +1,11 @@
-"""Checklist items and the GO/NO-GO verdict (pure)."""
+"""The GO/NO-GO verdict over checklist items (pure)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Any
 
-ItemStatus = Literal["pass", "fail", "skip"]
-
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """One checklist line. ``fix`` is one sentence saying what to do when it is not a pass."""
-
-    name: str
-    status: ItemStatus
-    detail: str
-    fix: str = ""
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+from email_engine.platform.preflight import Item
 
 
 def verdict(items: Sequence[Item]) -> bool:

@@ -8,12 +8,11 @@ from datetime import datetime, timedelta
 from email_engine.context import AppContext
 from email_engine.dmarc.settings import DmarcSettings
 from email_engine.ops.domain_settings import domain_settings
-from email_engine.preflight.report import Item
-from email_engine.preflight.settings import PreflightSettings
+from email_engine.platform.preflight import Item, PreflightCheck, PreflightSettings
 from email_engine.reputation_signals.decisions import alignment_problems
 from email_engine.reputation_signals.service import alignment_rows
 
-__all__ = ["check_dmarc_alignment"]
+__all__ = ["CHECKS", "check_dmarc_alignment"]
 
 
 def check_dmarc_alignment(ctx: AppContext, _pf: PreflightSettings, now: datetime) -> Iterable[Item]:
@@ -52,3 +51,6 @@ def check_dmarc_alignment(ctx: AppContext, _pf: PreflightSettings, now: datetime
         "pass",
         f"{messages} messages from our IPs, reported by {len(reporters)} receivers, pass DMARC alignment",
     )
+
+
+CHECKS = [PreflightCheck("dmarc alignment", check_dmarc_alignment, order=180)]

@@ -15,9 +15,8 @@ from fastapi.testclient import TestClient
 from email_engine.auth.roles import Role
 from email_engine.console.preflight_cache import EXTRAS_KEY, PreflightCache
 from email_engine.context import AppContext
-from email_engine.preflight.checks import run_preflight
-from email_engine.preflight.report import Item
-from email_engine.preflight.settings import PreflightSettings
+from email_engine.platform.preflight import Item, PreflightSettings
+from email_engine.preflight.runner import run_preflight
 
 _CHECKED = re.compile(r'checked <time datetime="([^"]+)"')
 

@@ -12,16 +12,21 @@ import pytest
 from sqlalchemy.orm import Session
 
 from email_engine.context import AppContext, build_context
+from email_engine.integrations.alerts import preflight as alerts_preflight
+from email_engine.integrations.powermta import preflight as powermta_preflight
 from email_engine.integrations.powermta.settings import PowerMtaSettings
+from email_engine.integrations.scraper_pro import preflight as scraper_pro_preflight
+from email_engine.ips import preflight as ips_preflight
 from email_engine.ips.models import SendingDomain, SendingIp
 from email_engine.ops.domain_settings import install_settings
-from email_engine.preflight import checks
-from email_engine.preflight.report import Item
-from email_engine.preflight.settings import PreflightSettings
+from email_engine.platform.preflight import Item, PreflightSettings
+from email_engine.preflight import configuration, host
 from email_engine.reputation import auth_service
+from email_engine.reputation import preflight as reputation_preflight
 from email_engine.reputation.dnsbl import ZoneResult
 from email_engine.reputation.service import record_dnsbl_results
 from email_engine.reputation.settings import ReputationSettings
+from email_engine.warmup import preflight as warmup_preflight
 from tests.conftest import make_settings
 from tests.integration.preflight.conftest import DOMAIN, sending_zone
 from tests.support.dns_server import DnsServer
@@ -94,7 +99,7 @@ def test_a_listed_ip_fails_with_the_fix(ctx: AppContext) -> None:
             session, target="192.0.2.11", results=[ZoneResult("bl.spamcop.net", "clean")], now=NOW
         )
         session.commit()
-    item = _one(checks.check_blacklists(ctx, _pf(), NOW))
+    item = _one(reputation_preflight.check_blacklists(ctx, _pf(), NOW))
     assert item.status == "fail"
     assert item.detail == "192.0.2.10 on zen.spamhaus.org"
     assert "delisting" in item.fix and "quarantined" in item.fix
@@ -110,7 +115,7 @@ def test_blacklists_stale_or_unanswered_checks_are_not_clean(ctx: AppContext) ->
             now=NOW - timedelta(days=2),
         )
         session.commit()
-    stale = _one(checks.check_blacklists(ctx, _pf(), NOW))
+    stale = _one(reputation_preflight.check_blacklists(ctx, _pf(), NOW))
     assert stale.status == "fail" and "192.0.2.10" in stale.detail and "jobs run blacklists" in stale.fix
 
     with ctx.session_factory() as session:  # a timeout everywhere proves nothing
@@ -121,7 +126,7 @@ def test_blacklists_stale_or_unanswered_checks_are_not_clean(ctx: AppContext) ->
             now=NOW,
         )
         session.commit()
-    blind = _one(checks.check_blacklists(ctx, _pf(), NOW))
+    blind = _one(reputation_preflight.check_blacklists(ctx, _pf(), NOW))
     assert blind.status == "fail" and "no DNSBL zone gave a usable answer" in blind.detail
 
     with ctx.session_factory() as session:
@@ -132,7 +137,7 @@ def test_blacklists_stale_or_unanswered_checks_are_not_clean(ctx: AppContext) ->
             now=NOW,
         )
         session.commit()
-    clean = _one(checks.check_blacklists(ctx, _pf(), NOW))
+    clean = _one(reputation_preflight.check_blacklists(ctx, _pf(), NOW))
     assert (
         clean.status == "pass"
         and "0 of 1 IPs listed" in clean.detail
@@ -162,7 +167,7 @@ def test_dns_records_from_the_stored_validation(make_ctx: Callable[..., AppConte
             session.commit()
             domain_id = domain.id
 
-        never = _one(checks.check_dns_auth(good, _pf(), NOW))
+        never = _one(reputation_preflight.check_dns_auth(good, _pf(), NOW))
         assert never.name == f"dns {DOMAIN}" and never.status == "fail"
         assert f"/api/v1/domains/{domain_id}/validate" in never.fix
 
@@ -171,7 +176,7 @@ def test_dns_records_from_the_stored_validation(make_ctx: Callable[..., AppConte
         with bad.session_factory() as session:
             auth_service.validate_domain_by_id(session, bad.settings, rep, domain_id=domain_id, now=NOW)
             session.commit()
-        failing = _one(checks.check_dns_auth(good, _pf(), NOW))
+        failing = _one(reputation_preflight.check_dns_auth(good, _pf(), NOW))
         assert failing.status == "fail" and "dmarc" in failing.detail
         assert f"email-engine dns records {DOMAIN}" in failing.fix
 
@@ -181,10 +186,10 @@ def test_dns_records_from_the_stored_validation(make_ctx: Callable[..., AppConte
             )
             session.commit()
         assert report["status"] in ("pass", "warn"), report
-        passing = _one(checks.check_dns_auth(good, _pf(), NOW + timedelta(hours=1)))
+        passing = _one(reputation_preflight.check_dns_auth(good, _pf(), NOW + timedelta(hours=1)))
         assert passing.status == "pass", passing
 
-        stale = _one(checks.check_dns_auth(good, _pf(), NOW + timedelta(days=3)))
+        stale = _one(reputation_preflight.check_dns_auth(good, _pf(), NOW + timedelta(days=3)))
         assert stale.status == "fail" and "last validated 72 h ago" in stale.detail
 
 
@@ -213,7 +218,7 @@ def test_a_missing_pipe_in_the_deployed_config_fails_with_its_name(ctx: AppConte
         "<bounce-category-patterns>\n    /user unknown/ bad-mailbox\n</bounce-category-patterns>\n"
     )
     _pmta(ctx, tmp_path / "pmta", bounce, delivery)
-    items = {item.name: item for item in checks.check_powermta_config(ctx, _pf(), NOW)}
+    items = {item.name: item for item in powermta_preflight.check_powermta_config(ctx, _pf(), NOW)}
     pipes = items["powermta pipes"]
     assert pipes.status == "fail"
     assert pipes.detail == f"delivery pipe ({delivery}) is not an <acct-file |…> in the config"
@@ -222,11 +227,11 @@ def test_a_missing_pipe_in_the_deployed_config_fails_with_its_name(ctx: AppConte
 
     config.write_text(config.read_text() + f"<acct-file |{delivery}>\n    records d\n</acct-file>\n")
     delivery.chmod(0o644)  # wired, but PowerMTA could not run it
-    pipes = _one(checks.check_powermta_config(ctx, _pf(), NOW), "powermta pipes")
+    pipes = _one(powermta_preflight.check_powermta_config(ctx, _pf(), NOW), "powermta pipes")
     assert pipes.status == "fail" and str(delivery) in pipes.detail and "chmod +x" in pipes.fix
 
     delivery.chmod(0o755)
-    pipes = _one(checks.check_powermta_config(ctx, _pf(), NOW), "powermta pipes")
+    pipes = _one(powermta_preflight.check_powermta_config(ctx, _pf(), NOW), "powermta pipes")
     assert (
         pipes.status == "pass" and pipes.detail == "bounce (b,f,rb) and delivery (d) accounting pipes wired"
     )
@@ -234,7 +239,7 @@ def test_a_missing_pipe_in_the_deployed_config_fails_with_its_name(ctx: AppConte
 
 def test_no_deployed_config_fails(ctx: AppContext, tmp_path: Path) -> None:
     _pmta(ctx, tmp_path / "nowhere", tmp_path / "b", tmp_path / "d")
-    item = _one(checks.check_powermta_config(ctx, _pf(), NOW))
+    item = _one(powermta_preflight.check_powermta_config(ctx, _pf(), NOW))
     assert item.name == "powermta config" and item.status == "fail" and "pmta deploy" in item.fix
 
 
@@ -244,23 +249,23 @@ def test_scraper_pro_refusing_the_signature_fails(make_ctx: Callable[..., AppCon
         wrong = make_ctx(
             SCRAPER_PRO_BOUNCE_URL=receiver.bounce_url, SCRAPER_PRO_HMAC_SECRET=secrets.token_urlsafe(32)
         )
-        item = _one(checks.check_scraper_pro(wrong, _pf(timeout=5), NOW))
+        item = _one(scraper_pro_preflight.check_scraper_pro(wrong, _pf(timeout=5), NOW))
         assert item.status == "fail" and "HTTP 401" in item.detail
         assert "SCRAPER_PRO_HMAC_SECRET" in item.fix
         assert receiver.bad_signatures == 1 and receiver.batches == 0
 
         right = make_ctx(SCRAPER_PRO_BOUNCE_URL=receiver.bounce_url, SCRAPER_PRO_HMAC_SECRET=receiver.secret)
-        assert _one(checks.check_scraper_pro(right, _pf(timeout=5), NOW)).status == "pass"
+        assert _one(scraper_pro_preflight.check_scraper_pro(right, _pf(timeout=5), NOW)).status == "pass"
         assert receiver.batches == 1
         receiver.down()
-        item = _one(checks.check_scraper_pro(right, _pf(timeout=5), NOW))
+        item = _one(scraper_pro_preflight.check_scraper_pro(right, _pf(timeout=5), NOW))
         assert item.status == "fail" and "unreachable" in item.detail
 
 
 def test_scraper_pro_without_secret_fails_and_without_url_skips(make_ctx: Callable[..., AppContext]) -> None:
     no_secret = make_ctx(SCRAPER_PRO_BOUNCE_URL="http://127.0.0.1:9/api/bounces")
-    assert _one(checks.check_scraper_pro(no_secret, _pf(), NOW)).status == "fail"
-    assert _one(checks.check_scraper_pro(make_ctx(), _pf(), NOW)).status == "skip"
+    assert _one(scraper_pro_preflight.check_scraper_pro(no_secret, _pf(), NOW)).status == "fail"
+    assert _one(scraper_pro_preflight.check_scraper_pro(make_ctx(), _pf(), NOW)).status == "skip"
 
 
 # --- backups -------------------------------------------------------------------------------------
@@ -278,24 +283,24 @@ def test_a_stale_backup_fails(ctx: AppContext, tmp_path: Path) -> None:
     cron = tmp_path / "cron"
     cron.write_text("30 2 * * * root /opt/email-engine/app/scripts/backup-all.sh\n")
     pf = _pf(BACKUP_ROOT=str(root), BACKUP_CRON_FILE=str(cron))
-    items = {item.name: item for item in checks.check_backups(ctx, pf, NOW)}
+    items = {item.name: item for item in host.check_backups(ctx, pf, NOW)}
     assert items["backups"].status == "fail" and "72 h old" in items["backups"].detail
     assert "backup-all.sh" in items["backups"].fix
     assert items["backup cron"].status == "pass"
 
     fresh = _backup(root, NOW - timedelta(hours=2), complete=False)
-    item = _one(checks.check_backups(ctx, pf, NOW), "backups")
+    item = _one(host.check_backups(ctx, pf, NOW), "backups")
     assert item.status == "fail" and "no SHA256SUMS" in item.detail
 
     (fresh / "SHA256SUMS").write_text("0" * 64 + "  env\n")
-    assert _one(checks.check_backups(ctx, pf, NOW), "backups").status == "pass"
+    assert _one(host.check_backups(ctx, pf, NOW), "backups").status == "pass"
 
 
 def test_a_commented_out_cron_line_does_not_schedule(ctx: AppContext, tmp_path: Path) -> None:
     cron = tmp_path / "cron"
     cron.write_text("# 30 2 * * * root /opt/email-engine/app/scripts/backup-all.sh\n")
     pf = _pf(BACKUP_ROOT=str(tmp_path / "none"), BACKUP_CRON_FILE=str(cron))
-    items = {item.name: item for item in checks.check_backups(ctx, pf, NOW)}
+    items = {item.name: item for item in host.check_backups(ctx, pf, NOW)}
     assert items["backup cron"].status == "fail" and str(cron) in items["backup cron"].fix
     assert items["backups"].status == "fail" and "no dated backup folder" in items["backups"].detail
 
@@ -303,13 +308,13 @@ def test_a_commented_out_cron_line_does_not_schedule(ctx: AppContext, tmp_path: 
 # --- TLS, Telegram, monitoring -------------------------------------------------------------------
 def test_tls_untrusted_certificate_or_plain_http_fails(ctx: AppContext, tmp_path: Path) -> None:
     with TlsPeer(tmp_path) as peer:
-        untrusted = _one(checks.check_tls(ctx, _pf(PUBLIC_URL=peer.url, PREFLIGHT_TIMEOUT=5), NOW))
+        untrusted = _one(host.check_tls(ctx, _pf(PUBLIC_URL=peer.url, PREFLIGHT_TIMEOUT=5), NOW))
         assert untrusted.status == "fail" and "certificate" in untrusted.detail.lower()
         trusted = _one(
-            checks.check_tls(ctx, _pf(PUBLIC_URL=peer.url, PREFLIGHT_CA_BUNDLE=str(peer.ca_file)), NOW)
+            host.check_tls(ctx, _pf(PUBLIC_URL=peer.url, PREFLIGHT_CA_BUNDLE=str(peer.ca_file)), NOW)
         )
         assert trusted.status == "pass", trusted
-    plain = _one(checks.check_tls(ctx, _pf(PUBLIC_URL="http://127.0.0.1:8000"), NOW))
+    plain = _one(host.check_tls(ctx, _pf(PUBLIC_URL="http://127.0.0.1:8000"), NOW))
     assert plain.status == "fail" and "not https" in plain.detail
 
 
@@ -321,10 +326,10 @@ def test_telegram_refusing_the_chat_fails(make_ctx: Callable[..., AppContext]) -
         wrong_chat = make_ctx(
             TELEGRAM_BOT_TOKEN="123:token", TELEGRAM_CHAT_ID="-999", TELEGRAM_API_URL=api.url
         )
-        item = _one(checks.check_telegram(wrong_chat, _pf(), NOW))
+        item = _one(alerts_preflight.check_telegram(wrong_chat, _pf(), NOW))
         assert item.status == "fail" and "TELEGRAM_CHAT_ID" in item.fix
         right = make_ctx(TELEGRAM_BOT_TOKEN="123:token", TELEGRAM_CHAT_ID="-100123", TELEGRAM_API_URL=api.url)
-        assert _one(checks.check_telegram(right, _pf(), NOW)).status == "pass"
+        assert _one(alerts_preflight.check_telegram(right, _pf(), NOW)).status == "pass"
 
 
 def test_prometheus_without_the_engine_down_rule_fails(ctx: AppContext) -> None:
@@ -334,7 +339,7 @@ def test_prometheus_without_the_engine_down_rule_fails(ctx: AppContext) -> None:
         monitoring.handler = monitoring_api(["PowerMTADown"])
         items = {
             item.name: item
-            for item in checks.check_monitoring(
+            for item in host.check_monitoring(
                 ctx, _pf(PROMETHEUS_URL=monitoring.url, ALERTMANAGER_URL=monitoring.url), NOW
             )
         }
@@ -345,7 +350,7 @@ def test_prometheus_without_the_engine_down_rule_fails(ctx: AppContext) -> None:
         monitoring.down()
         items = {
             item.name: item
-            for item in checks.check_monitoring(
+            for item in host.check_monitoring(
                 ctx, _pf(PROMETHEUS_URL=monitoring.url, ALERTMANAGER_URL=monitoring.url), NOW
             )
         }
@@ -354,11 +359,11 @@ def test_prometheus_without_the_engine_down_rule_fails(ctx: AppContext) -> None:
 
 # --- warmup, inventory ---------------------------------------------------------------------------
 def test_a_warming_ip_without_a_plan_fails(ctx: AppContext) -> None:
-    assert _one(checks.check_warmup(ctx, _pf(), NOW)).status == "skip"
+    assert _one(warmup_preflight.check_warmup(ctx, _pf(), NOW)).status == "skip"
     with ctx.session_factory() as session:
         _add_ip(session, "192.0.2.20", state="warming")
         session.commit()
-    item = _one(checks.check_warmup(ctx, _pf(), NOW))
+    item = _one(warmup_preflight.check_warmup(ctx, _pf(), NOW))
     assert item.status == "fail" and "192.0.2.20" in item.detail and "warmup create" in item.fix
 
 
@@ -381,10 +386,10 @@ def test_malformed_urls_fail_their_own_item_without_leaking_secrets(
         PREFLIGHT_TIMEOUT=2,
     )
     items = [
-        *checks.check_scraper_pro(context, pf, NOW),
-        *checks.check_telegram(context, pf, NOW),
-        *checks.check_monitoring(context, pf, NOW),
-        *checks.check_tls(context, pf, NOW),
+        *scraper_pro_preflight.check_scraper_pro(context, pf, NOW),
+        *alerts_preflight.check_telegram(context, pf, NOW),
+        *host.check_monitoring(context, pf, NOW),
+        *host.check_tls(context, pf, NOW),
     ]
     assert {item.name: item.status for item in items} == {
         "scraper-pro signed call": "fail",
@@ -400,9 +405,7 @@ def test_malformed_urls_fail_their_own_item_without_leaking_secrets(
 def test_a_missing_ca_bundle_fails_the_tls_item(ctx: AppContext, tmp_path: Path) -> None:
     with TlsPeer(tmp_path) as peer:
         item = _one(
-            checks.check_tls(
-                ctx, _pf(PUBLIC_URL=peer.url, PREFLIGHT_CA_BUNDLE=str(tmp_path / "none.pem")), NOW
-            )
+            host.check_tls(ctx, _pf(PUBLIC_URL=peer.url, PREFLIGHT_CA_BUNDLE=str(tmp_path / "none.pem")), NOW)
         )
     assert item.name == "nginx/tls" and item.status == "fail"
 
@@ -415,7 +418,7 @@ def test_an_unreachable_mailwizz_database_fails_its_item(make_ctx: Callable[...,
         ip = _add_ip(session, "192.0.2.30")
         ip.mailwizz_server_id = 7
         session.commit()
-    item = _one(checks.check_mailwizz_servers(context, _pf(), NOW))
+    item = _one(ips_preflight.check_mailwizz_servers(context, _pf(), NOW))
     assert item.name == "mailwizz delivery servers" and item.status == "fail" and "MAILWIZZ_DB_" in item.fix
 
 
@@ -426,12 +429,12 @@ def test_a_schema_with_unapplied_branches_names_them(tmp_path: Path, ctx: AppCon
     upgrade_database(url, "ips@head")  # core and the inventory only
     partial = build_context(make_settings(url, None))
     try:
-        item = _one(checks.check_migrations(partial, _pf(), NOW))
+        item = _one(configuration.check_migrations(partial, _pf(), NOW))
     finally:
         partial.close()
     assert item.status == "fail" and "warmup_0002" in item.detail and "ips_0001" not in item.detail
     assert item.fix == "Run `email-engine db upgrade`."
-    assert _one(checks.check_migrations(ctx, _pf(), NOW)).status == "pass"
+    assert _one(configuration.check_migrations(ctx, _pf(), NOW)).status == "pass"
 
 
 def test_mailwizz_delivery_servers_must_be_linked_and_active(make_ctx: Callable[..., AppContext]) -> None:
@@ -449,31 +452,36 @@ def test_mailwizz_delivery_servers_must_be_linked_and_active(make_ctx: Callable[
             MAILWIZZ_DB_NAME=mailwizz.name,
             MAILWIZZ_DB_TABLE_PREFIX=mailwizz.prefix,
         )
-        assert _one(checks.check_mailwizz_servers(context, _pf(), NOW)).status == "skip"  # nothing sends yet
+        assert (
+            _one(ips_preflight.check_mailwizz_servers(context, _pf(), NOW)).status == "skip"
+        )  # nothing sends yet
         with context.session_factory() as session:
             first = _add_ip(session, "192.0.2.40", state="warming")
             second = _add_ip(session, "192.0.2.41", state="active")
             session.commit()
             first.mailwizz_server_id = active
             session.commit()
-            unlinked = _one(checks.check_mailwizz_servers(context, _pf(), NOW))
+            unlinked = _one(ips_preflight.check_mailwizz_servers(context, _pf(), NOW))
             assert (
                 unlinked.status == "fail"
                 and unlinked.detail == f"no MailWizz delivery-server id: 192.0.2.41 (id {second.id})"
             )
             second.mailwizz_server_id = disabled
             session.commit()
-            item = _one(checks.check_mailwizz_servers(context, _pf(), NOW))
+            item = _one(ips_preflight.check_mailwizz_servers(context, _pf(), NOW))
             assert (
                 item.status == "fail"
                 and item.detail == f"not active: 192.0.2.41 (server {disabled}: disabled)"
             )
             second.mailwizz_server_id = 999_999
             session.commit()
-            assert "server 999999: missing" in _one(checks.check_mailwizz_servers(context, _pf(), NOW)).detail
+            assert (
+                "server 999999: missing"
+                in _one(ips_preflight.check_mailwizz_servers(context, _pf(), NOW)).detail
+            )
             second.mailwizz_server_id = other_active
             session.commit()
-        assert _one(checks.check_mailwizz_servers(context, _pf(), NOW)).status == "pass"
+        assert _one(ips_preflight.check_mailwizz_servers(context, _pf(), NOW)).status == "pass"
 
 
 def test_a_peer_that_never_answers_fails_after_the_timeout(ctx: AppContext) -> None:
@@ -489,7 +497,7 @@ def test_a_peer_that_never_answers_fails_after_the_timeout(ctx: AppContext) -> N
         alertmanager.handler = hang
         try:
             item = _one(
-                checks.check_monitoring(
+                host.check_monitoring(
                     ctx, _pf(ALERTMANAGER_URL=alertmanager.url, PREFLIGHT_TIMEOUT=0.3), NOW
                 ),
                 "alertmanager",
@@ -507,10 +515,10 @@ def test_production_on_sqlite_is_no_go(make_ctx: Callable[..., AppContext], tmp_
         API_KEY=secrets.token_urlsafe(48),
         JWT_SECRET_KEY=secrets.token_urlsafe(96),
     )
-    item = _one(checks.check_database_backend(production, _pf(), NOW))
+    item = _one(configuration.check_database_backend(production, _pf(), NOW))
     assert item.status == "fail" and "SQLite" in item.detail and "postgresql://" in item.fix
     trial = make_ctx(DATABASE_URL=f"sqlite:///{tmp_path / 'trial.db'}", ENVIRONMENT="development")
-    assert _one(checks.check_database_backend(trial, _pf(), NOW)).status == "pass"
+    assert _one(configuration.check_database_backend(trial, _pf(), NOW)).status == "pass"
 
 
 def test_production_on_postgresql_passes_the_database_item(ctx: AppContext) -> None:
@@ -519,6 +527,6 @@ def test_production_on_postgresql_passes_the_database_item(ctx: AppContext) -> N
     production = ctx.settings.model_copy(update={"environment": "production"})
     context = build_context(production)
     try:
-        assert _one(checks.check_database_backend(context, _pf(), NOW)).status == "pass"
+        assert _one(configuration.check_database_backend(context, _pf(), NOW)).status == "pass"
     finally:
         context.close()

@@ -22,9 +22,9 @@ from email_engine.integrations.powermta import deploy as pmta_deploy
 from email_engine.integrations.powermta import service as pmta_service
 from email_engine.integrations.powermta.settings import PowerMtaSettings
 from email_engine.main import create_app
-from email_engine.preflight.checks import run_preflight
+from email_engine.platform.preflight import PreflightSettings
 from email_engine.preflight.report import verdict
-from email_engine.preflight.settings import PreflightSettings
+from email_engine.preflight.runner import run_preflight
 from email_engine.reputation.dnsbl import ZoneResult
 from email_engine.reputation.service import record_dnsbl_results
 from tests.conftest import make_settings

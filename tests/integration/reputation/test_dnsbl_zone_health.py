@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session
 from email_engine.config import Settings
 from email_engine.context import AppContext
 from email_engine.ops.domain_settings import install_settings
-from email_engine.preflight import checks
+from email_engine.platform.preflight import PreflightSettings
 from email_engine.preflight.report import verdict
-from email_engine.preflight.settings import PreflightSettings
+from email_engine.reputation import preflight
 from email_engine.reputation.dnsbl import catalogue, resolve_zone_names
 from email_engine.reputation.health import blacklist_summary
 from email_engine.reputation.service import run_dnsbl_lookups
@@ -51,7 +51,7 @@ def test_nxdomain_everywhere_gives_no_clean_zone_and_preflight_says_no_go(
     assert "local recursive resolver such as unbound" in zen["meaning"]
 
     pf = PreflightSettings(_env_file=None)  # type: ignore[call-arg]
-    items = list(checks.check_blacklists(ctx, pf, NOW + timedelta(minutes=1)))
+    items = list(preflight.check_blacklists(ctx, pf, NOW + timedelta(minutes=1)))
     assert [item.name for item in items] == ["blacklists"]
     [item] = items
     assert item.status == "fail" and not verdict(items)  # NO-GO

@@ -30,7 +30,7 @@ from email_engine.integrations.snds.settings import SndsSettings
 from email_engine.ips import service as ips_service
 from email_engine.ops.domain_settings import install_settings
 from email_engine.outbox.models import OutboxEvent
-from email_engine.preflight.settings import PreflightSettings
+from email_engine.platform.preflight import PreflightSettings
 from email_engine.reputation_signals.jobs import run_signals
 from email_engine.reputation_signals.preflight import check_dmarc_alignment
 from email_engine.warmup import failover_service

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from email_engine.preflight.checks import dns_auth_item
-from email_engine.preflight.report import Item
+from email_engine.platform.preflight import Item
 from email_engine.reputation.auth_facts import CheckStatus
 from email_engine.reputation.auth_service import StoredCheck, StoredDomainReport
 from email_engine.reputation.compliance import ComplianceStatus
+from email_engine.reputation.preflight import dns_auth_item
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 MAX_AGE = timedelta(hours=48)

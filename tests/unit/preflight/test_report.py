@@ -7,8 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from email_engine.preflight.checks import newest_backup, pipe_problems, wired_pipes
-from email_engine.preflight.report import Item, summary, verdict
+from email_engine.integrations.powermta.pipes import pipe_problems, wired_pipes
+from email_engine.platform.preflight import Item
+from email_engine.preflight.host import logrotate_problems, newest_backup
+from email_engine.preflight.report import summary, verdict
+from email_engine.preflight.runner import all_checks
 
 PASS = Item("secrets", "pass", "set")
 FAIL = Item("backups", "fail", "too old", "Run scripts/backup-all.sh.")
@@ -100,15 +103,32 @@ def test_newest_backup_reads_the_dated_names() -> None:
     assert newest_backup([]) is None
 
 
-def test_every_check_has_a_stable_name_for_when_it_crashes() -> None:
-    from email_engine.preflight.checks import CHECKS, FALLBACK_NAMES
-
-    assert set(FALLBACK_NAMES) == {check.__name__ for check in CHECKS}
+def test_the_checklist_keeps_its_order_and_each_check_a_stable_name_for_when_it_crashes() -> None:
+    checks = all_checks()
+    assert [check.name for check in checks] == [
+        "secrets",
+        "database",
+        "database schema",
+        "health",
+        "inventory",
+        "dns records",
+        "blacklists",
+        "powermta config",
+        "mailwizz delivery servers",
+        "scraper-pro signed call",
+        "prometheus rules",
+        "telegram",
+        "nginx/tls",
+        "log rotation",
+        "backups",
+        "warmup plans",
+        "rate limiting",
+        "dmarc alignment",
+    ]
+    assert len({check.order for check in checks}) == len(checks)
 
 
 def test_logrotate_directives_not_words() -> None:
-    from email_engine.preflight.checks import logrotate_problems
-
     template = (Path(__file__).resolve().parents[3] / "deploy" / "logrotate.in").read_text()
     assert logrotate_problems(template) == []
     assert logrotate_problems("/var/log/x.log {\n    rotate 30\n    delaycompress\n}\n") == ["no `compress`"]

@@ -37,7 +37,7 @@ class TelegramDestination:
     def __init__(
         self, *, api_url: str, token: str, chat_id: str, instance: str, timeout: float, client: httpx.Client
     ) -> None:
-        self._url = f"{api_url.rstrip('/')}/bot{token}/sendMessage"
+        self._bot = f"{api_url.rstrip('/')}/bot{token}"
         self._chat_id = chat_id
         self._instance = instance
         self._timeout = timeout
@@ -51,7 +51,7 @@ class TelegramDestination:
             "disable_web_page_preview": True,
         }
         try:
-            response = self._client.post(self._url, json=body, timeout=self._timeout)
+            response = self._client.post(f"{self._bot}/sendMessage", json=body, timeout=self._timeout)
         except httpx.HTTPError as exc:  # str(exc) could carry the URL, and so the token
             return Delivery(False, f"Telegram unreachable: {type(exc).__name__}")
         answer: dict[str, Any] = {}
@@ -67,6 +67,18 @@ class TelegramDestination:
         # 400 means this message itself is refused (retrying it cannot help); 401/403/404 are
         # configuration problems the operator can fix, so those events wait and retry.
         return Delivery(False, error, retryable=response.status_code != 400)
+
+    def reaches_chat(self) -> bool:
+        """The Bot API accepts the token (getMe) and the bot sees the chat (getChat); sends nothing.
+
+        Raises ``httpx.HTTPError`` (or ``httpx.InvalidURL``) when the API does not answer, and
+        ``ValueError`` when it answers something that is not JSON; their text may hold the token.
+        """
+        me = self._client.get(f"{self._bot}/getMe", timeout=self._timeout).json()
+        chat = self._client.get(
+            f"{self._bot}/getChat", params={"chat_id": self._chat_id}, timeout=self._timeout
+        ).json()
+        return all(isinstance(answer, dict) and answer.get("ok") is True for answer in (me, chat))
 
 
 class AppriseDestination:
