@@ -10,7 +10,6 @@ from typing import Any
 
 import structlog
 from prometheus_client.core import GaugeMetricFamily, Metric
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from email_engine.context import AppContext
@@ -19,7 +18,7 @@ from email_engine.feedback.settings import FeedbackSettings
 from email_engine.feedback.spool import backlog
 from email_engine.feedback.stats import dimension_rows
 from email_engine.ops.domain_settings import domain_settings
-from email_engine.ops.models import JobRun
+from email_engine.ops.job_status import last_result
 
 __all__ = ["DISK_PATHS", "GAUGES", "retention", "spool", "traffic"]
 
@@ -119,13 +118,7 @@ def retention(ctx: AppContext, session: Session, now: datetime) -> Iterator[Metr
         f"Day partitions dropped by the last successful {RETENTION_JOB} run (PostgreSQL), by table.",
         labels=["table"],
     )
-    last = session.scalar(
-        select(JobRun)
-        .where(JobRun.job == RETENTION_JOB, JobRun.status == "ok")
-        .order_by(JobRun.started_at.desc())
-        .limit(1)
-    )
-    result = last.result if last is not None and isinstance(last.result, dict) else {}
+    result = last_result(session, RETENTION_JOB)
     if result:
         for kind in _KINDS:
             purged.add_metric([kind], float(result.get(kind, 0)))

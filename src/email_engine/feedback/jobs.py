@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-
 from email_engine.context import AppContext
 from email_engine.db import session_scope
 from email_engine.errors import ConfigurationError
@@ -15,8 +13,8 @@ from email_engine.feedback.partitions import PARTITIONED, ensure_partitions
 from email_engine.feedback.pseudonym import pseudonym_key
 from email_engine.feedback.retention import RetentionPolicy, pseudonymise_before, purge_expired
 from email_engine.feedback.settings import feedback_settings
+from email_engine.ops.job_status import last_result
 from email_engine.ops.jobspec import JobSpec
-from email_engine.ops.models import JobRun
 
 __all__ = ["JOBS", "RETENTION_JOB", "run_domain_suppression", "run_partitions", "run_retention"]
 
@@ -46,13 +44,7 @@ def run_partitions(ctx: AppContext, now: datetime) -> dict[str, Any]:
 
 def _last_result(ctx: AppContext, job: str) -> dict[str, Any]:
     with ctx.session_factory() as session:
-        result = session.scalar(
-            select(JobRun.result)
-            .where(JobRun.job == job, JobRun.status == "ok")
-            .order_by(JobRun.started_at.desc())
-            .limit(1)
-        )
-    return result if isinstance(result, dict) else {}
+        return last_result(session, job)
 
 
 def run_retention(ctx: AppContext, now: datetime) -> dict[str, Any]:

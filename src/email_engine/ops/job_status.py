@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from email_engine.ops.jobspec import JobSpec
 from email_engine.ops.models import JobRun
 
-__all__ = ["job_overview", "last_runs", "run_history"]
+__all__ = ["job_overview", "last_result", "last_runs", "run_history"]
 
 
 def _aware(value: datetime | None) -> datetime | None:
@@ -36,6 +36,17 @@ def last_runs(session: Session) -> tuple[dict[str, JobRun], dict[str, JobRun], d
         _latest(session, JobRun.status == "ok"),
         _latest(session, JobRun.trigger == "schedule", JobRun.status != "skipped"),
     )
+
+
+def last_result(session: Session, job: str) -> dict[str, Any]:
+    """What the newest successful run of ``job`` returned ({} when it never succeeded)."""
+    result = session.scalar(
+        select(JobRun.result)
+        .where(JobRun.job == job, JobRun.status == "ok")
+        .order_by(JobRun.started_at.desc())
+        .limit(1)
+    )
+    return result if isinstance(result, dict) else {}
 
 
 def _run_dict(run: JobRun | None) -> dict[str, Any] | None:
