@@ -1,7 +1,7 @@
 """Health checks of the ops domain.
 
 Core: the database (critical) and Redis (critical when configured). Operations: the scheduler
-leader, PowerMTA, disk space of the data directory, and the last successful run of each job.
+leader, disk space of the data directory, and the last successful run of each job.
 Peers of other domains are checked by their own ``health.py``. "not configured" is its own status
 and never counts as down.
 """
@@ -21,7 +21,7 @@ from email_engine.errors import EmailEngineError
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.healthcheck import CheckResult, HealthCheck
 from email_engine.ops.settings import HealthSettings, SchedulerSettings
-from email_engine.platform.probes import disk_free_fraction, http_get, redact_url, run_command
+from email_engine.platform.probes import disk_free_fraction
 
 
 async def check_database(ctx: AppContext) -> CheckResult:
@@ -70,56 +70,6 @@ async def check_scheduler(ctx: AppContext) -> CheckResult:
             data,
         )
     return CheckResult("ok", f"leader {holder.holder} ({holder.backend})", data)
-
-
-def _pmta_summary(body: Any) -> dict[str, Any]:
-    """Pick a few well-known figures from PowerMTA's JSON status, whatever its nesting."""
-    if not isinstance(body, dict):
-        return {}
-    status = body.get("status")
-    if status is None and isinstance(body.get("data"), dict):
-        status = body["data"].get("status")
-    if status is None:
-        status = body
-    if not isinstance(status, dict):
-        return {}
-    summary: dict[str, Any] = {}
-    for key in ("version", "uptime"):
-        if key in status:
-            summary[key] = status[key]
-    queue = status.get("queue")
-    if isinstance(queue, dict) and isinstance(queue.get("smtp"), dict):
-        summary["queued_recipients"] = queue["smtp"].get("rcp")
-    return summary
-
-
-async def check_powermta(ctx: AppContext) -> CheckResult:
-    settings = domain_settings(ctx, HealthSettings)
-    if settings.pmta_status_url:
-        answer = await http_get(settings.pmta_status_url, timeout=settings.check_timeout_seconds)
-        where = redact_url(settings.pmta_status_url)
-        if answer.error:
-            return CheckResult("fail", f"PowerMTA status interface: {answer.error}")
-        if answer.status is None or not 200 <= answer.status < 300:
-            return CheckResult(
-                "fail",
-                f"PowerMTA status interface at {where} answered HTTP {answer.status}; check http-mgmt-allow.",
-            )
-        return CheckResult("ok", f"PowerMTA answers at {where}", _pmta_summary(answer.body))
-    if settings.pmta_status_command:
-        result = await run_command(settings.pmta_status_command, timeout=settings.check_timeout_seconds)
-        if result.error:
-            return CheckResult("fail", f"PowerMTA status command: {result.error}")
-        first = next((line.strip() for line in result.output.splitlines() if line.strip()), "")
-        if result.returncode != 0:
-            return CheckResult(
-                "fail", f"`{settings.pmta_status_command}` exited {result.returncode}: {first[:200]}"
-            )
-        return CheckResult("ok", f"PowerMTA status command succeeded: {first[:200]}")
-    return CheckResult(
-        "not_configured",
-        "Set PMTA_STATUS_URL (http-mgmt status page) or PMTA_STATUS_COMMAND to watch PowerMTA.",
-    )
 
 
 def data_directory(ctx: AppContext) -> str:
@@ -214,7 +164,6 @@ CHECKS = [
     HealthCheck("database", check_database, critical=True),
     HealthCheck("redis", check_redis, critical=True),
     HealthCheck("scheduler", check_scheduler),
-    HealthCheck("powermta", check_powermta),
     HealthCheck("disk", check_disk),
     HealthCheck("jobs", check_jobs),
 ]

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from email_engine.context import AppContext, build_context
 from email_engine.integrations.mailwizz import health as mailwizz_health
+from email_engine.integrations.powermta import health as powermta_health
 from email_engine.integrations.scraper_pro import health as scraper_pro_health
 from email_engine.ops import health
 from email_engine.ops.domain_settings import install_settings
@@ -44,10 +45,10 @@ def peer() -> Iterator[HttpPeer]:
 
 
 def test_powermta_status_page_ok_refused_down_and_not_configured(ctx: AppContext, peer: HttpPeer) -> None:
-    assert run(health.check_powermta, ctx).status == "not_configured"
+    assert run(powermta_health.check_powermta, ctx).status == "not_configured"
     install_settings(ctx, health_settings(PMTA_STATUS_URL=f"{peer.url}/status?format=json"))
     peer.reply(200, PMTA_STATUS)
-    result = run(health.check_powermta, ctx)
+    result = run(powermta_health.check_powermta, ctx)
     assert result.status == "ok" and result.data == {
         "version": "5.5r1",
         "uptime": "3d",
@@ -55,17 +56,17 @@ def test_powermta_status_page_ok_refused_down_and_not_configured(ctx: AppContext
     }
     assert peer.requests[-1].path == "/status" and peer.requests[-1].query == {"format": ["json"]}
     peer.reply(403, "<html>Forbidden</html>")
-    refused = run(health.check_powermta, ctx)
+    refused = run(powermta_health.check_powermta, ctx)
     assert refused.status == "fail" and "403" in refused.detail and "http-mgmt-allow" in refused.detail
     peer.down()
-    down = run(health.check_powermta, ctx)
+    down = run(powermta_health.check_powermta, ctx)
     assert down.status == "fail" and "unreachable" in down.detail
 
 
 def test_powermta_status_command(ctx: AppContext) -> None:
     good = f"{sys.executable} -c \"print('PowerMTA v5.5 running')\""
     install_settings(ctx, health_settings(PMTA_STATUS_COMMAND=good))
-    assert run(health.check_powermta, ctx) == CheckResult(
+    assert run(powermta_health.check_powermta, ctx) == CheckResult(
         "ok", "PowerMTA status command succeeded: PowerMTA v5.5 running"
     )
     install_settings(
@@ -74,19 +75,19 @@ def test_powermta_status_command(ctx: AppContext) -> None:
             PMTA_STATUS_COMMAND=f"{sys.executable} -c \"import sys; print('pmta not running'); sys.exit(3)\""
         ),
     )
-    failed = run(health.check_powermta, ctx)
+    failed = run(powermta_health.check_powermta, ctx)
     assert failed.status == "fail" and "exited 3" in failed.detail and "pmta not running" in failed.detail
     install_settings(ctx, health_settings(PMTA_STATUS_COMMAND="/nonexistent/pmta show status"))
-    assert "cannot be started" in run(health.check_powermta, ctx).detail
+    assert "cannot be started" in run(powermta_health.check_powermta, ctx).detail
     install_settings(ctx, health_settings(PMTA_STATUS_COMMAND="pmta 'unbalanced"))
-    assert "cannot be parsed" in run(health.check_powermta, ctx).detail
+    assert "cannot be parsed" in run(powermta_health.check_powermta, ctx).detail
     install_settings(
         ctx,
         health_settings(
             PMTA_STATUS_COMMAND=f'{sys.executable} -c "import time; time.sleep(5)"', HEALTH_CHECK_TIMEOUT=0.5
         ),
     )
-    assert "did not finish" in run(health.check_powermta, ctx).detail
+    assert "did not finish" in run(powermta_health.check_powermta, ctx).detail
 
 
 def test_mailwizz_api_and_scraper_pro_reachability(ctx: AppContext, peer: HttpPeer) -> None:
