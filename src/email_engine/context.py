@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from email_engine.config import Settings
 from email_engine.db import make_engine, make_session_factory
-from email_engine.ops.ratelimit import RateLimiter
+from email_engine.platform.ratelimit import RateLimiter
 
 __all__ = ["AppContext", "build_context"]
 

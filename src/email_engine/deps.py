@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -18,10 +18,8 @@ from email_engine.context import AppContext
 from email_engine.errors import PermissionDenied, Unauthenticated
 
 __all__ = [
-    "MAX_DB_INT",
     "ContextDep",
     "CurrentPrincipal",
-    "OffsetQuery",
     "SessionDep",
     "SettingsDep",
     "authenticate",
@@ -32,11 +30,6 @@ _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login")
 
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-#: The largest integer PostgreSQL's bigint (and SQLite's INTEGER) holds: every integer the API passes
-#: to the database is bounded by it, so an oversize value is a 422, not a database error.
-MAX_DB_INT = 2**63 - 1
-OffsetQuery = Annotated[int, Query(ge=0, le=MAX_DB_INT, description="How many rows to skip.")]
 
 
 def get_context(request: Request) -> AppContext:

@@ -16,12 +16,13 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from email_engine import __version__, errors
 from email_engine.api_docs import install_api_docs
+from email_engine.auth.service import record_audited_write
 from email_engine.config import Settings, check_secrets, get_settings
 from email_engine.context import AppContext, build_context
 from email_engine.deps import require_not_ingest
 from email_engine.logging import configure_logging
 from email_engine.openapi import describe_errors
-from email_engine.ops.http import RequestGuard
+from email_engine.platform.request_guard import RequestGuard
 from email_engine.plugins import domain_modules, import_all_models
 
 __all__ = ["create_app"]
@@ -184,7 +185,7 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
             app.include_router(module.public_router)
         body_limits.update(getattr(module, "BODY_LIMITS", {}))
 
-    app.add_middleware(RequestGuard, ctx=context, body_limits=body_limits)
+    app.add_middleware(RequestGuard, ctx=context, body_limits=body_limits, audit=record_audited_write)
     _describe_errors_once(app)
     return app
 

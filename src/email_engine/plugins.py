@@ -8,8 +8,8 @@ capability never means editing ``main.py`` or ``cli.py``:
   HMAC-signed webhooks); optional ``BODY_LIMITS = {"/api/v1/prefix": max_bytes}``.
 - ``cli.py``: ``register(root: typer.Typer) -> None``, adding sub-apps or commands.
 - ``models.py``: SQLAlchemy models (imported so Alembic and the app see every table).
-- ``jobs.py``: ``JOBS: list[JobSpec]`` for the scheduler (``email_engine.ops.jobspec``).
-- ``health.py``: ``CHECKS: list[HealthCheck]`` for ``/health`` (``email_engine.ops.healthcheck``; run
+- ``jobs.py``: ``JOBS: list[JobSpec]`` for the scheduler (``email_engine.platform.jobspec``).
+- ``health.py``: ``CHECKS: list[HealthCheck]`` for ``/health`` (``email_engine.platform.healthcheck``; run
   together by ``email_engine.ops.service.run_checks``).
 - ``preflight.py``: ``CHECKS: list[PreflightCheck]`` for ``email-engine preflight``
   (``email_engine.platform.preflight``; run by ``email_engine.preflight.runner`` in their ``order``).
@@ -61,5 +61,7 @@ def domain_modules(kind: str) -> Iterator[ModuleType]:
 
 
 def import_all_models() -> None:
+    """Every table: the platform's own (job runs, locks, the leader lease), then each domain's."""
+    importlib.import_module("email_engine.platform.models")
     for _ in domain_modules("models"):
         pass

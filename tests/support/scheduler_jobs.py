@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from email_engine.context import AppContext
-from email_engine.ops.jobspec import JobSpec
+from email_engine.platform.jobspec import JobSpec
 
 
 def tick(_ctx: AppContext, now: datetime) -> dict[str, Any]:

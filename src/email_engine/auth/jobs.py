@@ -11,7 +11,7 @@ from email_engine.auth.models import LoginThrottle
 from email_engine.auth.service import purge_expired_refresh_tokens
 from email_engine.context import AppContext
 from email_engine.db import session_scope
-from email_engine.ops.jobspec import JobSpec
+from email_engine.platform.jobspec import JobSpec
 
 
 def run_cleanup(ctx: AppContext, now: datetime) -> dict[str, Any]:

@@ -19,7 +19,6 @@ import redis
 import structlog
 from limits import parse
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from email_engine.auth.models import LoginThrottle
@@ -28,6 +27,7 @@ from email_engine.auth.throttle import Claim, Policy, Throttle, claim, refund
 from email_engine.context import AppContext
 from email_engine.errors import ConfigurationError, RateLimited
 from email_engine.ops.domain_settings import domain_settings
+from email_engine.platform.upsert import insert_for
 
 __all__ = ["Admission", "DatabaseThrottleStore", "LoginGuard", "RedisThrottleStore", "login_guard"]
 
@@ -52,10 +52,9 @@ class DatabaseThrottleStore:
 
     def update(self, key: str, change: Change[T], *, now_ms: int, ttl_ms: int) -> T:
         with self.session_factory() as session, session.begin():
-            module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
             # Writing first takes the lock: concurrent claims on this key queue up behind it.
             session.execute(
-                module.insert(LoginThrottle)
+                insert_for(session, LoginThrottle)
                 .values(
                     key=key,
                     count=0,

@@ -15,7 +15,6 @@ from email_engine.auth.schemas import (
     ApiKeyPublic,
     AuditEntryPublic,
     LoginRequest,
-    Page,
     PasswordChange,
     PasswordReset,
     RefreshRequest,
@@ -25,8 +24,9 @@ from email_engine.auth.schemas import (
     UserUpdate,
 )
 from email_engine.clock import utcnow
-from email_engine.deps import MAX_DB_INT, AdminDep, ContextDep, OffsetQuery, SessionDep, SettingsDep
+from email_engine.deps import AdminDep, ContextDep, SessionDep, SettingsDep
 from email_engine.errors import Unauthenticated
+from email_engine.platform.schemas import MAX_DB_INT, OffsetQuery, Page
 
 public_router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 router = APIRouter(prefix="/api/v1", tags=["auth"])

@@ -1,28 +1,23 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, computed_field, model_validator
 
 from email_engine.auth.roles import Role
+from email_engine.platform.schemas import StrictModel, Trimmed
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
 
-class StrictModel(BaseModel):
-    """Request bodies refuse unknown fields so typos are reported, not ignored."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-
 class LoginRequest(StrictModel):
     email: EmailStr
-    password: str = Field(min_length=1, max_length=1024)
+    password: Trimmed = Field(min_length=1, max_length=1024)
 
 
 class RefreshRequest(StrictModel):
-    refresh_token: str = Field(min_length=1, max_length=4096)
+    refresh_token: Trimmed = Field(min_length=1, max_length=4096)
 
 
 class TokenPair(BaseModel):
@@ -34,8 +29,8 @@ class TokenPair(BaseModel):
 
 class UserCreate(StrictModel):
     email: EmailStr
-    username: str = Field(pattern=NAME_PATTERN)
-    password: str = Field(min_length=12, max_length=1024)
+    username: Trimmed = Field(pattern=NAME_PATTERN)
+    password: Trimmed = Field(min_length=12, max_length=1024)
     role: Role = Role.VIEWER
 
 
@@ -70,18 +65,18 @@ class UserUpdate(StrictModel):
 
 
 class PasswordReset(StrictModel):
-    password: str = Field(
+    password: Trimmed = Field(
         min_length=12, max_length=1024, description="The new password (at least 12 characters)"
     )
 
 
 class PasswordChange(StrictModel):
-    current_password: str = Field(min_length=1, max_length=1024)
-    new_password: str = Field(min_length=12, max_length=1024)
+    current_password: Trimmed = Field(min_length=1, max_length=1024)
+    new_password: Trimmed = Field(min_length=12, max_length=1024)
 
 
 class ApiKeyCreate(StrictModel):
-    name: str = Field(pattern=NAME_PATTERN)
+    name: Trimmed = Field(pattern=NAME_PATTERN)
     role: Role = Role.VIEWER
     expires_at: datetime | None = None
 
@@ -115,13 +110,3 @@ class AuditEntryPublic(BaseModel):
     status_code: int
     client_address: str | None
     details: dict[str, Any] | None
-
-
-T = TypeVar("T")
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    total: int
-    limit: int
-    offset: int

@@ -18,6 +18,7 @@ from email_engine.auth.models import ApiKey, AuditEntry, RefreshToken, User
 from email_engine.auth.roles import Role
 from email_engine.config import Settings
 from email_engine.errors import Conflict, InvalidInput, NotFound, Unauthenticated
+from email_engine.platform.request_guard import AuditedWrite
 
 __all__ = [
     "Principal",
@@ -35,6 +36,7 @@ __all__ = [
     "login",
     "purge_expired_refresh_tokens",
     "record_audit",
+    "record_audited_write",
     "refresh_tokens",
     "renew_session",
     "revoke_api_key",
@@ -417,6 +419,20 @@ def record_audit(
             client_address=client_address,
             details=details,
         )
+    )
+
+
+def record_audited_write(session: Session, write: AuditedWrite) -> None:
+    """The request guard's audit writer: every write through the API or the console."""
+    record_audit(
+        session,
+        principal=write.principal if isinstance(write.principal, Principal) else None,
+        action=write.action,
+        target=write.target,
+        status_code=write.status_code,
+        client_address=write.client_address,
+        now=write.now,
+        details=write.details,
     )
 
 

@@ -10,7 +10,7 @@ from email_engine.db import session_scope
 from email_engine.dmarc import service
 from email_engine.dmarc.settings import DmarcSettings
 from email_engine.ops.domain_settings import domain_settings
-from email_engine.ops.jobspec import JobSpec
+from email_engine.platform.jobspec import JobSpec
 from email_engine.resolver import make_async_resolver
 
 __all__ = ["JOBS", "run_classify", "run_imap"]

@@ -9,15 +9,15 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from email_engine.auth.schemas import Page
 from email_engine.clock import utcnow
-from email_engine.deps import ContextDep, OffsetQuery, OperatorDep, SessionDep
+from email_engine.deps import ContextDep, OperatorDep, SessionDep
 from email_engine.dmarc import service
 from email_engine.dmarc.models import DmarcDeadLetter
 from email_engine.dmarc.schemas import DeadLetterPublic, ImportResult, ReportPublic, SourcePage
 from email_engine.dmarc.settings import DmarcSettings
 from email_engine.errors import InvalidInput, NotFound
 from email_engine.ops.domain_settings import domain_settings
+from email_engine.platform.schemas import OffsetQuery, Page
 
 __all__ = ["BODY_LIMITS", "router"]
 

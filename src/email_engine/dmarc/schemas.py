@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
+from email_engine.platform.schemas import Page
+
 __all__ = ["DeadLetterPublic", "ImportResult", "ReportPublic", "SourceItem", "SourcePage"]
 
 
@@ -37,13 +39,9 @@ class SourceItem(BaseModel):
     ptr: str | None = None
 
 
-class SourcePage(BaseModel):
+class SourcePage(Page[SourceItem]):
     since: date
     until: date
-    total: int
-    limit: int
-    offset: int
-    items: list[SourceItem]
 
 
 class ReportPublic(BaseModel):

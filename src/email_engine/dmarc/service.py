@@ -22,7 +22,6 @@ import dns.resolver
 import dns.reversename
 import structlog
 from sqlalchemy import Connection, Table, bindparam, case, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -37,6 +36,7 @@ from email_engine.dmarc.report import (
 )
 from email_engine.dmarc.sources import SourceClass, classify_ptr, classify_source
 from email_engine.errors import InvalidInput
+from email_engine.platform.upsert import dialect_insert
 
 __all__ = [
     "PASSED_MESSAGES",
@@ -122,10 +122,10 @@ _REPORT_TABLE = cast(Table, DmarcReport.__table__)
 # "executemany" that SQLAlchemy sends as multi-row INSERTs), it answers the id of each report it
 # inserted; a report stored before (also by a concurrent importer) is skipped by ON CONFLICT.
 _INSERT_REPORTS = {
-    module.dialect.name: module.insert(_REPORT_TABLE)
+    dialect: dialect_insert(dialect, _REPORT_TABLE)
     .on_conflict_do_nothing(index_elements=["report_key"])
     .returning(_REPORT_TABLE.c.report_key, _REPORT_TABLE.c.id)
-    for module in (postgresql, sqlite)
+    for dialect in ("postgresql", "sqlite")
 }
 
 

@@ -24,7 +24,7 @@ from datetime import date
 from sqlalchemy import Engine, Table, select, update
 from sqlalchemy.orm import Session
 
-from email_engine.feedback.dialect import greatest, insert_for
+from email_engine.platform.upsert import greatest, insert_for
 
 __all__ = ["Dictionary", "value_digest"]
 

@@ -20,7 +20,6 @@ from sqlalchemy.orm import Session
 
 from email_engine.feedback.aggregate import COUNTERS, bucket_deltas
 from email_engine.feedback.bounce import classify_bounce
-from email_engine.feedback.dialect import insert_for, is_postgres
 from email_engine.feedback.dictionary import Dictionary, value_digest
 from email_engine.feedback.models import (
     DIAG_MAX,
@@ -38,6 +37,7 @@ from email_engine.feedback.providers import provider_for_domain
 from email_engine.feedback.records import DeadLetterItem, IngestRecord, key_number, split_address
 from email_engine.feedback.suppression import SuppressionEntry, upsert_suppressions
 from email_engine.outbox.service import enqueue_event
+from email_engine.platform.upsert import insert_for, is_postgres
 
 __all__ = [
     "BOUNCE_EVENT",

@@ -14,7 +14,7 @@ from email_engine.feedback.pseudonym import pseudonym_key
 from email_engine.feedback.retention import RetentionPolicy, pseudonymise_before, purge_expired
 from email_engine.feedback.settings import feedback_settings
 from email_engine.ops.job_status import last_result
-from email_engine.ops.jobspec import JobSpec
+from email_engine.platform.jobspec import JobSpec
 
 __all__ = ["JOBS", "RETENTION_JOB", "run_domain_suppression", "run_partitions", "run_retention"]
 

@@ -14,10 +14,9 @@ from sqlalchemy.orm import Session
 
 from email_engine.auth import service as auth_service
 from email_engine.auth.roles import Role, role_allows
-from email_engine.auth.schemas import Page
 from email_engine.auth.service import Principal
 from email_engine.clock import utcnow
-from email_engine.deps import ContextDep, OffsetQuery, SessionDep
+from email_engine.deps import ContextDep, SessionDep
 from email_engine.errors import InvalidInput, PermissionDenied, Unauthenticated
 from email_engine.feedback import dsn_router, exports, listings, stats, suppression
 from email_engine.feedback.ingest import ForwardPolicy, ingest_batch, stored_outcome
@@ -35,6 +34,7 @@ from email_engine.feedback.schemas import (
 from email_engine.feedback.settings import feedback_settings
 from email_engine.feedback.webhook import batch_items, single_item
 from email_engine.integrations.scraper_pro.signing import SignatureProblem, verify_signature
+from email_engine.platform.schemas import OffsetQuery, Page
 
 __all__ = ["BODY_LIMITS", "public_router", "router"]
 

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from email_engine.csv_export import csv_chunks
 from email_engine.errors import InvalidInput, NotFound
-from email_engine.feedback.dialect import greatest, insert_for
 from email_engine.feedback.models import Suppression
 from email_engine.feedback.pseudonym import pseudonym, pseudonym_key
 from email_engine.feedback.records import split_address
+from email_engine.platform.upsert import greatest, insert_for
 
 __all__ = [
     "REASONS",

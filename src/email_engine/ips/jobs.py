@@ -9,7 +9,7 @@ from typing import Any
 from email_engine.context import AppContext
 from email_engine.db import session_scope
 from email_engine.ips.actuation import mailwizz_adapter, retry_failed_actuations, verify_paused_servers
-from email_engine.ops.jobspec import JobSpec
+from email_engine.platform.jobspec import JobSpec
 
 
 def run_mailwizz_retry(ctx: AppContext, now: datetime) -> dict[str, Any]:

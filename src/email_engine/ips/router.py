@@ -7,7 +7,6 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response
 
 from email_engine.auth.roles import Role, role_allows
-from email_engine.auth.schemas import Page
 from email_engine.auth.service import Principal
 from email_engine.clock import utcnow
 from email_engine.deps import ContextDep, CurrentPrincipal, SessionDep
@@ -30,6 +29,7 @@ from email_engine.ips.schemas import (
     TransitionRequest,
 )
 from email_engine.ips.validators import IpPurpose
+from email_engine.platform.schemas import Page
 
 router = APIRouter(prefix="/api/v1", tags=["inventory"])
 

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from email_engine.auth.schemas import StrictModel as _StrictBase
 from email_engine.ips import validators as v
 from email_engine.ips.lifecycle import IpState, parse_state
 from email_engine.ips.validators import IpPurpose
+from email_engine.platform.schemas import StrictModel
 
 __all__ = [
     "ActuationPublic",
@@ -26,12 +26,6 @@ __all__ = [
     "TransitionPublic",
     "TransitionRequest",
 ]
-
-
-class StrictModel(_StrictBase):
-    """Unknown fields refused, and nothing trimmed: a name with a trailing newline is an error."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
 
 
 # MailWizz's delivery_server.server_id is INT(11) (signed): keep ids in 1..2^31-1.

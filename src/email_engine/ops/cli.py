@@ -16,11 +16,11 @@ from email_engine.cli_support import JsonOption, cli_context
 from email_engine.clock import utcnow
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.job_status import job_overview, run_history
-from email_engine.ops.leader import process_identity
 from email_engine.ops.registry import all_jobs, find_job
-from email_engine.ops.runner import run_job
 from email_engine.ops.scheduler import ClusterScheduler, make_lease
 from email_engine.ops.settings import SchedulerSettings
+from email_engine.platform.job_runner import run_job
+from email_engine.platform.leader_lease import process_identity
 
 jobs_app = typer.Typer(help="Periodic jobs: list them, run one by hand.", no_args_is_help=True)
 scheduler_app = typer.Typer(help="The cluster scheduler (one leader runs the jobs).", no_args_is_help=True)
@@ -83,7 +83,7 @@ def run_command(
 ) -> None:
     """Run a job now in this process and record the run. Exits 1 if the job failed or was already running."""
     from email_engine.errors import EmailEngineError
-    from email_engine.ops.runner import check_as_of, parse_as_of
+    from email_engine.platform.job_runner import check_as_of, parse_as_of
 
     ctx = cli_context()
     try:

@@ -1,6 +1,6 @@
 """The /metrics collector of database and filesystem state: every domain's ``GAUGES``, read at scrape time.
 
-Counters of requests and job runs live in process memory (``ops/metrics.py``); what the alert rules and
+Counters of requests and job runs live in process memory (``platform/metrics.py``); what the alert rules and
 the Grafana dashboard need beyond that is *state* — listings, rates, warmup position, outbox backlog,
 health, disk — which every worker reads from the shared database, so whichever worker is scraped gives
 the same answer.

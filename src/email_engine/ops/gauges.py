@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from email_engine.context import AppContext
-from email_engine.ops.models import JobRun
+from email_engine.platform.models import JobRun
 from email_engine.plugins import domain_modules
 
 __all__ = ["GAUGES", "disk", "job_successes"]

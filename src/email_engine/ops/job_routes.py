@@ -13,12 +13,12 @@ from email_engine.deps import ContextDep, OperatorDep, SessionDep
 from email_engine.errors import Conflict
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.job_status import job_overview, run_history
-from email_engine.ops.leader import process_identity
 from email_engine.ops.lifespan import running_scheduler
 from email_engine.ops.registry import all_jobs, find_job
-from email_engine.ops.runner import check_as_of, parse_as_of, run_job
 from email_engine.ops.scheduler import make_lease
 from email_engine.ops.settings import SchedulerSettings
+from email_engine.platform.job_runner import check_as_of, parse_as_of, run_job
+from email_engine.platform.leader_lease import process_identity
 
 jobs_router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 

@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from email_engine.ops.jobspec import JobSpec
-from email_engine.ops.models import JobRun
+from email_engine.platform.jobspec import JobSpec
+from email_engine.platform.models import JobRun
 
 __all__ = ["job_overview", "last_result", "last_runs", "run_history"]
 

@@ -10,9 +10,9 @@ from sqlalchemy import delete
 from email_engine.context import AppContext
 from email_engine.db import session_scope
 from email_engine.ops.domain_settings import domain_settings
-from email_engine.ops.jobspec import JobSpec
-from email_engine.ops.models import JobRun
 from email_engine.ops.settings import SchedulerSettings
+from email_engine.platform.jobspec import JobSpec
+from email_engine.platform.models import JobRun
 
 __all__ = ["JOBS", "run_prune"]
 

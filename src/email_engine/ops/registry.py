@@ -8,8 +8,8 @@ from collections.abc import Iterable, Sequence
 from types import ModuleType
 
 from email_engine.errors import ConfigurationError, NotFound
-from email_engine.ops.jobspec import JobSpec
 from email_engine.ops.settings import SchedulerSettings
+from email_engine.platform.jobspec import JobSpec
 from email_engine.plugins import domain_modules
 
 __all__ = ["all_jobs", "find_job"]

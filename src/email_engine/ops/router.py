@@ -6,8 +6,8 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from email_engine.deps import ContextDep
 from email_engine.ops.collector import StateCollector
 from email_engine.ops.job_routes import jobs_router
-from email_engine.ops.metrics import CONTENT_TYPE_LATEST, render_metrics
 from email_engine.ops.service import run_checks
+from email_engine.platform.metrics import CONTENT_TYPE_LATEST, render_metrics
 
 public_router = APIRouter(tags=["ops"])
 router = APIRouter()  # authenticated ops endpoints (jobs)

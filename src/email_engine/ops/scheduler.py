@@ -4,7 +4,7 @@ A lease thread calls ``lease.acquire_or_renew()`` every ``SCHEDULER_RENEW_SECOND
 the process schedules every job in an APScheduler ``BackgroundScheduler`` (``max_instances=1``,
 ``coalesce``, misfire grace), continuing from the last recorded run so a leader change neither
 skips nor repeats a period. On losing the lease (or failing to renew it) it pauses at once.
-Runs go through :func:`email_engine.ops.runner.run_job` (job lock + ``job_run`` record), which also
+Runs go through :func:`email_engine.platform.job_runner.run_job` (job lock + ``job_run`` record), which also
 drops a scheduled run that another leader already made this period.
 """
 
@@ -22,12 +22,12 @@ from sqlalchemy import func, select
 
 from email_engine.clock import utcnow
 from email_engine.context import AppContext
-from email_engine.ops.job_metrics import SCHEDULER_LEADER
-from email_engine.ops.jobspec import JobSpec
-from email_engine.ops.leader import DatabaseLease, Lease, RedisLease, process_identity
-from email_engine.ops.models import JobRun
-from email_engine.ops.runner import run_job
 from email_engine.ops.settings import SchedulerSettings
+from email_engine.platform.job_metrics import SCHEDULER_LEADER
+from email_engine.platform.job_runner import run_job
+from email_engine.platform.jobspec import JobSpec
+from email_engine.platform.leader_lease import DatabaseLease, Lease, RedisLease, process_identity
+from email_engine.platform.models import JobRun
 
 __all__ = ["ClusterScheduler", "make_lease", "next_due_times"]
 

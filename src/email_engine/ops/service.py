@@ -9,7 +9,7 @@ import asyncio
 from typing import Any
 
 from email_engine.context import AppContext
-from email_engine.ops.healthcheck import CheckResult, HealthCheck, overall_status
+from email_engine.platform.healthcheck import CheckResult, HealthCheck, overall_status
 from email_engine.plugins import domain_modules
 
 __all__ = ["CHECK_TIMEOUT_SECONDS", "all_checks", "run_checks"]

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 from email_engine.clock import utcnow
 from email_engine.context import AppContext
 from email_engine.ops.domain_settings import domain_settings
-from email_engine.ops.healthcheck import CheckResult, HealthCheck
 from email_engine.outbox.models import OutboxEvent, OutboxStatus
 from email_engine.outbox.service import backlog, oldest_undelivered
 from email_engine.outbox.settings import OutboxSettings
+from email_engine.platform.healthcheck import CheckResult, HealthCheck
 
 OLD_AGE = timedelta(hours=1)
 

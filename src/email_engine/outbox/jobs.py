@@ -17,11 +17,11 @@ from email_engine.clock import utcnow
 from email_engine.context import AppContext
 from email_engine.db import session_scope
 from email_engine.ops.domain_settings import domain_settings
-from email_engine.ops.jobspec import JobSpec
 from email_engine.outbox.delivery import drain, revive_destinations
 from email_engine.outbox.destinations import destination_of
 from email_engine.outbox.service import dead_counts, revivable_kinds
 from email_engine.outbox.settings import OutboxSettings
+from email_engine.platform.jobspec import JobSpec
 
 __all__ = ["JOBS", "alert_dead_events", "probe_and_revive", "run_outbox"]
 

@@ -12,12 +12,12 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from email_engine.errors import Conflict, InvalidInput, NotFound
 from email_engine.outbox.models import DeadCause, OutboxEvent, OutboxStatus
 from email_engine.outbox.notify import mark_enqueued
+from email_engine.platform.upsert import dialect_insert
 
 __all__ = [
     "MAX_PAYLOAD_BYTES",
@@ -96,15 +96,11 @@ def _insert_statement(dialect: str) -> Any:
     construction (most of the cost of an enqueue); RETURNING, not rowcount, tells whether it
     inserted (psycopg reports -1 for these).
     """
-    if dialect == "postgresql":
-        module: Any = postgresql
-    elif dialect == "sqlite":
-        module = sqlite
-    else:  # pragma: no cover - only PostgreSQL and SQLite are supported
-        raise InvalidInput(f"The outbox does not support the {dialect} database.")
     table = OutboxEvent.__table__
     return (
-        module.insert(table).on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(table.c.id)
+        dialect_insert(dialect, table)
+        .on_conflict_do_nothing(index_elements=["idempotency_key"])
+        .returning(table.c.id)
     )
 
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from email_engine.ops.healthcheck import CheckResult
+from email_engine.platform.healthcheck import CheckResult
 
 __all__ = [
     "CommandAnswer",

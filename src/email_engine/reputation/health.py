@@ -13,7 +13,7 @@ from email_engine.clock import utcnow
 from email_engine.context import AppContext
 from email_engine.ips.models import SendingDomain, SendingIp
 from email_engine.ops.domain_settings import domain_settings
-from email_engine.ops.healthcheck import CheckResult, HealthCheck
+from email_engine.platform.healthcheck import CheckResult, HealthCheck
 from email_engine.reputation.auth_facts import CheckStatus
 from email_engine.reputation.dnsbl import RESOLVER_FIX
 from email_engine.reputation.models import DnsAuthCheck, DnsblCheck, DnsblListing

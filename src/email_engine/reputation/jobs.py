@@ -8,7 +8,7 @@ from typing import Any
 from email_engine.context import AppContext
 from email_engine.db import session_scope
 from email_engine.ops.domain_settings import domain_settings
-from email_engine.ops.jobspec import JobSpec
+from email_engine.platform.jobspec import JobSpec
 from email_engine.reputation import auth_service, service
 from email_engine.reputation.settings import ReputationSettings, get_reputation_settings
 

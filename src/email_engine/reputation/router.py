@@ -7,13 +7,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 
 from email_engine.clock import utcnow
-from email_engine.deps import ContextDep, OffsetQuery, OperatorDep, SessionDep, SettingsDep
+from email_engine.deps import ContextDep, OperatorDep, SessionDep, SettingsDep
 from email_engine.ops.domain_settings import domain_settings
+from email_engine.platform.schemas import OffsetQuery, Page
 from email_engine.reputation import auth_service, service
 from email_engine.reputation.dnsbl import Zone, catalogue
 from email_engine.reputation.schemas import (
     CheckAllOut,
-    ListingPage,
+    ListingOut,
     TargetCheckOut,
     ZonesOut,
     ZonesUpdate,
@@ -50,7 +51,7 @@ def check_all(session: SessionDep, settings: SettingsDep, rep: RepDep, _op: Oper
     return summary
 
 
-@router.get("/blacklists/events", response_model=ListingPage, summary="Listing history (newest first)")
+@router.get("/blacklists/events", response_model=Page[ListingOut], summary="Listing history (newest first)")
 def list_events(
     session: SessionDep,
     target: Annotated[str | None, Query(max_length=253, description="Only this IP or domain.")] = None,

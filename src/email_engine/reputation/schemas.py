@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from email_engine.platform.schemas import StrictModel
+
 ZoneEntry = Annotated[str, StringConstraints(min_length=1, max_length=260, strip_whitespace=True)]
 
 
@@ -62,13 +64,6 @@ class ListingOut(BaseModel):
     delisted_at: datetime | None
 
 
-class ListingPage(BaseModel):
-    items: list[ListingOut]
-    total: int
-    limit: int
-    offset: int
-
-
 class ZoneOut(BaseModel):
     name: str
     label: str
@@ -86,9 +81,7 @@ class ZonesOut(BaseModel):
     catalogue: list[str]
 
 
-class ZonesUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ZonesUpdate(StrictModel):
     zones: list[ZoneEntry] = Field(
         min_length=1,
         max_length=64,

@@ -18,7 +18,7 @@ from email_engine.db import session_scope
 from email_engine.dmarc.models import DmarcRecord
 from email_engine.dmarc.settings import DmarcSettings
 from email_engine.ops.domain_settings import domain_settings
-from email_engine.ops.jobspec import JobSpec
+from email_engine.platform.jobspec import JobSpec
 from email_engine.reputation_signals import service
 from email_engine.reputation_signals.decisions import (
     AlertText,

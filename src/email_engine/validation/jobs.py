@@ -7,7 +7,7 @@ from typing import Any
 
 from email_engine.clock import utcnow
 from email_engine.context import AppContext
-from email_engine.ops.jobspec import JobSpec
+from email_engine.platform.jobspec import JobSpec
 from email_engine.validation.bulk import purge_expired_jobs, run_pending_jobs
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, StrictStr, field_validator
 
+from email_engine.platform.schemas import StrictModel
 from email_engine.validation.verdict import Reason, Verdict
 
 __all__ = ["MAX_EMAILS", "AddressResult", "JobPublic", "ValidateRequest", "ValidateResponse"]
@@ -13,9 +14,7 @@ __all__ = ["MAX_EMAILS", "AddressResult", "JobPublic", "ValidateRequest", "Valid
 MAX_EMAILS = 10_000
 
 
-class ValidateRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ValidateRequest(StrictModel):
     emails: list[StrictStr] = Field(
         description=f"1 to {MAX_EMAILS:,} addresses; results come back in the same order.",
         examples=[["jane.doe@example.com", "info@example.org"]],

@@ -13,7 +13,7 @@ from email_engine.context import AppContext
 from email_engine.db import session_scope
 from email_engine.errors import ConfigurationError
 from email_engine.ips.actuation import MAILWIZZ_ADAPTER_KEY, ServerWriter
-from email_engine.ops.jobspec import JobSpec
+from email_engine.platform.jobspec import JobSpec
 from email_engine.warmup import failover_service, service
 from email_engine.warmup.settings import WarmupSettings, get_warmup_settings
 

@@ -8,7 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from email_engine.clock import utcnow
-from email_engine.deps import ContextDep, CurrentPrincipal, OffsetQuery, SessionDep
+from email_engine.deps import ContextDep, CurrentPrincipal, SessionDep
+from email_engine.platform.schemas import OffsetQuery, Page
 from email_engine.warmup import failover_service, holds, service
 from email_engine.warmup.jobs import mailwizz_writer, warmup_settings
 from email_engine.warmup.plan import PRESETS
@@ -18,7 +19,6 @@ from email_engine.warmup.schemas import (
     PlanAction,
     PlanCreate,
     PlanDetail,
-    PlanPage,
     PlanSummary,
     Preset,
     TrafficHoldOut,
@@ -52,7 +52,7 @@ def list_presets() -> list[dict[str, Any]]:
     ]
 
 
-@router.get("/plans", response_model=PlanPage, summary="List warmup plans")
+@router.get("/plans", response_model=Page[PlanSummary], summary="List warmup plans")
 def list_plans(
     session: SessionDep,
     status: Annotated[str | None, Query(max_length=16)] = None,

@@ -7,13 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
+from email_engine.platform.schemas import StrictModel, Trimmed
 from email_engine.warmup.plan import MAX_SCHEDULE_DAYS
-
-
-class StrictModel(BaseModel):
-    """Request bodies refuse unknown fields so typos are reported, not ignored."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class GatesIn(StrictModel):
@@ -30,19 +25,19 @@ class GatesIn(StrictModel):
     min_sent_fraction: float | None = Field(default=None, ge=0, le=1)
     fail_on_new_listing: bool | None = None
     failures_before_action: int | None = Field(default=None, ge=1, le=30)
-    on_repeated_failure: str | None = Field(default=None, pattern=r"^(pause|step_back)$")
+    on_repeated_failure: Trimmed | None = Field(default=None, pattern=r"^(pause|step_back)$")
     step_back_days: int | None = Field(default=None, ge=1, le=MAX_SCHEDULE_DAYS)
     resume_step_back_days: int | None = Field(default=None, ge=0, le=MAX_SCHEDULE_DAYS)
 
 
 class PlanCreate(StrictModel):
     ip_id: StrictInt = Field(ge=1, le=2**62)
-    preset: str | None = Field(default=None, min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$")
+    preset: Trimmed | None = Field(default=None, min_length=1, max_length=32, pattern=r"^[a-z0-9_-]+$")
     schedule: list[StrictInt] | None = Field(
         default=None, max_length=MAX_SCHEDULE_DAYS, description="Daily volumes, day 1 first."
     )
     gates: GatesIn | None = None
-    provider_shares: dict[str, float] | None = Field(default=None, max_length=20)
+    provider_shares: dict[Trimmed, float] | None = Field(default=None, max_length=20)
     active_hours: int | None = Field(default=None, ge=1, le=24)
     start: bool = Field(default=False, description="Start the plan at once (push day 1's limits).")
 
@@ -54,7 +49,7 @@ class PlanCreate(StrictModel):
 
 
 class PlanAction(StrictModel):
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Trimmed | None = Field(default=None, max_length=500)
 
 
 class Preset(BaseModel):
@@ -80,13 +75,6 @@ class PlanSummary(BaseModel):
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
-
-
-class PlanPage(BaseModel):
-    items: list[PlanSummary]
-    total: int
-    limit: int
-    offset: int
 
 
 class DayOut(BaseModel):
@@ -139,7 +127,7 @@ class FailoverEventOut(BaseModel):
 
 
 class HoldResolve(StrictModel):
-    note: str = Field(
+    note: Trimmed = Field(
         min_length=1, max_length=1000, description="What was fixed (the list cleaned, the content changed)."
     )
 

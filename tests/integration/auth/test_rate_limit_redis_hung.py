@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from email_engine.context import build_context
 from email_engine.main import create_app
-from email_engine.ops import ratelimit
+from email_engine.platform import ratelimit
 from tests.conftest import make_settings
 
 

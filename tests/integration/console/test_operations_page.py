@@ -11,9 +11,9 @@ from sqlalchemy import select
 from email_engine.auth.roles import Role
 from email_engine.clock import utcnow
 from email_engine.context import AppContext
-from email_engine.ops.models import JobRun
 from email_engine.outbox.models import OutboxEvent
 from email_engine.outbox.service import enqueue_event
+from email_engine.platform.models import JobRun
 from tests.integration.console.conftest import csrf_of
 
 

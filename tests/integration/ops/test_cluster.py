@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import select
 
 from email_engine.context import AppContext
-from email_engine.ops.leader import DatabaseLease, LeaseHolder, RedisLease
-from email_engine.ops.models import JobRun
+from email_engine.platform.leader_lease import DatabaseLease, LeaseHolder, RedisLease
+from email_engine.platform.models import JobRun
 from tests.integration.ops.conftest import TEST_JOBS
 from tests.support.databases import REDIS_URL, backend
 

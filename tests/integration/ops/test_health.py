@@ -16,12 +16,12 @@ from email_engine.integrations.powermta import health as powermta_health
 from email_engine.integrations.scraper_pro import health as scraper_pro_health
 from email_engine.ops import health
 from email_engine.ops.domain_settings import install_settings
-from email_engine.ops.healthcheck import CheckResult
-from email_engine.ops.leader import DatabaseLease
-from email_engine.ops.runner import run_job
 from email_engine.ops.settings import HealthSettings
 from email_engine.outbox.service import enqueue_event
 from email_engine.outbox.settings import OutboxSettings
+from email_engine.platform.healthcheck import CheckResult
+from email_engine.platform.job_runner import run_job
+from email_engine.platform.leader_lease import DatabaseLease
 from tests.conftest import make_settings
 from tests.integration.ops.conftest import scheduler_settings
 from tests.support import scheduler_jobs

@@ -11,7 +11,7 @@ from email_engine.context import AppContext
 from email_engine.main import create_app
 from email_engine.ops.domain_settings import install_settings
 from email_engine.ops.lifespan import running_scheduler
-from email_engine.ops.models import JobRun, SchedulerLease
+from email_engine.platform.models import JobRun, SchedulerLease
 from tests.integration.ops.conftest import scheduler_settings
 
 

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from email_engine.context import AppContext
 from email_engine.errors import ConfigurationError, NotFound
-from email_engine.ops.jobspec import JobSpec
-from email_engine.ops.models import JobRun
 from email_engine.ops.registry import all_jobs, find_job
-from email_engine.ops.runner import acquire_job_lock, run_job
+from email_engine.platform.job_runner import acquire_job_lock, run_job
+from email_engine.platform.jobspec import JobSpec
+from email_engine.platform.models import JobRun
 from tests.integration.ops.conftest import scheduler_settings
 from tests.support import scheduler_jobs
 

@@ -14,8 +14,8 @@ from email_engine.clock import utcnow
 from email_engine.context import AppContext
 from email_engine.feedback.settings import FeedbackSettings
 from email_engine.ops.domain_settings import install_settings
-from email_engine.ops.models import JobRun
 from email_engine.outbox.service import enqueue_event
+from email_engine.platform.models import JobRun
 from email_engine.reputation.dnsbl import ZoneResult
 from email_engine.reputation.service import record_dnsbl_results
 

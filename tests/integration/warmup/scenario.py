@@ -33,10 +33,10 @@ from sqlalchemy.orm import Session
 from email_engine.context import AppContext
 from email_engine.integrations.alerts.models import AlertState
 from email_engine.ips.models import SendingIp
-from email_engine.ops.jobspec import JobSpec
 from email_engine.ops.registry import all_jobs, find_job
-from email_engine.ops.runner import run_job
 from email_engine.ops.settings import SchedulerSettings
+from email_engine.platform.job_runner import run_job
+from email_engine.platform.jobspec import JobSpec
 from email_engine.warmup.models import TrafficHold, WarmupPlan
 from tests.support.mailwizz_db import MailwizzTestDb
 from tests.support.rbldnsd import Rbldnsd

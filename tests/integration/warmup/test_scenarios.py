@@ -473,7 +473,7 @@ def test_jobs_run_at_a_time_is_recorded_and_refused_in_production_without_force(
     outcome = json.loads(done.stdout)
     assert outcome["result"]["as_of"] == "2026-03-09T06:00:00+00:00"
     assert outcome["result"]["day"] == "2026-03-09"
-    from email_engine.ops.models import JobRun
+    from email_engine.platform.models import JobRun
 
     run = world.session.get(JobRun, outcome["run_id"])
     assert run is not None and run.trigger == "as_of"

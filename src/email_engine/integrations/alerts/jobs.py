@@ -11,8 +11,8 @@ from typing import Any
 from email_engine.context import AppContext
 from email_engine.db import session_scope
 from email_engine.integrations.alerts.service import Severity, raise_alert, resolve_alert
-from email_engine.ops.jobspec import JobSpec
 from email_engine.ops.service import run_checks
+from email_engine.platform.jobspec import JobSpec
 
 __all__ = ["HEALTH_JOB", "JOBS", "alert_on_health", "run_health"]
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from email_engine.clock import utcnow
 from email_engine.deps import OperatorDep, SessionDep
 from email_engine.integrations.alerts.service import active_alerts, enqueue_test_message
+from email_engine.platform.schemas import StrictModel
 
 router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
 
@@ -29,9 +30,7 @@ class AlertPublic(BaseModel):
     notifications: int
 
 
-class TestAlert(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class TestAlert(StrictModel):
     message: str = Field(default="", max_length=1000)
 
 

@@ -13,7 +13,6 @@ from collections.abc import Sequence
 import httpx
 import structlog
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from email_engine.clock import utcnow
@@ -32,6 +31,7 @@ from email_engine.integrations.alerts.settings import AlertSettings
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.outbox.contract import Sender, SendResult
 from email_engine.outbox.models import OutboxEvent
+from email_engine.platform.upsert import insert_for
 
 __all__ = ["DESTINATIONS", "SENDERS", "configured_destinations", "send_alerts"]
 
@@ -86,9 +86,8 @@ def _delivered(ctx: AppContext, event_ids: list[int]) -> set[tuple[int, str]]:
 
 
 def _record(session: Session, event_id: int, destination: str) -> None:
-    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     session.execute(
-        module.insert(AlertDelivery)
+        insert_for(session, AlertDelivery)
         .values(event_id=event_id, destination=destination, delivered_at=utcnow())
         .on_conflict_do_nothing(index_elements=["event_id", "destination"])
     )

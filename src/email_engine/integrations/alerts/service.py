@@ -12,13 +12,13 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from email_engine.errors import InvalidInput
 from email_engine.integrations.alerts.models import AlertState
 from email_engine.integrations.alerts.settings import default_alert_settings
 from email_engine.outbox.service import enqueue_event
+from email_engine.platform.upsert import insert_for
 
 __all__ = [
     "ALERT_KIND",
@@ -73,10 +73,8 @@ def _locked_state(session: Session, key: str) -> AlertState | None:
 
 def _insert_state(session: Session, values: dict[str, Any]) -> bool:
     """Insert unless another worker created the row first (then that row is used). True if inserted."""
-    dialect = session.get_bind().dialect.name
-    module: Any = postgresql if dialect == "postgresql" else sqlite
     inserted_id = session.execute(
-        module.insert(AlertState)
+        insert_for(session, AlertState)
         .values(**values)
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(AlertState.id)

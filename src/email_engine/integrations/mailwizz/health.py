@@ -12,8 +12,8 @@ from email_engine.integrations.mailwizz.api import MailwizzApi
 from email_engine.integrations.mailwizz.database import MailwizzDatabase
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
 from email_engine.ops.domain_settings import domain_settings
-from email_engine.ops.healthcheck import CheckResult, HealthCheck
 from email_engine.ops.settings import HealthSettings
+from email_engine.platform.healthcheck import CheckResult, HealthCheck
 from email_engine.platform.probes import reachable
 
 #: The alert key the health job raises for the credentials check (``health:<check name>``); the

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from email_engine.platform.schemas import StrictModel
 
 __all__ = ["DomainPoolsPublic", "DomainPoolsUpdate", "RenderedConfigPublic", "ThrottleTablesPublic"]
 
@@ -35,9 +37,7 @@ class DomainPoolsPublic(BaseModel):
     ips: list[SenderIp]
 
 
-class DomainPoolsUpdate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class DomainPoolsUpdate(StrictModel):
     pools: list[str] = Field(
         max_length=50, description="Pool names; replaces the list (empty: no pool sends for the domain)."
     )

@@ -7,8 +7,8 @@ import asyncio
 
 from email_engine.context import AppContext
 from email_engine.ops.domain_settings import domain_settings
-from email_engine.ops.healthcheck import CheckResult, HealthCheck
 from email_engine.ops.settings import HealthSettings
+from email_engine.platform.healthcheck import CheckResult, HealthCheck
 from email_engine.platform.probes import reachable
 
 

@@ -10,7 +10,7 @@ from email_engine.db import session_scope
 from email_engine.integrations.snds.service import fetch_and_store
 from email_engine.integrations.snds.settings import SndsSettings
 from email_engine.ops.domain_settings import domain_settings
-from email_engine.ops.jobspec import JobSpec
+from email_engine.platform.jobspec import JobSpec
 
 __all__ = ["JOBS", "run_snds"]
 

@@ -10,7 +10,7 @@ import pytest
 import redis
 
 from email_engine.context import AppContext
-from email_engine.ops.leader import DatabaseLease, Lease, RedisLease
+from email_engine.platform.leader_lease import DatabaseLease, Lease, RedisLease
 from tests.support.databases import REDIS_URL
 
 

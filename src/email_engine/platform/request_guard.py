@@ -1,7 +1,8 @@
 """The ASGI layer around every request: client address, body limits, rate limits, metrics, audit.
 
 Written as plain ASGI (not ``BaseHTTPMiddleware``) so it adds little per request and can refuse an
-oversize body before the application reads it.
+oversize body before the application reads it. The audit entry of a write is stored by the writer the
+app hands in (``audit=``, auth's), so this layer knows no domain.
 """
 
 from __future__ import annotations
@@ -11,18 +12,20 @@ import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterator, MutableMapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 import anyio.to_thread
 import structlog
+from sqlalchemy.orm import Session
 from starlette.datastructures import Headers
 
-from email_engine.auth import service as auth_service
 from email_engine.clock import utcnow
 from email_engine.context import AppContext
-from email_engine.ops.client import client_address
-from email_engine.ops.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
+from email_engine.platform.client_address import client_address
+from email_engine.platform.metrics import HTTP_REQUEST_SECONDS, HTTP_REQUESTS
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -31,6 +34,23 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 log = structlog.get_logger("email_engine.http")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditedWrite:
+    """One write to record. ``principal`` is what authentication put in ``request.state.principal``."""
+
+    principal: object | None
+    action: str
+    target: str
+    status_code: int
+    client_address: str
+    now: datetime
+    details: dict[str, Any] | None
+
+
+#: Adds the audit entry of a write to the session (the guard commits it).
+AuditWriter = Callable[[Session, AuditedWrite], None]
 
 _WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _UNLIMITED_PATHS = frozenset({"/metrics"})
@@ -120,9 +140,12 @@ def _replaying(chunks: list[bytes], receive: Receive) -> Receive:
 
 
 class RequestGuard:
-    def __init__(self, app: ASGIApp, *, ctx: AppContext, body_limits: dict[str, int]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, ctx: AppContext, body_limits: dict[str, int], audit: AuditWriter
+    ) -> None:
         self.app = app
         self.ctx = ctx
+        self.audit = audit
         # Longest prefix first so the most specific limit wins.
         self.body_limits = sorted(body_limits.items(), key=lambda item: -len(item[0]))
 
@@ -276,19 +299,18 @@ class RequestGuard:
 
     def _audit(self, state: dict[str, Any], method: str, path: str, status: int, client: str) -> None:
         """A route may name its own target (``request.state.audit_target``), e.g. a redacted one."""
-        principal = state.get("principal")
+        write = AuditedWrite(
+            principal=state.get("principal"),
+            action=method,
+            target=state.get("audit_target") or _audited_path(path),
+            status_code=status,
+            client_address=client,
+            now=utcnow(),
+            details=state.get("audit_details"),
+        )
         try:
             with self.ctx.session_factory() as session:
-                auth_service.record_audit(
-                    session,
-                    principal=principal,
-                    action=method,
-                    target=state.get("audit_target") or _audited_path(path),
-                    status_code=status,
-                    client_address=client,
-                    now=utcnow(),
-                    details=state.get("audit_details"),
-                )
+                self.audit(session, write)
                 session.commit()
         except Exception as exc:  # the audit must not turn a done write into an error
             log.error("audit_write_failed", error=type(exc).__name__, path=path)

@@ -1,6 +1,6 @@
 """Run one job and record it in ``job_run``, holding the job's lock so runs never overlap.
 
-The lock (``job_lock`` row) is taken with a conditional update, renewed by a heartbeat thread while
+The lock (``job_lock`` row) is a lease (``platform.lease``), renewed by a heartbeat thread while
 the job runs, and released at the end; a crashed run's lock expires after ``LOCK_SECONDS``.
 """
 
@@ -16,16 +16,16 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 import structlog
-from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from email_engine.clock import utcnow
 from email_engine.context import AppContext
 from email_engine.db import session_scope
-from email_engine.ops.job_metrics import JOB_DURATION, JOB_RUNS
-from email_engine.ops.jobspec import JobSpec
-from email_engine.ops.models import JobLock, JobRun
+from email_engine.platform.job_metrics import JOB_DURATION, JOB_RUNS
+from email_engine.platform.jobspec import JobSpec
+from email_engine.platform.lease import take_lease
+from email_engine.platform.models import JobLock, JobRun
 
 __all__ = [
     "LOCK_SECONDS",
@@ -76,27 +76,16 @@ class RunOutcome:
 def acquire_job_lock(
     session: Session, *, job: str, holder: str, now: datetime, ttl: float = LOCK_SECONDS
 ) -> bool:
-    until = now + timedelta(seconds=ttl)
-    taken = session.execute(
-        update(JobLock)
-        .where(
-            JobLock.job == job,
-            or_(JobLock.holder.is_(None), JobLock.holder == holder, JobLock.locked_until < now),
-        )
-        .values(holder=holder, locked_until=until)
-        .returning(JobLock.job)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
-    if taken is not None:
-        return True
-    module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    inserted = session.execute(
-        module.insert(JobLock)
-        .values(job=job, holder=holder, locked_until=until)
-        .on_conflict_do_nothing(index_elements=["job"])
-        .returning(JobLock.job)
-    ).scalar_one_or_none()
-    return inserted is not None
+    return take_lease(
+        session,
+        key=JobLock.job,
+        name=job,
+        holder=JobLock.holder,
+        identity=holder,
+        expires=JobLock.locked_until,
+        now=now,
+        renew={"locked_until": now + timedelta(seconds=ttl)},
+    )
 
 
 def release_job_lock(session: Session, *, job: str, holder: str) -> None:

@@ -2,8 +2,8 @@ import ipaddress
 
 import pytest
 
-from email_engine.ops.client import client_address
-from email_engine.ops.http import budget_for
+from email_engine.platform.client_address import client_address
+from email_engine.platform.request_guard import budget_for
 
 TRUSTED = [ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("::1/128")]
 

@@ -4,10 +4,10 @@ Two backends, same contract (:class:`Lease`): ``acquire_or_renew()`` returns Tru
 process holds the lease. The holder renews it every ``SCHEDULER_RENEW_SECONDS``; if it dies, the
 lease expires after ``SCHEDULER_LEASE_SECONDS`` and the next worker to try takes it.
 
-- :class:`DatabaseLease`: a row in ``scheduler_lease`` taken with one conditional ``UPDATE``
-  (``holder = me OR expires_at < now``) or an ``INSERT … ON CONFLICT DO NOTHING``. On PostgreSQL
-  the database clock decides expiry, so app hosts need not agree on the time. On SQLite the row
-  lives in the SQLite file, which only processes on one machine share.
+- :class:`DatabaseLease`: a row in ``scheduler_lease`` taken with ``platform.lease.take_lease`` (one
+  conditional ``UPDATE``: ``holder = me OR expires_at < now``, or an ``INSERT … ON CONFLICT DO
+  NOTHING``). On PostgreSQL the database clock decides expiry, so app hosts need not agree on the
+  time. On SQLite the row lives in the SQLite file, which only processes on one machine share.
 - :class:`RedisLease`: ``SET key value NX PX ttl``; renewal and release are Lua scripts that act
   only if the stored value is still ours (a token check), so a late renewal never steals the lease.
 """
@@ -23,12 +23,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 import redis
-from sqlalchemy import case, delete, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from email_engine.clock import utcnow
-from email_engine.ops.models import SchedulerLease
+from email_engine.platform.lease import take_lease
+from email_engine.platform.models import SchedulerLease
 
 __all__ = ["DatabaseLease", "Lease", "LeaseHolder", "RedisLease", "process_identity"]
 
@@ -99,34 +99,21 @@ class DatabaseLease:
         with self._factory() as session, session.begin():
             now = self._now(session)
             table = SchedulerLease
-            renewed = session.execute(
-                update(table)
-                .where(table.name == self._name, or_(table.holder == self.identity, table.expires_at < now))
-                .values(
-                    holder=self.identity,
-                    acquired_at=case((table.holder == self.identity, table.acquired_at), else_=now),
-                    renewed_at=now,
-                    expires_at=now + self._ttl,
-                )
-                .returning(table.name)
-                .execution_options(synchronize_session=False)
-            ).scalar_one_or_none()
-            if renewed is not None:
-                return True
-            module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-            inserted = session.execute(
-                module.insert(table)
-                .values(
-                    name=self._name,
-                    holder=self.identity,
-                    acquired_at=now,
-                    renewed_at=now,
-                    expires_at=now + self._ttl,
-                )
-                .on_conflict_do_nothing(index_elements=["name"])
-                .returning(table.name)
-            ).scalar_one_or_none()
-            return inserted is not None
+            times = {"renewed_at": now, "expires_at": now + self._ttl}
+            return take_lease(
+                session,
+                key=table.name,
+                name=self._name,
+                holder=table.holder,
+                identity=self.identity,
+                expires=table.expires_at,
+                now=now,
+                renew={
+                    "acquired_at": case((table.holder == self.identity, table.acquired_at), else_=now),
+                    **times,
+                },
+                create={"acquired_at": now, **times},
+            )
 
     def release(self) -> None:
         with self._factory() as session, session.begin():

@@ -1,4 +1,7 @@
-"""Scheduler tables: the leader lease, per-job locks, and the record of every job run."""
+"""Tables of the job machinery: the leader lease, per-job locks, and the record of every job run.
+
+Technical, not a domain's: the runner and the lease write them; ops and the console read them.
+"""
 
 from __future__ import annotations
 
