@@ -1,35 +1,21 @@
-"""FastAPI dependencies shared by every router (``SessionDep``, ``CurrentPrincipal``, roles)."""
+"""FastAPI dependencies shared by every router: the process context, its settings, a session.
+
+Who is calling (``CurrentPrincipal``, ``OperatorDep``, ``AdminDep``, ``require_role``) is auth's:
+``email_engine.auth.deps``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from email_engine.auth import service as auth_service
-from email_engine.auth.roles import Role, role_allows
-from email_engine.auth.service import Principal
-from email_engine.clock import utcnow
 from email_engine.config import Settings
 from email_engine.context import AppContext
-from email_engine.errors import PermissionDenied, Unauthenticated
 
-__all__ = [
-    "ContextDep",
-    "CurrentPrincipal",
-    "SessionDep",
-    "SettingsDep",
-    "authenticate",
-    "require_role",
-]
-
-_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="Bootstrap or named API key")
-_bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/v1/auth/login")
-
-_READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+__all__ = ["ContextDep", "SessionDep", "SettingsDep"]
 
 
 def get_context(request: Request) -> AppContext:
@@ -58,54 +44,3 @@ def get_session(ctx: ContextDep) -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
-
-
-def authenticate(
-    request: Request,
-    ctx: ContextDep,
-    api_key: Annotated[str | None, Depends(_api_key_header)],
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
-    """Who is calling. Writes need at least the operator role unless a route asks for more."""
-    with ctx.session_factory() as session:
-        now = utcnow()
-        if api_key:
-            principal = auth_service.authenticate_api_key(session, ctx.settings, key=api_key, now=now)
-        elif bearer is not None:
-            principal = auth_service.authenticate_bearer(
-                session, ctx.settings, token=bearer.credentials, now=now
-            )
-        else:
-            raise Unauthenticated("Send an X-API-Key header or an Authorization: Bearer token.")
-        session.commit()  # last_used_at of named keys
-    request.state.principal = principal
-    if request.method not in _READ_METHODS and not (
-        role_allows(principal.role, Role.OPERATOR) or principal.role is Role.INGEST
-    ):
-        raise PermissionDenied(f"The {principal.role.value} role may only read; writes need operator.")
-    return principal
-
-
-CurrentPrincipal = Annotated[Principal, Depends(authenticate)]
-
-
-def require_role(needed: Role) -> Callable[[Principal], Principal]:
-    """A dependency that admits principals whose role covers ``needed``."""
-
-    def check(principal: CurrentPrincipal) -> Principal:
-        if not role_allows(principal.role, needed):
-            raise PermissionDenied(f"This needs the {needed.value} role; you have {principal.role.value}.")
-        return principal
-
-    return check
-
-
-def require_not_ingest(principal: CurrentPrincipal) -> Principal:
-    """Ingest keys exist only to post accounting records; everything else refuses them."""
-    if principal.role is Role.INGEST:
-        raise PermissionDenied("Ingest keys may only post accounting records.")
-    return principal
-
-
-AdminDep = Annotated[Principal, Depends(require_role(Role.ADMIN))]
-OperatorDep = Annotated[Principal, Depends(require_role(Role.OPERATOR))]

@@ -16,10 +16,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from email_engine import __version__, errors
 from email_engine.api_docs import install_api_docs
+from email_engine.auth.deps import require_not_ingest
 from email_engine.auth.service import record_audited_write
 from email_engine.config import Settings, check_secrets, get_settings
 from email_engine.context import AppContext, build_context
-from email_engine.deps import require_not_ingest
 from email_engine.logging import configure_logging
 from email_engine.openapi import describe_errors
 from email_engine.platform.request_guard import RequestGuard

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from email_engine.auth import service
+from email_engine.auth.deps import AdminDep
 from email_engine.auth.login_guard import login_guard
 from email_engine.auth.roles import Role
 from email_engine.auth.schemas import (
@@ -24,7 +25,7 @@ from email_engine.auth.schemas import (
     UserUpdate,
 )
 from email_engine.clock import utcnow
-from email_engine.deps import AdminDep, ContextDep, SessionDep, SettingsDep
+from email_engine.deps import ContextDep, SessionDep, SettingsDep
 from email_engine.errors import Unauthenticated
 from email_engine.platform.schemas import MAX_DB_INT, OffsetQuery, Page
 

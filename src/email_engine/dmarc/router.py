@@ -9,8 +9,9 @@ import anyio.to_thread
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import JSONResponse, Response
 
+from email_engine.auth.deps import OperatorDep
 from email_engine.clock import utcnow
-from email_engine.deps import ContextDep, OperatorDep, SessionDep
+from email_engine.deps import ContextDep, SessionDep
 from email_engine.dmarc import service
 from email_engine.dmarc.models import DmarcDeadLetter
 from email_engine.dmarc.schemas import DeadLetterPublic, ImportResult, ReportPublic, SourcePage

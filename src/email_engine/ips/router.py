@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
+from email_engine.auth.deps import CurrentPrincipal
 from email_engine.auth.roles import Role, role_allows
 from email_engine.auth.service import Principal
 from email_engine.clock import utcnow
-from email_engine.deps import ContextDep, CurrentPrincipal, SessionDep
+from email_engine.deps import ContextDep, SessionDep
 from email_engine.errors import PermissionDenied
 from email_engine.ips import service
 from email_engine.ips.actuation import pause_if_stopped

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
+from email_engine.auth.deps import OperatorDep
 from email_engine.clock import utcnow
 from email_engine.context import AppContext
-from email_engine.deps import ContextDep, OperatorDep, SessionDep
+from email_engine.deps import ContextDep, SessionDep
 from email_engine.errors import Conflict
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.job_status import job_overview, run_history

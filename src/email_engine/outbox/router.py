@@ -7,8 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
+from email_engine.auth.deps import OperatorDep
 from email_engine.clock import utcnow
-from email_engine.deps import OperatorDep, SessionDep
+from email_engine.deps import SessionDep
 from email_engine.outbox import service
 from email_engine.outbox.destinations import named_destination
 from email_engine.outbox.schemas import OutboxEventPublic, OutboxOverview, RequeueResult

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 import structlog
 from fastapi import APIRouter, Path, Request
 
+from email_engine.auth.deps import AdminDep
 from email_engine.clock import utcnow
-from email_engine.deps import AdminDep, ContextDep, SessionDep
+from email_engine.deps import ContextDep, SessionDep
 from email_engine.feedback.pseudonym import pseudonym_key
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.privacy.schemas import ForgetResult

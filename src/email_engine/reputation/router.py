@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
 
+from email_engine.auth.deps import OperatorDep
 from email_engine.clock import utcnow
-from email_engine.deps import ContextDep, OperatorDep, SessionDep, SettingsDep
+from email_engine.deps import ContextDep, SessionDep, SettingsDep
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.platform.schemas import OffsetQuery, Page
 from email_engine.reputation import auth_service, service

@@ -9,8 +9,9 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, Response
 
+from email_engine.auth.deps import CurrentPrincipal
 from email_engine.clock import utcnow
-from email_engine.deps import ContextDep, CurrentPrincipal, SessionDep
+from email_engine.deps import ContextDep, SessionDep
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.validation import bulk
 from email_engine.validation.models import ValidationJob

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
+from email_engine.auth.deps import CurrentPrincipal
 from email_engine.clock import utcnow
-from email_engine.deps import ContextDep, CurrentPrincipal, SessionDep
+from email_engine.deps import ContextDep, SessionDep
 from email_engine.platform.schemas import OffsetQuery, Page
 from email_engine.warmup import failover_service, holds, service
 from email_engine.warmup.jobs import mailwizz_writer, warmup_settings

@@ -8,8 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body
 from pydantic import BaseModel, ConfigDict, Field
 
+from email_engine.auth.deps import OperatorDep
 from email_engine.clock import utcnow
-from email_engine.deps import OperatorDep, SessionDep
+from email_engine.deps import SessionDep
 from email_engine.integrations.alerts.service import active_alerts, enqueue_test_message
 from email_engine.platform.schemas import StrictModel
 

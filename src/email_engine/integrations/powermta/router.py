@@ -6,8 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Body
 
+from email_engine.auth.deps import CurrentPrincipal, OperatorDep
 from email_engine.clock import utcnow
-from email_engine.deps import ContextDep, CurrentPrincipal, OperatorDep, SessionDep
+from email_engine.deps import ContextDep, SessionDep
 from email_engine.integrations.powermta import service
 from email_engine.integrations.powermta.schemas import (
     DomainPoolsPublic,
