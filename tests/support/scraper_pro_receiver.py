@@ -17,7 +17,7 @@ import threading
 import time
 from typing import Any
 
-from email_engine.integrations.scraper_pro.signing import SignatureProblem, verify_signature
+from email_engine.platform.signing import SignatureProblem, verify_signature
 from tests.support.http_peers import HttpPeer, RecordedRequest
 
 __all__ = ["ScraperProReceiver"]

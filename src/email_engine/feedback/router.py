@@ -33,8 +33,8 @@ from email_engine.feedback.schemas import (
 )
 from email_engine.feedback.settings import feedback_settings
 from email_engine.feedback.webhook import batch_items, single_item
-from email_engine.integrations.scraper_pro.signing import SignatureProblem, verify_signature
 from email_engine.platform.schemas import OffsetQuery, Page
+from email_engine.platform.signing import SignatureProblem, verify_signature
 
 __all__ = ["BODY_LIMITS", "public_router", "router"]
 

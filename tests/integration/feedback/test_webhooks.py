@@ -15,9 +15,9 @@ from email_engine.auth.roles import Role
 from email_engine.context import AppContext, build_context
 from email_engine.feedback.models import AccountingOutcome, AccountingRow, DeadLetterRow, Suppression
 from email_engine.feedback.settings import FeedbackSettings
-from email_engine.integrations.scraper_pro.signing import sign
 from email_engine.main import create_app
 from email_engine.outbox.models import OutboxEvent
+from email_engine.platform.signing import sign
 from tests.conftest import make_settings
 from tests.integration.feedback.conftest import INGEST_SECRET
 

@@ -12,7 +12,7 @@ from email_engine.feedback.aggregate import bucket_deltas, counters_for, hour_of
 from email_engine.feedback.providers import provider_for_domain
 from email_engine.feedback.records import DeadLetterItem, IngestRecord, split_address
 from email_engine.feedback.webhook import MalformedJson, batch_items, single_item
-from email_engine.integrations.scraper_pro.signing import (
+from email_engine.platform.signing import (
     SignatureProblem,
     sign,
     signed_headers,

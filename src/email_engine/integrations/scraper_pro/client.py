@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from email_engine import __version__
-from email_engine.integrations.scraper_pro.signing import signed_headers
+from email_engine.platform.signing import signed_headers
 
 __all__ = ["BatchOutcome", "peer_answers", "post_events"]
 

@@ -1,4 +1,4 @@
-"""HMAC-SHA256 request signing for scraper-pro (and for our own signed webhooks).
+"""HMAC-SHA256 request signing: what we send to scraper-pro and the signed webhooks we receive.
 
 The signature covers ``timestamp + "." + body`` (the exact bytes sent) with a shared secret. Headers:
 ``X-Timestamp`` (Unix seconds) and ``X-Signature`` (lower-case hex; a ``sha256=`` prefix is
