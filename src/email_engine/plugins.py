@@ -8,12 +8,15 @@ capability never means editing ``main.py`` or ``cli.py``:
   HMAC-signed webhooks); optional ``BODY_LIMITS = {"/api/v1/prefix": max_bytes}``.
 - ``cli.py``: ``register(root: typer.Typer) -> None``, adding sub-apps or commands.
 - ``models.py``: SQLAlchemy models (imported so Alembic and the app see every table).
-- ``jobs.py``: ``JOBS: list[JobSpec]`` for the scheduler (``email_engine.platform.jobspec``).
+- ``jobs.py``: ``JOBS: list[JobSpec]`` for the scheduler (``email_engine.platform.jobspec``); optional
+  ``ON_LISTED(ctx, now) -> dict``, run by the blacklists job when it finds a listed IP.
 - ``health.py``: ``CHECKS: list[HealthCheck]`` for ``/health`` (``email_engine.platform.healthcheck``; run
   together by ``email_engine.ops.service.run_checks``).
 - ``preflight.py``: ``CHECKS: list[PreflightCheck]`` for ``email-engine preflight``
   (``email_engine.platform.preflight``; run by ``email_engine.preflight.runner`` in their ``order``).
 - ``lifespan.py``: ``async def startup(ctx)`` / ``async def shutdown(ctx)`` for the HTTP app.
+- ``senders.py``: ``SENDERS`` (outbox kinds to senders), optional ``DESTINATIONS``/``PROBES`` and
+  ``ON_DEAD_EVENTS`` (``email_engine.outbox.contract``).
 - ``gauges.py``: ``GAUGES``, functions ``(ctx, session, now)`` yielding Prometheus metric families for
   ``/metrics`` (``email_engine.ops.collector``); optional ``DISK_PATHS``, functions ``(ctx) -> Path`` of
   directories whose free space ``email_engine_disk_free_ratio`` shows.

@@ -11,10 +11,9 @@ from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.registry import all_jobs
 from email_engine.ops.scheduler import ClusterScheduler
 from email_engine.ops.settings import SchedulerSettings
+from email_engine.platform.leader_lease import SCHEDULER_KEY
 
 log = structlog.get_logger("email_engine.scheduler")
-
-SCHEDULER_KEY = "scheduler"
 
 
 async def startup(ctx: AppContext) -> None:

@@ -32,7 +32,7 @@ from sqlalchemy import and_, or_, select, update
 from email_engine.context import AppContext
 from email_engine.errors import ConfigurationError
 from email_engine.outbox.backoff import retry_delay_seconds
-from email_engine.outbox.contract import Sender, SendResult
+from email_engine.outbox.contract import DeadEventsWatcher, Sender, SendResult
 from email_engine.outbox.destinations import destination_of
 from email_engine.outbox.metrics import OUTBOX_EVENTS, OUTBOX_REVIVED
 from email_engine.outbox.models import DeadCause, OutboxEvent, OutboxStatus
@@ -56,6 +56,13 @@ MAX_ERROR = 2000
 
 def worker_identity() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}"
+
+
+def discover_dead_event_watchers() -> list[DeadEventsWatcher]:
+    """``ON_DEAD_EVENTS`` of every ``<domain>/senders.py`` that has one."""
+    return [
+        module.ON_DEAD_EVENTS for module in domain_modules("senders") if hasattr(module, "ON_DEAD_EVENTS")
+    ]
 
 
 def discover_senders() -> dict[str, Sender]:

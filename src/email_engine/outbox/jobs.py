@@ -3,7 +3,8 @@
 1. destinations with dead events that an answering peer would take back are probed; those that answer
    get their dead events queued again (oldest first, same idempotency keys);
 2. due events are delivered (a delivery that succeeds revives its destination's dead events too);
-3. one alert per destination says how many events are dead, and is resolved once none are.
+3. the dead events per destination are handed to the ``ON_DEAD_EVENTS`` watchers of the senders
+   modules (alerts raises one alert per destination, resolved once none are dead).
 """
 
 from __future__ import annotations
@@ -17,13 +18,18 @@ from email_engine.clock import utcnow
 from email_engine.context import AppContext
 from email_engine.db import session_scope
 from email_engine.ops.domain_settings import domain_settings
-from email_engine.outbox.delivery import drain, revive_destinations
+from email_engine.outbox.delivery import (
+    discover_dead_event_watchers,
+    discover_senders,
+    drain,
+    revive_destinations,
+)
 from email_engine.outbox.destinations import destination_of
 from email_engine.outbox.service import dead_counts, revivable_kinds
 from email_engine.outbox.settings import OutboxSettings
 from email_engine.platform.jobspec import JobSpec
 
-__all__ = ["JOBS", "alert_dead_events", "probe_and_revive", "run_outbox"]
+__all__ = ["JOBS", "probe_and_revive", "report_dead_events", "run_outbox"]
 
 log = structlog.get_logger("email_engine.outbox")
 
@@ -48,48 +54,25 @@ def probe_and_revive(ctx: AppContext, settings: OutboxSettings) -> int:
     return revived
 
 
-def alert_dead_events(ctx: AppContext, *, now: datetime) -> dict[str, int]:
-    """Raise (deduplicated) or resolve one alert per destination from the dead events in the table."""
-    from email_engine.integrations.alerts.service import raise_alert, resolve_alert
-
+def report_dead_events(ctx: AppContext, *, now: datetime) -> dict[str, int]:
+    """Dead events per destination (those with none left out), told to every dead-events watcher."""
     with session_scope(ctx.session_factory) as session:
         dead: dict[str, int] = {}
         for kind, count in dead_counts(session).items():
             name = destination_of(kind).name
             dead[name] = dead.get(name, 0) + count
-        known = {destination_of(kind).name for kind in _known_kinds()} | set(dead)
-        for name in sorted(known):
-            key = f"outbox_dead:{name}"
-            if dead.get(name):
-                raise_alert(
-                    session,
-                    key=key,
-                    severity="warning",
-                    title=f"{dead[name]} outbox events for {name} are dead",
-                    text=(
-                        f"{dead[name]} events for {name} gave up after their retries (GET /api/v1/outbox "
-                        "shows why). They are sent again by themselves once the peer answers; to retry now: "
-                        f"POST /api/v1/outbox/retry?destination={name}&state=dead or "
-                        "`email-engine outbox retry --all`."
-                    ),
-                    now=now,
-                )
-            else:
-                resolve_alert(session, key=key, now=now)
+        known = {destination_of(kind).name for kind in discover_senders()} | set(dead)
+        every = {name: dead.get(name, 0) for name in sorted(known)}
+        for watch in discover_dead_event_watchers():
+            watch(session, every, now)
     return dead
-
-
-def _known_kinds() -> set[str]:
-    from email_engine.outbox.delivery import discover_senders
-
-    return set(discover_senders())
 
 
 def run_outbox(ctx: AppContext, now: datetime) -> dict[str, Any]:
     settings = domain_settings(ctx, OutboxSettings)
     revived = probe_and_revive(ctx, settings)
     report = drain(ctx, settings=settings, clock=utcnow)
-    dead = alert_dead_events(ctx, now=now)
+    dead = report_dead_events(ctx, now=now)
     return {**report.as_dict(), "revived": report.revived + revived, "dead_by_destination": dead}
 
 

@@ -6,19 +6,19 @@ import asyncio
 
 from email_engine.context import AppContext
 from email_engine.ops.domain_settings import domain_settings
-from email_engine.ops.lifespan import running_scheduler
 from email_engine.outbox.settings import OutboxSettings
 from email_engine.outbox.wakeup import OutboxWaker
+from email_engine.platform.leader_lease import running_leadership
 
 WAKER_KEY = "outbox_waker"
 
 
 async def startup(ctx: AppContext) -> None:
     settings = domain_settings(ctx, OutboxSettings)
-    scheduler = running_scheduler(ctx)
-    if scheduler is None or not settings.wake_on_commit:
+    leadership = running_leadership(ctx)
+    if leadership is None or not settings.wake_on_commit:
         return
-    waker = OutboxWaker(ctx, settings=settings, is_leader=lambda: scheduler.is_leader)
+    waker = OutboxWaker(ctx, settings=settings, is_leader=lambda: leadership.is_leader)
     waker.start()
     ctx.extras[WAKER_KEY] = waker
 

@@ -20,19 +20,46 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import redis
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from email_engine.clock import utcnow
+from email_engine.context import AppContext
 from email_engine.platform.lease import take_lease
 from email_engine.platform.models import SchedulerLease
 
-__all__ = ["DatabaseLease", "Lease", "LeaseHolder", "RedisLease", "process_identity"]
+__all__ = [
+    "SCHEDULER_KEY",
+    "DatabaseLease",
+    "Leadership",
+    "Lease",
+    "LeaseHolder",
+    "RedisLease",
+    "process_identity",
+    "running_leadership",
+]
 
 LEASE_NAME = "scheduler"
+#: Where the scheduler an HTTP process runs sits in ``AppContext.extras`` (ops puts it there).
+SCHEDULER_KEY = "scheduler"
+
+
+@runtime_checkable
+class Leadership(Protocol):
+    """Whether this process holds the leader lease right now."""
+
+    @property
+    def is_leader(self) -> bool: ...
+
+
+def running_leadership(ctx: AppContext) -> Leadership | None:
+    """The leadership of the scheduler this process runs, None when it runs none (the outbox waker
+    follows it without knowing the scheduler)."""
+    scheduler = ctx.extras.get(SCHEDULER_KEY)
+    return scheduler if isinstance(scheduler, Leadership) else None
 
 
 def process_identity() -> str:

@@ -9,25 +9,22 @@ from email_engine.context import AppContext
 from email_engine.db import session_scope
 from email_engine.ops.domain_settings import domain_settings
 from email_engine.platform.jobspec import JobSpec
+from email_engine.plugins import domain_modules
 from email_engine.reputation import auth_service, service
 from email_engine.reputation.settings import ReputationSettings, get_reputation_settings
 
 
 def run_blacklists(ctx: AppContext, now: datetime) -> dict[str, Any]:
-    """Check every zone; when an IP is listed, run the failover pass at once, so a listed IP is
-    stopped (MailWizz inactive, PowerMTA at rate 0) within this run, not at the next failover tick."""
+    """Check every zone; when an IP is listed, run each domain's ``ON_LISTED`` at once (warmup's
+    failover pass, so a listed IP is stopped within this run, not at the next failover tick)."""
     rep = domain_settings(ctx, ReputationSettings)
     with session_scope(ctx.session_factory) as session:
         summary = service.check_all(session, ctx.settings, rep, now=now)
     result = {key: value for key, value in summary.items() if key != "results"}
     if summary.get("listed"):
-        from email_engine.warmup.jobs import run_failover_job
-
-        failover = run_failover_job(ctx, now)
-        result["failover"] = {
-            "actions": [{"address": a["address"], "action": a["action"]} for a in failover["actions"]],
-            "errors": failover["errors"],
-        }
+        for module in domain_modules("jobs"):
+            if hasattr(module, "ON_LISTED"):
+                result.update(module.ON_LISTED(ctx, now))
     return result
 
 

@@ -24,6 +24,7 @@ __all__ = [
     "JOBS",
     "MAILWIZZ_API_KEY",
     "campaign_api",
+    "fail_over_listed",
     "mailwizz_writer",
     "run_failover_job",
     "run_warmup_job",
@@ -91,6 +92,20 @@ def run_failover_job(ctx: AppContext, now: datetime) -> dict[str, Any]:
             session, now=now, mailwizz=mailwizz_writer(ctx), settings=warmup_settings(ctx), campaigns_api=api
         )
 
+
+def fail_over_listed(ctx: AppContext, now: datetime) -> dict[str, Any]:
+    """The failover pass the blacklists job runs as soon as it finds a listed IP (``ON_LISTED``)."""
+    failover = run_failover_job(ctx, now)
+    return {
+        "failover": {
+            "actions": [{"address": a["address"], "action": a["action"]} for a in failover["actions"]],
+            "errors": failover["errors"],
+        }
+    }
+
+
+#: Run by reputation's ``blacklists`` job when a check finds a listed IP; its keys join that run's result.
+ON_LISTED = fail_over_listed
 
 JOBS: list[JobSpec] = [
     JobSpec(

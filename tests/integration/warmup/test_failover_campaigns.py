@@ -22,13 +22,13 @@ from email_engine.auth.models import AuditEntry
 from email_engine.context import AppContext
 from email_engine.integrations.alerts.models import AlertState
 from email_engine.integrations.mailwizz.campaigns import CAMPAIGN_PAUSE_KIND, pause_campaign
-from email_engine.integrations.mailwizz.senders import SENDERS, send_campaign_pauses
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
 from email_engine.ops.domain_settings import install_settings
 from email_engine.outbox.models import OutboxEvent
 from email_engine.warmup import holds
 from email_engine.warmup.jobs import JOBS, MAILWIZZ_API_KEY, MAILWIZZ_KEY
 from email_engine.warmup.models import FailoverEvent
+from email_engine.warmup.senders import SENDERS, send_campaign_pauses
 from tests.integration.warmup.helpers import feed_day, list_on, make_ip
 from tests.support.mailwizz_db import MailwizzTestDb
 from tests.support.mailwizz_http import FakeMailwizz, running_mailwizz

@@ -8,7 +8,8 @@ missing destinations are tried again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 import httpx
 import structlog
@@ -26,14 +27,21 @@ from email_engine.integrations.alerts.destinations import (
 )
 from email_engine.integrations.alerts.message import read_message
 from email_engine.integrations.alerts.models import AlertDelivery
-from email_engine.integrations.alerts.service import ALERT_KIND
+from email_engine.integrations.alerts.service import ALERT_KIND, raise_alert, resolve_alert
 from email_engine.integrations.alerts.settings import AlertSettings
 from email_engine.ops.domain_settings import domain_settings
-from email_engine.outbox.contract import Sender, SendResult
+from email_engine.outbox.contract import DeadEventsWatcher, Sender, SendResult
 from email_engine.outbox.models import OutboxEvent
 from email_engine.platform.upsert import insert_for
 
-__all__ = ["DESTINATIONS", "SENDERS", "configured_destinations", "send_alerts"]
+__all__ = [
+    "DESTINATIONS",
+    "ON_DEAD_EVENTS",
+    "SENDERS",
+    "alert_dead_events",
+    "configured_destinations",
+    "send_alerts",
+]
 
 log = structlog.get_logger("email_engine.alerts")
 
@@ -131,6 +139,29 @@ def send_alerts(ctx: AppContext, events: Sequence[OutboxEvent]) -> Sequence[Send
         return results
 
 
+def alert_dead_events(session: Session, dead_by_destination: Mapping[str, int], now: datetime) -> None:
+    """Raise (deduplicated) or resolve one alert per outbox destination from its dead events."""
+    for name, dead in dead_by_destination.items():
+        key = f"outbox_dead:{name}"
+        if dead:
+            raise_alert(
+                session,
+                key=key,
+                severity="warning",
+                title=f"{dead} outbox events for {name} are dead",
+                text=(
+                    f"{dead} events for {name} gave up after their retries (GET /api/v1/outbox "
+                    "shows why). They are sent again by themselves once the peer answers; to retry now: "
+                    f"POST /api/v1/outbox/retry?destination={name}&state=dead or "
+                    "`email-engine outbox retry --all`."
+                ),
+                now=now,
+            )
+        else:
+            resolve_alert(session, key=key, now=now)
+
+
 SENDERS: dict[str, Sender] = {ALERT_KIND: send_alerts}
+ON_DEAD_EVENTS: DeadEventsWatcher = alert_dead_events
 #: No probe: dead alerts come back with the next alert that gets through.
 DESTINATIONS = {"alerts": (ALERT_KIND,)}
