@@ -1,1 +1,1 @@
-"""feedback"""
+"""PowerMTA accounting: ingest, bounce classification, statistics, suppression, feedback events."""

@@ -1,1 +1,1 @@
-"""integrations"""
+"""Adapters of the peers we talk to: PowerMTA, MailWizz, scraper-pro, alert channels, SNDS, Postmaster."""

@@ -1,1 +1,1 @@
-"""Cross-cutting operations: rate limits, health, metrics, scheduler and jobs."""
+"""Operations: the scheduler and job endpoints, /health from every domain's checks, /metrics."""

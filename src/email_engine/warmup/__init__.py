@@ -1,1 +1,1 @@
-"""warmup"""
+"""Warmup: per-IP volume curves, daily gates on the results, traffic holds and campaign failover."""

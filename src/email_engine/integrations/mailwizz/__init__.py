@@ -1,1 +1,1 @@
-"""integrations/mailwizz"""
+"""MailWizz: its REST API (subscribers, campaigns) and its MySQL side (delivery-server quotas)."""

@@ -1,1 +1,1 @@
-"""integrations/powermta"""
+"""PowerMTA: its directive reference, configuration rendering, linting and safe deployment."""

@@ -1,1 +1,1 @@
-"""integrations/scraper_pro"""
+"""scraper-pro: hard bounces, complaints and delivered counts sent as signed outbox events."""
