@@ -173,7 +173,7 @@ def _store_reports(
     if not reports:
         return set()
     connection = session.connection()
-    inserted = dict(
+    inserted: dict[str, int] = dict(
         connection.execute(
             _INSERT_REPORTS[connection.dialect.name],
             [

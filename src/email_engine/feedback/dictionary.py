@@ -166,10 +166,10 @@ class Dictionary:
             ]
             # One statement: new entries are inserted, known ones get last_day moved forward (and are
             # locked until commit, so a concurrent purge leaves them); both come back with their ids.
-            stmt = insert_for(session, table)
-            stmt = stmt.on_conflict_do_update(
+            insert = insert_for(session, table)
+            stmt = insert.on_conflict_do_update(
                 index_elements=["digest"],
-                set_={"last_day": greatest(session, table.c.last_day, stmt.excluded.last_day)},
+                set_={"last_day": greatest(session, table.c.last_day, insert.excluded.last_day)},
             ).returning(table.c.id, table.c.digest)
             # Executemany with RETURNING: SQLAlchemy batches the rows into multi-row statements
             # ("insertmanyvalues") compiled once, instead of one statement text per page.

@@ -9,9 +9,9 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlalchemy.orm import Session
 
 from email_engine.errors import Conflict, InvalidInput, NotFound
@@ -96,7 +96,7 @@ def _insert_statement(dialect: str) -> Any:
     construction (most of the cost of an enqueue); RETURNING, not rowcount, tells whether it
     inserted (psycopg reports -1 for these).
     """
-    table = OutboxEvent.__table__
+    table = cast(Table, OutboxEvent.__table__)
     return (
         dialect_insert(dialect, table)
         .on_conflict_do_nothing(index_elements=["idempotency_key"])

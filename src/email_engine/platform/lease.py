@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import or_, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
@@ -37,7 +37,7 @@ def take_lease(
     ``renew`` are the columns written when the row exists (besides ``holder``), ``create`` those of a
     new row (``renew`` when not given); both carry the new expiry.
     """
-    table = key.class_
+    table = cast("type[Any]", key.class_)
     taken = session.execute(
         update(table)
         .where(key == name, or_(holder.is_(None), holder == identity, expires < now))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import FromClause
+from sqlalchemy import TableClause
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import functions
@@ -21,7 +21,7 @@ __all__ = ["DialectInsert", "dialect_insert", "greatest", "insert_for", "is_post
 DialectInsert = postgresql.Insert | sqlite.Insert
 
 #: A table or a mapped class.
-Target = FromClause | type[Any]
+Target = TableClause | type[Any]
 
 
 def is_postgres(session: Session) -> bool:

@@ -26,6 +26,14 @@ from email_engine.plugins import DOMAINS, domain_modules, import_all_models
 
 #: Domains that answer HTML, not JSON: no schemas.py or service.py of their own.
 HTML_ONLY = frozenset({"console"})
+#: Routers that still answer dicts or keep their logic: typed responses and feedback's service are
+#: issue #16 step 5; each entry goes when its domain gets the files.
+NOT_YET = {
+    "ops": "routes answer dicts (no schemas.py) and call the registry and runner directly",
+    "feedback": "its router runs the queries (no service.py)",
+    "integrations.alerts": "its two bodies are declared in router.py",
+    "reputation_signals": "its route answers a dict (no schemas.py)",
+}
 
 
 def _has(domain: str, module: str) -> bool:
@@ -52,7 +60,14 @@ def test_tables_live_in_models_modules() -> None:
     assert not empty, f"models.py without a table: {empty}"
 
 
-@pytest.mark.parametrize("domain", [d for d in DOMAINS if _has(d, "router") and d not in HTML_ONLY])
+@pytest.mark.parametrize(
+    "domain",
+    [
+        pytest.param(d, marks=pytest.mark.xfail(reason=NOT_YET[d])) if d in NOT_YET else d
+        for d in DOMAINS
+        if _has(d, "router") and d not in HTML_ONLY
+    ],
+)
 def test_a_json_domain_has_schemas_and_service(domain: str) -> None:
     missing = [name for name in ("schemas", "service") if not _has(domain, name)]
     assert not missing, f"{domain} has router.py but no {', '.join(m + '.py' for m in missing)}"
@@ -60,7 +75,10 @@ def test_a_json_domain_has_schemas_and_service(domain: str) -> None:
     declared_here = [
         name
         for name, value in vars(router).items()
-        if inspect.isclass(value) and issubclass(value, BaseModel) and value.__module__ == router.__name__
+        if inspect.isclass(value)
+        and issubclass(value, BaseModel)
+        and value.__module__ == router.__name__
+        and value.__pydantic_generic_metadata__["origin"] is None  # not a parametrised Page[X]
     ]
     assert not declared_here, f"{domain}/router.py declares {declared_here}: they belong in schemas.py"
 
