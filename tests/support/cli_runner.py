@@ -19,7 +19,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     full_env = {
         **os.environ,
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]),  # this checkout's code
         "ENVIRONMENT": "test",
         "DATABASE_URL": database_url,
         "REDIS_URL": "",

@@ -65,7 +65,7 @@ def cluster(
     prefix = f"ee-test-{uuid.uuid4().hex[:10]}:"
     env = {
         **os.environ,
-        "PYTHONPATH": str(REPO),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "src"), str(REPO)]),  # this checkout's code
         "ENVIRONMENT": "test",
         "DATABASE_URL": ctx.settings.database_url,
         "REDIS_URL": REDIS_URL if request.param == "redis" else "",
