@@ -19,8 +19,8 @@ from email_engine.clock import utcnow
 from email_engine.context import AppContext
 from email_engine.errors import EmailEngineError
 from email_engine.ops.domain_settings import domain_settings
-from email_engine.platform.healthcheck import CheckResult, HealthCheck
 from email_engine.ops.settings import HealthSettings, SchedulerSettings
+from email_engine.platform.healthcheck import CheckResult, HealthCheck
 from email_engine.platform.probes import disk_free_fraction
 
 
@@ -132,8 +132,8 @@ async def check_jobs(ctx: AppContext) -> CheckResult:
     from sqlalchemy import func, select
 
     from email_engine.ops.job_status import last_runs
-    from email_engine.platform.models import JobRun
     from email_engine.ops.registry import all_jobs
+    from email_engine.platform.models import JobRun
 
     settings = domain_settings(ctx, SchedulerSettings)
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from email_engine.context import AppContext
 from email_engine.ops.domain_settings import domain_settings
-from email_engine.platform.healthcheck import CheckResult, HealthCheck
 from email_engine.ops.settings import HealthSettings
+from email_engine.platform.healthcheck import CheckResult, HealthCheck
 from email_engine.platform.probes import http_get, redact_url, run_command
 
 __all__ = ["CHECKS", "check_powermta"]
