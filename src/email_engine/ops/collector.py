@@ -29,7 +29,7 @@ class StateCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         now = utcnow()
-        sources = [source for module in domain_modules("gauges") for source in getattr(module, "GAUGES", ())]
+        sources = [source for module in domain_modules("gauges") for source in module.GAUGES]
         with self.ctx.session_factory() as session:
             for source in sources:
                 try:

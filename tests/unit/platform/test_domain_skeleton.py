@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from email_engine.db import Base
 from email_engine.platform.healthcheck import HealthCheck
 from email_engine.platform.jobspec import JobSpec
+from email_engine.platform.preflight import PreflightCheck
 from email_engine.plugins import DOMAINS, domain_modules, import_all_models
 
 #: Domains that answer HTML, not JSON: no schemas.py or service.py of their own.
@@ -88,6 +89,11 @@ def test_discovered_modules_have_what_discovery_reads() -> None:
         assert all(isinstance(job, JobSpec) for job in module.JOBS), module.__name__
     for module in domain_modules("health"):
         assert all(isinstance(check, HealthCheck) for check in module.CHECKS), module.__name__
+    for module in domain_modules("preflight"):
+        assert all(isinstance(check, PreflightCheck) for check in module.CHECKS), module.__name__
+    for module in domain_modules("gauges"):
+        assert all(callable(gauge) for gauge in module.GAUGES), module.__name__
+        assert all(callable(path) for path in getattr(module, "DISK_PATHS", ())), module.__name__
     for module in domain_modules("lifespan"):
         assert inspect.iscoroutinefunction(module.startup), module.__name__
         assert inspect.iscoroutinefunction(module.shutdown), module.__name__
