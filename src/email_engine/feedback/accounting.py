@@ -18,7 +18,7 @@ from functools import lru_cache
 from itertools import chain
 from operator import itemgetter
 from types import MappingProxyType
-from typing import Any, Final, NamedTuple
+from typing import Final, NamedTuple
 
 __all__ = [
     "MAX_FIELD_CHARS",
@@ -30,7 +30,6 @@ __all__ = [
     "is_header_row",
     "parse_accounting",
     "parse_time",
-    "record_as_dict",
     "record_key",
     "split_quoted",
     "split_status",
@@ -589,52 +588,3 @@ def record_key(record: AccountingRecord) -> str:
         text = "".join(f"{len(part)}:{part}" for part in parts)
     digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16)
     return digest.hexdigest()
-
-
-# Attribute → PowerMTA column name, for output that reads like the accounting file it came from.
-_OUTPUT_NAMES: Final[dict[str, str]] = {
-    attr: next(name for name, a in _COLUMNS.items() if a == attr and "-" not in name) for attr in _ATTRS
-}
-_CAMEL: Final[dict[str, str]] = {
-    "type": "type",
-    "timelogged": "timeLogged",
-    "timequeued": "timeQueued",
-    "orig": "orig",
-    "rcpt": "rcpt",
-    "orcpt": "orcpt",
-    "dsnaction": "dsnAction",
-    "dsnstatus": "dsnStatus",
-    "dsndiag": "dsnDiag",
-    "dsnmta": "dsnMta",
-    "bouncecat": "bounceCat",
-    "srctype": "srcType",
-    "srcmta": "srcMta",
-    "dlvtype": "dlvType",
-    "dlvsourceip": "dlvSourceIp",
-    "dlvdestinationip": "dlvDestinationIp",
-    "dlvsize": "dlvSize",
-    "vmta": "vmta",
-    "vmtapool": "vmtaPool",
-    "jobid": "jobId",
-    "envid": "envId",
-    "queue": "queue",
-    "feedbacktype": "feedbackType",
-}
-
-
-def record_as_dict(record: AccountingRecord) -> dict[str, Any]:
-    """JSON-ready dict with PowerMTA's column names (``timeLogged`` …) plus ``dsnStatusText``,
-    ``dsnDiagRaw``, ``headers``, ``extra``, ``lineNumber`` and the idempotency ``key``."""
-    out: dict[str, Any] = {}
-    for attr in _ATTRS:
-        value = getattr(record, attr)
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        out[_CAMEL[_OUTPUT_NAMES[attr]]] = value
-    out["dsnStatusText"] = record.dsn_status_text
-    out["dsnDiagRaw"] = record.dsn_diag_raw
-    out["headers"] = dict(record.headers)
-    out["extra"] = dict(record.extra)
-    out["lineNumber"] = record.line_number
-    out["key"] = record_key(record)
-    return out

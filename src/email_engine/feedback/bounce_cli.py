@@ -11,9 +11,10 @@ from typing import Annotated, Any, BinaryIO, TextIO
 import typer
 
 from email_engine.errors import EmailEngineError
-from email_engine.feedback.accounting import AccountingRecord, clean_diagnostic, record_as_dict, split_status
+from email_engine.feedback.accounting import AccountingRecord, clean_diagnostic, split_status
 from email_engine.feedback.bounce import classify_bounce
 from email_engine.feedback.dsn import parse_dsn_stream
+from email_engine.feedback.record_json import record_as_dict
 
 __all__ = ["bounces_app", "classify_line", "register"]
 

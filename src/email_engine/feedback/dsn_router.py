@@ -9,10 +9,10 @@ from typing import Any
 import anyio.to_thread
 from fastapi import APIRouter, Request
 
-from email_engine.feedback.accounting import record_as_dict
 from email_engine.feedback.bounce import classify_bounce
 from email_engine.feedback.dsn import parse_dsn_stream
 from email_engine.feedback.dsn_stream import MAX_MESSAGE_BYTES
+from email_engine.feedback.record_json import record_as_dict
 
 __all__ = ["BODY_LIMITS", "router"]
 

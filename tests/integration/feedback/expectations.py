@@ -7,7 +7,7 @@ from collections import Counter
 from email_engine.feedback.accounting import clean_diagnostic, split_status
 from email_engine.feedback.aggregate import counters_for
 from email_engine.feedback.bounce import classify_bounce
-from email_engine.feedback.ingest import CLASSIFIED_TYPES
+from email_engine.feedback.classified import CLASSIFIED_TYPES
 from tests.integration.feedback.generate import Expected, Written
 
 

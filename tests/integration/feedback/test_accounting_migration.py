@@ -11,7 +11,8 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from email_engine.db import make_engine, make_session_factory
-from email_engine.feedback.ingest import ForwardPolicy, _prepare, ingest_batch
+from email_engine.feedback.classified import classify_record
+from email_engine.feedback.ingest import ForwardPolicy, ingest_batch
 from email_engine.feedback.models import (
     AccountingDomain,
     AccountingOutcome,
@@ -48,7 +49,7 @@ def _records() -> list[IngestRecord]:
 
 def _legacy_values(record: IngestRecord) -> dict[str, object]:
     """The row feedback_0001's ingestion stored for a record."""
-    row = _prepare(record)
+    row = classify_record(record)
     return {
         "record_key": record.key,
         "type": record.type,

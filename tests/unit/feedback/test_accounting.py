@@ -21,11 +21,11 @@ from email_engine.feedback.accounting import (
     clean_diagnostic,
     parse_accounting,
     parse_time,
-    record_as_dict,
     record_key,
     split_quoted,
     split_status,
 )
+from email_engine.feedback.record_json import record_as_dict
 
 HEADER = (
     "type,timeLogged,timeQueued,orig,rcpt,orcpt,dsnAction,dsnStatus,dsnDiag,dsnMta,bounceCat,srcType,srcMta,"

@@ -9,7 +9,7 @@ from datetime import datetime
 import httpx
 
 from email_engine.context import AppContext
-from email_engine.feedback.ingest import BOUNCE_EVENT
+from email_engine.feedback.scraper_events import BOUNCE_EVENT
 from email_engine.integrations.scraper_pro.client import post_events
 from email_engine.platform.preflight import Item, PreflightCheck, PreflightSettings
 

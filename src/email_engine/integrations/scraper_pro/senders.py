@@ -1,7 +1,7 @@
 """Outbox senders for scraper-pro: hard bounces and complaints, delivered counts per domain.
 
-Events are queued by feedback ingestion (``email_engine.feedback.ingest``) in the same transaction
-as the records they describe; the outbox worker hands them here in batches of one kind.
+Events are queued by feedback ingestion (``email_engine.feedback.scraper_events``) in the same
+transaction as the records they describe; the outbox worker hands them here in batches of one kind.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 import structlog
 
 from email_engine.context import AppContext
-from email_engine.feedback.ingest import BOUNCE_EVENT, DELIVERY_EVENT
 from email_engine.feedback.records import split_address
+from email_engine.feedback.scraper_events import BOUNCE_EVENT, DELIVERY_EVENT
 from email_engine.feedback.settings import feedback_settings
 from email_engine.integrations.scraper_pro.client import BatchOutcome, peer_answers, post_events
 from email_engine.outbox.contract import Sender, SendResult
