@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import suppress
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from email_engine import __version__
 from email_engine.config import check_secrets, generate_secret, get_settings
@@ -183,15 +185,23 @@ def _register_domains() -> None:
 
 
 def main() -> None:
+    from pydantic import ValidationError
+
     from email_engine.logging import configure_logging
 
-    # Logs go to stderr so --json output on stdout stays machine-readable.
-    configure_logging(get_settings())
+    # Logs go to stderr so --json output on stdout stays machine-readable. Settings that do not build
+    # (production refuses weak secrets) are reported by the command that needs them: `secrets rotate`
+    # must still run.
+    with suppress(ValidationError):
+        configure_logging(get_settings())
     _register_domains()
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
     try:
         app()
+    except ValidationError as exc:
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
+        raise SystemExit(2) from exc
     except EmailEngineError as exc:
         err.print(f"[red]error:[/] {exc.detail}")
         raise SystemExit(2) from exc

@@ -1,9 +1,11 @@
 """Settings from the environment and an optional ``.env`` file.
 
-Core settings live here; a domain with settings of its own defines a ``BaseSettings`` subclass in its
+Core settings live here; a domain with settings of its own defines a ``BaseSettings`` section in its
 package (``<domain>/settings.py``) built on :data:`SETTINGS_CONFIG`, so every part reads the same
-sources the same way. Secrets have no built-in default: :func:`check_secrets` refuses to start a
-production service without strong ones.
+sources the same way, and reads it through the core settings (``ctx.settings.section(Cls)``, see
+``email_engine.platform.settings``). Secrets have no built-in default, and with ``ENVIRONMENT=production``
+the settings refuse to build without strong ones (a ``weak_secret`` validation error naming the setting and
+the fix); elsewhere :func:`check_secrets` warns.
 """
 
 from __future__ import annotations
@@ -13,24 +15,35 @@ import secrets
 from functools import lru_cache
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from email_engine.errors import ConfigurationError
+from email_engine.platform.settings import ComposedSettings
 
 __all__ = [
+    "SECRET_FIX",
     "SETTINGS_CONFIG",
+    "WEAK_SECRET",
     "Settings",
+    "as_production",
     "check_secrets",
     "generate_secret",
     "get_settings",
     "parse_nameservers",
 ]
 
-SETTINGS_CONFIG = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+# A malformed value is never echoed in the error: it may be a secret.
+SETTINGS_CONFIG = SettingsConfigDict(
+    env_file=".env", env_file_encoding="utf-8", extra="ignore", hide_input_in_errors=True
+)
 
 MIN_SECRET_LENGTH = 32
 _PLACEHOLDER_MARKERS = ("change", "secret", "your", "example", "placeholder", "xxx", "password", "todo")
+#: The validation error type of a secret production refuses; its ``ctx`` has setting, problem and fix.
+WEAK_SECRET = "weak_secret"  # noqa: S105 - an error type, not a secret
+SECRET_FIX = "Run `email-engine secrets rotate` and put the values in .env."  # noqa: S105 - advice
 
 CommaList = Annotated[list[str], NoDecode]
 
@@ -42,11 +55,15 @@ def _split_commas(value: object) -> object:
 
 
 def generate_secret(length: int = 64) -> str:
-    """A fresh random secret of ``length`` URL-safe characters (6 random bits each).
+    """A fresh random secret of ``length`` (at least 32) URL-safe characters (6 random bits each).
 
-    64 for ``API_KEY``; the deployment guide asks 128 for ``JWT_SECRET_KEY``.
+    64 for ``API_KEY``; the deployment guide asks 128 for ``JWT_SECRET_KEY``. A draw that happens to
+    look like a placeholder (``xxx`` in it) is drawn again, so production never refuses one.
     """
-    return secrets.token_urlsafe(length * 3 // 4 + 1)[:length]
+    while True:
+        value = secrets.token_urlsafe(length * 3 // 4 + 1)[:length]
+        if _secret_problem("secret", SecretStr(value)) is None:
+            return value
 
 
 def parse_nameservers(entries: list[str]) -> list[tuple[str, int]]:
@@ -74,16 +91,19 @@ def parse_nameservers(entries: list[str]) -> list[tuple[str, int]]:
     return servers
 
 
-class Settings(BaseSettings):
-    """Core settings. Environment variable names match the deployment guide."""
+class Settings(ComposedSettings):
+    """Core settings and the domains' sections. Environment variable names match the deployment guide."""
 
     model_config = SETTINGS_CONFIG
 
     environment: Literal["development", "production", "test"] = Field(
         default="development", validation_alias="ENVIRONMENT"
     )
-    api_key: SecretStr | None = Field(default=None, validation_alias="API_KEY")
-    jwt_secret_key: SecretStr | None = Field(default=None, validation_alias="JWT_SECRET_KEY")
+    # Checked even when unset: production refuses a missing one.
+    api_key: SecretStr | None = Field(default=None, validate_default=True, validation_alias="API_KEY")
+    jwt_secret_key: SecretStr | None = Field(
+        default=None, validate_default=True, validation_alias="JWT_SECRET_KEY"
+    )
     jwt_access_ttl_minutes: int = Field(default=15, ge=1, le=1440, validation_alias="JWT_ACCESS_TTL_MINUTES")
     jwt_refresh_ttl_days: int = Field(default=7, ge=1, le=90, validation_alias="JWT_REFRESH_TTL_DAYS")
 
@@ -114,18 +134,6 @@ class Settings(BaseSettings):
         default=None, validation_alias="SCRAPER_PRO_HMAC_SECRET"
     )
 
-    mailwizz_api_url: str | None = Field(default=None, validation_alias="MAILWIZZ_API_URL")
-    mailwizz_api_public_key: str | None = Field(default=None, validation_alias="MAILWIZZ_API_PUBLIC_KEY")
-    mailwizz_api_private_key: SecretStr | None = Field(
-        default=None, validation_alias="MAILWIZZ_API_PRIVATE_KEY"
-    )
-    mailwizz_db_host: str | None = Field(default=None, validation_alias="MAILWIZZ_DB_HOST")
-    mailwizz_db_port: int = Field(default=3306, validation_alias="MAILWIZZ_DB_PORT")
-    mailwizz_db_user: str | None = Field(default=None, validation_alias="MAILWIZZ_DB_USER")
-    mailwizz_db_password: SecretStr | None = Field(default=None, validation_alias="MAILWIZZ_DB_PASSWORD")
-    mailwizz_db_name: str | None = Field(default=None, validation_alias="MAILWIZZ_DB_NAME")
-    mailwizz_db_table_prefix: str = Field(default="mw_", validation_alias="MAILWIZZ_DB_TABLE_PREFIX")
-
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
     log_format: Literal["console", "json"] = Field(default="console", validation_alias="LOG_FORMAT")
 
@@ -138,6 +146,19 @@ class Settings(BaseSettings):
         for prefix in ("postgresql://", "postgres://"):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix) :]
+        return value
+
+    @field_validator("api_key", "jwt_secret_key")
+    @classmethod
+    def _strong_in_production(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if info.data.get("environment") != "production" or info.field_name is None:
+            return value
+        setting = str(cls.model_fields[info.field_name].validation_alias)
+        problem = _secret_problem(setting, value)
+        if problem is not None:
+            raise PydanticCustomError(
+                WEAK_SECRET, "{problem}. {fix}", {"setting": setting, "problem": problem, "fix": SECRET_FIX}
+            )
         return value
 
     @field_validator("dns_nameservers")
@@ -172,30 +193,27 @@ def _secret_problem(name: str, value: SecretStr | None) -> str | None:
 
 
 def check_secrets(settings: Settings) -> list[str]:
-    """Problems with the secrets; raises in production, returns warnings elsewhere.
+    """Weak secrets, as warnings (production settings with any do not build).
 
     ``JWT_SECRET_KEY`` is required in every mode because tokens signed with a made-up key would
     stop working on restart or differ between workers.
     """
-    problems = [
-        problem
-        for problem in (
-            _secret_problem("API_KEY", settings.api_key),
-            _secret_problem("JWT_SECRET_KEY", settings.jwt_secret_key),
-        )
-        if problem
-    ]
     if settings.jwt_secret_key is None or not settings.jwt_secret_key.get_secret_value():
-        raise ConfigurationError(
-            "JWT_SECRET_KEY is not set. Run `email-engine secrets rotate` and put the values in .env."
-        )
-    if problems and settings.environment == "production":
-        raise ConfigurationError(
-            "Refusing to start in production: "
-            + "; ".join(problems)
-            + ". Run `email-engine secrets rotate` and put the values in .env."
-        )
-    return problems
+        raise ConfigurationError(f"JWT_SECRET_KEY is not set. {SECRET_FIX}")
+    problems = (
+        _secret_problem("API_KEY", settings.api_key),
+        _secret_problem("JWT_SECRET_KEY", settings.jwt_secret_key),
+    )
+    return [problem for problem in problems if problem]
+
+
+def as_production(settings: Settings) -> Settings:
+    """These settings validated again with ``ENVIRONMENT=production``: raises the ``ValidationError``
+    production would (preflight reads its ``weak_secret`` errors)."""
+    values = {
+        str(field.validation_alias): getattr(settings, name) for name, field in Settings.model_fields.items()
+    }
+    return Settings.model_validate({**values, "ENVIRONMENT": "production"})
 
 
 @lru_cache(maxsize=1)

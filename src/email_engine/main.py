@@ -183,7 +183,9 @@ def create_app(settings: Settings | None = None, *, ctx: AppContext | None = Non
             app.include_router(module.router, dependencies=[Depends(require_not_ingest)])
         if hasattr(module, "public_router"):
             app.include_router(module.public_router)
-        body_limits.update(getattr(module, "BODY_LIMITS", {}))
+        for prefix, limit in getattr(module, "BODY_LIMITS", {}).items():
+            # A limit may be a setting (a function of the settings), read from this app's.
+            body_limits[prefix] = limit(context.settings) if callable(limit) else limit
 
     app.add_middleware(RequestGuard, ctx=context, body_limits=body_limits, audit=record_audited_write)
     _describe_errors_once(app)

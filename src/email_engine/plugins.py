@@ -5,11 +5,15 @@ capability never means editing ``main.py`` or ``cli.py``:
 
 - ``router.py``: ``router`` (an ``APIRouter``; every route requires authentication and refuses
   ingest-only keys) and/or ``public_router`` (routes that authenticate themselves, e.g. login or
-  HMAC-signed webhooks); optional ``BODY_LIMITS = {"/api/v1/prefix": max_bytes}``.
+  HMAC-signed webhooks); optional ``BODY_LIMITS = {"/api/v1/prefix": max_bytes}`` (or a function of the settings giving
+  them, when the limit is a setting).
 - ``cli.py``: ``register(root: typer.Typer) -> None``, adding sub-apps or commands.
 - ``models.py``: SQLAlchemy models (imported so Alembic and the app see every table).
-- ``jobs.py``: ``JOBS: list[JobSpec]`` for the scheduler (``email_engine.platform.jobspec``); optional
+- ``jobs.py``: ``JOBS: list[JobSpec]`` for the scheduler (``email_engine.platform.jobspec``), or
+  ``job_specs(settings) -> list[JobSpec]`` when an interval is a setting; optional
   ``ON_LISTED(ctx, now) -> dict``, run by the blacklists job when it finds a listed IP.
+- ``settings.py``: the domain's settings sections (``BaseSettings`` classes), read through
+  ``ctx.settings.section(Cls)``; their ``SecretStr`` fields are redacted from reports.
 - ``health.py``: ``CHECKS: list[HealthCheck]`` for ``/health`` (``email_engine.platform.healthcheck``; run
   together by ``email_engine.ops.service.run_checks``).
 - ``preflight.py``: ``CHECKS: list[PreflightCheck]`` for ``email-engine preflight``

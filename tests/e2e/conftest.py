@@ -27,7 +27,6 @@ from email_engine.config import Settings
 from email_engine.context import AppContext
 from email_engine.integrations.powermta.settings import PowerMtaSettings
 from email_engine.main import create_app
-from email_engine.ops.domain_settings import install_settings
 from email_engine.validation.settings import ValidationSettings
 from tests.conftest import make_settings
 from tests.integration.powermta.conftest import pmta_env
@@ -93,8 +92,7 @@ def settings(database_url: str, redis_url: str | None, dns_server: DnsServer) ->
 
 @pytest.fixture
 def server(ctx: AppContext, tmp_path: Path) -> Iterator[LiveServer]:
-    install_settings(
-        ctx,
+    ctx.settings.install(
         ValidationSettings(  # type: ignore[call-arg]
             _env_file=None,
             VALIDATION_ALLOW_TEST_DOMAINS=True,
@@ -106,7 +104,7 @@ def server(ctx: AppContext, tmp_path: Path) -> Iterator[LiveServer]:
         ),
     )
     (tmp_path / "pmta").mkdir()
-    install_settings(ctx, PowerMtaSettings(_env_file=None, **pmta_env(tmp_path / "pmta")))  # type: ignore[call-arg]
+    ctx.settings.install(PowerMtaSettings(_env_file=None, **pmta_env(tmp_path / "pmta")))  # type: ignore[call-arg]
     app: FastAPI = create_app(ctx=ctx)
     with LiveServer(app) as live:
         yield live

@@ -12,7 +12,6 @@ from fastapi import FastAPI
 
 from email_engine.config import Settings
 from email_engine.context import AppContext
-from email_engine.ops.domain_settings import install_settings
 from email_engine.reputation.settings import ReputationSettings
 from email_engine.validation.settings import ValidationSettings
 from tests.conftest import make_settings
@@ -96,7 +95,7 @@ def test_free_text_keeps_its_line_breaks(http: httpx.Client) -> None:
 
 
 def test_validating_a_domain_while_it_is_deleted_is_not_a_500(http: httpx.Client, ctx: AppContext) -> None:
-    install_settings(ctx, ReputationSettings(_env_file=None, DNSBL_TIMEOUT=0.6, DNSBL_DEADLINE=10))  # type: ignore[call-arg]
+    ctx.settings.install(ReputationSettings(_env_file=None, DNSBL_TIMEOUT=0.6, DNSBL_DEADLINE=10))  # type: ignore[call-arg]
     outcomes = []
     for attempt in range(5):
         domain = http.post("/api/v1/domains", json={"name": f"d{attempt}.slow-validation.test"}).json()
@@ -126,7 +125,7 @@ def test_pmta_config_on_a_fresh_setup_names_the_missing_settings(http: httpx.Cli
 def test_upload_errors_name_the_file_not_a_server_path(
     http: httpx.Client, ctx: AppContext, tmp_path: Path
 ) -> None:
-    install_settings(ctx, ValidationSettings(_env_file=None, VALIDATION_JOBS_DIR=tmp_path / "jobs"))  # type: ignore[call-arg]
+    ctx.settings.install(ValidationSettings(_env_file=None, VALIDATION_JOBS_DIR=tmp_path / "jobs"))  # type: ignore[call-arg]
     for content in (b"", b"name,city\nJane,Paris\n", b"\x89PNG\x00\x00", b"email\n\xff\xfe@x\n"):
         response = http.post(
             "/api/v1/validation/jobs", files={"file": ("../../etc/My List.csv", content, "text/csv")}

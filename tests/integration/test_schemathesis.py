@@ -26,7 +26,6 @@ from fastapi import FastAPI
 from email_engine.auth.roles import Role
 from email_engine.config import Settings
 from email_engine.context import AppContext
-from email_engine.ops.domain_settings import install_settings
 from email_engine.validation.settings import ValidationSettings
 from tests.conftest import make_settings
 from tests.support.databases import backend
@@ -57,8 +56,7 @@ def settings(database_url: str, redis_url: str | None, dns_server: DnsServer) ->
 
 @pytest.fixture
 def server(app: FastAPI, ctx: AppContext, tmp_path: Path) -> Iterator[LiveServer]:
-    install_settings(
-        ctx,
+    ctx.settings.install(
         ValidationSettings(  # type: ignore[call-arg]
             _env_file=None,
             VALIDATION_ALLOW_TEST_DOMAINS=True,

@@ -26,7 +26,6 @@ from email_engine.auth.settings import AuthSettings
 from email_engine.auth.throttle import Claim, Policy, Throttle, claim, refund
 from email_engine.context import AppContext
 from email_engine.errors import ConfigurationError, RateLimited
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.platform.upsert import insert_for
 
 __all__ = ["Admission", "DatabaseThrottleStore", "LoginGuard", "RedisThrottleStore", "login_guard"]
@@ -198,7 +197,7 @@ def _rate(name: str, text: str, setting: str) -> Policy:
 
 
 def login_guard(ctx: AppContext) -> LoginGuard:
-    options = domain_settings(ctx, AuthSettings)
+    options = ctx.settings.section(AuthSettings)
     policies = (
         _rate("client", ctx.settings.rate_limit_login, "RATE_LIMIT_LOGIN"),
         Policy.backoff(

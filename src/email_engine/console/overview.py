@@ -21,7 +21,7 @@ from email_engine.feedback import stats
 from email_engine.integrations.alerts.service import active_alerts
 from email_engine.ops.service import run_checks
 from email_engine.preflight.report import summary
-from email_engine.warmup.jobs import warmup_settings
+from email_engine.warmup.settings import WarmupSettings
 
 __all__ = ["overview_values", "router"]
 
@@ -30,7 +30,7 @@ router = APIRouter(route_class=ConsoleRoute)
 
 def overview_values(ctx: AppContext, now: datetime) -> dict[str, Any]:
     """Everything but preflight and health (those ask peers): the database part of the page."""
-    gates = warmup_settings(ctx).default_gates()
+    gates = ctx.settings.section(WarmupSettings).default_gates()
     midnight = datetime.combine(now.astimezone(UTC).date(), datetime.min.time(), tzinfo=UTC)
     with ctx.session_factory() as session:
         today = stats.summary(session, since=midnight, until=now + timedelta(hours=1))

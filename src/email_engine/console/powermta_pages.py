@@ -27,7 +27,6 @@ from email_engine.deps import ContextDep, SessionDep
 from email_engine.errors import EmailEngineError
 from email_engine.integrations.powermta import service
 from email_engine.integrations.powermta.settings import PowerMtaSettings
-from email_engine.ops.domain_settings import domain_settings
 
 __all__ = ["router"]
 
@@ -43,7 +42,7 @@ def _powermta_page(
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    settings = domain_settings(ctx, PowerMtaSettings)
+    settings = ctx.settings.section(PowerMtaSettings)
     values: dict[str, object] = {"title": "PowerMTA", "config_dir": settings.config_dir, "files": None}
     try:
         rendered, report = service.render_from_db(session, settings, now=utcnow())
@@ -71,7 +70,7 @@ def powermta(request: Request, viewer: ViewerDep, session: SessionDep, ctx: Cont
 def deploy(request: Request, viewer: AdminViewer, session: SessionDep, ctx: ContextDep) -> Response:
     """``email-engine pmta deploy``: refused on lint errors; a failed reload restores the old files."""
     audit(request, "pmta.deploy", "email-engine pmta deploy")
-    settings = domain_settings(ctx, PowerMtaSettings)
+    settings = ctx.settings.section(PowerMtaSettings)
     try:
         if field(request, "confirm", required=False) != "yes":
             raise FormError("Tick the confirmation box to deploy: PowerMTA is reloaded with these files.")

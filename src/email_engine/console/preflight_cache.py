@@ -125,7 +125,7 @@ def preflight_cache(ctx: AppContext) -> PreflightCache:
     """The application's cache (created on first use)."""
     cache = ctx.extras.get(EXTRAS_KEY)
     if not isinstance(cache, PreflightCache):
-        made = PreflightCache(lambda now: run_preflight(ctx, PreflightSettings(), now))
+        made = PreflightCache(lambda now: run_preflight(ctx, ctx.settings.section(PreflightSettings), now))
         cache = ctx.extras.setdefault(EXTRAS_KEY, made)  # atomic: two first requests share one
     assert isinstance(cache, PreflightCache)
     return cache

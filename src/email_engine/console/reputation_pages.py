@@ -25,7 +25,6 @@ from email_engine.console.web import (
 from email_engine.deps import ContextDep, SessionDep
 from email_engine.errors import EmailEngineError
 from email_engine.ips import service as ip_service
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.reputation import service as reputation_service
 from email_engine.reputation.auth_service import latest_domain_report, validate_domain_by_id
 from email_engine.reputation.dnsbl import catalogue, target_kind
@@ -45,7 +44,7 @@ def reputation(request: Request, viewer: ViewerDep, session: SessionDep, ctx: Co
 @router.post("/reputation/check")
 def check_now(request: Request, viewer: OperatorViewer, session: SessionDep, ctx: ContextDep) -> Response:
     """``POST /api/v1/blacklists/check/{ip_id}`` (with ``ip_id``) or ``POST /api/v1/blacklists/check-all``."""
-    rep = domain_settings(ctx, ReputationSettings)
+    rep = ctx.settings.section(ReputationSettings)
     try:
         ip_id = optional_int(request, "ip_id", low=1)
         if ip_id is not None:
@@ -69,7 +68,7 @@ def check_now(request: Request, viewer: OperatorViewer, session: SessionDep, ctx
 def validate_now(request: Request, viewer: OperatorViewer, session: SessionDep, ctx: ContextDep) -> Response:
     """``POST /api/v1/domains/{domain_id}/validate``: one sending domain's SPF, DKIM, DMARC, PTR and
     bounce MX now, stored like the ``dns-auth`` job's run."""
-    rep = domain_settings(ctx, ReputationSettings)
+    rep = ctx.settings.section(ReputationSettings)
     try:
         domain_id = optional_int(request, "domain_id", low=1)
         if domain_id is None:
@@ -97,7 +96,7 @@ def _reputation_page(
     error: str | None = None,
     status: int = 200,
 ) -> Response:
-    selection = zone_selection(session, domain_settings(ctx, ReputationSettings))
+    selection = zone_selection(session, ctx.settings.section(ReputationSettings))
     known = catalogue()
     zones = {zone.name: zone for zone in selection.zones}
     checks = last_checks(session)

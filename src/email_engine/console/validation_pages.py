@@ -27,7 +27,6 @@ from email_engine.console.web import (
 )
 from email_engine.deps import ContextDep, SessionDep
 from email_engine.errors import EmailEngineError
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.validation import bulk
 from email_engine.validation.models import ValidationJob
 from email_engine.validation.router import UPLOAD_LIMIT_BYTES
@@ -99,7 +98,7 @@ def validation(request: Request, viewer: ViewerDep, session: SessionDep) -> Resp
 def upload_csv(request: Request, viewer: OperatorViewer, session: SessionDep, ctx: ContextDep) -> Response:
     """``POST /api/v1/validation/jobs``: the file is checked before the job is accepted."""
     audit(request, "validation.upload", "POST /api/v1/validation/jobs")
-    options = domain_settings(ctx, ValidationSettings)
+    options = ctx.settings.section(ValidationSettings)
     try:
         file = upload(request, "file")
         job = bulk.accept_upload(
@@ -149,7 +148,7 @@ def job_result(
 ) -> Response:
     """``GET /api/v1/validation/jobs/{id}/result``: the spreadsheet-safe result file."""
     job = bulk.get_job(session, job_id)
-    path = bulk.result_path(domain_settings(ctx, ValidationSettings), job, verdict)
+    path = bulk.result_path(ctx.settings.section(ValidationSettings), job, verdict)
     suffix = f"-{verdict}" if verdict else ""
     return FileResponse(
         path, media_type="text/csv", filename=f"{FilePath(job.filename).stem}-validated{suffix}.csv"

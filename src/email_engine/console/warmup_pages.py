@@ -32,8 +32,9 @@ from email_engine.errors import EmailEngineError
 from email_engine.feedback import stats
 from email_engine.ips import service as ip_service
 from email_engine.warmup import failover_service, service
-from email_engine.warmup.jobs import mailwizz_writer, warmup_settings
+from email_engine.warmup.jobs import mailwizz_writer
 from email_engine.warmup.plan import PRESETS
+from email_engine.warmup.settings import WarmupSettings
 
 __all__ = ["router"]
 
@@ -96,7 +97,7 @@ def create_plan(request: Request, viewer: OperatorViewer, session: SessionDep, c
             session,
             ip_id=ip_id,
             preset=field(request, "preset", max_length=32),
-            default_gates=warmup_settings(ctx).default_gates(),
+            default_gates=ctx.settings.section(WarmupSettings).default_gates(),
             actor=viewer.actor,
             now=now,
         )

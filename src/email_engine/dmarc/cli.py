@@ -25,7 +25,6 @@ from email_engine.dmarc import service
 from email_engine.dmarc.archive import Limits
 from email_engine.dmarc.report import ReportMetadata
 from email_engine.dmarc.settings import DmarcSettings
-from email_engine.ops.domain_settings import domain_settings
 
 app = typer.Typer(
     help="DMARC aggregate reports (RFC 7489 Appendix C and DMARCbis): import them from files or the "
@@ -175,7 +174,7 @@ def import_files(
     failed = 0
     counts = {"imported": 0, "duplicate": 0, "error": 0}
     try:
-        options = domain_settings(ctx, DmarcSettings)
+        options = ctx.settings.section(DmarcSettings)
         pending: list[service.FileOutcome] = []
         rows = 0
         session = ctx.session_factory()

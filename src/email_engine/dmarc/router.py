@@ -11,24 +11,31 @@ from fastapi.responses import JSONResponse, Response
 
 from email_engine.auth.deps import OperatorDep
 from email_engine.clock import utcnow
+from email_engine.config import Settings
 from email_engine.deps import ContextDep, SessionDep
 from email_engine.dmarc import service
 from email_engine.dmarc.models import DmarcDeadLetter
 from email_engine.dmarc.schemas import DeadLetterPublic, ImportResult, ReportPublic, SourcePage
 from email_engine.dmarc.settings import DmarcSettings
 from email_engine.errors import InvalidInput, NotFound
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.platform.schemas import OffsetQuery, Page
 
 __all__ = ["BODY_LIMITS", "router"]
 
 router = APIRouter(prefix="/api/v1/dmarc", tags=["dmarc"])
-BODY_LIMITS = {"/api/v1/dmarc/reports": DmarcSettings().max_input_bytes}
+
+
+def _report_limit(settings: Settings) -> int:
+    return settings.section(DmarcSettings).max_input_bytes
+
+
+# A setting: read from the app's settings when the app is built, never at import.
+BODY_LIMITS = {"/api/v1/dmarc/reports": _report_limit}
 RowId = Annotated[int, Path(ge=1, le=2**63 - 1, description="Database id.")]
 
 
 def _settings(ctx: ContextDep) -> DmarcSettings:
-    return domain_settings(ctx, DmarcSettings)
+    return ctx.settings.section(DmarcSettings)
 
 
 DmarcDep = Annotated[DmarcSettings, Depends(_settings)]

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
 
 from email_engine.config import SETTINGS_CONFIG
 from email_engine.dmarc.archive import Limits
@@ -15,8 +15,7 @@ __all__ = ["DmarcSettings"]
 
 
 class DmarcSettings(BaseSettings):
-    # The IMAP password must never be echoed in a startup error.
-    model_config = SettingsConfigDict(**SETTINGS_CONFIG, hide_input_in_errors=True)
+    model_config = SETTINGS_CONFIG
 
     max_input_bytes: int = Field(
         default=20 * 1024 * 1024, ge=1024, le=1024**3, validation_alias="DMARC_MAX_INPUT_BYTES"

@@ -17,7 +17,6 @@ from email_engine.feedback.jobs import RETENTION_JOB
 from email_engine.feedback.settings import FeedbackSettings
 from email_engine.feedback.spool import backlog
 from email_engine.feedback.stats import dimension_rows
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.job_status import last_result
 
 __all__ = ["DISK_PATHS", "GAUGES", "retention", "spool", "traffic"]
@@ -79,7 +78,7 @@ def traffic(ctx: AppContext, session: Session, now: datetime) -> Iterator[Metric
 
 
 def spool_directory(ctx: AppContext) -> Path:
-    return domain_settings(ctx, FeedbackSettings).pipe_spool_dir
+    return ctx.settings.section(FeedbackSettings).pipe_spool_dir
 
 
 def spool(ctx: AppContext, session: Session, now: datetime) -> Iterator[Metric]:

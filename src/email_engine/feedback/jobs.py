@@ -12,7 +12,7 @@ from email_engine.feedback.domain_suppression import suppress_bad_domains
 from email_engine.feedback.partitions import PARTITIONED, ensure_partitions
 from email_engine.feedback.pseudonym import pseudonym_key
 from email_engine.feedback.retention import RetentionPolicy, pseudonymise_before, purge_expired
-from email_engine.feedback.settings import feedback_settings
+from email_engine.feedback.settings import FeedbackSettings
 from email_engine.ops.job_status import last_result
 from email_engine.platform.jobspec import JobSpec
 
@@ -22,7 +22,7 @@ RETENTION_JOB = "feedback.retention"
 
 
 def run_domain_suppression(ctx: AppContext, now: datetime) -> dict[str, Any]:
-    settings = feedback_settings(ctx)
+    settings = ctx.settings.section(FeedbackSettings)
     with session_scope(ctx.session_factory) as session:
         run = suppress_bad_domains(
             session,
@@ -35,7 +35,7 @@ def run_domain_suppression(ctx: AppContext, now: datetime) -> dict[str, Any]:
 
 def run_partitions(ctx: AppContext, now: datetime) -> dict[str, Any]:
     """Day partitions from yesterday to PARTITIONS_AHEAD_DAYS ahead (PostgreSQL; nothing on SQLite)."""
-    ahead = feedback_settings(ctx).partitions_ahead_days
+    ahead = ctx.settings.section(FeedbackSettings).partitions_ahead_days
     today = now.date()
     days = [today + timedelta(days=offset) for offset in range(-1, ahead + 1)]
     made = {table: ensure_partitions(ctx.engine, table, days) for table in PARTITIONED}
@@ -50,7 +50,7 @@ def _last_result(ctx: AppContext, job: str) -> dict[str, Any]:
 def run_retention(ctx: AppContext, now: datetime) -> dict[str, Any]:
     """Purge past retention; then, with ACCOUNTING_PSEUDONYMISE_AFTER_DAYS, pseudonymise older recipients
     (from where the last run stopped, ``pseudonymised_before``)."""
-    settings = feedback_settings(ctx)
+    settings = ctx.settings.section(FeedbackSettings)
     policy = RetentionPolicy(
         records_days=settings.accounting_retention_days,
         dead_letters_days=settings.dead_letter_retention_days,
@@ -58,7 +58,7 @@ def run_retention(ctx: AppContext, now: datetime) -> dict[str, Any]:
     )
     summary: dict[str, Any] = purge_expired(ctx.engine, now=now, policy=policy).as_dict()
     after = settings.pseudonymise_after_days
-    key = pseudonym_key()
+    key = pseudonym_key(ctx.settings)
     if after is not None:
         if key is None:
             raise ConfigurationError(

@@ -73,7 +73,7 @@ def pipe(
 
     settings = get_settings()
     configure_logging(settings)
-    feedback = FeedbackSettings()
+    feedback = settings.section(FeedbackSettings)
     spool = Spool(feedback.pipe_spool_dir)
 
     def make_factory() -> sessionmaker[Session]:

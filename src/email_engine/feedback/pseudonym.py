@@ -11,36 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from functools import lru_cache
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings
+from email_engine.config import Settings
+from email_engine.feedback.settings import PrivacyKeySettings
 
-from email_engine.config import SETTINGS_CONFIG
-
-__all__ = ["PSEUDONYM_LENGTH", "PrivacyKeySettings", "is_pseudonym", "pseudonym", "pseudonym_key"]
+__all__ = ["PSEUDONYM_LENGTH", "is_pseudonym", "pseudonym", "pseudonym_key"]
 
 PSEUDONYM_LENGTH = 33
 _HEX = frozenset("0123456789abcdef")
 
 
-class PrivacyKeySettings(BaseSettings):
-    model_config = SETTINGS_CONFIG
-
-    privacy_hash_key: SecretStr | None = Field(
-        default=None, min_length=16, validation_alias="PRIVACY_HASH_KEY"
-    )
-
-    @field_validator("privacy_hash_key", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        return None if value == "" else value
-
-
-@lru_cache(maxsize=1)
-def pseudonym_key() -> bytes | None:
-    """PRIVACY_HASH_KEY from the environment (or .env), read once per process; None when unset."""
-    key = PrivacyKeySettings().privacy_hash_key
+def pseudonym_key(settings: Settings) -> bytes | None:
+    """PRIVACY_HASH_KEY of these settings; None when unset."""
+    key = settings.section(PrivacyKeySettings).privacy_hash_key
     return key.get_secret_value().encode() if key is not None else None
 
 

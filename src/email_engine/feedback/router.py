@@ -31,7 +31,7 @@ from email_engine.feedback.schemas import (
     SuppressionCreate,
     SuppressionPublic,
 )
-from email_engine.feedback.settings import feedback_settings
+from email_engine.feedback.settings import FeedbackSettings
 from email_engine.feedback.webhook import batch_items, single_item
 from email_engine.platform.schemas import OffsetQuery, Page
 from email_engine.platform.signing import SignatureProblem, verify_signature
@@ -71,7 +71,7 @@ def ingest_caller(  # noqa: PLR0917 - FastAPI injects each header as a parameter
 ) -> str:
     """An API key (or token) allowed to ingest, or a valid HMAC signature; returns who it was."""
     if x_signature is not None or x_timestamp is not None:
-        secret = feedback_settings(ctx).ingest_hmac_secret
+        secret = ctx.settings.section(FeedbackSettings).ingest_hmac_secret
         if secret is None or not secret.get_secret_value():
             raise Unauthenticated(
                 "Signed requests are not enabled here (INGEST_HMAC_SECRET is not set); use an API key."
@@ -83,7 +83,7 @@ def ingest_caller(  # noqa: PLR0917 - FastAPI injects each header as a parameter
                 signature=x_signature,
                 body=body,
                 now=time.time(),
-                tolerance=feedback_settings(ctx).ingest_hmac_tolerance_seconds,
+                tolerance=ctx.settings.section(FeedbackSettings).ingest_hmac_tolerance_seconds,
             )
         except SignatureProblem as exc:
             raise Unauthenticated(str(exc)) from exc
@@ -123,8 +123,8 @@ def _forward(ctx: Any) -> ForwardPolicy:
     return ForwardPolicy(
         bounces=bool(settings.scraper_pro_bounce_url),
         deliveries=bool(settings.scraper_pro_delivery_url),
-        diag_max_chars=feedback_settings(ctx).diag_max_chars,
-        replay_horizon_days=feedback_settings(ctx).replay_horizon_days,
+        diag_max_chars=ctx.settings.section(FeedbackSettings).diag_max_chars,
+        replay_horizon_days=ctx.settings.section(FeedbackSettings).replay_horizon_days,
     )
 
 

@@ -1,16 +1,16 @@
-"""Feedback settings: webhook HMAC, the pipe's spool and batches, domain auto-suppression."""
+"""Feedback settings: webhook HMAC, the pipe's spool and batches, domain auto-suppression, and the
+key of recipient pseudonyms."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings
 
 from email_engine.config import SETTINGS_CONFIG
-from email_engine.context import AppContext
 
-__all__ = ["FeedbackSettings", "default_spool_dir", "feedback_settings"]
+__all__ = ["FeedbackSettings", "PrivacyKeySettings", "default_spool_dir"]
 
 
 def default_spool_dir() -> Path:
@@ -73,13 +73,16 @@ class FeedbackSettings(BaseSettings):
         return self
 
 
-def feedback_settings(ctx: AppContext) -> FeedbackSettings:
-    """The context's feedback settings, read from the environment once per context.
+class PrivacyKeySettings(BaseSettings):
+    """``PRIVACY_HASH_KEY`` (``feedback.pseudonym``): read by feedback and privacy alike."""
 
-    Tests put their own instance in ``ctx.extras["feedback_settings"]``.
-    """
-    current = ctx.extras.get("feedback_settings")
-    if not isinstance(current, FeedbackSettings):
-        current = FeedbackSettings()
-        ctx.extras["feedback_settings"] = current
-    return current
+    model_config = SETTINGS_CONFIG
+
+    privacy_hash_key: SecretStr | None = Field(
+        default=None, min_length=16, validation_alias="PRIVACY_HASH_KEY"
+    )
+
+    @field_validator("privacy_hash_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value

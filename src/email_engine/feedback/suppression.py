@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from email_engine.csv_export import csv_chunks
 from email_engine.errors import InvalidInput, NotFound
 from email_engine.feedback.models import Suppression
-from email_engine.feedback.pseudonym import pseudonym, pseudonym_key
+from email_engine.feedback.pseudonym import pseudonym
 from email_engine.feedback.records import split_address
 from email_engine.platform.upsert import greatest, insert_for
 
@@ -94,12 +94,11 @@ def upsert_suppressions(session: Session, entries: Iterable[SuppressionEntry]) -
     return len(rows)
 
 
-def suppressed_addresses(session: Session, addresses: Iterable[str]) -> set[str]:
+def suppressed_addresses(session: Session, addresses: Iterable[str], *, key: bytes | None) -> set[str]:
     """The given addresses that are suppressed, by address, by whole domain, or by the pseudonym a
-    forgotten address is kept as (returned as given)."""
+    forgotten address is kept as under ``key`` (``pseudonym_key``; returned as given)."""
     wanted: dict[str, list[str]] = {}
     domains: dict[str, list[str]] = {}
-    key = pseudonym_key()
     for address in addresses:
         local, domain = split_address(address)
         if not domain:

@@ -192,13 +192,13 @@ def mailwizz_adapter(ctx: AppContext) -> ServerWriter | None:
     installed = ctx.extras.get(MAILWIZZ_ADAPTER_KEY)
     if installed is not None:
         return installed  # type: ignore[return-value]
-    if not ctx.settings.mailwizz_db_host:
-        return None
     from email_engine.integrations.mailwizz.database import MailwizzDatabase
     from email_engine.integrations.mailwizz.settings import MailwizzSettings
-    from email_engine.ops.domain_settings import domain_settings
 
-    return MailwizzDatabase.from_settings(ctx.settings, domain_settings(ctx, MailwizzSettings))
+    settings = ctx.settings.section(MailwizzSettings)
+    if not settings.db_host:
+        return None
+    return MailwizzDatabase.from_settings(settings)
 
 
 def pause_in_mailwizz(

@@ -15,7 +15,6 @@ from email_engine.integrations.mailwizz.database import MailwizzDatabase
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
 from email_engine.ips.models import SendingIp
 from email_engine.ips.service import sending_inventory
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.platform.preflight import Item, PreflightCheck, PreflightSettings
 
 __all__ = ["CHECKS", "check_inventory", "check_mailwizz_servers"]
@@ -40,7 +39,8 @@ def check_inventory(ctx: AppContext, _pf: PreflightSettings, _now: datetime) -> 
 
 
 def check_mailwizz_servers(ctx: AppContext, _pf: PreflightSettings, _now: datetime) -> Iterable[Item]:
-    if not (ctx.settings.mailwizz_db_host and ctx.settings.mailwizz_db_name):
+    mailwizz = ctx.settings.section(MailwizzSettings)
+    if not (mailwizz.db_host and mailwizz.db_name):
         yield Item(
             "mailwizz delivery servers",
             "skip",
@@ -76,7 +76,7 @@ def check_mailwizz_servers(ctx: AppContext, _pf: PreflightSettings, _now: dateti
     wanted = [(address, server_id) for _ip_id, address, server_id in sending]
     inactive = []
     try:
-        database = MailwizzDatabase.from_settings(ctx.settings, domain_settings(ctx, MailwizzSettings))
+        database = MailwizzDatabase.from_settings(mailwizz)
         for address, server_id in wanted:
             if server_id is None:  # excluded by the query; narrows the type
                 continue

@@ -14,7 +14,6 @@ from rich.table import Table
 
 from email_engine.cli_support import JsonOption, cli_context
 from email_engine.clock import utcnow
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.job_status import job_overview, run_history
 from email_engine.ops.registry import all_jobs, find_job
 from email_engine.ops.scheduler import ClusterScheduler, make_lease
@@ -33,8 +32,8 @@ def list_command(as_json: JsonOption = False) -> None:
     """Every job with its interval, last run (status, duration, error) and next run."""
     ctx = cli_context()
     try:
-        settings = domain_settings(ctx, SchedulerSettings)
-        jobs = all_jobs(settings, include_disabled=True)
+        settings = ctx.settings.section(SchedulerSettings)
+        jobs = all_jobs(ctx.settings, include_disabled=True)
         with ctx.session_factory() as session:
             entries = job_overview(
                 session, jobs, now=utcnow(), disabled=[j.name for j in jobs if settings.is_disabled(j.name)]
@@ -87,7 +86,7 @@ def run_command(
 
     ctx = cli_context()
     try:
-        spec = find_job(all_jobs(domain_settings(ctx, SchedulerSettings), include_disabled=True), name)
+        spec = find_job(all_jobs(ctx.settings, include_disabled=True), name)
         as_of = None
         if at is not None:
             try:
@@ -118,7 +117,7 @@ def history_command(
     """Recent runs of one job, newest first."""
     ctx = cli_context()
     try:
-        find_job(all_jobs(domain_settings(ctx, SchedulerSettings), include_disabled=True), name)
+        find_job(all_jobs(ctx.settings, include_disabled=True), name)
         with ctx.session_factory() as session:
             runs = run_history(session, job=name, limit=limit)
     finally:
@@ -147,8 +146,8 @@ def scheduler_run() -> None:
     It competes for the leader lease like `serve` workers do, so several may run; stop with SIGTERM.
     """
     ctx = cli_context()
-    settings = domain_settings(ctx, SchedulerSettings)
-    scheduler = ClusterScheduler(ctx, jobs=all_jobs(settings), settings=settings)
+    settings = ctx.settings.section(SchedulerSettings)
+    scheduler = ClusterScheduler(ctx, jobs=all_jobs(ctx.settings), settings=settings)
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
@@ -172,7 +171,7 @@ def scheduler_status(as_json: JsonOption = False) -> None:
     """Who holds the leader lease and until when. Exits 1 when nobody does."""
     ctx = cli_context()
     try:
-        holder = make_lease(ctx, domain_settings(ctx, SchedulerSettings), "observer").current()
+        holder = make_lease(ctx, ctx.settings.section(SchedulerSettings), "observer").current()
     finally:
         ctx.close()
     if as_json:

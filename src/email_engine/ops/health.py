@@ -18,7 +18,6 @@ from sqlalchemy import text
 from email_engine.clock import utcnow
 from email_engine.context import AppContext
 from email_engine.errors import EmailEngineError
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.settings import HealthSettings, SchedulerSettings
 from email_engine.platform.healthcheck import CheckResult, HealthCheck
 from email_engine.platform.probes import disk_free_fraction
@@ -50,7 +49,7 @@ async def check_redis(ctx: AppContext) -> CheckResult:
 async def check_scheduler(ctx: AppContext) -> CheckResult:
     from email_engine.ops.scheduler import make_lease
 
-    settings = domain_settings(ctx, SchedulerSettings)
+    settings = ctx.settings.section(SchedulerSettings)
     try:
         lease = make_lease(ctx, settings, "health-check")
         holder = await asyncio.wait_for(asyncio.to_thread(lease.current), timeout=5)
@@ -73,7 +72,7 @@ async def check_scheduler(ctx: AppContext) -> CheckResult:
 
 
 def data_directory(ctx: AppContext) -> str:
-    configured = domain_settings(ctx, HealthSettings).data_dir
+    configured = ctx.settings.section(HealthSettings).data_dir
     if configured:
         return configured
     database = ctx.engine.url.database
@@ -83,7 +82,7 @@ def data_directory(ctx: AppContext) -> str:
 
 
 async def check_disk(ctx: AppContext) -> CheckResult:
-    settings = domain_settings(ctx, HealthSettings)
+    settings = ctx.settings.section(HealthSettings)
     path = data_directory(ctx)
     try:
         fraction, free, total = await asyncio.to_thread(disk_free_fraction, path)
@@ -135,10 +134,8 @@ async def check_jobs(ctx: AppContext) -> CheckResult:
     from email_engine.ops.registry import all_jobs
     from email_engine.platform.models import JobRun
 
-    settings = domain_settings(ctx, SchedulerSettings)
-
     def gather() -> CheckResult:
-        jobs = [(spec.name, spec.interval_seconds) for spec in all_jobs(settings)]
+        jobs = [(spec.name, spec.interval_seconds) for spec in all_jobs(ctx.settings)]
         with ctx.session_factory() as session:
             last, last_ok, _scheduled = last_runs(session)
             first = session.scalar(select(func.min(JobRun.started_at)))
@@ -149,7 +146,7 @@ async def check_jobs(ctx: AppContext) -> CheckResult:
             {name: (run.status, run.error) for name, run in last.items()},
             now=utcnow(),
             first_run_at=first.astimezone(UTC) if first else None,
-            stale_factor=domain_settings(ctx, HealthSettings).job_stale_factor,
+            stale_factor=ctx.settings.section(HealthSettings).job_stale_factor,
         )
 
     try:

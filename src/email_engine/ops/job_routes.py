@@ -12,7 +12,6 @@ from email_engine.clock import utcnow
 from email_engine.context import AppContext
 from email_engine.deps import ContextDep, SessionDep
 from email_engine.errors import Conflict
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.job_status import job_overview, run_history
 from email_engine.ops.lifespan import running_scheduler
 from email_engine.ops.registry import all_jobs, find_job
@@ -27,7 +26,7 @@ JobName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9
 
 
 def leader_summary(ctx: ContextDep) -> dict[str, Any] | None:
-    settings = domain_settings(ctx, SchedulerSettings)
+    settings = ctx.settings.section(SchedulerSettings)
     scheduler = running_scheduler(ctx)
     lease = scheduler.lease if scheduler else make_lease(ctx, settings, "observer")
     holder = lease.current()
@@ -36,8 +35,8 @@ def leader_summary(ctx: ContextDep) -> dict[str, Any] | None:
 
 def jobs_report(ctx: AppContext, session: Session) -> dict[str, Any]:
     """The leader, this worker's scheduler, and every job with its last and next run (API and console)."""
-    settings = domain_settings(ctx, SchedulerSettings)
-    jobs = all_jobs(settings, include_disabled=True)
+    settings = ctx.settings.section(SchedulerSettings)
+    jobs = all_jobs(ctx.settings, include_disabled=True)
     scheduler = running_scheduler(ctx)
     live = scheduler.next_run_times() if scheduler and scheduler.is_leader else None
     return {
@@ -59,7 +58,7 @@ def jobs_report(ctx: AppContext, session: Session) -> dict[str, Any]:
 def run_now(ctx: AppContext, name: str, *, at: str | None = None, force: bool = False) -> dict[str, Any]:
     """Run one job in this worker and record the run (as of ``at`` when given; see the API route);
     Conflict when it is running already. The API and the console's "Run now" call this."""
-    spec = find_job(all_jobs(domain_settings(ctx, SchedulerSettings), include_disabled=True), name)
+    spec = find_job(all_jobs(ctx.settings, include_disabled=True), name)
     as_of = None
     if at is not None:
         as_of = parse_as_of(at)
@@ -84,7 +83,7 @@ def job_runs(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[dict[str, Any]]:
-    find_job(all_jobs(domain_settings(ctx, SchedulerSettings), include_disabled=True), name)
+    find_job(all_jobs(ctx.settings, include_disabled=True), name)
     return run_history(session, job=name, limit=limit)
 
 

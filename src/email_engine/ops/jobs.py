@@ -9,7 +9,6 @@ from sqlalchemy import delete
 
 from email_engine.context import AppContext
 from email_engine.db import session_scope
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.settings import SchedulerSettings
 from email_engine.platform.jobspec import JobSpec
 from email_engine.platform.models import JobRun
@@ -18,7 +17,7 @@ __all__ = ["JOBS", "run_prune"]
 
 
 def run_prune(ctx: AppContext, now: datetime) -> dict[str, Any]:
-    days = domain_settings(ctx, SchedulerSettings).run_retention_days
+    days = ctx.settings.section(SchedulerSettings).run_retention_days
     with session_scope(ctx.session_factory) as session:
         result = session.execute(delete(JobRun).where(JobRun.started_at < now - timedelta(days=days)))
         removed = int(getattr(result, "rowcount", 0) or 0)

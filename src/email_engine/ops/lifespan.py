@@ -7,7 +7,6 @@ import asyncio
 import structlog
 
 from email_engine.context import AppContext
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.registry import all_jobs
 from email_engine.ops.scheduler import ClusterScheduler
 from email_engine.ops.settings import SchedulerSettings
@@ -17,11 +16,11 @@ log = structlog.get_logger("email_engine.scheduler")
 
 
 async def startup(ctx: AppContext) -> None:
-    settings = domain_settings(ctx, SchedulerSettings)
+    settings = ctx.settings.section(SchedulerSettings)
     if not settings.is_enabled(ctx.settings.environment):
         log.info("scheduler_disabled")
         return
-    scheduler = ClusterScheduler(ctx, jobs=all_jobs(settings), settings=settings)
+    scheduler = ClusterScheduler(ctx, jobs=all_jobs(ctx.settings), settings=settings)
     scheduler.start()
     ctx.extras[SCHEDULER_KEY] = scheduler
 

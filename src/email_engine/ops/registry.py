@@ -1,4 +1,8 @@
-"""Every job the scheduler knows: ``JOBS`` of each ``<domain>/jobs.py`` plus ``SCHEDULER_JOB_MODULES``."""
+"""Every job the scheduler knows: the jobs of each ``<domain>/jobs.py`` plus ``SCHEDULER_JOB_MODULES``.
+
+A jobs module declares ``JOBS: list[JobSpec]``, or ``job_specs(settings) -> list[JobSpec]`` when an
+interval is one of its settings (read from the context's settings, never at import).
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import importlib
 from collections.abc import Iterable, Sequence
 from types import ModuleType
 
+from email_engine.config import Settings
 from email_engine.errors import ConfigurationError, NotFound
 from email_engine.ops.settings import SchedulerSettings
 from email_engine.platform.jobspec import JobSpec
@@ -29,11 +34,17 @@ def _modules(extra: Iterable[str]) -> list[ModuleType]:
     return modules
 
 
-def all_jobs(settings: SchedulerSettings, *, include_disabled: bool = False) -> list[JobSpec]:
+def _declared(module: ModuleType, settings: Settings) -> list[JobSpec]:
+    declare = getattr(module, "job_specs", None)
+    return list(declare(settings)) if declare is not None else list(getattr(module, "JOBS", []))
+
+
+def all_jobs(settings: Settings, *, include_disabled: bool = False) -> list[JobSpec]:
     """Jobs with interval overrides applied; duplicate names or unknown overrides are configuration errors."""
+    scheduler = settings.section(SchedulerSettings)
     jobs: dict[str, JobSpec] = {}
-    for module in _modules(settings.job_modules):
-        for spec in getattr(module, "JOBS", []):
+    for module in _modules(scheduler.job_modules):
+        for spec in _declared(module, settings):
             if not spec.name or len(spec.name) > MAX_NAME:
                 raise ConfigurationError(f"Job names must be 1 to {MAX_NAME} characters ({module.__name__}).")
             if spec.name in jobs:
@@ -43,15 +54,17 @@ def all_jobs(settings: SchedulerSettings, *, include_disabled: bool = False) -> 
             if spec.interval_seconds < 1:
                 raise ConfigurationError(f"Job {spec.name!r} has an interval under one second.")
             jobs[spec.name] = spec
-    overrides = settings.interval_overrides()
-    for name in [*overrides, *settings.disabled_jobs, *settings.only_jobs]:
+    overrides = scheduler.interval_overrides()
+    for name in [*overrides, *scheduler.disabled_jobs, *scheduler.only_jobs]:
         if name not in jobs:
             raise ConfigurationError(
                 f"Scheduler settings name the job {name!r}, which does not exist; known jobs: {', '.join(sorted(jobs))}."
             )
     for name, seconds in overrides.items():
         jobs[name] = dataclasses.replace(jobs[name], interval_seconds=seconds)
-    return [spec for name, spec in sorted(jobs.items()) if include_disabled or not settings.is_disabled(name)]
+    return [
+        spec for name, spec in sorted(jobs.items()) if include_disabled or not scheduler.is_disabled(name)
+    ]
 
 
 def find_job(jobs: Sequence[JobSpec], name: str) -> JobSpec:

@@ -12,7 +12,6 @@ from rich.table import Table
 from email_engine.cli_support import JsonOption, cli_context
 from email_engine.clock import utcnow
 from email_engine.db import session_scope
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.outbox import service
 from email_engine.outbox.delivery import drain
 from email_engine.outbox.destinations import named_destination
@@ -39,7 +38,7 @@ def drain_command(
     ctx = cli_context()
     try:
         report = drain(
-            ctx, settings=domain_settings(ctx, OutboxSettings), clock=utcnow, budget_seconds=budget
+            ctx, settings=ctx.settings.section(OutboxSettings), clock=utcnow, budget_seconds=budget
         )
         with session_scope(ctx.session_factory) as session:
             remaining = service.backlog(session)

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 from email_engine.clock import utcnow
 from email_engine.context import AppContext
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.outbox.models import OutboxEvent, OutboxStatus
 from email_engine.outbox.service import backlog, oldest_undelivered
 from email_engine.outbox.settings import OutboxSettings
@@ -19,7 +18,7 @@ OLD_AGE = timedelta(hours=1)
 
 
 async def check_outbox(ctx: AppContext) -> CheckResult:
-    settings = domain_settings(ctx, OutboxSettings)
+    settings = ctx.settings.section(OutboxSettings)
 
     def gather() -> CheckResult:
         with ctx.session_factory() as session:

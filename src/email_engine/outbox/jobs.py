@@ -17,7 +17,6 @@ import structlog
 from email_engine.clock import utcnow
 from email_engine.context import AppContext
 from email_engine.db import session_scope
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.outbox.delivery import (
     discover_dead_event_watchers,
     discover_senders,
@@ -69,7 +68,7 @@ def report_dead_events(ctx: AppContext, *, now: datetime) -> dict[str, int]:
 
 
 def run_outbox(ctx: AppContext, now: datetime) -> dict[str, Any]:
-    settings = domain_settings(ctx, OutboxSettings)
+    settings = ctx.settings.section(OutboxSettings)
     revived = probe_and_revive(ctx, settings)
     report = drain(ctx, settings=settings, clock=utcnow)
     dead = report_dead_events(ctx, now=now)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from email_engine.context import AppContext
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.outbox.settings import OutboxSettings
 from email_engine.outbox.wakeup import OutboxWaker
 from email_engine.platform.leader_lease import running_leadership
@@ -14,7 +13,7 @@ WAKER_KEY = "outbox_waker"
 
 
 async def startup(ctx: AppContext) -> None:
-    settings = domain_settings(ctx, OutboxSettings)
+    settings = ctx.settings.section(OutboxSettings)
     leadership = running_leadership(ctx)
     if leadership is None or not settings.wake_on_commit:
         return

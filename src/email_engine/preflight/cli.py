@@ -31,7 +31,7 @@ def preflight(
     try:
         # A spinner on stderr while peers answer (up to PREFLIGHT_TIMEOUT each); stdout stays clean.
         with Console(stderr=True).status("running the preflight checklist…", spinner="dots"):
-            items = run_preflight(ctx, PreflightSettings(), utcnow())
+            items = run_preflight(ctx, ctx.settings.section(PreflightSettings), utcnow())
     finally:
         ctx.close()
     result = summary(items)

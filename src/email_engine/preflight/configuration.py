@@ -8,10 +8,10 @@ from datetime import datetime
 
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from pydantic import ValidationError
 
-from email_engine.config import check_secrets
+from email_engine.config import WEAK_SECRET, as_production
 from email_engine.context import AppContext
-from email_engine.errors import ConfigurationError
 from email_engine.migrate import alembic_config
 from email_engine.platform.preflight import Item, PreflightCheck, PreflightSettings
 
@@ -25,14 +25,14 @@ __all__ = [
 
 
 def check_secrets_strength(ctx: AppContext, _pf: PreflightSettings, _now: datetime) -> Iterable[Item]:
-    production = ctx.settings.model_copy(update={"environment": "production"})
     try:
-        check_secrets(production)
-    except ConfigurationError as exc:
-        problem = exc.detail.split(" Run `email-engine secrets rotate`")[0]  # the fix has its own column
-        yield Item(
-            "secrets", "fail", problem, "Run `email-engine secrets rotate` and put the values in .env."
-        )
+        as_production(ctx.settings)
+    except ValidationError as exc:
+        refused = [error.get("ctx", {}) for error in exc.errors() if error["type"] == WEAK_SECRET]
+        if not refused:
+            raise
+        problems = "; ".join(str(found["problem"]) for found in refused)
+        yield Item("secrets", "fail", f"production refuses: {problems}", str(refused[0]["fix"]))
         return
     yield Item("secrets", "pass", "API_KEY and JWT_SECRET_KEY are set and strong")
 

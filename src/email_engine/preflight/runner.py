@@ -19,18 +19,10 @@ def all_checks() -> list[PreflightCheck]:
 
 
 def _redact(text: str, ctx: AppContext) -> str:
-    """An exception's text may quote a URL or a setting: never print a secret."""
-    settings = ctx.settings
-    for secret in (
-        settings.telegram_bot_token,
-        settings.scraper_pro_hmac_secret,
-        settings.api_key,
-        settings.jwt_secret_key,
-        settings.mailwizz_db_password,
-    ):
-        value = secret.get_secret_value() if secret is not None else ""
-        if value:
-            text = text.replace(value, "[redacted]")
+    """An exception's text may quote a URL or a setting: never print a secret (any ``SecretStr``
+    setting, core or section)."""
+    for value in ctx.settings.secret_values():
+        text = text.replace(value, "[redacted]")
     return text
 
 

@@ -15,7 +15,6 @@ from email_engine.clock import utcnow
 from email_engine.db import session_scope
 from email_engine.errors import EmailEngineError
 from email_engine.feedback.pseudonym import pseudonym_key
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.privacy.service import forget_address, require_key
 from email_engine.validation.settings import ValidationSettings
 
@@ -52,8 +51,8 @@ def forget(
             report = forget_address(
                 session,
                 address=address,
-                key=require_key(pseudonym_key()),
-                validation_dir=domain_settings(ctx, ValidationSettings).jobs_dir,
+                key=require_key(pseudonym_key(ctx.settings)),
+                validation_dir=ctx.settings.section(ValidationSettings).jobs_dir,
                 now=now,
             )
             counts = report.as_dict()

@@ -11,7 +11,6 @@ from email_engine.auth.deps import AdminDep
 from email_engine.clock import utcnow
 from email_engine.deps import ContextDep, SessionDep
 from email_engine.feedback.pseudonym import pseudonym_key
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.privacy.schemas import ForgetResult
 from email_engine.privacy.service import forget_address, require_key
 from email_engine.validation.settings import ValidationSettings
@@ -39,12 +38,12 @@ def forget(
     letters, outbox payloads, audit entries and validation job files, and keeps it on the suppression
     list as that pseudonym so it is never mailed again (docs/data-lifecycle.md, "Privacy"). The audit
     entry of this request names the pseudonym, not the address. 409 when PRIVACY_HASH_KEY is not set."""
-    key = require_key(pseudonym_key())
+    key = require_key(pseudonym_key(ctx.settings))
     report = forget_address(
         session,
         address=address,
         key=key,
-        validation_dir=domain_settings(ctx, ValidationSettings).jobs_dir,
+        validation_dir=ctx.settings.section(ValidationSettings).jobs_dir,
         now=utcnow(),
     )
     counts = report.as_dict()

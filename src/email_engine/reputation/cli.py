@@ -19,7 +19,6 @@ from email_engine.cli_support import JsonOption, cli_context, whole_table
 from email_engine.clock import utcnow
 from email_engine.db import session_scope
 from email_engine.ips.models import SendingDomain, SendingIp
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.reputation import auth_service, service
 from email_engine.reputation.auth_facts import Check, CheckStatus
 from email_engine.reputation.compliance import SendingIpFacts
@@ -69,7 +68,7 @@ def check(
     """
     ctx = cli_context()
     try:
-        rep = domain_settings(ctx, ReputationSettings)
+        rep = ctx.settings.section(ReputationSettings)
         with session_scope(ctx.session_factory) as session, console.status("querying DNSBL zones…"):
             if targets:
                 # Every target is validated before any query; a bad one stops the command with a sentence.
@@ -121,7 +120,7 @@ def zones(as_json: JsonOption = False) -> None:
     ctx = cli_context()
     try:
         with session_scope(ctx.session_factory) as session:
-            selection = service.zone_selection(session, domain_settings(ctx, ReputationSettings))
+            selection = service.zone_selection(session, ctx.settings.section(ReputationSettings))
     finally:
         ctx.close()
     rows = [
@@ -222,7 +221,7 @@ def auth_check(
     name = domain.strip().lower().rstrip(".")
     ctx = cli_context()
     try:
-        rep = domain_settings(ctx, ReputationSettings)
+        rep = ctx.settings.section(ReputationSettings)
         with session_scope(ctx.session_factory) as session:
             known = session.scalar(select(SendingDomain).where(SendingDomain.name == name))
             hostnames = {row.address: row.hostname for row in session.scalars(select(SendingIp))}
@@ -317,7 +316,7 @@ def spf_check(
         raise typer.BadParameter("Give --sender (the envelope sender) or --helo (the HELO name), or both.")
     ctx = cli_context()
     try:
-        rep = domain_settings(ctx, ReputationSettings)
+        rep = ctx.settings.section(ReputationSettings)
         evaluation = auth_service.check_spf_now(ctx.settings, rep, ip=address, sender=sender, helo=helo)
     finally:
         ctx.close()

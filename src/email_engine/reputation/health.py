@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from email_engine.clock import utcnow
 from email_engine.context import AppContext
 from email_engine.ips.models import SendingDomain, SendingIp
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.platform.healthcheck import CheckResult, HealthCheck
 from email_engine.reputation.auth_facts import CheckStatus
 from email_engine.reputation.dnsbl import RESOLVER_FIX
@@ -22,7 +21,7 @@ from email_engine.reputation.settings import ReputationSettings
 
 
 def blacklist_summary(ctx: AppContext, now: datetime) -> CheckResult:
-    rep = domain_settings(ctx, ReputationSettings)
+    rep = ctx.settings.section(ReputationSettings)
     with ctx.session_factory() as session:
         listings = list(session.scalars(select(DnsblListing).where(DnsblListing.delisted_at.is_(None))))
         checks = list(session.scalars(select(DnsblCheck)))
@@ -90,7 +89,7 @@ def blacklist_summary(ctx: AppContext, now: datetime) -> CheckResult:
 
 
 def dns_auth_summary(ctx: AppContext, now: datetime) -> CheckResult:
-    rep = domain_settings(ctx, ReputationSettings)
+    rep = ctx.settings.section(ReputationSettings)
     with ctx.session_factory() as session:
         rows = list(session.scalars(select(DnsAuthCheck).order_by(DnsAuthCheck.domain)))
         domains = session.scalar(select(func.count()).select_from(SendingDomain))

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 from email_engine.context import AppContext
 from email_engine.ips.service import sending_inventory
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.platform.preflight import Item, PreflightCheck, PreflightSettings
 from email_engine.reputation.auth_facts import CheckStatus
 from email_engine.reputation.auth_service import StoredDomainReport, latest_domain_report
@@ -22,7 +21,7 @@ __all__ = ["CHECKS", "check_blacklists", "check_dns_auth", "dns_auth_item"]
 
 def check_dns_auth(ctx: AppContext, _pf: PreflightSettings, now: datetime) -> Iterable[Item]:
     """SPF, DKIM, DMARC, PTR and bounce MX per domain, from the last stored dns-auth validation."""
-    max_age = timedelta(seconds=2 * domain_settings(ctx, ReputationSettings).dns_auth_interval)
+    max_age = timedelta(seconds=2 * ctx.settings.section(ReputationSettings).dns_auth_interval)
     with ctx.session_factory() as session:
         _ips, domains = sending_inventory(session)
         reports = [(domain_id, name, latest_domain_report(session, name)) for domain_id, name in domains]
@@ -85,7 +84,7 @@ def dns_auth_item(
 def check_blacklists(ctx: AppContext, _pf: PreflightSettings, now: datetime) -> Iterable[Item]:
     """0 listed IPs, each proven by a recent check in which at least one zone answered "clean"."""
     # The same lateness rule as the reputation health check: two missed runs of the blacklists job.
-    max_age = timedelta(seconds=2 * domain_settings(ctx, ReputationSettings).dnsbl_interval)
+    max_age = timedelta(seconds=2 * ctx.settings.section(ReputationSettings).dnsbl_interval)
     with ctx.session_factory() as session:
         ips, _domains = sending_inventory(session)
         listed = listed_ips(session)

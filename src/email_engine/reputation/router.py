@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Path, Query
 from email_engine.auth.deps import OperatorDep
 from email_engine.clock import utcnow
 from email_engine.deps import ContextDep, SessionDep, SettingsDep
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.platform.schemas import OffsetQuery, Page
 from email_engine.reputation import auth_service, service
 from email_engine.reputation.dnsbl import Zone, catalogue
@@ -26,7 +25,7 @@ router = APIRouter(prefix="/api/v1", tags=["reputation"])
 
 
 def _reputation_settings(ctx: ContextDep) -> ReputationSettings:
-    return domain_settings(ctx, ReputationSettings)
+    return ctx.settings.section(ReputationSettings)
 
 
 RepDep = Annotated[ReputationSettings, Depends(_reputation_settings)]

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
 
 from email_engine.config import SETTINGS_CONFIG, CommaList
 
-__all__ = ["ReputationSettings", "get_reputation_settings"]
+__all__ = ["ReputationSettings"]
 
 
 def _split(value: object) -> object:
@@ -19,8 +17,7 @@ def _split(value: object) -> object:
 
 
 class ReputationSettings(BaseSettings):
-    # A malformed DQS key must not be echoed in the startup error.
-    model_config = SettingsConfigDict(**SETTINGS_CONFIG, hide_input_in_errors=True)
+    model_config = SETTINGS_CONFIG
 
     # Empty means the whole built-in catalogue (reputation/zones.yaml). A selection stored through
     # PUT /api/v1/blacklists/zones takes precedence over this variable.
@@ -62,8 +59,3 @@ class ReputationSettings(BaseSettings):
     @property
     def dqs_key(self) -> str | None:
         return self.spamhaus_dqs_key.get_secret_value() if self.spamhaus_dqs_key else None
-
-
-@lru_cache(maxsize=1)
-def get_reputation_settings() -> ReputationSettings:
-    return ReputationSettings()

@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from email_engine.config import Settings
 from email_engine.context import AppContext
 from email_engine.db import session_scope
 from email_engine.dmarc.models import DmarcRecord
 from email_engine.dmarc.settings import DmarcSettings
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.platform.jobspec import JobSpec
 from email_engine.reputation_signals import service
 from email_engine.reputation_signals.decisions import (
@@ -29,7 +29,7 @@ from email_engine.reputation_signals.decisions import (
 )
 from email_engine.reputation_signals.settings import SignalSettings
 
-__all__ = ["JOBS", "evaluate_alerts", "run_signals"]
+__all__ = ["evaluate_alerts", "job_specs", "run_signals"]
 
 
 def _apply(session: Session, key: str, alert: AlertText | None, now: datetime) -> str:
@@ -76,8 +76,8 @@ def evaluate_alerts(
 
 
 def run_signals(ctx: AppContext, now: datetime) -> dict[str, Any]:
-    options = domain_settings(ctx, SignalSettings)
-    threshold = domain_settings(ctx, DmarcSettings).unknown_source_threshold
+    options = ctx.settings.section(SignalSettings)
+    threshold = ctx.settings.section(DmarcSettings).unknown_source_threshold
     with session_scope(ctx.session_factory) as session:
         return evaluate_alerts(
             session,
@@ -88,12 +88,13 @@ def run_signals(ctx: AppContext, now: datetime) -> dict[str, Any]:
         )
 
 
-JOBS = [
-    JobSpec(
-        name="reputation-signals",
-        run=run_signals,
-        interval_seconds=SignalSettings().interval,
-        description="Alert on SNDS RED/YELLOW/trap hits/blocks of our IPs, Gmail spam rates at or over the hold "
-        "level, and unknown senders using our domains in DMARC reports; resolve each when it clears.",
-    )
-]
+def job_specs(settings: Settings) -> list[JobSpec]:
+    return [
+        JobSpec(
+            name="reputation-signals",
+            run=run_signals,
+            interval_seconds=settings.section(SignalSettings).interval,
+            description="Alert on SNDS RED/YELLOW/trap hits/blocks of our IPs, Gmail spam rates at or over the hold "
+            "level, and unknown senders using our domains in DMARC reports; resolve each when it clears.",
+        )
+    ]

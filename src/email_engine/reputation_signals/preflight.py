@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from email_engine.context import AppContext
 from email_engine.dmarc.settings import DmarcSettings
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.platform.preflight import Item, PreflightCheck, PreflightSettings
 from email_engine.reputation_signals.decisions import alignment_problems
 from email_engine.reputation_signals.service import alignment_rows
@@ -18,7 +17,7 @@ __all__ = ["CHECKS", "check_dmarc_alignment"]
 def check_dmarc_alignment(ctx: AppContext, _pf: PreflightSettings, now: datetime) -> Iterable[Item]:
     """NO-GO when DMARC aggregate reports show our own IPs failing alignment (DKIM d= and SPF domain
     both unaligned with the From domain) on more than DMARC_ALIGNMENT_MAX_FAIL_RATE of their mail."""
-    options = domain_settings(ctx, DmarcSettings)
+    options = ctx.settings.section(DmarcSettings)
     until = now.date()
     since = until - timedelta(days=options.alignment_days - 1)
     with ctx.session_factory() as session:

@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query
 
 from email_engine.clock import utcnow
 from email_engine.deps import ContextDep, SessionDep
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.reputation_signals import service
 from email_engine.reputation_signals.settings import SignalSettings
 
@@ -19,7 +18,7 @@ router = APIRouter(prefix="/api/v1/reputation", tags=["reputation signals"])
 
 
 def _settings(ctx: ContextDep) -> SignalSettings:
-    return domain_settings(ctx, SignalSettings)
+    return ctx.settings.section(SignalSettings)
 
 
 @router.get("/daily", summary="Daily series of one IP, sending domain or provider, all signals joined")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
 from email_engine.config import SETTINGS_CONFIG
 from email_engine.reputation_signals.decisions import SignalRules
 
-__all__ = ["SignalSettings", "get_signal_settings"]
+__all__ = ["SignalSettings"]
 
 
 class SignalSettings(BaseSettings):
@@ -36,8 +34,3 @@ class SignalSettings(BaseSettings):
             trap_hits_hold=self.trap_hits_hold,
             snds_complaint_list_cause=self.snds_complaint_list_cause,
         )
-
-
-@lru_cache(maxsize=1)
-def get_signal_settings() -> SignalSettings:
-    return SignalSettings()

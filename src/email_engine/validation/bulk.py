@@ -27,7 +27,6 @@ from sqlalchemy.orm import Session
 
 from email_engine.context import AppContext
 from email_engine.errors import Conflict, EmailEngineError, InvalidInput, NotFound
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.validation.csvfile import RunSummary, inspect_csv, output_paths, validate_csv
 from email_engine.validation.models import ValidationJob
 from email_engine.validation.service import session_suppression, validator_for
@@ -235,7 +234,7 @@ def _run_one(ctx: AppContext, options: ValidationSettings, job: ValidationJob, c
                 plan,
                 directory / "result.csv",
                 validator=validator_for(ctx),
-                suppression=session_suppression(session),
+                suppression=session_suppression(session, ctx.settings),
                 split=job.split,
                 resume=True,
                 chunk_rows=options.job_chunk_rows,
@@ -279,7 +278,7 @@ def _finish(
 
 def run_pending_jobs(ctx: AppContext, *, clock: Clock, max_jobs: int = 10) -> dict[str, Any]:
     """Run jobs until none is waiting (at most ``max_jobs``); returns what was done."""
-    options = domain_settings(ctx, ValidationSettings)
+    options = ctx.settings.section(ValidationSettings)
     finished: list[str] = []
     for _ in range(max_jobs):
         with ctx.session_factory() as session:
@@ -303,7 +302,7 @@ def run_pending_jobs(ctx: AppContext, *, clock: Clock, max_jobs: int = 10) -> di
 
 def purge_expired_jobs(ctx: AppContext, *, now: datetime) -> int:
     """Delete the files of jobs that finished more than the retention period ago; keep their record."""
-    options = domain_settings(ctx, ValidationSettings)
+    options = ctx.settings.section(ValidationSettings)
     cutoff = now - timedelta(days=options.jobs_retention_days)
     purged = 0
     with ctx.session_factory() as session:

@@ -159,7 +159,7 @@ def validate_command(  # noqa: PLR0917 - typer maps parameters to options
             ctx.session_factory() as session,
             _progress(mode, plan.size, progress_interval) as bar,
         ):
-            check = session_suppression(session) if suppression else None
+            check = session_suppression(session, settings) if suppression else None
             try:
                 summary = validate_csv(
                     plan,

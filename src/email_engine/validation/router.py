@@ -12,7 +12,6 @@ from fastapi.responses import FileResponse, Response
 from email_engine.auth.deps import CurrentPrincipal
 from email_engine.clock import utcnow
 from email_engine.deps import ContextDep, SessionDep
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.validation import bulk
 from email_engine.validation.models import ValidationJob
 from email_engine.validation.schemas import JobPublic, ValidateRequest, ValidateResponse
@@ -43,7 +42,9 @@ def validate_emails(
     """
     # A plain (threadpool) route: parsing 10,000 addresses is CPU work that must not stall the event
     # loop serving other requests; the DNS lookups run on this thread's own loop.
-    verdicts = validator_for(ctx).validate_sync(body.emails, suppression=session_suppression(session))
+    verdicts = validator_for(ctx).validate_sync(
+        body.emails, suppression=session_suppression(session, ctx.settings)
+    )
     results = [
         {
             "email": v.email,
@@ -103,7 +104,7 @@ def create_job(
 ) -> JobPublic:
     """The file is checked (readable CSV, address column found) before the job is accepted; poll
     `GET /api/v1/validation/jobs/{id}` and download the result when `status` is `done`."""
-    options = domain_settings(ctx, ValidationSettings)
+    options = ctx.settings.section(ValidationSettings)
     job = bulk.accept_upload(
         session,
         options=options,
@@ -140,7 +141,7 @@ def download_result(
     verdict: Annotated[str | None, Query(description="Only rows with this verdict.")] = None,
 ) -> FileResponse:
     job = bulk.get_job(session, job_id)
-    path = bulk.result_path(domain_settings(ctx, ValidationSettings), job, verdict)
+    path = bulk.result_path(ctx.settings.section(ValidationSettings), job, verdict)
     suffix = f"-{verdict}" if verdict else ""
     return FileResponse(
         path, media_type="text/csv", filename=f"{Path(job.filename).stem}-validated{suffix}.csv"

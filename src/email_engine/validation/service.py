@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 from email_engine.config import Settings
 from email_engine.context import AppContext
 from email_engine.errors import DependencyUnavailable
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.resolver import make_async_resolver
 from email_engine.validation.cache import FactsCache, MemoryFactsCache, RedisFactsCache
 from email_engine.validation.dns import DomainLookup
@@ -137,7 +136,7 @@ def make_cache(ctx: AppContext, options: ValidationSettings) -> FactsCache:
 
 def validator_for(ctx: AppContext) -> Validator:
     """The process's validator (one per context, so the in-process cache outlives requests)."""
-    options = domain_settings(ctx, ValidationSettings)
+    options = ctx.settings.section(ValidationSettings)
     existing = ctx.extras.get(_CONTEXT_KEY)
     if isinstance(existing, Validator) and existing.options is options:
         return existing
@@ -149,8 +148,9 @@ def validator_for(ctx: AppContext) -> Validator:
 _warned_missing_suppression = False
 
 
-def session_suppression(session: Session) -> SuppressionCheck:
-    """The feedback domain's suppression list, read through ``session``.
+def session_suppression(session: Session, settings: Settings) -> SuppressionCheck:
+    """The feedback domain's suppression list, read through ``session`` (pseudonyms under the key
+    of ``settings``).
 
     Imported at call time: validation works (without the check, logged once) on an install whose
     feedback package has no suppression module.
@@ -159,6 +159,7 @@ def session_suppression(session: Session) -> SuppressionCheck:
     def check(addresses: list[str]) -> set[str]:
         global _warned_missing_suppression  # noqa: PLW0603 - warn once per process
         try:
+            from email_engine.feedback.pseudonym import pseudonym_key
             from email_engine.feedback.suppression import suppressed_addresses
         except ModuleNotFoundError as exc:
             if exc.name != "email_engine.feedback.suppression":
@@ -170,7 +171,7 @@ def session_suppression(session: Session) -> SuppressionCheck:
                 _warned_missing_suppression = True
             return set()
         try:
-            return set(suppressed_addresses(session, addresses))
+            return set(suppressed_addresses(session, addresses, key=pseudonym_key(settings)))
         except SQLAlchemyError as exc:
             session.rollback()
             raise DependencyUnavailable(

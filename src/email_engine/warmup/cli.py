@@ -18,9 +18,11 @@ from email_engine.config import get_settings
 from email_engine.context import AppContext, build_context
 from email_engine.db import session_scope
 from email_engine.errors import EmailEngineError, InvalidInput
+from email_engine.reputation_signals.settings import SignalSettings
 from email_engine.warmup import failover_service, holds, service
-from email_engine.warmup.jobs import campaign_api, mailwizz_writer, warmup_settings
+from email_engine.warmup.jobs import campaign_api, mailwizz_writer
 from email_engine.warmup.plan import PRESETS
+from email_engine.warmup.settings import WarmupSettings
 
 app = typer.Typer(
     help="Warmup plans (curves that ramp an IP's volume up, gated on its real results) and guarded failover.",
@@ -172,7 +174,7 @@ def create(
             ip_id=ip_id,
             preset=preset,
             schedule=_parse_schedule(schedule) if schedule is not None else None,
-            default_gates=warmup_settings(ctx).default_gates(),
+            default_gates=ctx.settings.section(WarmupSettings).default_gates(),
             actor=ACTOR,
             now=utcnow(),
         )
@@ -245,7 +247,9 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
 def run(as_json: JsonOption = False) -> None:
     """Run the warmup job once now (same as `email-engine jobs run warmup`)."""
     with _context() as (ctx, session):
-        summary = service.run_warmup(session, now=utcnow(), mailwizz=mailwizz_writer(ctx))
+        summary = service.run_warmup(
+            session, now=utcnow(), mailwizz=mailwizz_writer(ctx), signals=ctx.settings.section(SignalSettings)
+        )
     _print_summary(summary, as_json)
     if summary["push_failed"] or summary["errors"]:
         raise typer.Exit(1)
@@ -259,7 +263,8 @@ def failover(as_json: JsonOption = False) -> None:
             session,
             now=utcnow(),
             mailwizz=mailwizz_writer(ctx),
-            settings=warmup_settings(ctx),
+            settings=ctx.settings.section(WarmupSettings),
+            signals=ctx.settings.section(SignalSettings),
             campaigns_api=api,
         )
     _print_summary(summary, as_json)

@@ -39,6 +39,7 @@ from email_engine.warmup.settings import WarmupSettings
 if TYPE_CHECKING:
     from email_engine.integrations.mailwizz.campaigns import CampaignApi
     from email_engine.integrations.mailwizz.database import SendingCampaign
+    from email_engine.reputation_signals.settings import SignalSettings
 
 __all__ = ["PRESET_FOR_PURPOSE", "list_failover_events", "rules_from_settings", "run_failover"]
 
@@ -140,12 +141,10 @@ def _first_listed_day(listings: list[Any], majors: tuple[str, ...], today: date)
     return min(seen).astimezone(UTC).date() if seen else today
 
 
-def _provider_causes(session: Session, address: str, today: date) -> tuple[str, ...]:
+def _provider_causes(session: Session, address: str, today: date, signals: SignalSettings) -> tuple[str, ...]:
     """What SNDS and Gmail say against the list (traps, complaints): reputation_signals decides."""
     from email_engine.reputation_signals.service import failover_list_causes
-    from email_engine.reputation_signals.settings import get_signal_settings
 
-    signals = get_signal_settings()
     return failover_list_causes(
         session, ip_address=address, today=today, rules=signals.rules, freshness_days=signals.freshness_days
     )
@@ -545,6 +544,7 @@ def run_failover(
     now: datetime,
     mailwizz: ServerWriter | None,
     settings: WarmupSettings,
+    signals: SignalSettings,
     campaigns_api: CampaignApi | None = None,
 ) -> dict[str, Any]:
     """One pass: stop every sending (active or warming) IP that is listed on a major list or has a
@@ -585,7 +585,7 @@ def run_failover(
             rules,
             recent_hops_in_pool=_recent_hops_in_pool(session, ip, now - rules.rotation_cooldown),
             open_holds_in_pool=holds.open_holds_in_pool(session, ip.pool_id, exclude_ip=ip.id),
-            provider_causes=_provider_causes(session, ip.address, today) if majors else (),
+            provider_causes=_provider_causes(session, ip.address, today, signals) if majors else (),
         )
         if decision.action is FailoverAction.NONE:
             continue

@@ -14,8 +14,9 @@ from email_engine.db import session_scope
 from email_engine.errors import ConfigurationError
 from email_engine.ips.actuation import MAILWIZZ_ADAPTER_KEY, ServerWriter
 from email_engine.platform.jobspec import JobSpec
+from email_engine.reputation_signals.settings import SignalSettings
 from email_engine.warmup import failover_service, service
-from email_engine.warmup.settings import WarmupSettings, get_warmup_settings
+from email_engine.warmup.settings import WarmupSettings
 
 if TYPE_CHECKING:
     from email_engine.integrations.mailwizz.campaigns import CampaignApi
@@ -28,20 +29,12 @@ __all__ = [
     "mailwizz_writer",
     "run_failover_job",
     "run_warmup_job",
-    "warmup_settings",
 ]
 
 log = structlog.get_logger(__name__)
 
-SETTINGS_KEY = "warmup.settings"
 MAILWIZZ_KEY = MAILWIZZ_ADAPTER_KEY  # tests install an adapter under this key
 MAILWIZZ_API_KEY = "warmup.mailwizz_api"  # … and a MailWizz API client under this one
-
-
-def warmup_settings(ctx: AppContext) -> WarmupSettings:
-    """The context's warmup settings (tests install their own under ``ctx.extras``)."""
-    value = ctx.extras.get(SETTINGS_KEY)
-    return value if isinstance(value, WarmupSettings) else get_warmup_settings()
 
 
 def mailwizz_writer(ctx: AppContext) -> ServerWriter | None:
@@ -66,13 +59,13 @@ def campaign_api(ctx: AppContext) -> Iterator[CampaignApi | None]:
         return
     from email_engine.integrations.mailwizz.api import MailwizzApi
     from email_engine.integrations.mailwizz.settings import MailwizzSettings
-    from email_engine.ops.domain_settings import domain_settings
 
-    if not ctx.settings.mailwizz_api_url:
+    settings = ctx.settings.section(MailwizzSettings)
+    if not settings.api_url:
         yield None
         return
     try:
-        api = MailwizzApi.from_settings(ctx.settings, domain_settings(ctx, MailwizzSettings))
+        api = MailwizzApi.from_settings(settings)
     except ConfigurationError as exc:
         log.warning("warmup.mailwizz_api_not_configured", detail=exc.detail)
         yield None
@@ -83,13 +76,20 @@ def campaign_api(ctx: AppContext) -> Iterator[CampaignApi | None]:
 
 def run_warmup_job(ctx: AppContext, now: datetime) -> dict[str, Any]:
     with session_scope(ctx.session_factory) as session:
-        return service.run_warmup(session, now=now, mailwizz=mailwizz_writer(ctx))
+        return service.run_warmup(
+            session, now=now, mailwizz=mailwizz_writer(ctx), signals=ctx.settings.section(SignalSettings)
+        )
 
 
 def run_failover_job(ctx: AppContext, now: datetime) -> dict[str, Any]:
     with campaign_api(ctx) as api, session_scope(ctx.session_factory) as session:
         return failover_service.run_failover(
-            session, now=now, mailwizz=mailwizz_writer(ctx), settings=warmup_settings(ctx), campaigns_api=api
+            session,
+            now=now,
+            mailwizz=mailwizz_writer(ctx),
+            settings=ctx.settings.section(WarmupSettings),
+            signals=ctx.settings.section(SignalSettings),
+            campaigns_api=api,
         )
 
 

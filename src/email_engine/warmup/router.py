@@ -12,7 +12,7 @@ from email_engine.clock import utcnow
 from email_engine.deps import ContextDep, SessionDep
 from email_engine.platform.schemas import OffsetQuery, Page
 from email_engine.warmup import failover_service, holds, service
-from email_engine.warmup.jobs import mailwizz_writer, warmup_settings
+from email_engine.warmup.jobs import mailwizz_writer
 from email_engine.warmup.plan import PRESETS
 from email_engine.warmup.schemas import (
     FailoverEventOut,
@@ -24,6 +24,7 @@ from email_engine.warmup.schemas import (
     Preset,
     TrafficHoldOut,
 )
+from email_engine.warmup.settings import WarmupSettings
 
 router = APIRouter(prefix="/api/v1/warmup", tags=["warmup"])
 
@@ -86,7 +87,7 @@ def create_plan(
         gates=body.gates.model_dump(exclude_none=True) if body.gates else None,
         provider_shares=body.provider_shares,
         active_hours=body.active_hours,
-        default_gates=warmup_settings(ctx).default_gates(),
+        default_gates=ctx.settings.section(WarmupSettings).default_gates(),
         actor=actor,
         now=now,
     )

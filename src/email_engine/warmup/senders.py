@@ -17,7 +17,6 @@ from email_engine.integrations.mailwizz.campaigns import (
     read_pause_payload,
 )
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.outbox.contract import Sender, SendResult
 from email_engine.outbox.models import OutboxEvent
 from email_engine.warmup.models import TrafficHold
@@ -32,7 +31,7 @@ def send_campaign_pauses(ctx: AppContext, events: Sequence[OutboxEvent]) -> Sequ
     """Retry pausing campaigns the failover job could not pause (read first; never unpause). An
     event whose traffic hold an operator resolved since is done without calling MailWizz."""
     try:
-        api = MailwizzApi.from_settings(ctx.settings, domain_settings(ctx, MailwizzSettings))
+        api = MailwizzApi.from_settings(ctx.settings.section(MailwizzSettings))
     except ConfigurationError as exc:
         return [SendResult(event.id, ok=False, error=exc.detail, retryable=False) for event in events]
     results: list[SendResult] = []

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 from sqlalchemy import func, select
@@ -41,6 +41,9 @@ from email_engine.warmup.plan import (
     provider_limits,
     resume_state,
 )
+
+if TYPE_CHECKING:
+    from email_engine.reputation_signals.settings import SignalSettings
 
 __all__ = [
     "CREATED",
@@ -335,7 +338,7 @@ def current_limits(session: Session, *, now: datetime) -> dict[int, VolumeLimit]
 # --- results --------------------------------------------------------------------------------------
 
 
-def make_results_reader(session: Session) -> ResultsReader:
+def make_results_reader(session: Session, signal_settings: SignalSettings) -> ResultsReader:
     """A reader of yesterday's counts (feedback ``daily_ip_results``) plus listings first seen since
     the plan started (reputation ``listed_ips``, read once per run).
 
@@ -344,10 +347,8 @@ def make_results_reader(session: Session) -> ResultsReader:
     from email_engine.feedback.stats import daily_ip_results
     from email_engine.reputation.service import listed_ips
     from email_engine.reputation_signals.service import warmup_provider_signals
-    from email_engine.reputation_signals.settings import get_signal_settings
 
     listed = listed_ips(session)
-    signal_settings = get_signal_settings()
 
     def read(session: Session, ip: SendingIp, day: date, listed_since: datetime | None) -> DayResult | None:
         counts = daily_ip_results(session, ip_address=ip.address, day=day)
@@ -702,11 +703,11 @@ def run_warmup(
     *,
     now: datetime,
     mailwizz: ServerWriter | None,
-    reader: ResultsReader | None = None,
+    signals: SignalSettings,
 ) -> dict[str, Any]:
     """One pass of the warmup job: decide today for each running plan (once per UTC day) and make
     MailWizz hold every unfinished plan's limits (idempotent; failed pushes are retried next pass)."""
-    reader = reader or make_results_reader(session)
+    reader = make_results_reader(session, signals)
     today = now.astimezone(UTC).date()
     summary: dict[str, Any] = {
         "day": today.isoformat(),

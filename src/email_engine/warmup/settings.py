@@ -6,7 +6,6 @@ created with. Failover thresholds decide when a listing is the IP's problem and 
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field
@@ -15,7 +14,7 @@ from pydantic_settings import BaseSettings
 from email_engine.config import SETTINGS_CONFIG
 from email_engine.warmup.plan import Gates
 
-__all__ = ["WarmupSettings", "get_warmup_settings"]
+__all__ = ["WarmupSettings"]
 
 
 class WarmupSettings(BaseSettings):
@@ -65,8 +64,3 @@ class WarmupSettings(BaseSettings):
             failures_before_action=self.failures_before_action,
             on_repeated_failure=self.on_repeated_failure,
         )
-
-
-@lru_cache
-def get_warmup_settings() -> WarmupSettings:
-    return WarmupSettings()

@@ -9,7 +9,6 @@ import pytest
 
 from email_engine.context import AppContext, build_context
 from email_engine.integrations.alerts.settings import AlertSettings
-from email_engine.ops.domain_settings import install_settings
 from tests.conftest import make_settings
 from tests.support.http_peers import HttpPeer, RecordedRequest
 
@@ -48,7 +47,7 @@ def alert_ctx(ctx: AppContext, telegram: HttpPeer) -> Iterator[AppContext]:
         TELEGRAM_API_URL=telegram.url,
     )
     context = build_context(settings)
-    install_settings(context, AlertSettings(_env_file=None, ALERT_INSTANCE_NAME="test-engine"))  # type: ignore[call-arg]
+    context.settings.install(AlertSettings(_env_file=None, ALERT_INSTANCE_NAME="test-engine"))  # type: ignore[call-arg]
     try:
         yield context
     finally:

@@ -10,7 +10,6 @@ from sqlalchemy import select
 from email_engine.context import AppContext
 from email_engine.integrations.alerts.service import raise_alert, resolve_alert
 from email_engine.integrations.alerts.settings import AlertSettings
-from email_engine.ops.domain_settings import install_settings
 from email_engine.outbox.delivery import discover_senders, drain
 from email_engine.outbox.models import OutboxEvent
 from email_engine.outbox.settings import OutboxSettings
@@ -128,8 +127,7 @@ def test_apprise_json_url_and_partial_failure_is_not_sent_twice(
     alert_ctx: AppContext, telegram: HttpPeer
 ) -> None:
     with HttpPeer() as hook:
-        install_settings(
-            alert_ctx,
+        alert_ctx.settings.install(
             AlertSettings(
                 _env_file=None,
                 ALERT_APPRISE_URLS=f"json://127.0.0.1:{hook.port}/alerts",

@@ -97,10 +97,8 @@ def test_the_owner_logs_in_from_another_address_after_a_burst(server: LiveServer
 @pytest.mark.usefixtures("owner")
 def test_typos_are_slowed_down_not_locked_out(server: LiveServer, ctx: AppContext) -> None:
     from email_engine.auth.settings import AuthSettings
-    from email_engine.ops.domain_settings import install_settings
 
-    install_settings(
-        ctx,
+    ctx.settings.install(
         AuthSettings(_env_file=None, LOGIN_BACKOFF_FREE_ATTEMPTS=2, LOGIN_BACKOFF_BASE_SECONDS=30),  # type: ignore[call-arg]
     )
     address = "192.0.2.44"

@@ -13,13 +13,12 @@ from fastapi.testclient import TestClient
 from email_engine.auth.roles import Role
 from email_engine.context import AppContext
 from email_engine.integrations.powermta.settings import PowerMtaSettings
-from email_engine.ops.domain_settings import install_settings
 from tests.integration.console.conftest import csrf_of
 from tests.integration.powermta.conftest import PASSWORD, guide_db, pmta_env  # noqa: F401 (fixture)
 
 
 def test_missing_settings_are_named(login: Callable[[Role], TestClient], ctx: AppContext) -> None:
-    install_settings(ctx, PowerMtaSettings(_env_file=None))  # type: ignore[call-arg]
+    ctx.settings.install(PowerMtaSettings(_env_file=None))  # type: ignore[call-arg]
     answer = login(Role.VIEWER).get("/ui/powermta")
     assert answer.status_code == 409
     assert "before rendering the PowerMTA configuration" in answer.text and "PMTA_" in answer.text
@@ -33,7 +32,7 @@ def test_render_diff_and_deploy(
 ) -> None:
     target = tmp_path / "pmta"
     target.mkdir()
-    install_settings(ctx, PowerMtaSettings(_env_file=None, **pmta_env(target)))  # type: ignore[call-arg]
+    ctx.settings.install(PowerMtaSettings(_env_file=None, **pmta_env(target)))  # type: ignore[call-arg]
     client = login(Role.ADMIN)
     page = client.get("/ui/powermta")
     assert page.status_code == 200
@@ -57,7 +56,7 @@ def test_only_admins_deploy(
     ctx: AppContext,
     tmp_path: Path,
 ) -> None:
-    install_settings(ctx, PowerMtaSettings(_env_file=None, **pmta_env(tmp_path / "pmta")))  # type: ignore[call-arg]
+    ctx.settings.install(PowerMtaSettings(_env_file=None, **pmta_env(tmp_path / "pmta")))  # type: ignore[call-arg]
     client = login(Role.OPERATOR)
     page = client.get("/ui/powermta").text
     assert 'action="/ui/powermta/deploy"' not in page

@@ -86,7 +86,6 @@ def test_validate_now_runs_the_apis_domain_validation(
     from sqlalchemy import select
 
     from email_engine.auth.models import AuditEntry
-    from email_engine.ops.domain_settings import install_settings
     from tests.integration.console.conftest import csrf_of
     from tests.integration.reputation.conftest import add_domain, add_ip, rep_settings
     from tests.integration.reputation.test_dns_auth_dns import zone
@@ -98,7 +97,7 @@ def test_validate_now_runs_the_apis_domain_validation(
         domain_id = domain.id
         weak_id = add_domain(session, "example.net", dkim_selector="weak").id
         session.commit()
-    install_settings(ctx, rep_settings())
+    ctx.settings.install(rep_settings())
     client = login(Role.OPERATOR)
     with DnsServer(zone()) as dns:
         ctx.settings.dns_nameservers = [dns.nameserver]

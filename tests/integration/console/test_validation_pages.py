@@ -17,7 +17,6 @@ from email_engine.auth.roles import Role
 from email_engine.clock import utcnow
 from email_engine.config import Settings
 from email_engine.context import AppContext
-from email_engine.ops.domain_settings import install_settings
 from email_engine.validation.bulk import run_pending_jobs
 from email_engine.validation.models import ValidationJob
 from email_engine.validation.settings import ValidationSettings
@@ -42,8 +41,7 @@ def settings(database_url: str, redis_url: str | None, dns_server: DnsServer) ->
 
 @pytest.fixture
 def jobs_dir(ctx: AppContext, tmp_path: Path) -> Path:
-    install_settings(
-        ctx,
+    ctx.settings.install(
         ValidationSettings(  # type: ignore[call-arg]
             _env_file=None,
             VALIDATION_ALLOW_TEST_DOMAINS=True,

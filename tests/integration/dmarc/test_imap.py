@@ -25,7 +25,6 @@ from email_engine.dmarc.mailbox import fetch_reports
 from email_engine.dmarc.models import DmarcDeadLetter, DmarcRecord, DmarcReport
 from email_engine.dmarc.settings import DmarcSettings
 from email_engine.errors import DependencyUnavailable
-from email_engine.ops.domain_settings import install_settings
 from tests.support.dovecot import Dovecot, dovecot_available
 
 pytestmark = pytest.mark.skipif(not dovecot_available(), reason="dovecot-imapd is not installed")
@@ -147,8 +146,8 @@ def test_wrong_password_and_untrusted_certificate_are_clear(ctx: AppContext, dov
 
 
 def test_job_uses_the_context_settings_and_skips_when_unconfigured(ctx: AppContext, dovecot: Dovecot) -> None:
-    install_settings(ctx, DmarcSettings(_env_file=None))  # type: ignore[call-arg]
+    ctx.settings.install(DmarcSettings(_env_file=None))  # type: ignore[call-arg]
     assert "skipped" in run_imap(ctx, NOW)
-    install_settings(ctx, options(dovecot))
+    ctx.settings.install(options(dovecot))
     dovecot.deliver((DATA / "mimecast-weird-gzip.eml").read_bytes())
     assert run_imap(ctx, NOW)["imported"] == 1

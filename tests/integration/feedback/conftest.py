@@ -43,7 +43,7 @@ def feedback(ctx: AppContext, tmp_path: Path) -> FeedbackSettings:
         INGEST_HMAC_SECRET=SecretStr(INGEST_SECRET),
         PIPE_SPOOL_DIR=tmp_path / "spool",
     )
-    ctx.extras["feedback_settings"] = values
+    ctx.settings.install(values)
     return values
 
 

@@ -45,12 +45,14 @@ def _sent_at(session: Session, at: datetime) -> int:
 def test_retention_purges_by_policy_and_records_its_run(
     ctx: AppContext, session: Session, client: TestClient, admin_headers: dict[str, str]
 ) -> None:
-    ctx.extras["feedback_settings"] = FeedbackSettings(
-        _env_file=None,  # type: ignore[call-arg]
-        ACCOUNTING_REPLAY_HORIZON_DAYS=14,
-        ACCOUNTING_RETENTION_DAYS=90,
-        DEAD_LETTER_RETENTION_DAYS=30,
-        STATS_RETENTION_DAYS=730,
+    ctx.settings.install(
+        FeedbackSettings(
+            _env_file=None,  # type: ignore[call-arg]
+            ACCOUNTING_REPLAY_HORIZON_DAYS=14,
+            ACCOUNTING_RETENTION_DAYS=90,
+            DEAD_LETTER_RETENTION_DAYS=30,
+            STATS_RETENTION_DAYS=730,
+        )
     )
     ancient, old, kept = NOW - timedelta(days=800), NOW - timedelta(days=100), NOW - timedelta(days=20)
     ingest_batch(session, [_record(1, ancient)], source="t", now=NOW, forward=ACCEPT_OLD)
@@ -118,11 +120,13 @@ def test_retention_purges_by_policy_and_records_its_run(
 def test_recipients_are_pseudonymised_after_the_set_days(
     ctx: AppContext, session: Session, client: TestClient, admin_headers: dict[str, str]
 ) -> None:
-    ctx.extras["feedback_settings"] = FeedbackSettings(
-        _env_file=None,  # type: ignore[call-arg]
-        ACCOUNTING_REPLAY_HORIZON_DAYS=14,
-        ACCOUNTING_RETENTION_DAYS=90,
-        ACCOUNTING_PSEUDONYMISE_AFTER_DAYS=7,
+    ctx.settings.install(
+        FeedbackSettings(
+            _env_file=None,  # type: ignore[call-arg]
+            ACCOUNTING_REPLAY_HORIZON_DAYS=14,
+            ACCOUNTING_RETENTION_DAYS=90,
+            ACCOUNTING_PSEUDONYMISE_AFTER_DAYS=7,
+        )
     )
     old = [_record(index, NOW - timedelta(days=10, minutes=index)) for index in range(12)]
     recent = _record(99, NOW - timedelta(days=1))
@@ -135,7 +139,7 @@ def test_recipients_are_pseudonymised_after_the_set_days(
     assert run["result"]["pseudonymised"] == 12
     session.expire_all()
     recipients = {record.time_logged: record.rcpt for record in stored_records(session)}
-    key = pseudonym_key()
+    key = pseudonym_key(ctx.settings)
     assert key is not None
     for record in old:
         assert recipients[record.time_logged] == f"{pseudonym(record.rcpt, key)}@example.com"

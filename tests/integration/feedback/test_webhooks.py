@@ -117,7 +117,7 @@ def test_hmac_signature_valid_invalid_stale(client: TestClient, feedback: Feedba
 
 
 def test_hmac_refused_when_no_secret_is_configured(client: TestClient, ctx: AppContext) -> None:
-    ctx.extras["feedback_settings"] = FeedbackSettings(_env_file=None)  # type: ignore[call-arg]
+    ctx.settings.install(FeedbackSettings(_env_file=None))  # type: ignore[call-arg]
     body = json.dumps(BOUNCE).encode()
     response = client.post("/api/v1/webhooks/pmta-bounce", content=body, headers=_signed(body))
     assert response.status_code == 401 and "INGEST_HMAC_SECRET" in response.json()["detail"]

@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 from email_engine.context import AppContext, build_context
 from email_engine.db import Base
 from email_engine.feedback.models import AccountingRow, DeadLetterRow
+from email_engine.feedback.pseudonym import pseudonym_key
 from email_engine.feedback.records import IngestRecord, ingest_items
 from email_engine.feedback.settings import FeedbackSettings
 from email_engine.feedback.suppression import suppressed_addresses
 from email_engine.main import create_app
 from email_engine.migrate import upgrade_database
-from email_engine.ops.domain_settings import install_settings
 from email_engine.validation.settings import ValidationSettings
 from tests.conftest import make_settings
 from tests.integration.feedback.conftest import EMAIL_ENGINE, pipe_env
@@ -130,14 +130,16 @@ def test_a_year_of_accounting_with_data_in_place(
 
     # 2. The upgrade converts them in place.
     upgrade_database(url)
-    ctx.extras["feedback_settings"] = FeedbackSettings(
-        _env_file=None,  # type: ignore[call-arg]
-        ACCOUNTING_REPLAY_HORIZON_DAYS=14,
-        ACCOUNTING_RETENTION_DAYS=90,
+    ctx.settings.install(
+        FeedbackSettings(
+            _env_file=None,  # type: ignore[call-arg]
+            ACCOUNTING_REPLAY_HORIZON_DAYS=14,
+            ACCOUNTING_RETENTION_DAYS=90,
+        )
     )
     jobs_dir = tmp_path / "validation-jobs"
-    install_settings(
-        ctx, ValidationSettings(_env_file=None, VALIDATION_JOBS_DIR=jobs_dir, VALIDATION_JOBS_AUTOSTART=False)
+    ctx.settings.install(
+        ValidationSettings(_env_file=None, VALIDATION_JOBS_DIR=jobs_dir, VALIDATION_JOBS_AUTOSTART=False)
     )  # type: ignore[call-arg]
     (jobs_dir / "job-1").mkdir(parents=True)
     (jobs_dir / "job-1" / "input.csv").write_text(f"email\r\n{PERSON}\r\nkept.reader@example.com\r\n")
@@ -205,5 +207,5 @@ def test_a_year_of_accounting_with_data_in_place(
             ]
         assert not [row for row in rows if "jane.doe" in row.lower()]
         assert b"jane.doe" not in (jobs_dir / "job-1" / "input.csv").read_bytes().lower()
-        assert suppressed_addresses(session, [PERSON]) == {PERSON}
+        assert suppressed_addresses(session, [PERSON], key=pseudonym_key(ctx.settings)) == {PERSON}
     session.close()

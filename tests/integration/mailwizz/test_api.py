@@ -9,7 +9,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from email_engine.config import Settings
 from email_engine.errors import ConfigurationError, DependencyUnavailable, InvalidInput
 from email_engine.integrations.mailwizz.api import (
     ApiKeyAuth,
@@ -185,22 +184,20 @@ def test_signature_base_matches_the_documented_format() -> None:
 
 
 def test_from_settings() -> None:
-    base = {"_env_file": None, "MAILWIZZ_API_URL": "https://mw.example.com/api"}
+    url = "https://mw.example.com/api"
     with pytest.raises(ConfigurationError, match="MAILWIZZ_API_KEY"):
-        MailwizzApi.from_settings(Settings(**base), MailwizzSettings(_env_file=None))  # type: ignore[arg-type, call-arg]
+        MailwizzApi.from_settings(MailwizzSettings(_env_file=None, MAILWIZZ_API_URL=url))  # type: ignore[call-arg]
     with pytest.raises(ConfigurationError, match="PRIVATE_KEY"):
         MailwizzApi.from_settings(
-            Settings(**base),  # type: ignore[arg-type]
-            MailwizzSettings(_env_file=None, MAILWIZZ_API_AUTH="signature"),  # type: ignore[call-arg]
+            MailwizzSettings(_env_file=None, MAILWIZZ_API_URL=url, MAILWIZZ_API_AUTH="signature"),  # type: ignore[call-arg]
         )
     api = MailwizzApi.from_settings(
-        Settings(**base),  # type: ignore[arg-type]
-        MailwizzSettings(_env_file=None, MAILWIZZ_API_KEY="abc"),  # type: ignore[call-arg]
+        MailwizzSettings(_env_file=None, MAILWIZZ_API_URL=url, MAILWIZZ_API_KEY="abc"),  # type: ignore[call-arg]
     )
     assert isinstance(api.auth, ApiKeyAuth)
     api.close()
     with pytest.raises(ConfigurationError, match="MAILWIZZ_API_URL"):
-        MailwizzApi.from_settings(Settings(_env_file=None), MailwizzSettings(_env_file=None))  # type: ignore[call-arg]
+        MailwizzApi.from_settings(MailwizzSettings(_env_file=None))  # type: ignore[call-arg]
 
 
 def test_mask_email_hides_the_local_part() -> None:

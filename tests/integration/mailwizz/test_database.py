@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from email_engine.config import Settings
 from email_engine.errors import ConfigurationError, Conflict, DependencyUnavailable, InvalidInput, NotFound
 from email_engine.integrations.mailwizz.database import MailwizzDatabase, check_table_prefix
 from email_engine.integrations.mailwizz.quota import MAX_QUOTA, DesiredServer, UnlimitedQuotaRefused
+from email_engine.integrations.mailwizz.settings import MailwizzSettings
 from tests.support.mailwizz_db import MailwizzTestDb, throwaway_mailwizz_db
 
 
@@ -194,14 +194,14 @@ def test_hostile_table_prefixes_are_refused(prefix: str) -> None:
 
 
 def test_from_settings_names_missing_variables() -> None:
-    settings = Settings(_env_file=None, MAILWIZZ_DB_HOST="127.0.0.1")  # type: ignore[call-arg]
+    settings = MailwizzSettings(_env_file=None, MAILWIZZ_DB_HOST="127.0.0.1")  # type: ignore[call-arg]
     with pytest.raises(ConfigurationError, match="MAILWIZZ_DB_USER, MAILWIZZ_DB_NAME"):
         MailwizzDatabase.from_settings(settings)
 
 
 def test_from_settings_reaches_the_database(mw: MailwizzTestDb) -> None:
     server_id = mw.add_server(status="active", hourly=9, daily=90)
-    settings = Settings(  # type: ignore[call-arg]
+    settings = MailwizzSettings(  # type: ignore[call-arg]
         _env_file=None,
         MAILWIZZ_DB_HOST="127.0.0.1",
         MAILWIZZ_DB_USER="root",
@@ -217,10 +217,11 @@ def test_health_check(mw: MailwizzTestDb, ctx: Any) -> None:
     from email_engine.integrations.mailwizz.health import check_mailwizz_database
 
     assert asyncio.run(check_mailwizz_database(ctx)).status == "not_configured"
-    ctx.settings = ctx.settings.model_copy(
-        update={"mailwizz_db_host": "127.0.0.1", "mailwizz_db_user": "root", "mailwizz_db_name": mw.name}
+    reachable = MailwizzSettings(  # type: ignore[call-arg]
+        _env_file=None, MAILWIZZ_DB_HOST="127.0.0.1", MAILWIZZ_DB_USER="root", MAILWIZZ_DB_NAME=mw.name
     )
+    ctx.settings.install(reachable)
     assert asyncio.run(check_mailwizz_database(ctx)).status == "ok"
-    ctx.settings = ctx.settings.model_copy(update={"mailwizz_db_table_prefix": "nope_"})
+    ctx.settings.install(reachable.model_copy(update={"db_table_prefix": "nope_"}))
     failed = asyncio.run(check_mailwizz_database(ctx))
     assert failed.status == "fail" and "MAILWIZZ_DB_TABLE_PREFIX" in failed.detail

@@ -15,7 +15,6 @@ from email_engine.integrations.alerts.models import AlertState
 from email_engine.integrations.mailwizz.senders import SENDERS, send_suppressions
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
 from email_engine.integrations.mailwizz.sync import SYNC_KIND, enqueue_suppression_sync
-from email_engine.ops.domain_settings import install_settings
 from email_engine.outbox.models import OutboxEvent
 from tests.support.mailwizz_http import FakeMailwizz, running_mailwizz
 
@@ -72,8 +71,7 @@ def test_enqueue_is_idempotent_and_validated(session: Session) -> None:
 
 def test_sender_unsubscribes_in_mailwizz(ctx: AppContext, session: Session, fake: FakeMailwizz) -> None:
     assert SENDERS[SYNC_KIND] is send_suppressions
-    ctx.settings = ctx.settings.model_copy(update={"mailwizz_api_url": fake.base_url})
-    install_settings(ctx, ON)
+    ctx.settings.install(ON.model_copy(update={"api_url": fake.base_url}))
     enqueue_suppression_sync(session, settings=ON, email="gone@example.com", reason="complaint", now=NOW)
     enqueue_suppression_sync(
         session, settings=ON, email="gone@example.com", reason="hard_bounce", list_uids=[LIST], now=NOW
@@ -87,7 +85,7 @@ def test_sender_unsubscribes_in_mailwizz(ctx: AppContext, session: Session, fake
 
 
 def test_unreachable_mailwizz_is_retryable_and_bad_config_is_not(ctx: AppContext, session: Session) -> None:
-    install_settings(ctx, ON)
+    ctx.settings.install(ON)
     enqueue_suppression_sync(session, settings=ON, email="gone@example.com", reason="complaint", now=NOW)
     session.commit()
     events = _events(session)
@@ -99,7 +97,7 @@ def test_unreachable_mailwizz_is_retryable_and_bad_config_is_not(ctx: AppContext
     )
     with running_mailwizz(FakeMailwizz()) as server:
         url = server.base_url
-    ctx.settings = ctx.settings.model_copy(update={"mailwizz_api_url": url})  # the server is gone now
+    ctx.settings.install(ON.model_copy(update={"api_url": url}))  # the server is gone now
     [down] = send_suppressions(ctx, events)
     assert not down.ok and down.retryable
 
@@ -109,9 +107,13 @@ def test_a_refused_key_keeps_the_syncs_and_raises_an_alert(
 ) -> None:
     """MailWizz answers a wrong key with HTTP 400: a credential error, never "not found". The syncs
     stay queued (nothing is lost) and the operator is told at once."""
-    ctx.settings = ctx.settings.model_copy(update={"mailwizz_api_url": fake.base_url})
-    install_settings(
-        ctx, MailwizzSettings(_env_file=None, MAILWIZZ_SYNC_SUPPRESSIONS=True, MAILWIZZ_API_KEY="wrong")
+    ctx.settings.install(
+        MailwizzSettings(
+            _env_file=None,
+            MAILWIZZ_API_URL=fake.base_url,
+            MAILWIZZ_SYNC_SUPPRESSIONS=True,
+            MAILWIZZ_API_KEY="wrong",
+        )
     )  # type: ignore[call-arg]
     enqueue_suppression_sync(session, settings=ON, email="gone@example.com", reason="complaint", now=NOW)
     enqueue_suppression_sync(session, settings=ON, email="also@example.com", reason="complaint", now=NOW)
@@ -133,11 +135,13 @@ def test_a_refused_key_fails_the_health_check_and_the_job_raises_then_resolves_t
 ) -> None:
     from email_engine.integrations.alerts.jobs import run_health
 
-    ctx.settings = ctx.settings.model_copy(update={"mailwizz_api_url": fake.base_url})
-    install_settings(ctx, MailwizzSettings(_env_file=None, MAILWIZZ_API_KEY="wrong"))  # type: ignore[call-arg]
+    url = fake.base_url
+    ctx.settings.install(MailwizzSettings(_env_file=None, MAILWIZZ_API_URL=url, MAILWIZZ_API_KEY="wrong"))  # type: ignore[call-arg]
     assert run_health(ctx, NOW)["checks"]["mailwizz_api_credentials"] == "not_configured"  # sync is off
-    install_settings(
-        ctx, MailwizzSettings(_env_file=None, MAILWIZZ_SYNC_SUPPRESSIONS=True, MAILWIZZ_API_KEY="wrong")
+    ctx.settings.install(
+        MailwizzSettings(
+            _env_file=None, MAILWIZZ_API_URL=url, MAILWIZZ_SYNC_SUPPRESSIONS=True, MAILWIZZ_API_KEY="wrong"
+        )
     )  # type: ignore[call-arg]
     first = run_health(ctx, NOW)
     assert first["checks"]["mailwizz_api_credentials"] == "fail"
@@ -146,7 +150,7 @@ def test_a_refused_key_fails_the_health_check_and_the_job_raises_then_resolves_t
         alert = session.scalar(select(AlertState).where(AlertState.key == "health:mailwizz_api_credentials"))
         assert alert is not None and alert.status == "firing" and alert.severity == "critical"
     # the address check too: MailWizz refuses an IP outside its allowed list with a 400 as well
-    install_settings(ctx, ON)
+    ctx.settings.install(ON.model_copy(update={"api_url": url}))
     fake.allowed_ips = ("203.0.113.9",)
     assert run_health(ctx, NOW)["checks"]["mailwizz_api_credentials"] == "fail"
     fake.allowed_ips = None

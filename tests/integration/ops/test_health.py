@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 
 from email_engine.context import AppContext, build_context
 from email_engine.integrations.mailwizz import health as mailwizz_health
+from email_engine.integrations.mailwizz.settings import MailwizzSettings
 from email_engine.integrations.powermta import health as powermta_health
 from email_engine.integrations.scraper_pro import health as scraper_pro_health
 from email_engine.ops import health
-from email_engine.ops.domain_settings import install_settings
 from email_engine.ops.settings import HealthSettings
 from email_engine.outbox.service import enqueue_event
 from email_engine.outbox.settings import OutboxSettings
@@ -46,7 +46,7 @@ def peer() -> Iterator[HttpPeer]:
 
 def test_powermta_status_page_ok_refused_down_and_not_configured(ctx: AppContext, peer: HttpPeer) -> None:
     assert run(powermta_health.check_powermta, ctx).status == "not_configured"
-    install_settings(ctx, health_settings(PMTA_STATUS_URL=f"{peer.url}/status?format=json"))
+    ctx.settings.install(health_settings(PMTA_STATUS_URL=f"{peer.url}/status?format=json"))
     peer.reply(200, PMTA_STATUS)
     result = run(powermta_health.check_powermta, ctx)
     assert result.status == "ok" and result.data == {
@@ -65,24 +65,22 @@ def test_powermta_status_page_ok_refused_down_and_not_configured(ctx: AppContext
 
 def test_powermta_status_command(ctx: AppContext) -> None:
     good = f"{sys.executable} -c \"print('PowerMTA v5.5 running')\""
-    install_settings(ctx, health_settings(PMTA_STATUS_COMMAND=good))
+    ctx.settings.install(health_settings(PMTA_STATUS_COMMAND=good))
     assert run(powermta_health.check_powermta, ctx) == CheckResult(
         "ok", "PowerMTA status command succeeded: PowerMTA v5.5 running"
     )
-    install_settings(
-        ctx,
+    ctx.settings.install(
         health_settings(
             PMTA_STATUS_COMMAND=f"{sys.executable} -c \"import sys; print('pmta not running'); sys.exit(3)\""
         ),
     )
     failed = run(powermta_health.check_powermta, ctx)
     assert failed.status == "fail" and "exited 3" in failed.detail and "pmta not running" in failed.detail
-    install_settings(ctx, health_settings(PMTA_STATUS_COMMAND="/nonexistent/pmta show status"))
+    ctx.settings.install(health_settings(PMTA_STATUS_COMMAND="/nonexistent/pmta show status"))
     assert "cannot be started" in run(powermta_health.check_powermta, ctx).detail
-    install_settings(ctx, health_settings(PMTA_STATUS_COMMAND="pmta 'unbalanced"))
+    ctx.settings.install(health_settings(PMTA_STATUS_COMMAND="pmta 'unbalanced"))
     assert "cannot be parsed" in run(powermta_health.check_powermta, ctx).detail
-    install_settings(
-        ctx,
+    ctx.settings.install(
         health_settings(
             PMTA_STATUS_COMMAND=f'{sys.executable} -c "import time; time.sleep(5)"', HEALTH_CHECK_TIMEOUT=0.5
         ),
@@ -97,11 +95,13 @@ def test_mailwizz_api_and_scraper_pro_reachability(ctx: AppContext, peer: HttpPe
         make_settings(
             ctx.settings.database_url,
             ctx.settings.redis_url,
-            MAILWIZZ_API_URL=f"{peer.url}/api/index.php",
             SCRAPER_PRO_BOUNCE_URL=f"{peer.url}/hooks/bounces?token=secret-in-query",
             SCRAPER_PRO_DELIVERY_URL="http://127.0.0.1:9/closed",
         )
     )
+    configured.settings.install(
+        MailwizzSettings(_env_file=None, MAILWIZZ_API_URL=f"{peer.url}/api/index.php")
+    )  # type: ignore[call-arg]
     try:
         peer.reply(401, {"status": "error", "error": "Unauthorized"})
         mailwizz = run(mailwizz_health.check_mailwizz_api, configured)
@@ -116,30 +116,29 @@ def test_mailwizz_api_and_scraper_pro_reachability(ctx: AppContext, peer: HttpPe
 
 
 def test_disk_space_thresholds(ctx: AppContext, tmp_path: object) -> None:
-    install_settings(ctx, health_settings(DATA_DIR=str(tmp_path)))
+    ctx.settings.install(health_settings(DATA_DIR=str(tmp_path)))
     ok = run(health.check_disk, ctx)
     assert ok.data["path"] == str(tmp_path)
     free = ok.data["free_percent"]
     # The defaults (warn below 10 %, fail below 3 %) decide the first verdict.
     assert ok.status == ("fail" if free < 3.0 else "warn" if free < 10.0 else "ok")
     assert f"{free:.1f}% free" in ok.detail
-    install_settings(
-        ctx, health_settings(DATA_DIR=str(tmp_path), HEALTH_DISK_WARN_PERCENT=min(99.9, free + 0.05))
+    ctx.settings.install(
+        health_settings(DATA_DIR=str(tmp_path), HEALTH_DISK_WARN_PERCENT=min(99.9, free + 0.05))
     )
     assert run(health.check_disk, ctx).status in ("warn", "fail")
-    install_settings(
-        ctx,
+    ctx.settings.install(
         health_settings(
             DATA_DIR=str(tmp_path), HEALTH_DISK_WARN_PERCENT=0.01, HEALTH_DISK_FAIL_PERCENT=0.001
         ),
     )
     assert run(health.check_disk, ctx).status == "ok"
-    install_settings(ctx, health_settings(DATA_DIR="/nonexistent/data"))
+    ctx.settings.install(health_settings(DATA_DIR="/nonexistent/data"))
     assert run(health.check_disk, ctx).status == "fail"
 
 
 def test_scheduler_leader_check(ctx: AppContext) -> None:
-    install_settings(ctx, scheduler_settings(SCHEDULER_LEASE_BACKEND="database"))
+    ctx.settings.install(scheduler_settings(SCHEDULER_LEASE_BACKEND="database"))
     assert run(health.check_scheduler, ctx).status == "warn"
     lease = DatabaseLease(ctx.session_factory, identity="host:42:abc", ttl_seconds=30)
     assert lease.acquire_or_renew()
@@ -186,13 +185,13 @@ def test_job_freshness_verdicts() -> None:
 
 
 def test_jobs_check_reads_real_runs(ctx: AppContext) -> None:
-    install_settings(ctx, scheduler_settings(SCHEDULER_ONLY_JOBS="tick,broken"))
+    ctx.settings.install(scheduler_settings(SCHEDULER_ONLY_JOBS="tick,broken"))
     run_job(ctx, scheduler_jobs.JOBS[0], trigger="manual", worker="w")
     run_job(ctx, scheduler_jobs.JOBS[2], trigger="manual", worker="w")
     result = run(health.check_jobs, ctx)
     assert result.status == "warn" and "broken failed: RuntimeError" in result.detail
     assert result.data["tick"]["last_status"] == "ok"
-    install_settings(ctx, scheduler_settings(SCHEDULER_ONLY_JOBS="tick,nosuch"))
+    ctx.settings.install(scheduler_settings(SCHEDULER_ONLY_JOBS="tick,nosuch"))
     misconfigured = run(health.check_jobs, ctx)
     assert misconfigured.status == "fail" and "'nosuch', which does not exist" in misconfigured.detail
 
@@ -200,7 +199,7 @@ def test_jobs_check_reads_real_runs(ctx: AppContext) -> None:
 def test_outbox_backlog_thresholds_and_dead_events(ctx: AppContext) -> None:
     from email_engine.outbox.health import check_outbox
 
-    install_settings(ctx, OutboxSettings(_env_file=None, OUTBOX_BACKLOG_WARN=2, OUTBOX_BACKLOG_FAIL=4))  # type: ignore[call-arg]
+    ctx.settings.install(OutboxSettings(_env_file=None, OUTBOX_BACKLOG_WARN=2, OUTBOX_BACKLOG_FAIL=4))  # type: ignore[call-arg]
     assert run(check_outbox, ctx).status == "ok"
     now = datetime.now(UTC)
     with ctx.session_factory() as session:
@@ -240,8 +239,8 @@ def test_health_job_raises_and_resolves_alerts(ctx: AppContext, peer: HttpPeer) 
     from email_engine.integrations.alerts.jobs import run_health
     from email_engine.outbox.models import OutboxEvent
 
-    install_settings(ctx, health_settings(PMTA_STATUS_URL=f"{peer.url}/status"))
-    install_settings(ctx, scheduler_settings())
+    ctx.settings.install(health_settings(PMTA_STATUS_URL=f"{peer.url}/status"))
+    ctx.settings.install(scheduler_settings())
     peer.reply(503)
     now = datetime.now(UTC)
     first = run_health(ctx, now)

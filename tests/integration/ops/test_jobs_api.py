@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from email_engine.context import AppContext
 from email_engine.main import create_app
-from email_engine.ops.domain_settings import install_settings
 from email_engine.ops.lifespan import running_scheduler
 from email_engine.platform.models import JobRun, SchedulerLease
 from tests.integration.ops.conftest import scheduler_settings
@@ -18,7 +17,7 @@ from tests.integration.ops.conftest import scheduler_settings
 def test_jobs_list_and_manual_runs(
     ctx: AppContext, viewer_headers: dict[str, str], operator_headers: dict[str, str]
 ) -> None:
-    install_settings(ctx, scheduler_settings(SCHEDULER_ENABLED=False, SCHEDULER_DISABLED_JOBS="slow"))
+    ctx.settings.install(scheduler_settings(SCHEDULER_ENABLED=False, SCHEDULER_DISABLED_JOBS="slow"))
     with TestClient(create_app(ctx=ctx)) as client:
         body = client.get("/api/v1/jobs", headers=viewer_headers).json()
         jobs = {job["name"]: job for job in body["jobs"]}
@@ -46,7 +45,7 @@ def test_jobs_list_and_manual_runs(
 
 
 def test_lifespan_starts_the_scheduler_which_leads_runs_and_hands_back(ctx: AppContext) -> None:
-    install_settings(ctx, scheduler_settings(SCHEDULER_ENABLED=True, SCHEDULER_LEASE_BACKEND="database"))
+    ctx.settings.install(scheduler_settings(SCHEDULER_ENABLED=True, SCHEDULER_LEASE_BACKEND="database"))
     with TestClient(create_app(ctx=ctx)):
         scheduler = running_scheduler(ctx)
         assert scheduler is not None

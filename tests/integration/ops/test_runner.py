@@ -14,7 +14,7 @@ from email_engine.ops.registry import all_jobs, find_job
 from email_engine.platform.job_runner import acquire_job_lock, run_job
 from email_engine.platform.jobspec import JobSpec
 from email_engine.platform.models import JobRun
-from tests.integration.ops.conftest import scheduler_settings
+from tests.integration.ops.conftest import scheduler_settings, with_scheduler
 from tests.support import scheduler_jobs
 
 
@@ -86,22 +86,20 @@ def test_results_are_made_json_safe(ctx: AppContext) -> None:
 
 
 def test_registry_applies_overrides_and_refuses_unknown_or_duplicate_names() -> None:
-    jobs = all_jobs(scheduler_settings(SCHEDULER_JOB_INTERVALS="tick=7"))
+    jobs = all_jobs(with_scheduler(SCHEDULER_JOB_INTERVALS="tick=7"))
     assert [j.name for j in jobs] == ["broken", "slow", "tick"]
     assert find_job(jobs, "tick").interval_seconds == 7
-    everything = all_jobs(scheduler_settings(SCHEDULER_ONLY_JOBS="", SCHEDULER_DISABLED_JOBS="slow"))
+    everything = all_jobs(with_scheduler(SCHEDULER_ONLY_JOBS="", SCHEDULER_DISABLED_JOBS="slow"))
     assert {"health", "outbox", "tick", "job-runs-prune"} <= {j.name for j in everything}
     assert "slow" not in {j.name for j in everything}
     with pytest.raises(ConfigurationError, match="does not exist"):
-        all_jobs(scheduler_settings(SCHEDULER_JOB_INTERVALS="nosuch=5"))
+        all_jobs(with_scheduler(SCHEDULER_JOB_INTERVALS="nosuch=5"))
     with pytest.raises(ConfigurationError, match="Two jobs"):
         all_jobs(
-            scheduler_settings(
-                SCHEDULER_JOB_MODULES="tests.support.scheduler_jobs,tests.support.scheduler_jobs"
-            )
+            with_scheduler(SCHEDULER_JOB_MODULES="tests.support.scheduler_jobs,tests.support.scheduler_jobs")
         )
     with pytest.raises(ConfigurationError, match="cannot be imported"):
-        all_jobs(scheduler_settings(SCHEDULER_JOB_MODULES="tests.support.no_such_module"))
+        all_jobs(with_scheduler(SCHEDULER_JOB_MODULES="tests.support.no_such_module"))
     with pytest.raises(NotFound, match="known jobs"):
         find_job(jobs, "nosuch")
 

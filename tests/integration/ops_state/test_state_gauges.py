@@ -13,7 +13,6 @@ from email_engine.auth.roles import Role
 from email_engine.clock import utcnow
 from email_engine.context import AppContext
 from email_engine.feedback.settings import FeedbackSettings
-from email_engine.ops.domain_settings import install_settings
 from email_engine.outbox.service import enqueue_event
 from email_engine.platform.models import JobRun
 from email_engine.reputation.dnsbl import ZoneResult
@@ -96,7 +95,7 @@ def test_state_gauges(client: TestClient, ctx: AppContext, make_key: Any) -> Non
 def test_pipe_spool_backlog_gauges(client: TestClient, ctx: AppContext, tmp_path: Path) -> None:
     """A spool holding segments shows how many wait, how long the oldest has waited, and what was rejected."""
     spool = tmp_path / "spool"
-    install_settings(ctx, FeedbackSettings(PIPE_SPOOL_DIR=spool))
+    ctx.settings.install(FeedbackSettings(PIPE_SPOOL_DIR=spool))
     assert _samples(client.get("/metrics").text, "email_engine_pipe_spool_segments") == {
         '{state="waiting"}': 0,
         '{state="rejected"}': 0,

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from email_engine.clock import utcnow
 from email_engine.context import AppContext
 from email_engine.integrations.alerts.models import AlertState
-from email_engine.ops.domain_settings import install_settings
 from email_engine.outbox.contract import SendResult
 from email_engine.outbox.delivery import drain
 from email_engine.outbox.jobs import run_outbox
@@ -43,7 +42,7 @@ def receiver(ctx: AppContext) -> Iterator[ScraperProReceiver]:
                 "scraper_pro_hmac_secret": ctx.settings.api_key.__class__(SECRET),  # a SecretStr
             }
         )
-        install_settings(ctx, _options())
+        ctx.settings.install(_options())
         yield peer
 
 
@@ -143,7 +142,7 @@ def test_refused_events_and_capped_revivals_wait_for_an_operator(
     _enqueue_bounces(ctx, 1, start=8)
     drain(ctx, settings=capped, clock=utcnow)
     receiver.up()
-    install_settings(ctx, capped)
+    ctx.settings.install(capped)
     assert run_outbox(ctx, utcnow())["revived"] == 0
     assert _statuses(ctx)["row-bounce-008"] == "dead"
 

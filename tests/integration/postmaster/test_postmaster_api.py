@@ -27,7 +27,6 @@ from email_engine.integrations.postmaster import service
 from email_engine.integrations.postmaster.jobs import run_postmaster
 from email_engine.integrations.postmaster.models import PostmasterCompliance, PostmasterDomainDay
 from email_engine.integrations.postmaster.settings import PostmasterSettings
-from email_engine.ops.domain_settings import install_settings
 from tests.support.google_postmaster import PostmasterApi, ServiceAccount, TokenEndpoint, google_error
 
 NOW = datetime(2026, 3, 6, 8, 0, tzinfo=UTC)
@@ -236,7 +235,7 @@ def test_job_defaults_to_inventory_domains(
     from email_engine.ips import service as ips_service
 
     account, _tokens, api = google
-    install_settings(ctx, PostmasterSettings(_env_file=None))  # type: ignore[call-arg]
+    ctx.settings.install(PostmasterSettings(_env_file=None))  # type: ignore[call-arg]
     assert run_postmaster(ctx, NOW) == {"skipped": "POSTMASTER_CREDENTIALS_FILE is not set"}
     with ctx.session_factory() as session:
         ips_service.create_domain(session, name="example.com", dkim_selector="s1", now=NOW)
@@ -244,6 +243,6 @@ def test_job_defaults_to_inventory_domains(
     api.registered = {"example.com": "VERIFIED"}
     api.stats["example.com"] = {D3: {SPAM: value(0.0011)}}
     api.compliance["example.com"] = COMPLIANCE
-    install_settings(ctx, options(account, api, POSTMASTER_DOMAINS=""))
+    ctx.settings.install(options(account, api, POSTMASTER_DOMAINS=""))
     summary = run_postmaster(ctx, NOW)
     assert list(summary["domains"]) == ["example.com"] and summary["domains"]["example.com"]["days"] == 1

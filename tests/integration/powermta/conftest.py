@@ -11,7 +11,6 @@ import pytest
 from email_engine.context import AppContext
 from email_engine.integrations.powermta.settings import PowerMtaSettings
 from email_engine.ips import service as ips
-from email_engine.ops.domain_settings import install_settings
 from email_engine.warmup import service as warmup
 
 NOW = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)
@@ -93,5 +92,5 @@ def pmta_env(config_dir: Path, **overrides: str) -> dict[str, str]:
 @pytest.fixture
 def pmta_settings(ctx: AppContext, tmp_path: Path) -> PowerMtaSettings:
     settings = PowerMtaSettings(_env_file=None, **pmta_env(tmp_path / "pmta"))  # type: ignore[call-arg]
-    install_settings(ctx, settings)
+    ctx.settings.install(settings)
     return settings

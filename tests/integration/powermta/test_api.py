@@ -9,7 +9,6 @@ from fastapi.testclient import TestClient
 
 from email_engine.integrations.powermta.settings import PowerMtaSettings
 from email_engine.integrations.powermta.tables import default_tables
-from email_engine.ops.domain_settings import install_settings
 from tests.integration.powermta.conftest import PASSWORD, GuideInventory
 
 
@@ -41,7 +40,7 @@ def test_config_is_rendered_from_the_inventory_with_secrets_redacted(
 def test_config_needs_the_settings_and_authentication(
     client: TestClient, viewer_headers: dict[str, str], guide_db: GuideInventory, ctx: Any
 ) -> None:
-    install_settings(ctx, PowerMtaSettings(_env_file=None))  # type: ignore[call-arg]
+    ctx.settings.install(PowerMtaSettings(_env_file=None))  # type: ignore[call-arg]
     response = client.get("/api/v1/pmta/config", headers=viewer_headers)
     assert response.status_code == 409  # the operator's to fix: the answer names the settings
     assert (

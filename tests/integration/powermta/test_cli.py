@@ -43,6 +43,7 @@ def cli(settings: Settings, ctx: Any, monkeypatch: pytest.MonkeyPatch, pmta_dir:
     runner = CliRunner()
 
     def invoke(*args: str, env: dict[str, str] | None = None) -> Any:
+        get_settings.cache_clear()  # a command is a process of its own: it reads its environment
         return runner.invoke(root, list(args), env=env)
 
     yield invoke

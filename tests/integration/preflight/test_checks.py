@@ -11,16 +11,18 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
+from email_engine.config import SECRET_FIX, generate_secret
 from email_engine.context import AppContext, build_context
+from email_engine.dmarc.settings import DmarcSettings
 from email_engine.integrations.alerts import preflight as alerts_preflight
+from email_engine.integrations.mailwizz.settings import MailwizzSettings
 from email_engine.integrations.powermta import preflight as powermta_preflight
 from email_engine.integrations.powermta.settings import PowerMtaSettings
 from email_engine.integrations.scraper_pro import preflight as scraper_pro_preflight
 from email_engine.ips import preflight as ips_preflight
 from email_engine.ips.models import SendingDomain, SendingIp
-from email_engine.ops.domain_settings import install_settings
 from email_engine.platform.preflight import Item, PreflightSettings
-from email_engine.preflight import configuration, host
+from email_engine.preflight import configuration, host, runner
 from email_engine.reputation import auth_service
 from email_engine.reputation import preflight as reputation_preflight
 from email_engine.reputation.dnsbl import ZoneResult
@@ -152,7 +154,7 @@ def test_dns_records_from_the_stored_validation(make_ctx: Callable[..., AppConte
     with DnsServer(zone) as good_dns, DnsServer(broken) as bad_dns:
         rep = ReputationSettings(_env_file=None, DNSBL_TIMEOUT=1)  # type: ignore[call-arg]
         good = make_ctx(DNS_NAMESERVERS=good_dns.nameserver)
-        install_settings(good, rep)
+        good.settings.install(rep)
         with good.session_factory() as session:
             _add_ip(session, "192.0.2.10", hostname="mta1.example.com")
             _add_ip(session, "192.0.2.11", hostname="mta2.example.com")
@@ -172,7 +174,7 @@ def test_dns_records_from_the_stored_validation(make_ctx: Callable[..., AppConte
         assert f"/api/v1/domains/{domain_id}/validate" in never.fix
 
         bad = make_ctx(DNS_NAMESERVERS=bad_dns.nameserver)
-        install_settings(bad, rep)
+        bad.settings.install(rep)
         with bad.session_factory() as session:
             auth_service.validate_domain_by_id(session, bad.settings, rep, domain_id=domain_id, now=NOW)
             session.commit()
@@ -195,8 +197,7 @@ def test_dns_records_from_the_stored_validation(make_ctx: Callable[..., AppConte
 
 # --- PowerMTA configuration ----------------------------------------------------------------------
 def _pmta(ctx: AppContext, config_dir: Path, bounce: Path, delivery: Path) -> None:
-    install_settings(
-        ctx,
+    ctx.settings.install(
         PowerMtaSettings(  # type: ignore[call-arg]
             _env_file=None,
             PMTA_CONFIG_DIR=str(config_dir),
@@ -411,8 +412,15 @@ def test_a_missing_ca_bundle_fails_the_tls_item(ctx: AppContext, tmp_path: Path)
 
 
 def test_an_unreachable_mailwizz_database_fails_its_item(make_ctx: Callable[..., AppContext]) -> None:
-    context = make_ctx(
-        MAILWIZZ_DB_HOST="127.0.0.1", MAILWIZZ_DB_PORT=9, MAILWIZZ_DB_USER="x", MAILWIZZ_DB_NAME="mailwizz"
+    context = make_ctx()
+    context.settings.install(
+        MailwizzSettings(  # type: ignore[call-arg]
+            _env_file=None,
+            MAILWIZZ_DB_HOST="127.0.0.1",
+            MAILWIZZ_DB_PORT=9,
+            MAILWIZZ_DB_USER="x",
+            MAILWIZZ_DB_NAME="mailwizz",
+        )
     )
     with context.session_factory() as session:
         ip = _add_ip(session, "192.0.2.30")
@@ -445,12 +453,16 @@ def test_mailwizz_delivery_servers_must_be_linked_and_active(make_ctx: Callable[
         active = mailwizz.add_server(status="active")
         disabled = mailwizz.add_server(status="disabled")
         other_active = mailwizz.add_server(status="active")
-        context = make_ctx(
-            MAILWIZZ_DB_HOST=MARIADB["host"],
-            MAILWIZZ_DB_PORT=MARIADB["port"],
-            MAILWIZZ_DB_USER=MARIADB["user"],
-            MAILWIZZ_DB_NAME=mailwizz.name,
-            MAILWIZZ_DB_TABLE_PREFIX=mailwizz.prefix,
+        context = make_ctx()
+        context.settings.install(
+            MailwizzSettings(  # type: ignore[call-arg]
+                _env_file=None,
+                MAILWIZZ_DB_HOST=MARIADB["host"],
+                MAILWIZZ_DB_PORT=MARIADB["port"],
+                MAILWIZZ_DB_USER=MARIADB["user"],
+                MAILWIZZ_DB_NAME=mailwizz.name,
+                MAILWIZZ_DB_TABLE_PREFIX=mailwizz.prefix,
+            )
         )
         assert (
             _one(ips_preflight.check_mailwizz_servers(context, _pf(), NOW)).status == "skip"
@@ -512,8 +524,8 @@ def test_production_on_sqlite_is_no_go(make_ctx: Callable[..., AppContext], tmp_
     production = make_ctx(
         DATABASE_URL=f"sqlite:///{tmp_path / 'prod.db'}",
         ENVIRONMENT="production",
-        API_KEY=secrets.token_urlsafe(48),
-        JWT_SECRET_KEY=secrets.token_urlsafe(96),
+        API_KEY=generate_secret(64),
+        JWT_SECRET_KEY=generate_secret(128),
     )
     item = _one(configuration.check_database_backend(production, _pf(), NOW))
     assert item.status == "fail" and "SQLite" in item.detail and "postgresql://" in item.fix
@@ -530,3 +542,21 @@ def test_production_on_postgresql_passes_the_database_item(ctx: AppContext) -> N
         assert _one(configuration.check_database_backend(context, _pf(), NOW)).status == "pass"
     finally:
         context.close()
+
+
+def test_weak_secrets_fail_their_item_with_the_setting_and_the_fix(
+    make_ctx: Callable[..., AppContext],
+) -> None:
+    """Development builds with a weak key; preflight says what production would refuse, and why."""
+    weak = make_ctx(ENVIRONMENT="development", API_KEY="change-me-" + "x" * 40)
+    item = _one(configuration.check_secrets_strength(weak, _pf(), NOW))
+    assert item.status == "fail" and item.fix == SECRET_FIX
+    assert item.detail == "production refuses: API_KEY looks like a placeholder, not a random secret"
+    strong = make_ctx(API_KEY=generate_secret(), JWT_SECRET_KEY=generate_secret(128))
+    assert _one(configuration.check_secrets_strength(strong, _pf(), NOW)).status == "pass"
+
+
+def test_a_crashing_check_never_prints_a_secret_of_any_section(ctx: AppContext) -> None:
+    password = "imap-" + secrets.token_hex(16)
+    ctx.settings.install(DmarcSettings(_env_file=None, DMARC_IMAP_PASSWORD=password))  # type: ignore[call-arg]
+    assert runner._redact(f"login failed for {password}", ctx) == "login failed for [redacted]"

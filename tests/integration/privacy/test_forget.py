@@ -18,9 +18,9 @@ from email_engine.config import Settings
 from email_engine.context import AppContext
 from email_engine.db import Base
 from email_engine.feedback.models import Suppression
+from email_engine.feedback.pseudonym import pseudonym_key
 from email_engine.feedback.stored import stored_records
 from email_engine.feedback.suppression import suppressed_addresses
-from email_engine.ops.domain_settings import install_settings
 from email_engine.validation.settings import ValidationSettings
 from tests.conftest import make_settings
 from tests.support.cli_runner import REPO, run_cli
@@ -43,8 +43,7 @@ def settings(database_url: str, redis_url: str | None) -> Settings:
 @pytest.fixture
 def jobs_dir(ctx: AppContext, tmp_path: Path) -> Path:
     directory = tmp_path / "jobs"
-    install_settings(
-        ctx,
+    ctx.settings.install(
         ValidationSettings(_env_file=None, VALIDATION_JOBS_DIR=directory, VALIDATION_JOBS_AUTOSTART=False),  # type: ignore[call-arg]
     )
     job = directory / "job1"
@@ -133,7 +132,10 @@ def test_forget_erases_the_address_everywhere_and_keeps_it_suppressed(
     entry = session.scalars(select(Suppression).where(Suppression.value == pseudonym)).one()
     assert (entry.kind, entry.reason) == ("hash", "hard_bounce")
     # Never mailed again: the suppression check recognises the address, in any case.
-    assert suppressed_addresses(session, [ADDRESS, NORMAL, OTHER]) == {ADDRESS, NORMAL}
+    assert suppressed_addresses(session, [ADDRESS, NORMAL, OTHER], key=pseudonym_key(ctx.settings)) == {
+        ADDRESS,
+        NORMAL,
+    }
     audits = session.scalars(select(AuditEntry).where(AuditEntry.target.like("/api/v1/privacy/%"))).all()
     # The refused attempts are audited without the address; the erasure names its pseudonym.
     assert sorted((entry.status_code, entry.target) for entry in audits) == [
@@ -155,7 +157,7 @@ def test_forget_refuses_a_domain_and_needs_the_key(client: TestClient, admin_hea
 
 
 def test_cli_forget_is_audited(
-    database_url: str, session: Session, client: TestClient, admin_headers: dict[str, str]
+    database_url: str, settings: Settings, session: Session, client: TestClient, admin_headers: dict[str, str]
 ) -> None:
     answer = client.post("/api/v1/suppressions", json={"value": OTHER}, headers=admin_headers)
     assert answer.status_code == 201
@@ -168,7 +170,7 @@ def test_cli_forget_is_audited(
     report = json.loads(done.stdout)
     assert report["suppression"] == "replaced"
     session.expire_all()
-    assert suppressed_addresses(session, [OTHER]) == {OTHER}
+    assert suppressed_addresses(session, [OTHER], key=pseudonym_key(settings)) == {OTHER}
     assert session.scalar(select(Suppression.value).where(Suppression.value == OTHER)) is None
     audit = session.scalars(select(AuditEntry).where(AuditEntry.actor_kind == "cli")).one()
     assert audit.target == f"/api/v1/privacy/addresses/{report['pseudonym']}" and audit.action == "DELETE"

@@ -20,7 +20,6 @@ from typer.testing import CliRunner
 from email_engine.config import Settings, get_settings
 from email_engine.context import AppContext
 from email_engine.integrations.alerts.models import AlertState
-from email_engine.ops.domain_settings import install_settings
 from email_engine.reputation import auth_service
 from email_engine.reputation.cli import register
 from email_engine.reputation.compliance import SendingIpFacts
@@ -195,7 +194,7 @@ def test_api_validate_one_and_all_store_reports_and_health(
     client: TestClient, ctx: AppContext, session: Session, dns: DnsServer, operator_headers: dict[str, str]
 ) -> None:
     ctx.settings.dns_nameservers = [dns.nameserver]
-    install_settings(ctx, rep_settings())
+    ctx.settings.install(rep_settings())
     add_ip(session, "192.0.2.10", "mta1.example.com", vmta="vmta-1")
     add_ip(session, "192.0.2.99", "mta9.example.com", vmta="vmta-9").state = "retired"  # not checked
     good = add_domain(session, "example.com", dkim_selector="s1", bounce_domain="bounce.example.com")

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from email_engine.context import AppContext
 from email_engine.integrations.alerts.models import AlertState
-from email_engine.ops.domain_settings import install_settings
 from email_engine.reputation import service
 from email_engine.reputation.dnsbl import ZoneResult
 from email_engine.reputation.health import blacklist_summary
@@ -87,7 +86,7 @@ def test_api_check_ip_check_all_events_and_health(
     viewer_headers: dict[str, str],
 ) -> None:
     ctx.settings.dns_nameservers = [rbl.nameserver]
-    install_settings(ctx, rep_settings(DNSBL_ZONES="zen.spamhaus.org,bl.spamcop.net,dbl.spamhaus.org"))
+    ctx.settings.install(rep_settings(DNSBL_ZONES="zen.spamhaus.org,bl.spamcop.net,dbl.spamhaus.org"))
     listed_ip = add_ip(session, "192.0.2.66", vmta="vmta-a")
     add_ip(session, "192.0.2.10", vmta="vmta-b")
     add_domain(session, "bad.example.org", bounce_domain="bounce.example.com")
@@ -153,7 +152,7 @@ def test_api_check_ip_check_all_events_and_health(
 def test_zone_selection_api_validates_and_persists(
     client: TestClient, ctx: AppContext, operator_headers: dict[str, str], viewer_headers: dict[str, str]
 ) -> None:
-    install_settings(ctx, rep_settings(DNSBL_ZONES="bl.spamcop.net"))
+    ctx.settings.install(rep_settings(DNSBL_ZONES="bl.spamcop.net"))
     before = client.get("/api/v1/blacklists/zones", headers=viewer_headers).json()
     assert before["source"] == "environment" and [z["name"] for z in before["zones"]] == ["bl.spamcop.net"]
     assert "zen.spamhaus.org" in before["catalogue"] and not any("sorbs" in z for z in before["catalogue"])
@@ -208,7 +207,7 @@ def test_zone_selection_api_validates_and_persists(
 
 def test_blacklists_job_records_and_summarises(ctx: AppContext, session: Session, rbl: Rbldnsd) -> None:
     ctx.settings.dns_nameservers = [rbl.nameserver]
-    install_settings(ctx, rep_settings(DNSBL_ZONES="zen.spamhaus.org"))
+    ctx.settings.install(rep_settings(DNSBL_ZONES="zen.spamhaus.org"))
     add_ip(session, "192.0.2.80", vmta="vmta-refused")  # Spamhaus refuses: error, never a listing
     add_ip(session, "192.0.2.10", vmta="vmta-clean")
     session.commit()

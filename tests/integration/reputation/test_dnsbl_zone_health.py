@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from email_engine.config import Settings
 from email_engine.context import AppContext
-from email_engine.ops.domain_settings import install_settings
 from email_engine.platform.preflight import PreflightSettings
 from email_engine.preflight.report import verdict
 from email_engine.reputation import preflight
@@ -35,7 +34,7 @@ def test_nxdomain_everywhere_gives_no_clean_zone_and_preflight_says_no_go(
 ) -> None:
     with DnsServer() as nxdomain:  # no records: every name is NXDOMAIN, even 2.0.0.127.zen.spamhaus.org
         ctx.settings.dns_nameservers = [nxdomain.nameserver]
-        install_settings(ctx, rep_settings())
+        ctx.settings.install(rep_settings())
         ip = add_ip(session, "192.0.2.10")
         session.commit()
         response = client.post(f"/api/v1/blacklists/check/{ip.id}", headers=operator_headers)

@@ -28,11 +28,11 @@ from email_engine.integrations.postmaster.settings import PostmasterSettings
 from email_engine.integrations.snds.jobs import run_snds
 from email_engine.integrations.snds.settings import SndsSettings
 from email_engine.ips import service as ips_service
-from email_engine.ops.domain_settings import install_settings
 from email_engine.outbox.models import OutboxEvent
 from email_engine.platform.preflight import PreflightSettings
 from email_engine.reputation_signals.jobs import run_signals
 from email_engine.reputation_signals.preflight import check_dmarc_alignment
+from email_engine.reputation_signals.settings import SignalSettings
 from email_engine.warmup import failover_service
 from email_engine.warmup import service as warmup_service
 from email_engine.warmup.models import WarmupPlan
@@ -40,6 +40,8 @@ from email_engine.warmup.settings import WarmupSettings
 from tests.integration.warmup.helpers import feed_day, list_on, make_ip
 from tests.support.google_postmaster import PostmasterApi, ServiceAccount, TokenEndpoint
 from tests.support.snds_server import SndsServer, data_line
+
+SIGNALS = SignalSettings(_env_file=None)  # type: ignore[call-arg]
 
 T0 = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)
 D0 = T0.date()
@@ -99,12 +101,10 @@ def google(tmp_path: Path) -> Iterator[tuple[ServiceAccount, PostmasterApi]]:
 
 def configure(ctx: AppContext, snds: SndsServer, google: tuple[ServiceAccount, PostmasterApi]) -> None:
     account, api = google
-    install_settings(
-        ctx,
+    ctx.settings.install(
         SndsSettings(_env_file=None, SNDS_KEY=snds.key, SNDS_BASE_URL=snds.url, SNDS_BACKFILL_DAYS=1),  # type: ignore[call-arg]
     )
-    install_settings(
-        ctx,
+    ctx.settings.install(
         PostmasterSettings(
             _env_file=None, POSTMASTER_CREDENTIALS_FILE=str(account.path), POSTMASTER_API_URL=api.url
         ),  # type: ignore[call-arg]
@@ -252,7 +252,7 @@ def test_red_day_pauses_the_warmup_and_raises_one_deduplicated_alert(
     day1 = T0 + timedelta(days=1)
     run_snds(ctx, day1)
 
-    summary = warmup_service.run_warmup(session, now=day1, mailwizz=None)
+    summary = warmup_service.run_warmup(session, now=day1, mailwizz=None, signals=SIGNALS)
     session.commit()
     assert summary["decided"] == {str(plan.id): "pause"}
     detail = warmup_service.plan_detail(session, plan.id)
@@ -288,7 +288,7 @@ def test_red_day_pauses_the_warmup_and_raises_one_deduplicated_alert(
         session.scalar(select(AlertState.status).where(AlertState.key == f"reputation:snds:{IP}"))
         == "resolved"
     )
-    warmup_service.run_warmup(session, now=day2, mailwizz=None)
+    warmup_service.run_warmup(session, now=day2, mailwizz=None, signals=SIGNALS)
     session.commit()
     assert warmup_service.plan_detail(session, plan.id)["status"] == "paused"
 
@@ -306,7 +306,9 @@ def test_gmail_spam_rate_of_035_percent_pauses_the_plan_with_that_reason(
     day1 = T0 + timedelta(days=1)
     run_postmaster(ctx, day1)
 
-    assert warmup_service.run_warmup(session, now=day1, mailwizz=None)["decided"] == {str(plan.id): "pause"}
+    assert warmup_service.run_warmup(session, now=day1, mailwizz=None, signals=SIGNALS)["decided"] == {
+        str(plan.id): "pause"
+    }
     session.commit()
     detail = warmup_service.plan_detail(session, plan.id)
     assert detail["status"] == "paused"
@@ -335,7 +337,11 @@ def test_a_hold_level_spam_rate_holds_then_three_in_a_row_pause(
         api.stats.setdefault(DOMAIN, {})[day] = {("SPAM_RATE", ""): {"doubleValue": 0.0012}}  # type: ignore[attr-defined]
         now = T0 + timedelta(days=offset + 1)
         run_postmaster(ctx, now)
-        decisions.append(warmup_service.run_warmup(session, now=now, mailwizz=None)["decided"][str(plan.id)])
+        decisions.append(
+            warmup_service.run_warmup(session, now=now, mailwizz=None, signals=SIGNALS)["decided"][
+                str(plan.id)
+            ]
+        )
         session.commit()
     assert decisions == ["hold", "hold", "pause"]
 
@@ -353,7 +359,9 @@ def test_failover_refused_when_snds_blames_the_list(
     list_on(session, IP, "zen.spamhaus.org", now)
     feed_day(session, IP, D0, sent=800, delivered=790)
     session.commit()
-    summary = failover_service.run_failover(session, now=now, mailwizz=None, settings=WarmupSettings())
+    summary = failover_service.run_failover(
+        session, now=now, mailwizz=None, settings=WarmupSettings(), signals=SIGNALS
+    )
     session.commit()
     (action,) = [a for a in summary["actions"] if a["ip_id"] == active.id]
     assert action["action"] == "refused"

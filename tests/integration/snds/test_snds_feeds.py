@@ -17,7 +17,6 @@ from email_engine.integrations.snds import service
 from email_engine.integrations.snds.jobs import run_snds
 from email_engine.integrations.snds.models import SndsBlock, SndsIpDay
 from email_engine.integrations.snds.settings import SndsSettings
-from email_engine.ops.domain_settings import install_settings
 from tests.support.snds_server import SndsServer, data_line
 
 NOW = datetime(2026, 3, 5, 9, 0, tzinfo=UTC)
@@ -123,8 +122,8 @@ def test_unreachable_snds_fails_the_run_without_touching_stored_data(
 
 
 def test_job_skips_without_a_key_and_runs_with_one(ctx: AppContext, snds: SndsServer) -> None:
-    install_settings(ctx, SndsSettings(_env_file=None))  # type: ignore[call-arg]
+    ctx.settings.install(SndsSettings(_env_file=None))  # type: ignore[call-arg]
     assert run_snds(ctx, NOW) == {"skipped": "SNDS_KEY is not set"}
     snds.days["latest"] = data_line("192.0.2.40", date(2026, 3, 4))
-    install_settings(ctx, options(snds, SNDS_BACKFILL_DAYS=0))
+    ctx.settings.install(options(snds, SNDS_BACKFILL_DAYS=0))
     assert run_snds(ctx, NOW)["rows"] == 1

@@ -9,7 +9,6 @@ import pytest
 
 from email_engine.config import Settings
 from email_engine.context import AppContext
-from email_engine.ops.domain_settings import install_settings
 from email_engine.validation.settings import ValidationSettings
 from tests.conftest import make_settings
 from tests.support.dns_server import DnsServer
@@ -42,4 +41,4 @@ def validation_options(tmp_path: Path) -> ValidationSettings:
 
 @pytest.fixture(autouse=True)
 def _install_options(ctx: AppContext, validation_options: ValidationSettings) -> None:
-    install_settings(ctx, validation_options)
+    ctx.settings.install(validation_options)

@@ -11,7 +11,6 @@ from email_engine.clock import utcnow
 from email_engine.config import Settings
 from email_engine.context import build_context
 from email_engine.main import create_app
-from email_engine.ops.domain_settings import install_settings
 from email_engine.validation.settings import ValidationSettings
 from tests.conftest import make_settings
 from tests.support.dns_server import DnsServer
@@ -167,7 +166,7 @@ def test_rate_limited_at_ten_per_minute(
         database_url, redis_url, DNS_NAMESERVERS=dns_server.nameserver, RATE_LIMIT_ENABLED=True
     )
     context = build_context(limited)
-    install_settings(context, validation_options)
+    context.settings.install(validation_options)
     try:
         with TestClient(create_app(ctx=context)) as limited_client:
             assert limited.api_key is not None

@@ -15,7 +15,6 @@ from sqlalchemy import update
 
 from email_engine.clock import utcnow
 from email_engine.context import AppContext
-from email_engine.ops.domain_settings import install_settings
 from email_engine.validation import bulk
 from email_engine.validation.csvfile import inspect_csv, validate_csv
 from email_engine.validation.jobs import JOBS
@@ -142,7 +141,7 @@ def test_upload_is_started_in_the_background(
     ctx: AppContext,
     validation_options: ValidationSettings,
 ) -> None:
-    install_settings(ctx, validation_options.model_copy(update={"jobs_autostart": True}))
+    ctx.settings.install(validation_options.model_copy(update={"jobs_autostart": True}))
     job = _upload(client, operator_headers, _csv(12))
     for _ in range(200):
         status = client.get(f"{URL}/{job['id']}", headers=operator_headers).json()

@@ -197,7 +197,8 @@ class Scenario:
 
     def job(self, name: str) -> dict[str, Any]:
         """Run a job through the job runner as of the scenario's time; its result."""
-        spec: JobSpec = find_job(all_jobs(SchedulerSettings(_env_file=None), include_disabled=True), name)  # type: ignore[call-arg]
+        self.ctx.settings.install(SchedulerSettings(_env_file=None))  # type: ignore[call-arg]
+        spec: JobSpec = find_job(all_jobs(self.ctx.settings, include_disabled=True), name)
         outcome = run_job(self.ctx, spec, trigger="manual", worker="scenario", as_of=self.now)
         assert outcome.status == "ok", outcome.error
         assert outcome.result is not None and outcome.result["as_of"] == self.now.isoformat()

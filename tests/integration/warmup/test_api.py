@@ -10,12 +10,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from email_engine.context import AppContext
+from email_engine.reputation_signals.settings import SignalSettings
 from email_engine.warmup.jobs import MAILWIZZ_KEY
 from email_engine.warmup.plan import PRESETS
 from tests.integration.warmup.helpers import make_ip
 from tests.support.mailwizz_db import MailwizzTestDb
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+SIGNALS = SignalSettings(_env_file=None)  # type: ignore[call-arg]
 
 
 @pytest.fixture
@@ -235,7 +238,9 @@ def test_traffic_holds_are_listed_and_resolved_once_by_an_operator(
     feed_day(session, ip.address, NOW.date(), sent=1000, delivered=900, hard=100)
     list_on(session, ip.address, "zen.spamhaus.org", NOW)
     session.commit()
-    failover_service.run_failover(session, now=NOW, mailwizz=wired.adapter(), settings=WarmupSettings())
+    failover_service.run_failover(
+        session, now=NOW, mailwizz=wired.adapter(), settings=WarmupSettings(), signals=SIGNALS
+    )
     session.commit()
 
     listing = client.get("/api/v1/warmup/holds", params={"open": "true"}, headers=viewer_headers)

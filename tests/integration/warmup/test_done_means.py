@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from email_engine.integrations.alerts.models import AlertState
 from email_engine.ips.models import SendingIp
+from email_engine.reputation_signals.settings import SignalSettings
 from email_engine.warmup import failover_service, service
 from email_engine.warmup.models import FailoverEvent, WarmupPlan
 from email_engine.warmup.plan import PRESETS
@@ -20,9 +21,11 @@ from tests.support.mailwizz_db import MailwizzTestDb
 T0 = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)
 COLD = PRESETS["cold"].spec.curve
 
+SIGNALS = SignalSettings(_env_file=None)  # type: ignore[call-arg]
+
 
 def run(session: Session, mw: MailwizzTestDb, now: datetime) -> dict[str, object]:
-    summary = service.run_warmup(session, now=now, mailwizz=mw.adapter())
+    summary = service.run_warmup(session, now=now, mailwizz=mw.adapter(), signals=SIGNALS)
     session.commit()
     return summary
 
@@ -156,7 +159,7 @@ def _failover_setup(
 
 def _failover(session: Session, mw: MailwizzTestDb, now: datetime) -> dict[str, object]:
     summary = failover_service.run_failover(
-        session, now=now, mailwizz=mw.adapter(), settings=WarmupSettings()
+        session, now=now, mailwizz=mw.adapter(), settings=WarmupSettings(), signals=SIGNALS
     )
     session.commit()
     return summary
@@ -233,7 +236,9 @@ def test_quarantined_ip_rests_then_rewarms(session: Session, mw: MailwizzTestDb)
     settings = WarmupSettings()
     # Still listed after the quarantine period: stays quarantined.
     later = T0 + timedelta(days=settings.quarantine_days, hours=1)
-    failover_service.run_failover(session, now=later, mailwizz=mw.adapter(), settings=settings)
+    failover_service.run_failover(
+        session, now=later, mailwizz=mw.adapter(), settings=settings, signals=SIGNALS
+    )
     session.refresh(active)
     assert active.state == "quarantined"
     # Delisted: rests, then re-warms with a new plan (never straight to active).
@@ -243,11 +248,15 @@ def test_quarantined_ip_rests_then_rewarms(session: Session, mw: MailwizzTestDb)
     record_dnsbl_results(
         session, target=active.address, results=[ZoneResult("zen.spamhaus.org", "clean")], now=later
     )
-    failover_service.run_failover(session, now=later, mailwizz=mw.adapter(), settings=settings)
+    failover_service.run_failover(
+        session, now=later, mailwizz=mw.adapter(), settings=settings, signals=SIGNALS
+    )
     session.refresh(active)
     assert active.state == "resting"
     rested = later + timedelta(days=settings.rest_days, hours=1)
-    failover_service.run_failover(session, now=rested, mailwizz=mw.adapter(), settings=settings)
+    failover_service.run_failover(
+        session, now=rested, mailwizz=mw.adapter(), settings=settings, signals=SIGNALS
+    )
     session.commit()
     session.refresh(active)
     assert active.state == "warming"

@@ -23,7 +23,6 @@ from email_engine.context import AppContext
 from email_engine.integrations.alerts.models import AlertState
 from email_engine.integrations.mailwizz.campaigns import CAMPAIGN_PAUSE_KIND, pause_campaign
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
-from email_engine.ops.domain_settings import install_settings
 from email_engine.outbox.models import OutboxEvent
 from email_engine.warmup import holds
 from email_engine.warmup.jobs import JOBS, MAILWIZZ_API_KEY, MAILWIZZ_KEY
@@ -51,8 +50,7 @@ def _world(
     """Two active IPs; six campaigns; the first IP sends 9 % hard bounces today and gets listed."""
     ctx.extras[MAILWIZZ_KEY] = mw.adapter()
     if fake is not None:
-        ctx.settings = ctx.settings.model_copy(update={"mailwizz_api_url": fake.base_url})
-        install_settings(ctx, API)
+        ctx.settings.install(API.model_copy(update={"api_url": fake.base_url}))
     listed_server = mw.add_server(status="active", hourly=400, daily=5000)
     other_server = mw.add_server(status="active", hourly=400, daily=5000)
     make_ip(session, LISTED, server_id=listed_server, now=T0 - timedelta(days=60), state="active", pool="p1")

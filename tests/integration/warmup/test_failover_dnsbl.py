@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from email_engine.config import Settings
 from email_engine.reputation.service import check_all
 from email_engine.reputation.settings import ReputationSettings
+from email_engine.reputation_signals.settings import SignalSettings
 from email_engine.warmup import failover_service
 from email_engine.warmup.settings import WarmupSettings
 from tests.integration.warmup.helpers import feed_day, make_ip
@@ -26,6 +27,8 @@ ZEN = """
 127.0.0.2 :127.0.0.2:
 192.0.2.66 :127.0.0.2:
 """
+
+SIGNALS = SignalSettings(_env_file=None)  # type: ignore[call-arg]
 
 
 @pytest.fixture
@@ -71,7 +74,11 @@ def test_real_listing_triggers_failover_to_the_warm_standby(
     session.commit()
 
     summary = failover_service.run_failover(
-        session, now=NOW + timedelta(minutes=1), mailwizz=mw.adapter(), settings=WarmupSettings()
+        session,
+        now=NOW + timedelta(minutes=1),
+        mailwizz=mw.adapter(),
+        settings=WarmupSettings(),
+        signals=SIGNALS,
     )
     session.commit()
     assert [(a["action"], a["standby"]) for a in summary["actions"]] == [("fail_over", "192.0.2.67")]

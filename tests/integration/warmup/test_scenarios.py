@@ -18,13 +18,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from email_engine.config import Settings
+from email_engine.config import Settings, generate_secret
 from email_engine.context import AppContext
 from email_engine.errors import Conflict
 from email_engine.integrations.mailwizz.api import ApiKeyAuth, MailwizzApi
 from email_engine.ips.actuation import MAILWIZZ_ADAPTER_KEY
 from email_engine.ips.models import IpTransition
-from email_engine.ops.domain_settings import install_settings
 from email_engine.reputation.settings import ReputationSettings
 from email_engine.warmup import service
 from email_engine.warmup.jobs import MAILWIZZ_API_KEY
@@ -58,12 +57,11 @@ def settings(database_url: str, redis_url: str | None, rbl: Rbldnsd) -> Settings
 
 @pytest.fixture
 def world(ctx: AppContext, session: Session, mw: MailwizzTestDb, rbl: Rbldnsd, tmp_path: Path) -> Scenario:
-    install_settings(
-        ctx,
+    ctx.settings.install(
         ReputationSettings(_env_file=None, DNSBL_ZONES=ZONE, DNSBL_TIMEOUT=0.5, DNSBL_DEADLINE=5),  # type: ignore[call-arg]
     )
     ctx.extras[MAILWIZZ_ADAPTER_KEY] = mw.adapter()
-    ctx.extras["warmup.settings"] = WarmupSettings(_env_file=None)  # type: ignore[call-arg]
+    ctx.settings.install(WarmupSettings(_env_file=None))  # type: ignore[call-arg]
     # The history (a reserve's proven volume) starts ten days before T0.
     return Scenario(ctx=ctx, session=session, mw=mw, rbl=rbl, workdir=tmp_path, now=T0 - timedelta(days=10))
 
@@ -486,6 +484,10 @@ def test_jobs_run_at_a_time_is_recorded_and_refused_in_production_without_force(
         "--at",
         "2026-03-09T06:00:00Z",
         database_url=url,
-        env={"ENVIRONMENT": "production", "API_KEY": "k" * 40, "JWT_SECRET_KEY": "j" * 48},
+        env={
+            "ENVIRONMENT": "production",
+            "API_KEY": generate_secret(),
+            "JWT_SECRET_KEY": generate_secret(128),
+        },
     )
     assert refused.returncode == 2 and "--force" in refused.stderr

@@ -17,9 +17,6 @@ ROOT = Path(__file__).resolve().parents[3]
 #: The checkout whose code is under test (its ``src``), not necessarily the installed one.
 SOURCE = Path(email_engine.__file__).resolve().parents[1]
 
-#: Settings access still closes cycles between domains: it moves to the platform (issue #16 step 3).
-LEAVING_IMPORTED = frozenset({"email_engine.ops.domain_settings"})
-
 
 def test_layer_contracts_are_kept() -> None:
     lint_imports = Path(sys.executable).with_name("lint-imports")
@@ -52,7 +49,7 @@ def domain_imports(graph: grimp.ImportGraph) -> dict[str, dict[str, list[str]]]:
             continue
         for imported in graph.find_modules_directly_imported_by(importer):
             target = _domain_of(imported)
-            if target is not None and target != source and imported not in LEAVING_IMPORTED:
+            if target is not None and target != source:
                 edges.setdefault(source, {}).setdefault(target, []).append(f"{importer} -> {imported}")
     return edges
 

@@ -14,7 +14,6 @@ from email_engine.clock import utcnow
 from email_engine.db import session_scope
 from email_engine.integrations.alerts.senders import send_alerts
 from email_engine.integrations.alerts.service import ALERT_KIND, active_alerts, enqueue_test_message
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.outbox.delivery import drain
 from email_engine.outbox.models import OutboxEvent
 from email_engine.outbox.settings import OutboxSettings
@@ -42,7 +41,7 @@ def test_command(
             key = enqueue_test_message(session, now=utcnow(), note=message)
         drain(
             ctx,
-            settings=domain_settings(ctx, OutboxSettings),
+            settings=ctx.settings.section(OutboxSettings),
             clock=utcnow,
             senders={ALERT_KIND: send_alerts},
             budget_seconds=30,

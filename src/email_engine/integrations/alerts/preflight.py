@@ -10,7 +10,6 @@ import httpx
 from email_engine.context import AppContext
 from email_engine.integrations.alerts.destinations import TelegramDestination
 from email_engine.integrations.alerts.settings import AlertSettings
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.platform.preflight import Item, PreflightCheck, PreflightSettings
 
 __all__ = ["CHECKS", "check_telegram"]
@@ -32,7 +31,7 @@ def check_telegram(ctx: AppContext, pf: PreflightSettings, _now: datetime) -> It
                 api_url=ctx.settings.telegram_api_url,
                 token=token.get_secret_value(),
                 chat_id=chat,
-                instance=domain_settings(ctx, AlertSettings).instance_name,
+                instance=ctx.settings.section(AlertSettings).instance_name,
                 timeout=pf.timeout,
                 client=client,
             ).reaches_chat()

@@ -29,7 +29,6 @@ from email_engine.integrations.alerts.message import read_message
 from email_engine.integrations.alerts.models import AlertDelivery
 from email_engine.integrations.alerts.service import ALERT_KIND, raise_alert, resolve_alert
 from email_engine.integrations.alerts.settings import AlertSettings
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.outbox.contract import DeadEventsWatcher, Sender, SendResult
 from email_engine.outbox.models import OutboxEvent
 from email_engine.platform.upsert import insert_for
@@ -54,7 +53,7 @@ NO_DESTINATION = (
 def configured_destinations(ctx: AppContext, client: httpx.Client) -> tuple[list[Destination], list[str]]:
     """The destinations, and sentences about half-configured ones."""
     settings = ctx.settings
-    alert_settings = domain_settings(ctx, AlertSettings)
+    alert_settings = ctx.settings.section(AlertSettings)
     destinations: list[Destination] = []
     problems: list[str] = []
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""

@@ -41,7 +41,6 @@ from urllib.parse import quote, urlencode
 import httpx
 import structlog
 
-from email_engine.config import Settings
 from email_engine.errors import ConfigurationError, DependencyUnavailable, InvalidInput
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
 
@@ -189,23 +188,22 @@ class MailwizzApi:
         self._client = httpx.Client(timeout=timeout, transport=transport, follow_redirects=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings, extra: MailwizzSettings | None = None) -> MailwizzApi:
-        extra = extra or MailwizzSettings()
-        if not settings.mailwizz_api_url:
+    def from_settings(cls, settings: MailwizzSettings) -> MailwizzApi:
+        if not settings.api_url:
             raise ConfigurationError("MAILWIZZ_API_URL is not set.")
         auth: Auth
-        if extra.api_auth == "api-key":
-            if extra.api_key is None or not extra.api_key.get_secret_value():
+        if settings.api_auth == "api-key":
+            if settings.api_key is None or not settings.api_key.get_secret_value():
                 raise ConfigurationError("MAILWIZZ_API_AUTH=api-key needs MAILWIZZ_API_KEY.")
-            auth = ApiKeyAuth(extra.api_key.get_secret_value())
+            auth = ApiKeyAuth(settings.api_key.get_secret_value())
         else:
-            private = settings.mailwizz_api_private_key
-            if not settings.mailwizz_api_public_key or private is None or not private.get_secret_value():
+            private = settings.api_private_key
+            if not settings.api_public_key or private is None or not private.get_secret_value():
                 raise ConfigurationError(
                     "MAILWIZZ_API_AUTH=signature needs MAILWIZZ_API_PUBLIC_KEY and MAILWIZZ_API_PRIVATE_KEY."
                 )
-            auth = SignatureAuth(settings.mailwizz_api_public_key, private.get_secret_value())
-        return cls(base_url=settings.mailwizz_api_url, auth=auth, timeout=extra.api_timeout)
+            auth = SignatureAuth(settings.api_public_key, private.get_secret_value())
+        return cls(base_url=settings.api_url, auth=auth, timeout=settings.api_timeout)
 
     def close(self) -> None:
         self._client.close()

@@ -12,6 +12,7 @@ from rich.console import Console
 from email_engine.config import get_settings
 from email_engine.errors import ConfigurationError, DependencyUnavailable
 from email_engine.integrations.mailwizz.database import MailwizzDatabase
+from email_engine.integrations.mailwizz.settings import MailwizzSettings
 from email_engine.logging import configure_logging
 
 app = typer.Typer(help="MailWizz delivery servers as the engine sees them.", no_args_is_help=True)
@@ -21,7 +22,7 @@ console = Console()
 def _database() -> MailwizzDatabase:
     settings = get_settings()
     configure_logging(settings)
-    return MailwizzDatabase.from_settings(settings)
+    return MailwizzDatabase.from_settings(settings.section(MailwizzSettings))
 
 
 @app.command("check")

@@ -33,7 +33,6 @@ import pymysql
 import pymysql.cursors
 import structlog
 
-from email_engine.config import Settings
 from email_engine.errors import ConfigurationError, DependencyUnavailable, NotFound
 from email_engine.integrations.mailwizz.quota import DesiredServer, plan_server_update
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
@@ -169,13 +168,13 @@ class MailwizzDatabase:
         self._has_plan_column = True
 
     @classmethod
-    def from_settings(cls, settings: Settings, extra: MailwizzSettings | None = None) -> MailwizzDatabase:
+    def from_settings(cls, settings: MailwizzSettings) -> MailwizzDatabase:
         missing = [
             name
             for name, value in (
-                ("MAILWIZZ_DB_HOST", settings.mailwizz_db_host),
-                ("MAILWIZZ_DB_USER", settings.mailwizz_db_user),
-                ("MAILWIZZ_DB_NAME", settings.mailwizz_db_name),
+                ("MAILWIZZ_DB_HOST", settings.db_host),
+                ("MAILWIZZ_DB_USER", settings.db_user),
+                ("MAILWIZZ_DB_NAME", settings.db_name),
             )
             if not value
         ]
@@ -183,17 +182,16 @@ class MailwizzDatabase:
             raise ConfigurationError(
                 "The MailWizz database is not configured: set " + ", ".join(missing) + "."
             )
-        extra = extra or MailwizzSettings()
-        password = settings.mailwizz_db_password
+        password = settings.db_password
         return cls(
-            host=str(settings.mailwizz_db_host),
-            port=settings.mailwizz_db_port,
-            user=str(settings.mailwizz_db_user),
+            host=str(settings.db_host),
+            port=settings.db_port,
+            user=str(settings.db_user),
             password=password.get_secret_value() if password else "",
-            database=str(settings.mailwizz_db_name),
-            table_prefix=settings.mailwizz_db_table_prefix,
-            connect_timeout=extra.db_connect_timeout,
-            take_over_warmup=extra.take_over_warmup_plans,
+            database=str(settings.db_name),
+            table_prefix=settings.db_table_prefix,
+            connect_timeout=settings.db_connect_timeout,
+            take_over_warmup=settings.take_over_warmup_plans,
         )
 
     @contextmanager

@@ -11,7 +11,6 @@ from email_engine.errors import ConfigurationError, EmailEngineError
 from email_engine.integrations.mailwizz.api import MailwizzApi
 from email_engine.integrations.mailwizz.database import MailwizzDatabase
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.settings import HealthSettings
 from email_engine.platform.healthcheck import CheckResult, HealthCheck
 from email_engine.platform.probes import reachable
@@ -22,19 +21,19 @@ CREDENTIALS_CHECK = "mailwizz_api_credentials"
 
 
 async def check_mailwizz_api(ctx: AppContext) -> CheckResult:
-    url = ctx.settings.mailwizz_api_url
+    url = ctx.settings.section(MailwizzSettings).api_url
     if not url:
         return CheckResult("not_configured", "MAILWIZZ_API_URL is not set")
     return await reachable(
-        "The MailWizz API", url, domain_settings(ctx, HealthSettings).check_timeout_seconds
+        "The MailWizz API", url, ctx.settings.section(HealthSettings).check_timeout_seconds
     )
 
 
 async def check_mailwizz_database(ctx: AppContext) -> CheckResult:
-    if not ctx.settings.mailwizz_db_host:
+    if not ctx.settings.section(MailwizzSettings).db_host:
         return CheckResult("not_configured", "MAILWIZZ_DB_HOST is not set; quotas are not pushed to MailWizz")
     try:
-        database = MailwizzDatabase.from_settings(ctx.settings, domain_settings(ctx, MailwizzSettings))
+        database = MailwizzDatabase.from_settings(ctx.settings.section(MailwizzSettings))
         await asyncio.wait_for(asyncio.to_thread(database.ping), timeout=10)
     except EmailEngineError as exc:
         return CheckResult("fail", exc.detail)
@@ -44,18 +43,18 @@ async def check_mailwizz_database(ctx: AppContext) -> CheckResult:
 
 
 def _lists_seen(ctx: AppContext) -> int:
-    with MailwizzApi.from_settings(ctx.settings, domain_settings(ctx, MailwizzSettings)) as api:
+    with MailwizzApi.from_settings(ctx.settings.section(MailwizzSettings)) as api:
         return api.check_credentials()
 
 
 async def check_mailwizz_credentials(ctx: AppContext) -> CheckResult:
     """MailWizz answers a wrong key or a refused address with HTTP 400; a sync that read that as
     "subscriber not found" would silently do nothing, so the credentials are checked on their own."""
-    if not ctx.settings.mailwizz_api_url:
+    if not ctx.settings.section(MailwizzSettings).api_url:
         return CheckResult(
             "not_configured", "MAILWIZZ_API_URL is not set; suppressions are not synced to MailWizz"
         )
-    if not domain_settings(ctx, MailwizzSettings).sync_suppressions:
+    if not ctx.settings.section(MailwizzSettings).sync_suppressions:
         return CheckResult(
             "not_configured", "MAILWIZZ_SYNC_SUPPRESSIONS is off; the engine does not call MailWizz's API"
         )

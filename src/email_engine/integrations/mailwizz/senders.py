@@ -16,7 +16,6 @@ from email_engine.integrations.mailwizz.api import CredentialError, MailwizzApi,
 from email_engine.integrations.mailwizz.health import CREDENTIALS_CHECK
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
 from email_engine.integrations.mailwizz.sync import SYNC_KIND, read_payload
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.outbox.contract import Sender, SendResult
 from email_engine.outbox.models import OutboxEvent
 
@@ -27,7 +26,7 @@ log = structlog.get_logger(__name__)
 
 def send_suppressions(ctx: AppContext, events: Sequence[OutboxEvent]) -> Sequence[SendResult]:
     try:
-        api = MailwizzApi.from_settings(ctx.settings, domain_settings(ctx, MailwizzSettings))
+        api = MailwizzApi.from_settings(ctx.settings.section(MailwizzSettings))
     except ConfigurationError as exc:
         # Dead-letter at once: retrying cannot help until the operator fixes the settings.
         return [SendResult(event.id, ok=False, error=exc.detail, retryable=False) for event in events]

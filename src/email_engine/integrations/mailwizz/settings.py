@@ -1,9 +1,5 @@
-"""MailWizz settings of this adapter beyond the core ``MAILWIZZ_DB_*`` / ``MAILWIZZ_API_*`` ones.
-
-Core (``email_engine.config.Settings``): ``MAILWIZZ_DB_HOST``, ``MAILWIZZ_DB_PORT``,
-``MAILWIZZ_DB_USER``, ``MAILWIZZ_DB_PASSWORD``, ``MAILWIZZ_DB_NAME``, ``MAILWIZZ_DB_TABLE_PREFIX``
-(default ``mw_``), ``MAILWIZZ_API_URL``, ``MAILWIZZ_API_PUBLIC_KEY``, ``MAILWIZZ_API_PRIVATE_KEY``.
-"""
+"""MailWizz settings, all in one section: its database (``MAILWIZZ_DB_*``, quotas and delivery
+servers) and its API (``MAILWIZZ_API_*``, suppressions and campaign pauses)."""
 
 from __future__ import annotations
 
@@ -18,10 +14,20 @@ from email_engine.config import SETTINGS_CONFIG
 class MailwizzSettings(BaseSettings):
     model_config = SETTINGS_CONFIG
 
+    db_host: str | None = Field(default=None, validation_alias="MAILWIZZ_DB_HOST")
+    db_port: int = Field(default=3306, validation_alias="MAILWIZZ_DB_PORT")
+    db_user: str | None = Field(default=None, validation_alias="MAILWIZZ_DB_USER")
+    db_password: SecretStr | None = Field(default=None, validation_alias="MAILWIZZ_DB_PASSWORD")
+    db_name: str | None = Field(default=None, validation_alias="MAILWIZZ_DB_NAME")
+    db_table_prefix: str = Field(default="mw_", validation_alias="MAILWIZZ_DB_TABLE_PREFIX")
+
+    api_url: str | None = Field(default=None, validation_alias="MAILWIZZ_API_URL")
     api_auth: Literal["api-key", "signature"] = Field(default="api-key", validation_alias="MAILWIZZ_API_AUTH")
     """``api-key``: MailWizz 2.x/3.x (``X-Api-Key`` header, MAILWIZZ_API_KEY).
     ``signature``: MailWizz 1.x (``X-MW-PUBLIC-KEY`` + HMAC-SHA1 ``X-MW-SIGNATURE``, public/private key)."""
     api_key: SecretStr | None = Field(default=None, validation_alias="MAILWIZZ_API_KEY")
+    api_public_key: str | None = Field(default=None, validation_alias="MAILWIZZ_API_PUBLIC_KEY")
+    api_private_key: SecretStr | None = Field(default=None, validation_alias="MAILWIZZ_API_PRIVATE_KEY")
     api_timeout: float = Field(default=10.0, gt=0, le=120, validation_alias="MAILWIZZ_API_TIMEOUT")
     db_connect_timeout: float = Field(
         default=5.0, gt=0, le=60, validation_alias="MAILWIZZ_DB_CONNECT_TIMEOUT"

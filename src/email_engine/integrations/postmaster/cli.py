@@ -15,7 +15,6 @@ from email_engine.clock import utcnow
 from email_engine.db import session_scope
 from email_engine.integrations.postmaster import service
 from email_engine.integrations.postmaster.settings import PostmasterSettings
-from email_engine.ops.domain_settings import domain_settings
 
 app = typer.Typer(
     help="Google Postmaster Tools API v2: spam rate, authentication and delivery errors per domain and day, and "
@@ -31,7 +30,7 @@ def fetch(as_json: JsonOption = False) -> None:
     ctx = cli_context()
     try:
         with session_scope(ctx.session_factory) as session:
-            summary = service.fetch_and_store(session, domain_settings(ctx, PostmasterSettings), now=utcnow())
+            summary = service.fetch_and_store(session, ctx.settings.section(PostmasterSettings), now=utcnow())
     finally:
         ctx.close()
     typer.echo(json.dumps(summary, indent=None if as_json else 2))

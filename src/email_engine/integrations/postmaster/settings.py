@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
 
 from email_engine.config import SETTINGS_CONFIG, CommaList
 
@@ -14,7 +14,7 @@ __all__ = ["PostmasterSettings"]
 
 
 class PostmasterSettings(BaseSettings):
-    model_config = SettingsConfigDict(**SETTINGS_CONFIG, hide_input_in_errors=True)
+    model_config = SETTINGS_CONFIG
 
     credentials_file: Path | None = Field(default=None, validation_alias="POSTMASTER_CREDENTIALS_FILE")
     api_url: str = Field(

@@ -52,7 +52,7 @@ def _session() -> Iterator[Session]:
 
 def _render() -> tuple[RenderedConfig, LintReport]:
     with _session() as session:
-        return service.render_from_db(session, PowerMtaSettings(), now=utcnow())
+        return service.render_from_db(session, get_settings().section(PowerMtaSettings), now=utcnow())
 
 
 def _print_report(report: LintReport) -> None:
@@ -115,7 +115,7 @@ def diff(
 ) -> None:
     """Show what a deploy would change (unified diff, secrets redacted). Exit 1 when files differ."""
     rendered, _report = _render()
-    target = config_dir or Path(PowerMtaSettings().config_dir)
+    target = config_dir or Path(get_settings().section(PowerMtaSettings).config_dir)
     output = service.redacted_diff(rendered, target)
     if as_json:
         typer.echo(json.dumps({"dir": str(target), "changed": sorted(output), "diffs": output}))
@@ -137,7 +137,7 @@ def deploy(
 
     If PMTA_RELOAD_COMMAND fails, the previous files are restored byte for byte and the command exits 1.
     """
-    settings = PowerMtaSettings()
+    settings = get_settings().section(PowerMtaSettings)
     rendered, report = _render()
     if not report.ok():
         _print_report(report)
@@ -219,7 +219,7 @@ def dkim_generate(  # noqa: PLR0917 - Typer options
     """Generate a DKIM key (private key written 0600) and print the TXT record to publish."""
     if algorithm not in ("rsa", "ed25519"):
         raise InvalidInput("--algorithm must be rsa or ed25519.")
-    directory = key_dir or Path(PowerMtaSettings().dkim_key_dir)
+    directory = key_dir or Path(get_settings().section(PowerMtaSettings).dkim_key_dir)
     path = dkim.key_path(directory, domain=domain, selector=selector)
     pair = dkim.generate_key("rsa" if algorithm == "rsa" else "ed25519", bits=bits)
     dkim.write_private_key(path, pair.private_pem, overwrite=force)
@@ -264,7 +264,7 @@ def dkim_generate_missing(
 
     if algorithm not in ("rsa", "ed25519"):
         raise InvalidInput("--algorithm must be rsa or ed25519.")
-    directory = key_dir or Path(PowerMtaSettings().dkim_key_dir)
+    directory = key_dir or Path(get_settings().section(PowerMtaSettings).dkim_key_dir)
     try:
         fresh_selector = normalise_dkim_selector(selector or f"s{utcnow().year}")
     except ValueError as exc:
@@ -339,7 +339,7 @@ def records(
     and no MX is invented for a domain that only sends; the return-path domain's MX is printed when the
     host that takes bounces is known, otherwise a note says it is needed.
     """
-    settings = PowerMtaSettings()
+    settings = get_settings().section(PowerMtaSettings)
     with _session() as session:
         senders = service.domain_senders(session, domain, pools=pool or None)
     name = senders.domain

@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from email_engine.context import AppContext
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.settings import HealthSettings
 from email_engine.platform.healthcheck import CheckResult, HealthCheck
 from email_engine.platform.probes import http_get, redact_url, run_command
@@ -36,7 +35,7 @@ def _pmta_summary(body: Any) -> dict[str, Any]:
 
 
 async def check_powermta(ctx: AppContext) -> CheckResult:
-    settings = domain_settings(ctx, HealthSettings)
+    settings = ctx.settings.section(HealthSettings)
     if settings.pmta_status_url:
         answer = await http_get(settings.pmta_status_url, timeout=settings.check_timeout_seconds)
         where = redact_url(settings.pmta_status_url)

@@ -13,14 +13,13 @@ from email_engine.integrations.powermta.lint_disk import lint_path
 from email_engine.integrations.powermta.pipes import pipe_problems, wired_pipes
 from email_engine.integrations.powermta.settings import PowerMtaSettings
 from email_engine.ips.service import sending_inventory
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.platform.preflight import Item, PreflightCheck, PreflightSettings
 
 __all__ = ["CHECKS", "check_powermta_config"]
 
 
 def check_powermta_config(ctx: AppContext, _pf: PreflightSettings, _now: datetime) -> Iterable[Item]:
-    settings = domain_settings(ctx, PowerMtaSettings)
+    settings = ctx.settings.section(PowerMtaSettings)
     path = Path(settings.config_dir) / "config"
     if not path.exists():
         yield Item(

@@ -17,7 +17,6 @@ from email_engine.integrations.powermta.schemas import (
     ThrottleTablesPublic,
 )
 from email_engine.integrations.powermta.settings import PowerMtaSettings
-from email_engine.ops.domain_settings import domain_settings
 
 __all__ = ["BODY_LIMITS", "router"]
 
@@ -28,7 +27,7 @@ BODY_LIMITS = {"/api/v1/pmta/throttles": 512 * 1024}
 
 
 def _settings(ctx: ContextDep) -> PowerMtaSettings:
-    return domain_settings(ctx, PowerMtaSettings)
+    return ctx.settings.section(PowerMtaSettings)
 
 
 def _public(stored: service.StoredTables) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 from email_engine.context import AppContext
-from email_engine.ops.domain_settings import domain_settings
 from email_engine.ops.settings import HealthSettings
 from email_engine.platform.healthcheck import CheckResult, HealthCheck
 from email_engine.platform.probes import reachable
@@ -19,7 +18,7 @@ async def check_scraper_pro(ctx: AppContext) -> CheckResult:
             "not_configured",
             "SCRAPER_PRO_BOUNCE_URL / SCRAPER_PRO_DELIVERY_URL are not set; feedback waits in the outbox",
         )
-    timeout = domain_settings(ctx, HealthSettings).check_timeout_seconds
+    timeout = ctx.settings.section(HealthSettings).check_timeout_seconds
     results = await asyncio.gather(*(reachable("scraper-pro", url, timeout) for url in dict.fromkeys(urls)))
     failed = [result for result in results if result.status != "ok"]
     return failed[0] if failed else results[0]

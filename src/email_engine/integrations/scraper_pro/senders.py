@@ -14,7 +14,7 @@ import structlog
 from email_engine.context import AppContext
 from email_engine.feedback.records import split_address
 from email_engine.feedback.scraper_events import BOUNCE_EVENT, DELIVERY_EVENT
-from email_engine.feedback.settings import feedback_settings
+from email_engine.feedback.settings import FeedbackSettings
 from email_engine.integrations.scraper_pro.client import BatchOutcome, peer_answers, post_events
 from email_engine.outbox.contract import Sender, SendResult
 from email_engine.outbox.models import OutboxEvent
@@ -73,7 +73,7 @@ def _post(ctx: AppContext, kind: str, url: str, events: Sequence[OutboxEvent]) -
         secret=secret.get_secret_value(),
         kind=kind,
         events=items,
-        timeout=feedback_settings(ctx).scraper_pro_timeout_seconds,
+        timeout=ctx.settings.section(FeedbackSettings).scraper_pro_timeout_seconds,
     )
 
 
@@ -133,7 +133,7 @@ def probe(ctx: AppContext) -> bool:
     configured = {kind: url for kind, url in urls.items() if url}
     if not configured or secret is None or not secret.get_secret_value():
         return False
-    timeout = feedback_settings(ctx).scraper_pro_timeout_seconds
+    timeout = ctx.settings.section(FeedbackSettings).scraper_pro_timeout_seconds
     return all(
         peer_answers(url=url, secret=secret.get_secret_value(), kind=kind, timeout=timeout)
         for kind, url in configured.items()

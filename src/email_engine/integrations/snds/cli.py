@@ -14,7 +14,6 @@ from email_engine.clock import utcnow
 from email_engine.db import session_scope
 from email_engine.integrations.snds import service
 from email_engine.integrations.snds.settings import SndsSettings
-from email_engine.ops.domain_settings import domain_settings
 
 app = typer.Typer(
     help="Microsoft SNDS: per-IP filter results, complaint rates, trap hits and blocks.", no_args_is_help=True
@@ -38,7 +37,7 @@ def fetch(
     try:
         with session_scope(ctx.session_factory) as session:
             summary = service.fetch_and_store(
-                session, domain_settings(ctx, SndsSettings), now=utcnow(), day=asked
+                session, ctx.settings.section(SndsSettings), now=utcnow(), day=asked
             )
     finally:
         ctx.close()

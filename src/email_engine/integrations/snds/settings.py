@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings
 
 from email_engine.config import SETTINGS_CONFIG
 
@@ -11,7 +11,7 @@ __all__ = ["SndsSettings"]
 
 
 class SndsSettings(BaseSettings):
-    model_config = SettingsConfigDict(**SETTINGS_CONFIG, hide_input_in_errors=True)
+    model_config = SETTINGS_CONFIG
 
     key: SecretStr | None = Field(default=None, validation_alias="SNDS_KEY")
     base_url: str = Field(
