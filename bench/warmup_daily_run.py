@@ -18,7 +18,8 @@ from pathlib import Path
 from email_engine.db import make_engine, make_session_factory
 from email_engine.migrate import upgrade_database
 from email_engine.plugins import import_all_models
-from email_engine.warmup.plan import PRESETS, DayResult, PlanState, PlanStatus, next_step
+from email_engine.warmup.gates import DayResult
+from email_engine.warmup.plan import PRESETS, PlanState, PlanStatus, next_step
 
 
 def bench_planner(steps: int) -> float:

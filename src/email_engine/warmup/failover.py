@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from email_engine.warmup.plan import DayResult, wilson_lower_bound
+from email_engine.warmup.gates import DayResult, wilson_lower_bound
 
 __all__ = [
     "Candidate",

@@ -32,8 +32,9 @@ from email_engine.warmup.failover import (
     next_recovery_state,
     takeover_volume,
 )
+from email_engine.warmup.gates import DayResult
 from email_engine.warmup.models import FailoverEvent, TrafficHold, WarmupPlan
-from email_engine.warmup.plan import DayResult, takeover_curve
+from email_engine.warmup.schedule import takeover_curve
 from email_engine.warmup.settings import WarmupSettings
 
 if TYPE_CHECKING:

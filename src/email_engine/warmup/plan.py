@@ -1,67 +1,45 @@
-"""Warmup schedule maths: presets, custom schedules, gates and the daily decision. Pure: no I/O, no clock.
+"""The daily decision of a warmup plan, and its presets. Pure: no I/O, no clock.
 
-A plan is a curve of daily volumes. Each day :func:`next_step` looks at yesterday's results for the
-IP and decides whether today's limit is the next point on the curve (*advance*), the same point
-(*hold*), a lower point (*step_back*) or nothing at all (*pause*). The curve is a ceiling: no decision
-ever produces a volume above the curve point the IP has earned, the index moves up by at most one per
-day, and a paused plan stays paused until a person resumes it (at a lower point, never at full volume).
-
-Small samples are judged by a statistical bound, never by "fewer than N events passes": a rate gate
-fails when the Wilson lower bound of the rate (one-sided 90 %) is over the threshold, so one hard
-bounce in 22 messages is noise while two in 28 (7 %) is not. Complaints follow the mailbox
-providers' own lines (Gmail's and Yahoo's bulk-sender rules): a complaint rate at or over 0.3 %
-pauses at once, over 0.1 % holds. A day that sent more than its limit fails the ``volume_cap``
-gate: the MailWizz or PowerMTA cap is not holding, and the plan never advances on it.
+A plan is a curve of daily volumes (:mod:`schedule`). Each day :func:`next_step` looks at yesterday's
+results for the IP (judged by :mod:`gates`) and decides whether today's limit is the next point on
+the curve (*advance*), the same point (*hold*), a lower point (*step_back*) or nothing at all
+(*pause*). The curve is a ceiling: no decision ever produces a volume above the curve point the IP
+has earned, the index moves up by at most one per day, and a paused plan stays paused until a person
+resumes it (at a lower point, never at full volume).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
 
-from email_engine.reputation_signals.decisions import ProviderSignal, SignalAction
+from email_engine.reputation_signals.decisions import SignalAction
+from email_engine.warmup.gates import DayResult, GateOutcome, Gates, complaint_pause, evaluate_gates
+from email_engine.warmup.schedule import (
+    DEFAULT_PROVIDER_SHARES,
+    MAX_FIRST_DAY_VOLUME,
+    ScheduleError,
+    geometric_curve,
+    hourly_limit,
+    provider_limits,
+    validate_schedule,
+)
 
 __all__ = [
-    "DEFAULT_PROVIDER_SHARES",
-    "MAX_DAILY_VOLUME",
-    "MAX_SCHEDULE_DAYS",
     "PRESETS",
-    "DayResult",
     "Decision",
-    "GateOutcome",
-    "Gates",
-    "Listing",
     "PlanSpec",
     "PlanState",
     "PlanStatus",
     "Preset",
-    "ScheduleError",
     "Step",
-    "complaint_pause",
-    "evaluate_gates",
-    "hourly_limit",
     "next_step",
     "paused_state",
-    "provider_limits",
     "resume_state",
-    "takeover_curve",
-    "validate_schedule",
-    "wilson_lower_bound",
 ]
-
-MAX_SCHEDULE_DAYS = 365
-MAX_DAILY_VOLUME = 10_000_000
-# A custom schedule may not open above this volume nor more than double from one day to the next:
-# a cold IP is never handed full volume (DESIGN.md principle 1).
-MAX_FIRST_DAY_VOLUME = 5_000
-MAX_DAY_OVER_DAY_GROWTH = 2.0
-
-
-class ScheduleError(ValueError):
-    """A custom schedule, preset name or gate setting is unusable; the message says why."""
 
 
 class Decision(StrEnum):
@@ -78,80 +56,6 @@ class PlanStatus(StrEnum):
     PAUSED = "paused"
     COMPLETED = "completed"
     ABORTED = "aborted"
-
-
-@dataclass(frozen=True, slots=True)
-class Gates:
-    """What yesterday's results must show before the plan moves up. Rates are fractions of sent."""
-
-    max_hard_bounce_rate: float = 0.02
-    # Gmail's and Yahoo's bulk-sender guidance: keep the spam rate under 0.1 %, never reach 0.3 %
-    # (Gmail "Email sender guidelines", Yahoo "Sender best practices"). Over 0.1 % holds.
-    max_complaint_rate: float = 0.001
-    max_block_rate: float = 0.05
-    max_deferral_rate: float = 0.30
-    # Minimum events before a rate gate can fail at all. 1 by default: the Wilson bound alone
-    # judges small samples (plans created before issue 20 keep the floors they were created with).
-    min_hard_bounces: int = 1
-    min_complaints: int = 1
-    min_blocks: int = 1
-    min_deferrals: int = 1
-    # An observed complaint rate at or over this pauses the plan at once (Gmail/Yahoo: 0.3 %),
-    # once at least ``min_complaints_to_pause`` complaints were seen.
-    pause_complaint_rate: float = 0.003
-    min_complaints_to_pause: int = 2
-    # Sending more than the day's limit by this fraction fails the ``volume_cap`` gate.
-    max_over_cap: float = 0.10
-    # One-sided confidence for the Wilson lower bound (1.2816 ≈ 90 %).
-    confidence_z: float = 1.2816
-    # Yesterday must have used at least this share of its limit to be judged at all.
-    min_sent_fraction: float = 0.5
-    fail_on_new_listing: bool = True
-    failures_before_action: int = 3
-    on_repeated_failure: str = "pause"  # "pause" or "step_back"
-    step_back_days: int = 2
-    # A manual resume restarts this many points lower than where the plan was paused.
-    resume_step_back_days: int = 2
-
-    def __post_init__(self) -> None:
-        for name in (
-            "max_hard_bounce_rate",
-            "max_complaint_rate",
-            "max_block_rate",
-            "max_deferral_rate",
-            "pause_complaint_rate",
-        ):
-            value = getattr(self, name)
-            if not 0.0 < value < 1.0:
-                raise ScheduleError(f"{name} must be a fraction between 0 and 1 (exclusive), got {value}.")
-        for name in (
-            "min_hard_bounces",
-            "min_complaints",
-            "min_blocks",
-            "min_deferrals",
-            "min_complaints_to_pause",
-        ):
-            if not 1 <= getattr(self, name) <= 10_000:
-                raise ScheduleError(f"{name} must be between 1 and 10000.")
-        if self.pause_complaint_rate < self.max_complaint_rate:
-            raise ScheduleError("pause_complaint_rate must be at least max_complaint_rate.")
-        if not 0.0 <= self.max_over_cap <= 1.0:
-            raise ScheduleError("max_over_cap must be between 0 and 1.")
-        if not 0.0 <= self.confidence_z <= 4.0:
-            raise ScheduleError("confidence_z must be between 0 and 4.")
-        if not 0.0 <= self.min_sent_fraction <= 1.0:
-            raise ScheduleError("min_sent_fraction must be between 0 and 1.")
-        if not 1 <= self.failures_before_action <= 30:
-            raise ScheduleError("failures_before_action must be between 1 and 30.")
-        if self.on_repeated_failure not in ("pause", "step_back"):
-            raise ScheduleError('on_repeated_failure must be "pause" or "step_back".')
-        if not 1 <= self.step_back_days <= MAX_SCHEDULE_DAYS:
-            raise ScheduleError("step_back_days must be between 1 and 365.")
-        if not 0 <= self.resume_step_back_days <= MAX_SCHEDULE_DAYS:
-            raise ScheduleError("resume_step_back_days must be between 0 and 365.")
-
-
-DEFAULT_PROVIDER_SHARES: Mapping[str, float] = {"gmail": 0.4, "microsoft": 0.3, "yahoo": 0.2, "other": 0.5}
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,56 +92,6 @@ class PlanState:
 
 
 @dataclass(frozen=True, slots=True)
-class Listing:
-    zone: str
-    major: bool
-
-
-@dataclass(frozen=True, slots=True)
-class DayResult:
-    """What one IP did on one day (from the accounting records) plus listings first seen that day."""
-
-    sent: int
-    delivered: int = 0
-    hard_bounces: int = 0
-    soft_bounces: int = 0
-    blocks: int = 0
-    complaints: int = 0
-    deferred: int = 0
-    new_listings: tuple[Listing, ...] = ()
-    # What the mailbox providers said about the day (SNDS, Gmail): each fails a gate; "pause" ones
-    # pause at once (reputation_signals.decisions.warmup_signals).
-    provider_signals: tuple[ProviderSignal, ...] = ()
-
-    def __post_init__(self) -> None:
-        for name in ("sent", "delivered", "hard_bounces", "soft_bounces", "blocks", "complaints", "deferred"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} cannot be negative")
-
-    @classmethod
-    def total(cls, days: Sequence[DayResult]) -> DayResult:
-        """The counts of ``days`` added up (listings and provider signals are per day and not carried)."""
-        return cls(
-            sent=sum(d.sent for d in days),
-            delivered=sum(d.delivered for d in days),
-            hard_bounces=sum(d.hard_bounces for d in days),
-            soft_bounces=sum(d.soft_bounces for d in days),
-            blocks=sum(d.blocks for d in days),
-            complaints=sum(d.complaints for d in days),
-            deferred=sum(d.deferred for d in days),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class GateOutcome:
-    name: str
-    passed: bool
-    reason: str
-    observed: float | None = None
-    threshold: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Step:
     """Today's decision for one plan."""
 
@@ -256,213 +110,6 @@ class Preset:
     name: str
     description: str
     spec: PlanSpec
-
-
-def _round_volume(value: float) -> int:
-    """Round to a figure a person reads easily: 10s below 1,000, 100s below 10,000, then 1,000s."""
-    if value < 100:
-        return max(1, round(value))
-    if value < 1_000:
-        return round(value / 10) * 10
-    if value < 10_000:
-        return round(value / 100) * 100
-    return round(value / 1_000) * 1_000
-
-
-def geometric_curve(start: int, end: int, days: int) -> tuple[int, ...]:
-    """A curve growing by the same factor each day from ``start`` to ``end``, rounded, never flat."""
-    if days < 2 or start < 1 or end <= start:
-        raise ScheduleError("A geometric curve needs at least 2 days and end > start >= 1.")
-    factor = (end / start) ** (1 / (days - 1))
-    points: list[int] = []
-    for day in range(days):
-        value = _round_volume(start * factor**day)
-        if points and value <= points[-1]:
-            value = points[-1] + 1
-        points.append(value)
-    points[-1] = end
-    return tuple(points)
-
-
-def takeover_curve(start: int, end: int, *, growth: float = 1.5) -> tuple[int, ...]:
-    """The ramp of a warm standby taking over: from ``start`` (what it has proven, capped at what the
-    listed IP sent) up to ``end`` (the listed IP's recent daily volume), growing at most ``growth``
-    a day; one point when there is nothing to climb."""
-    if start < 1 or end < 1:
-        raise ScheduleError("A takeover needs a volume of at least 1 a day.")
-    if end <= start:
-        return (start,)
-    days = max(2, math.ceil(math.log(end / start) / math.log(growth)) + 1)
-    return geometric_curve(start, end, days)
-
-
-def validate_schedule(schedule: Sequence[int], *, max_opening: int = MAX_FIRST_DAY_VOLUME) -> tuple[int, ...]:
-    """Check a day-by-day schedule and return it as a tuple; raise :class:`ScheduleError` with the reason.
-
-    ``max_opening``: the highest allowed first point (a cold IP opens at most at
-    ``MAX_FIRST_DAY_VOLUME``; a warm standby's takeover plan at the volume it has proven)."""
-    if isinstance(schedule, str | bytes) or not isinstance(schedule, Sequence):
-        raise ScheduleError("The schedule must be a list of daily volumes.")
-    if not 1 <= len(schedule) <= MAX_SCHEDULE_DAYS:
-        raise ScheduleError(f"The schedule must have 1 to {MAX_SCHEDULE_DAYS} days; it has {len(schedule)}.")
-    points: list[int] = []
-    for day, volume in enumerate(schedule, start=1):
-        if isinstance(volume, bool) or not isinstance(volume, int):
-            raise ScheduleError(f"Day {day}: the volume must be a whole number, got {volume!r}.")
-        if not 1 <= volume <= MAX_DAILY_VOLUME:
-            raise ScheduleError(
-                f"Day {day}: the volume must be between 1 and {MAX_DAILY_VOLUME:,}, got {volume}."
-            )
-        if day == 1 and volume > max(max_opening, MAX_FIRST_DAY_VOLUME):
-            raise ScheduleError(
-                f"Day 1: a warmup may not open above {max(max_opening, MAX_FIRST_DAY_VOLUME):,} messages "
-                f"(got {volume:,}); "
-                "a cold IP must start small."
-            )
-        if points and volume > points[-1] * MAX_DAY_OVER_DAY_GROWTH:
-            raise ScheduleError(
-                f"Day {day}: {volume:,} is more than {MAX_DAY_OVER_DAY_GROWTH:g}× day {day - 1} "
-                f"({points[-1]:,}); raise the volume more gradually."
-            )
-        points.append(volume)
-    return tuple(points)
-
-
-def hourly_limit(daily: int, active_hours: int) -> int:
-    return 0 if daily <= 0 else max(1, math.ceil(daily / active_hours))
-
-
-def provider_limits(daily: int, shares: Mapping[str, float]) -> dict[str, int]:
-    """Per-provider caps: each provider gets at most its share of the day (rounded down, at least 1)."""
-    if daily <= 0:
-        return dict.fromkeys(shares, 0)
-    return {provider: min(daily, max(1, math.floor(daily * share))) for provider, share in shares.items()}
-
-
-def wilson_lower_bound(events: int, trials: int, z: float) -> float:
-    """Lower end of the Wilson score interval for ``events`` out of ``trials``."""
-    if trials <= 0:
-        return 0.0
-    p = min(1.0, events / trials)
-    z2 = z * z
-    centre = p + z2 / (2 * trials)
-    margin = z * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials))
-    return max(0.0, (centre - margin) / (1 + z2 / trials))
-
-
-def _rate_gate(
-    name: str, label: str, *, events: int, sent: int, threshold: float, minimum: int, z: float
-) -> GateOutcome:
-    trials = max(sent, events)
-    rate = events / trials if trials else 0.0
-    if events < minimum:
-        return GateOutcome(
-            name,
-            True,
-            f"{label} {events} of {sent} ({rate:.1%}): fewer than {minimum}, too few to judge",
-            rate,
-            threshold,
-        )
-    lower = wilson_lower_bound(events, trials, z)
-    if lower > threshold:
-        return GateOutcome(
-            name,
-            False,
-            f"{label} rate {rate:.1%} ({events} of {sent}) is over the {threshold:.1%} limit "
-            f"(lower bound {lower:.2%})",
-            rate,
-            threshold,
-        )
-    return GateOutcome(
-        name, True, f"{label} rate {rate:.1%} ({events} of {sent}) within {threshold:.1%}", rate, threshold
-    )
-
-
-def complaint_pause(gates: Gates, result: DayResult) -> str | None:
-    """Why the day's complaints pause the plan at once (Gmail's and Yahoo's 0.3 % line), or None."""
-    trials = max(result.sent, result.complaints)
-    if result.complaints < gates.min_complaints_to_pause or trials == 0:
-        return None
-    rate = result.complaints / trials
-    if rate < gates.pause_complaint_rate:
-        return None
-    return (
-        f"complaint rate {rate:.2%} ({result.complaints} of {result.sent}) is at or over "
-        f"{gates.pause_complaint_rate:.1%}, the line Gmail and Yahoo hold bulk senders to: paused at once"
-    )
-
-
-def _cap_gate(gates: Gates, sent: int, limit: int | None) -> GateOutcome:
-    if limit is None or limit <= 0:
-        return GateOutcome("volume_cap", True, "no limit to compare with")
-    allowed = math.floor(limit * (1 + gates.max_over_cap))
-    if sent > allowed:
-        return GateOutcome(
-            "volume_cap",
-            False,
-            f"sent {sent} against a limit of {limit} ({sent / limit:.0%} of it): the MailWizz or PowerMTA "
-            "cap is not holding; check the delivery server's quotas and the VMTA's max-msg-rate",
-            float(sent),
-            float(limit),
-        )
-    return GateOutcome(
-        "volume_cap", True, f"sent {sent} within the limit of {limit}", float(sent), float(limit)
-    )
-
-
-def evaluate_gates(gates: Gates, result: DayResult, *, limit: int | None = None) -> tuple[GateOutcome, ...]:
-    """Judge one day's results; every gate is reported, passed or not. ``limit``: the day's volume
-    limit (the ``volume_cap`` gate fails when the day sent more than it allows)."""
-    z = gates.confidence_z
-    sent = result.sent
-    outcomes = [
-        _rate_gate(
-            "hard_bounce",
-            "hard bounces",
-            events=result.hard_bounces,
-            sent=sent,
-            threshold=gates.max_hard_bounce_rate,
-            minimum=gates.min_hard_bounces,
-            z=z,
-        ),
-        _rate_gate(
-            "complaint",
-            "complaints",
-            events=result.complaints,
-            sent=sent,
-            threshold=gates.max_complaint_rate,
-            minimum=gates.min_complaints,
-            z=z,
-        ),
-        _rate_gate(
-            "block",
-            "blocks",
-            events=result.blocks,
-            sent=sent,
-            threshold=gates.max_block_rate,
-            minimum=gates.min_blocks,
-            z=z,
-        ),
-        _rate_gate(
-            "deferral",
-            "deferrals",
-            events=result.deferred,
-            sent=sent,
-            threshold=gates.max_deferral_rate,
-            minimum=gates.min_deferrals,
-            z=z,
-        ),
-    ]
-    outcomes.append(_cap_gate(gates, sent, limit))
-    outcomes += [
-        GateOutcome(f"provider:{signal.name}", False, signal.reason) for signal in result.provider_signals
-    ]
-    if gates.fail_on_new_listing and result.new_listings:
-        zones = ", ".join(sorted({listing.zone for listing in result.new_listings}))
-        outcomes.append(GateOutcome("listing", False, f"newly listed on {zones}"))
-    else:
-        outcomes.append(GateOutcome("listing", True, "no new listing"))
-    return tuple(outcomes)
 
 
 def _step(
@@ -484,6 +131,19 @@ def _step(
         state=state,
         gates=gates,
     )
+
+
+def _paused_step(
+    spec: PlanSpec,
+    state: PlanState,
+    *,
+    failures: int,
+    today: date,
+    reasons: list[str],
+    gates: tuple[GateOutcome, ...],
+) -> Step:
+    paused = replace(state, status=PlanStatus.PAUSED, consecutive_failures=failures, last_day=today)
+    return _step(spec, Decision.PAUSE, paused, reasons, gates)
 
 
 def next_step(spec: PlanSpec, state: PlanState, yesterday: DayResult | None, today: date) -> Step:
@@ -524,18 +184,17 @@ def next_step(spec: PlanSpec, state: PlanState, yesterday: DayResult | None, tod
         failures = state.consecutive_failures + 1
         reasons = [outcome.reason for outcome in failed]
         major = [listing.zone for listing in yesterday.new_listings if listing.major]
+        at_once: str | None = None
         if major and gates.fail_on_new_listing:
-            paused = replace(state, status=PlanStatus.PAUSED, consecutive_failures=failures, last_day=today)
-            reasons.append(f"listed on a major list ({', '.join(sorted(major))}): paused at once")
-            return _step(spec, Decision.PAUSE, paused, reasons, outcomes)
-        if complaints is not None:
-            paused = replace(state, status=PlanStatus.PAUSED, consecutive_failures=failures, last_day=today)
-            reasons.append(complaints)
-            return _step(spec, Decision.PAUSE, paused, reasons, outcomes)
-        if any(signal.action is SignalAction.PAUSE for signal in yesterday.provider_signals):
-            paused = replace(state, status=PlanStatus.PAUSED, consecutive_failures=failures, last_day=today)
-            reasons.append("a mailbox provider's own signal calls for a pause: paused at once")
-            return _step(spec, Decision.PAUSE, paused, reasons, outcomes)
+            at_once = f"listed on a major list ({', '.join(sorted(major))}): paused at once"
+        elif complaints is not None:
+            at_once = complaints
+        elif any(signal.action is SignalAction.PAUSE for signal in yesterday.provider_signals):
+            at_once = "a mailbox provider's own signal calls for a pause: paused at once"
+        if at_once is not None:
+            return _paused_step(
+                spec, state, failures=failures, today=today, reasons=[*reasons, at_once], gates=outcomes
+            )
         if failures < gates.failures_before_action:
             held = replace(state, consecutive_failures=failures, last_day=today)
             reasons.append(f"failure {failures} of {gates.failures_before_action}; holding at {position}")
@@ -547,11 +206,10 @@ def next_step(spec: PlanSpec, state: PlanState, yesterday: DayResult | None, tod
                 f"{failures} failing days in a row: stepping back from day {index + 1} to day {lower + 1}"
             )
             return _step(spec, Decision.STEP_BACK, stepped, reasons, outcomes)
-        paused = replace(state, status=PlanStatus.PAUSED, consecutive_failures=failures, last_day=today)
         reasons.append(
             f"{failures} failing days in a row: paused; check the list and the IP, then resume by hand"
         )
-        return _step(spec, Decision.PAUSE, paused, reasons, outcomes)
+        return _paused_step(spec, state, failures=failures, today=today, reasons=reasons, gates=outcomes)
 
     limit = spec.curve[index]
     needed = math.ceil(limit * gates.min_sent_fraction)

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from email_engine.platform.schemas import StrictModel, Trimmed
-from email_engine.warmup.plan import MAX_SCHEDULE_DAYS
+from email_engine.warmup.schedule import MAX_SCHEDULE_DAYS
 
 
 class GatesIn(StrictModel):

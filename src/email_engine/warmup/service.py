@@ -21,26 +21,20 @@ from email_engine.errors import Conflict, InvalidInput, NotFound
 from email_engine.ips.actuation import ServerWriter, push_mailwizz_limits
 from email_engine.ips.lifecycle import IpState
 from email_engine.ips.models import SendingIp
+from email_engine.warmup.gates import DayResult, Gates, Listing, complaint_pause
 from email_engine.warmup.models import WarmupDay, WarmupPlan
 from email_engine.warmup.plan import (
-    MAX_FIRST_DAY_VOLUME,
     PRESETS,
-    DayResult,
     Decision,
-    Gates,
-    Listing,
     PlanSpec,
     PlanState,
     PlanStatus,
-    ScheduleError,
     Step,
-    complaint_pause,
-    hourly_limit,
     next_step,
     paused_state,
-    provider_limits,
     resume_state,
 )
+from email_engine.warmup.schedule import MAX_FIRST_DAY_VOLUME, ScheduleError, hourly_limit, provider_limits
 
 if TYPE_CHECKING:
     from email_engine.reputation_signals.settings import SignalSettings

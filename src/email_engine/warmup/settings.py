@@ -12,7 +12,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings
 
 from email_engine.config import SETTINGS_CONFIG
-from email_engine.warmup.plan import Gates
+from email_engine.warmup.gates import Gates
 
 __all__ = ["WarmupSettings"]
 

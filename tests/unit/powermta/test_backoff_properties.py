@@ -30,7 +30,8 @@ from email_engine.integrations.powermta.rates import rate_per_hour
 from email_engine.integrations.powermta.reference import PATTERN_BLOCKS
 from email_engine.integrations.powermta.renderer import CONFIG_FILE, render_config
 from email_engine.integrations.powermta.tables import ThrottleTables, default_tables, parse_tables
-from email_engine.warmup.plan import PRESETS, hourly_limit, provider_limits
+from email_engine.warmup.plan import PRESETS
+from email_engine.warmup.schedule import hourly_limit, provider_limits
 from tests.unit.powermta.guide import SAMPLE_RULES, guide_settings
 
 STATES = ("active", "warming", "standby", "resting", "quarantined", "retired")

@@ -20,7 +20,8 @@ from email_engine.reputation_signals.decisions import (
     unknown_source_alert,
     warmup_signals,
 )
-from email_engine.warmup.plan import DayResult, Decision, PlanSpec, PlanState, PlanStatus, next_step
+from email_engine.warmup.gates import DayResult
+from email_engine.warmup.plan import Decision, PlanSpec, PlanState, PlanStatus, next_step
 
 DAY = date(2026, 3, 4)
 RULES = SignalRules()

@@ -21,7 +21,8 @@ from email_engine.warmup.failover import (
     next_recovery_state,
     takeover_volume,
 )
-from email_engine.warmup.plan import DayResult, takeover_curve
+from email_engine.warmup.gates import DayResult
+from email_engine.warmup.schedule import takeover_curve
 
 RULES = FailoverRules()
 NOW = datetime(2026, 3, 2, tzinfo=UTC)

@@ -8,25 +8,23 @@ from datetime import date, timedelta
 
 import pytest
 
+from email_engine.warmup.gates import DayResult, Gates, Listing, evaluate_gates, wilson_lower_bound
 from email_engine.warmup.plan import (
-    MAX_DAILY_VOLUME,
     PRESETS,
-    DayResult,
     Decision,
-    Gates,
-    Listing,
     PlanSpec,
     PlanState,
     PlanStatus,
-    ScheduleError,
-    evaluate_gates,
-    hourly_limit,
     next_step,
     paused_state,
-    provider_limits,
     resume_state,
+)
+from email_engine.warmup.schedule import (
+    MAX_DAILY_VOLUME,
+    ScheduleError,
+    hourly_limit,
+    provider_limits,
     validate_schedule,
-    wilson_lower_bound,
 )
 
 TODAY = date(2026, 11, 24)

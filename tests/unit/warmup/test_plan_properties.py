@@ -7,18 +7,8 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from email_engine.warmup.plan import (
-    DayResult,
-    Decision,
-    Gates,
-    Listing,
-    PlanSpec,
-    PlanState,
-    PlanStatus,
-    evaluate_gates,
-    next_step,
-    resume_state,
-)
+from email_engine.warmup.gates import DayResult, Gates, Listing, evaluate_gates
+from email_engine.warmup.plan import Decision, PlanSpec, PlanState, PlanStatus, next_step, resume_state
 
 START = date(2026, 1, 1)
 
