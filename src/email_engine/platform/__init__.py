@@ -1,6 +1,8 @@
 """What every domain may use and that imports no domain.
 
-Request guard, client address, rate limits, job spec, runner and leader lease, the upsert and lease
-helpers, settings access and the shared schema bases live here. Domains import this package; it never
-imports a domain (checked by the import contracts in ``pyproject.toml``).
+Request guard, client address, rate limits, HTTP metrics, job spec, runner and leader lease (and the
+tables they keep), the upsert and lease helpers, settings access, the shared schema bases, HMAC
+signing, and the records of health and preflight checks with their probes live here. Domains import
+this package; it never imports a domain (checked by the import contracts in ``pyproject.toml``; the
+map is in DEVELOPING.md).
 """
