@@ -31,6 +31,7 @@ from email_engine.deps import ContextDep, SessionDep
 from email_engine.errors import EmailEngineError
 from email_engine.feedback import stats
 from email_engine.ips import service as ip_service
+from email_engine.ips.lifecycle import IpState
 from email_engine.warmup import failover_service, service
 from email_engine.warmup.jobs import mailwizz_writer
 from email_engine.warmup.plan import PRESETS
@@ -49,7 +50,7 @@ def _warmup_page(
 ) -> Response:
     _total, plans = service.list_plans(session, limit=50)
     # New plans are for cold IPs in standby; other states go through the IP's own page.
-    _ips_total, ips = ip_service.list_ips(session, state="standby", limit=200)
+    _ips_total, ips = ip_service.list_ips(session, state=IpState.STANDBY, limit=200)
     addresses = {ip.id: ip.address for ip in ips}
     for plan in plans:
         if plan.ip_id not in addresses:

@@ -13,6 +13,7 @@ from email_engine.context import AppContext
 from email_engine.errors import EmailEngineError, NotFound
 from email_engine.integrations.mailwizz.database import MailwizzDatabase
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
+from email_engine.ips.lifecycle import IpState
 from email_engine.ips.models import SendingIp
 from email_engine.ips.service import sending_inventory
 from email_engine.platform.preflight import Item, PreflightCheck, PreflightSettings
@@ -52,7 +53,7 @@ def check_mailwizz_servers(ctx: AppContext, _pf: PreflightSettings, _now: dateti
         sending = list(
             session.execute(
                 select(SendingIp.id, SendingIp.address, SendingIp.mailwizz_server_id)
-                .where(SendingIp.state.in_(("active", "warming")))
+                .where(SendingIp.state.in_((IpState.ACTIVE, IpState.WARMING)))
                 .order_by(SendingIp.id)
             )
         )

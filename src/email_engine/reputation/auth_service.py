@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from email_engine.config import Settings
 from email_engine.errors import DependencyUnavailable, NotFound
+from email_engine.ips.lifecycle import IpState
 from email_engine.ips.models import SendingDomain, SendingIp
 from email_engine.reputation.auth_facts import CheckStatus
 from email_engine.reputation.auth_lookup import evaluate_spf_live, gather_and_validate
@@ -45,7 +46,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-RETIRED = "retired"
 T = TypeVar("T")
 
 
@@ -82,7 +82,7 @@ class StoredDomainReport:
 
 def sending_ip_facts(session: Session) -> list[SendingIpFacts]:
     """The IPs that send for every domain: the inventory except retired ones."""
-    rows = session.scalars(select(SendingIp).where(SendingIp.state != RETIRED).order_by(SendingIp.id))
+    rows = session.scalars(select(SendingIp).where(SendingIp.state != IpState.RETIRED).order_by(SendingIp.id))
     return [SendingIpFacts(row.address, row.hostname) for row in rows]
 
 

@@ -44,11 +44,12 @@ def _apply(session: Session, key: str, alert: AlertText | None, now: datetime) -
 def evaluate_alerts(
     session: Session, *, now: datetime, rules: SignalRules, freshness_days: int, unknown_threshold: int
 ) -> dict[str, Any]:
+    from email_engine.ips.lifecycle import IpState
     from email_engine.ips.models import SendingIp
 
     today = now.date()
     states: dict[str, str] = {}
-    for address in session.scalars(select(SendingIp.address).where(SendingIp.state != "retired")):
+    for address in session.scalars(select(SendingIp.address).where(SendingIp.state != IpState.RETIRED)):
         view = service.snds_view(session, address, day=today, freshness_days=freshness_days)
         states[f"reputation:snds:{address}"] = _apply(
             session, f"reputation:snds:{address}", snds_alert(view, rules) if view else None, now

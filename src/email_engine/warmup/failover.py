@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from email_engine.ips.lifecycle import IpState
 from email_engine.warmup.gates import DayResult, wilson_lower_bound
 
 __all__ = [
@@ -88,7 +89,7 @@ class ListedIp:
 
     id: int
     address: str
-    state: str
+    state: IpState
     purpose: str
     pool_id: int | None
     major_listings: tuple[str, ...]
@@ -118,14 +119,14 @@ class FailoverDecision:
 
 def is_warm(
     *,
-    entered_standby_from: str | None,
+    entered_standby_from: IpState | None,
     entered_standby_at: datetime | None,
     now: datetime,
     max_idle: timedelta,
 ) -> bool:
     """A standby IP is warm when it came straight from ``active`` (it finished a warmup or sent at full
     volume) and has not been idle longer than ``max_idle`` (mailbox providers forget an idle IP)."""
-    if entered_standby_from != "active" or entered_standby_at is None:
+    if entered_standby_from != IpState.ACTIVE or entered_standby_at is None:
         return False
     return now - entered_standby_at <= max_idle
 
@@ -193,7 +194,7 @@ def decide_failover(
     """Decide what happens to ``ip``. ``recent_hops_in_pool``: hand-overs in the IP's pool (to or from
     any IP of it) within ``rules.rotation_cooldown``; ``open_holds_in_pool``: unresolved holds of other
     IPs of the pool; ``provider_causes``: the mailbox providers' own signals that blame the list."""
-    if ip.state not in ("active", "warming"):
+    if ip.state not in (IpState.ACTIVE, IpState.WARMING):
         return FailoverDecision(
             FailoverAction.NONE, ip.id, None, (f"{ip.address} is {ip.state}, not sending",)
         )
@@ -238,7 +239,7 @@ def decide_failover(
         return FailoverDecision(
             FailoverAction.REFUSED, ip.id, None, (trigger, *causes, _FIX_LIST), HoldCause.LIST
         )
-    if ip.state != "active":
+    if ip.state != IpState.ACTIVE:
         return FailoverDecision(
             FailoverAction.QUARANTINE_ONLY,
             ip.id,
@@ -288,12 +289,18 @@ def decide_failover(
 
 
 def next_recovery_state(
-    *, state: str, since: datetime, now: datetime, still_listed: bool, quarantine: timedelta, rest: timedelta
-) -> str | None:
+    *,
+    state: IpState,
+    since: datetime,
+    now: datetime,
+    still_listed: bool,
+    quarantine: timedelta,
+    rest: timedelta,
+) -> IpState | None:
     """The next step out of quarantine: quarantined → resting (after the quarantine period, once
     delisted) → warming (after the rest period, with a new plan). None when it is not time yet."""
-    if state == "quarantined" and not still_listed and now - since >= quarantine:
-        return "resting"
-    if state == "resting" and not still_listed and now - since >= rest:
-        return "warming"
+    if state == IpState.QUARANTINED and not still_listed and now - since >= quarantine:
+        return IpState.RESTING
+    if state == IpState.RESTING and not still_listed and now - since >= rest:
+        return IpState.WARMING
     return None

@@ -34,6 +34,7 @@ from email_engine.warmup.failover import (
 )
 from email_engine.warmup.gates import DayResult
 from email_engine.warmup.models import FailoverEvent, TrafficHold, WarmupPlan
+from email_engine.warmup.plan import PlanStatus
 from email_engine.warmup.schedule import takeover_curve
 from email_engine.warmup.settings import WarmupSettings
 
@@ -62,7 +63,7 @@ class CampaignFinder(Protocol):
 class _Entry:
     """How and when an IP entered its current state."""
 
-    from_state: str | None
+    from_state: IpState | None
     at: datetime | None
 
 
@@ -85,7 +86,9 @@ def _entry(session: Session, ip_id: int) -> _Entry:
         .order_by(IpTransition.at.desc(), IpTransition.id.desc())
         .limit(1)
     )
-    return _Entry(None, None) if last is None else _Entry(last.from_state, last.at)
+    if last is None:
+        return _Entry(None, None)
+    return _Entry(IpState(last.from_state) if last.from_state else None, last.at)
 
 
 def _day_result(session: Session, address: str, day: date) -> DayResult:
@@ -129,7 +132,7 @@ def _proven_volume(session: Session, ip: SendingIp, today: date, days: int) -> i
     final point of its last completed warmup plan, whichever is higher; 0 when it proved nothing."""
     plan = session.scalar(
         select(WarmupPlan)
-        .where(WarmupPlan.ip_id == ip.id, WarmupPlan.status == "completed")
+        .where(WarmupPlan.ip_id == ip.id, WarmupPlan.status == PlanStatus.COMPLETED)
         .order_by(WarmupPlan.id.desc())
         .limit(1)
     )
@@ -239,7 +242,7 @@ def _stop(
         .limit(1)
     )
     if plan is not None:
-        plan.status = "aborted"
+        plan.status = PlanStatus.ABORTED.value
         plan.ended_at = now
         plan.updated_at = now
         plan.status_reason = f"stopped by the failover job: {reasons}"[:1000]
@@ -504,7 +507,7 @@ def _recover(
         if entry.at is None or holds.open_hold(session, ip.id) is not None:
             continue
         target = next_recovery_state(
-            state=ip.state,
+            state=IpState(ip.state),
             since=entry.at,
             now=now,
             still_listed=bool(listed.get(ip.address)),
@@ -513,7 +516,7 @@ def _recover(
         )
         try:
             with session.begin_nested():
-                if target == IpState.RESTING.value:
+                if target == IpState.RESTING:
                     service.transition(
                         session,
                         ip,
@@ -522,8 +525,8 @@ def _recover(
                         actor=ACTOR,
                         now=now,
                     )
-                    moves.append({"ip_id": ip.id, "to": "resting"})
-                elif target == IpState.WARMING.value:
+                    moves.append({"ip_id": ip.id, "to": IpState.RESTING})
+                elif target == IpState.WARMING:
                     plan_id = _start_warmup(
                         session,
                         ip,
@@ -532,7 +535,7 @@ def _recover(
                         settings=settings,
                         now=now,
                     )
-                    moves.append({"ip_id": ip.id, "to": "warming", "plan_id": plan_id})
+                    moves.append({"ip_id": ip.id, "to": IpState.WARMING, "plan_id": plan_id})
         except (Conflict, InvalidInput) as exc:
             errors.append({"ip_id": ip.id, "error": exc.detail})
             log.warning("failover.recovery_failed", ip_id=ip.id, error=exc.detail)
@@ -573,7 +576,7 @@ def run_failover(
         snapshot = ListedIp(
             ip.id,
             ip.address,
-            ip.state,
+            IpState(ip.state),
             ip.purpose,
             ip.pool_id,
             majors,

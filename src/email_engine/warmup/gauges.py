@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from email_engine.context import AppContext
 from email_engine.ips.models import SendingIp
 from email_engine.warmup.models import TrafficHold, WarmupPlan
+from email_engine.warmup.plan import PlanStatus
 
 __all__ = ["GAUGES", "holds", "plans"]
 
@@ -39,7 +40,7 @@ def plans(ctx: AppContext, session: Session, now: datetime) -> Iterator[Metric]:
     rows = session.execute(
         select(SendingIp.address, WarmupPlan.status, WarmupPlan.day_index, WarmupPlan.schedule)
         .join(WarmupPlan, WarmupPlan.ip_id == SendingIp.id)
-        .where(WarmupPlan.status.in_(("running", "paused")))
+        .where(WarmupPlan.status.in_((PlanStatus.RUNNING, PlanStatus.PAUSED)))
     )
     for address, status, day_index, schedule in rows:
         position = min(day_index or 0, len(schedule) - 1) if schedule else 0
@@ -47,7 +48,7 @@ def plans(ctx: AppContext, session: Session, now: datetime) -> Iterator[Metric]:
         days.add_metric([address], len(schedule))
         if schedule:
             limit.add_metric([address], schedule[position])
-        paused.add_metric([address], 1 if status == "paused" else 0)
+        paused.add_metric([address], 1 if status == PlanStatus.PAUSED else 0)
     yield from (day, days, limit, paused)
 
 

@@ -27,7 +27,7 @@ class WarmupPlan(Base):
     gates: Mapped[dict[str, Any]] = mapped_column(JSON)
     provider_shares: Mapped[dict[str, float]] = mapped_column(JSON)
     active_hours: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # created|running|paused|completed|aborted
+    status: Mapped[str] = mapped_column(String(16), index=True)  # a PlanStatus value
     day_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     last_day: Mapped[date | None] = mapped_column(Date, nullable=True)

@@ -52,6 +52,9 @@ class Decision(StrEnum):
 
 
 class PlanStatus(StrEnum):
+    """A plan's state; ``warmup_plan.status`` holds the value."""
+
+    CREATED = "created"  # not started yet: the planner takes no step and nothing is sent
     RUNNING = "running"
     PAUSED = "paused"
     COMPLETED = "completed"
@@ -152,6 +155,8 @@ def next_step(spec: PlanSpec, state: PlanState, yesterday: DayResult | None, tod
     ``yesterday`` is None when nothing was recorded for the IP yesterday (or on the first day).
     Raises ``ValueError`` for a plan that has ended or a day already decided.
     """
+    if state.status is PlanStatus.CREATED:
+        raise ValueError("The plan has not been started; it takes its first step when it starts.")
     if state.status in (PlanStatus.COMPLETED, PlanStatus.ABORTED):
         raise ValueError(f"The plan is {state.status.value}; it takes no more steps.")
     if state.last_day is not None and today <= state.last_day:

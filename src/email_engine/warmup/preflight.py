@@ -8,22 +8,24 @@ from datetime import datetime
 from sqlalchemy import select
 
 from email_engine.context import AppContext
+from email_engine.ips.lifecycle import IpState
 from email_engine.ips.models import SendingIp
 from email_engine.ips.service import sending_inventory
 from email_engine.platform.preflight import Item, PreflightCheck, PreflightSettings
 from email_engine.warmup.models import WarmupPlan
+from email_engine.warmup.plan import PlanStatus
 
 __all__ = ["CHECKS", "check_warmup"]
 
 
 def check_warmup(ctx: AppContext, _pf: PreflightSettings, _now: datetime) -> Iterable[Item]:
     with ctx.session_factory() as session:
-        warming = set(session.scalars(select(SendingIp.address).where(SendingIp.state == "warming")))
+        warming = set(session.scalars(select(SendingIp.address).where(SendingIp.state == IpState.WARMING)))
         planned = set(
             session.scalars(
                 select(SendingIp.address)
                 .join(WarmupPlan, WarmupPlan.ip_id == SendingIp.id)
-                .where(WarmupPlan.status.in_(("running", "paused", "created")))
+                .where(WarmupPlan.status.in_((PlanStatus.RUNNING, PlanStatus.PAUSED, PlanStatus.CREATED)))
             )
         )
         plans = len(session.scalars(select(WarmupPlan.id)).all())

@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from email_engine.reputation_signals.settings import SignalSettings
 
 __all__ = [
-    "CREATED",
     "ResultsReader",
     "VolumeLimit",
     "abort_plan",
@@ -60,8 +59,7 @@ __all__ = [
 
 log = structlog.get_logger(__name__)
 
-CREATED = "created"  # a plan not started yet (not a planner state: nothing is sent)
-UNFINISHED = (CREATED, PlanStatus.RUNNING.value, PlanStatus.PAUSED.value)
+UNFINISHED = (PlanStatus.CREATED, PlanStatus.RUNNING, PlanStatus.PAUSED)
 JOB_ACTOR = "job:warmup"
 # Gates whose failure raises a warning alert on the first failing day (the others hold quietly).
 ALERTING_GATES = frozenset({"hard_bounce", "complaint", "volume_cap"})
@@ -214,7 +212,7 @@ def create_plan(
         gates=asdict(spec.gates),
         provider_shares=dict(spec.provider_shares),
         active_hours=spec.active_hours,
-        status=CREATED,
+        status=PlanStatus.CREATED.value,
         day_index=None,
         consecutive_failures=0,
         last_day=None,
@@ -236,7 +234,7 @@ def list_plans(
 ) -> tuple[int, list[WarmupPlan]]:
     query = select(WarmupPlan)
     if status is not None:
-        allowed = (CREATED, *(s.value for s in PlanStatus))
+        allowed = [s.value for s in PlanStatus]
         if status not in allowed:
             raise InvalidInput(f"Unknown plan status {status!r}; use one of: {', '.join(allowed)}.")
         query = query.where(WarmupPlan.status == status)
@@ -486,7 +484,7 @@ def start_plan(
 ) -> tuple[WarmupPlan, dict[str, Any]]:
     """Start a created plan: the IP moves to ``warming``, day 1's limits are recorded and pushed."""
     plan = get_plan(session, plan_id)
-    if plan.status != CREATED:
+    if plan.status != PlanStatus.CREATED:
         raise Conflict(f"Warmup plan {plan.id} is {plan.status}; only a created plan can be started.")
     ip = _get_ip(session, plan.ip_id)
     from email_engine.reputation.service import listed_ips

@@ -331,6 +331,11 @@ def test_a_day_is_never_decided_twice_and_ended_plans_take_no_steps() -> None:
         next_step(SPEC, replace(at(4), status=PlanStatus.COMPLETED), good(400), TODAY)
     with pytest.raises(ValueError, match="outside its curve"):
         next_step(SPEC, at(9), good(400), TODAY)
+    # A created plan is not started yet: its first step is taken when it starts, never by the job.
+    with pytest.raises(ValueError, match="not been started"):
+        next_step(SPEC, PlanState(status=PlanStatus.CREATED), None, TODAY)
+    with pytest.raises(ValueError, match="Only a running plan"):
+        paused_state(PlanState(status=PlanStatus.CREATED))
 
 
 def test_pause_and_resume_restart_lower_on_the_curve() -> None:

@@ -29,6 +29,7 @@ from email_engine.integrations.powermta.lint_findings import LintReport
 from email_engine.integrations.powermta.renderer import RenderedConfig
 from email_engine.integrations.powermta.settings import PowerMtaSettings
 from email_engine.integrations.powermta.vmta_plan import vmta_facts
+from email_engine.ips.lifecycle import IpState
 
 pmta_app = typer.Typer(
     help="PowerMTA configuration as code: render, diff, deploy, lint.", no_args_is_help=True
@@ -185,7 +186,7 @@ def lint(
     if inventory:
         with _session() as session:
             snapshot = service.snapshot_inventory(session, now=utcnow())
-        expected = [ip.address for ip in snapshot.ips if ip.state != "retired"]
+        expected = [ip.address for ip in snapshot.ips if ip.state != IpState.RETIRED]
         facts = vmta_facts(snapshot)
     report = lint_path(path, expected_ips=expected, vmtas=facts)
     if as_json:

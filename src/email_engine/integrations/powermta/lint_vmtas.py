@@ -12,6 +12,7 @@ from email_engine.integrations.powermta.inheritance import queue_views
 from email_engine.integrations.powermta.inventory import VmtaFacts
 from email_engine.integrations.powermta.lint_findings import LintRun
 from email_engine.integrations.powermta.rates import rate_per_hour
+from email_engine.ips.lifecycle import IpState
 
 __all__ = ["check_backoff", "check_default_vmta", "check_pools", "check_source_ips"]
 
@@ -63,7 +64,7 @@ def check_default_vmta(lint: LintRun, facts: Mapping[str, VmtaFacts]) -> None:
             return False  # an unknown-reference finding already
         if block.first("smtp-source-host") is None:
             return not _paused(block)
-        return _paused(block) or (name in facts and facts[name].state != "active")
+        return _paused(block) or (name in facts and facts[name].state != IpState.ACTIVE)
 
     for item in lint.tree.directives("default-virtual-mta"):
         members = pools.get(item.value, [item.value])

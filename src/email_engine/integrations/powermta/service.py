@@ -307,6 +307,7 @@ def domain_senders(session: Session, name: str, *, pools: Sequence[str] | None =
     """The domain's pools (stored with :func:`set_domain_pools`, or ``pools`` for this call only) and
     the IPs in them. An IP that warms or waits on standby in those pools is included: it will send
     for the domain and must pass SPF when it does. Retired IPs are not."""
+    from email_engine.ips.lifecycle import IpState
     from email_engine.ips.models import Pool, SendingIp
 
     domain = _domain_row(session, name)
@@ -319,7 +320,7 @@ def domain_senders(session: Session, name: str, *, pools: Sequence[str] | None =
     names = tuple(session.scalars(select(Pool.name).where(Pool.id.in_(pool_ids)).order_by(Pool.name)))
     ips = session.scalars(
         select(SendingIp)
-        .where(SendingIp.pool_id.in_(pool_ids), SendingIp.state != "retired")
+        .where(SendingIp.pool_id.in_(pool_ids), SendingIp.state != IpState.RETIRED)
         .order_by(SendingIp.id)
     )
     return DomainSenders(

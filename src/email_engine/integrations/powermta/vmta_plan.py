@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from email_engine.errors import InvalidInput
 from email_engine.integrations.powermta.inventory import Inventory, IpEntry, VmtaFacts
 from email_engine.integrations.powermta.safety import check_address, check_hostname, check_name
+from email_engine.ips.lifecycle import SENDING_STATES, IpState
 
 __all__ = [
     "HOLD_VMTA",
@@ -28,9 +29,8 @@ __all__ = [
 #: A VMTA with no address and every queue paused: unmarked mail waits there when no pool may take it.
 HOLD_VMTA = "unmarked-hold"
 
-SENDING_STATES = frozenset({"active", "warming"})
-PAUSED_STATES = frozenset({"standby", "resting", "quarantined"})
-EXCLUDED_STATES = frozenset({"retired"})
+PAUSED_STATES = frozenset({IpState.STANDBY, IpState.RESTING, IpState.QUARANTINED})
+EXCLUDED_STATES = frozenset({IpState.RETIRED})
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,11 @@ def default_target(inventory: Inventory, pools: Mapping[str, Sequence[PlannedVmt
     purposes = {pool.name: pool.purpose for pool in inventory.pools}
     for name in sorted(members):
         listed = [item for item in members[name] if not item.paused]
-        if purposes.get(name) == "marketing" and listed and all(item.ip.state == "active" for item in listed):
+        if (
+            purposes.get(name) == "marketing"
+            and listed
+            and all(item.ip.state == IpState.ACTIVE for item in listed)
+        ):
             return name
     return HOLD_VMTA
 
