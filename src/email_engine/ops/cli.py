@@ -20,6 +20,7 @@ from email_engine.ops.scheduler import ClusterScheduler, make_lease
 from email_engine.ops.settings import SchedulerSettings
 from email_engine.platform.job_runner import run_job
 from email_engine.platform.leader_lease import process_identity
+from email_engine.platform.models import JobStatus
 
 jobs_app = typer.Typer(help="Periodic jobs: list them, run one by hand.", no_args_is_help=True)
 scheduler_app = typer.Typer(help="The cluster scheduler (one leader runs the jobs).", no_args_is_help=True)
@@ -100,11 +101,11 @@ def run_command(
         ctx.close()
     if as_json:
         typer.echo(json.dumps(outcome.as_dict()))
-    elif outcome.status == "ok":
+    elif outcome.status == JobStatus.OK:
         typer.echo(f"{name}: ok in {outcome.duration_seconds:.2f} s: {json.dumps(outcome.result)}")
     else:
         err.print(f"{name}: {outcome.status}: {outcome.error}")
-    if outcome.status != "ok":
+    if outcome.status != JobStatus.OK:
         raise typer.Exit(1)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from email_engine.context import AppContext
-from email_engine.platform.models import JobRun
+from email_engine.platform.models import JobRun, JobStatus
 from email_engine.plugins import domain_modules
 
 __all__ = ["GAUGES", "disk", "job_successes"]
@@ -53,7 +53,9 @@ def job_successes(ctx: AppContext, session: Session, now: datetime) -> Iterator[
         labels=["job"],
     )
     for job, finished in session.execute(
-        select(JobRun.job, func.max(JobRun.finished_at)).where(JobRun.status == "ok").group_by(JobRun.job)
+        select(JobRun.job, func.max(JobRun.finished_at))
+        .where(JobRun.status == JobStatus.OK)
+        .group_by(JobRun.job)
     ):
         if finished is not None:
             success.add_metric([job], finished.timestamp())

@@ -20,6 +20,7 @@ from email_engine.context import AppContext
 from email_engine.errors import EmailEngineError
 from email_engine.ops.settings import HealthSettings, SchedulerSettings
 from email_engine.platform.healthcheck import CheckResult, HealthCheck
+from email_engine.platform.models import JobStatus
 from email_engine.platform.probes import disk_free_fraction
 
 
@@ -116,7 +117,7 @@ def job_freshness(
         ok_at = last_ok.get(name)
         status, error = last_run.get(name, ("never", None))
         data[name] = {"last_success_at": ok_at.isoformat() if ok_at else None, "last_status": status}
-        if status == "error":
+        if status == JobStatus.ERROR:
             problems.append(f"{name} failed: {(error or '')[:120]}")
         elif ok_at is None and now - first_run_at > allowed:
             problems.append(f"{name} never succeeded")

@@ -19,6 +19,7 @@ from email_engine.ops.scheduler import make_lease
 from email_engine.ops.settings import SchedulerSettings
 from email_engine.platform.job_runner import check_as_of, parse_as_of, run_job
 from email_engine.platform.leader_lease import process_identity
+from email_engine.platform.models import JobStatus
 
 jobs_router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 
@@ -64,7 +65,7 @@ def run_now(ctx: AppContext, name: str, *, at: str | None = None, force: bool = 
         as_of = parse_as_of(at)
         check_as_of(spec, as_of, environment=ctx.settings.environment, force=force)
     outcome = run_job(ctx, spec, trigger="manual", worker=process_identity(), as_of=as_of)
-    if outcome.status == "skipped":
+    if outcome.status == JobStatus.SKIPPED:
         raise Conflict(
             f"The job {name} is already running; try again when it finishes.", run_id=outcome.run_id
         )

@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from email_engine.platform.jobspec import JobSpec
-from email_engine.platform.models import JobRun
+from email_engine.platform.models import JobRun, JobStatus
 
 __all__ = ["job_overview", "last_result", "last_runs", "run_history"]
 
@@ -33,8 +33,8 @@ def last_runs(session: Session) -> tuple[dict[str, JobRun], dict[str, JobRun], d
     """(last run of any kind, last successful run, last scheduled non-skipped run) per job."""
     return (
         _latest(session),
-        _latest(session, JobRun.status == "ok"),
-        _latest(session, JobRun.trigger == "schedule", JobRun.status != "skipped"),
+        _latest(session, JobRun.status == JobStatus.OK),
+        _latest(session, JobRun.trigger == "schedule", JobRun.status != JobStatus.SKIPPED),
     )
 
 
@@ -42,7 +42,7 @@ def last_result(session: Session, job: str) -> dict[str, Any]:
     """What the newest successful run of ``job`` returned ({} when it never succeeded)."""
     result = session.scalar(
         select(JobRun.result)
-        .where(JobRun.job == job, JobRun.status == "ok")
+        .where(JobRun.job == job, JobRun.status == JobStatus.OK)
         .order_by(JobRun.started_at.desc())
         .limit(1)
     )

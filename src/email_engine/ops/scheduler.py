@@ -27,7 +27,7 @@ from email_engine.platform.job_metrics import SCHEDULER_LEADER
 from email_engine.platform.job_runner import run_job
 from email_engine.platform.jobspec import JobSpec
 from email_engine.platform.leader_lease import DatabaseLease, Lease, RedisLease, process_identity
-from email_engine.platform.models import JobRun
+from email_engine.platform.models import JobRun, JobStatus
 
 __all__ = ["ClusterScheduler", "make_lease", "next_due_times"]
 
@@ -56,7 +56,7 @@ def next_due_times(ctx: AppContext, jobs: Sequence[JobSpec], now: datetime) -> d
     with ctx.session_factory() as session:
         rows = session.execute(
             select(JobRun.job, func.max(JobRun.started_at))
-            .where(JobRun.trigger == "schedule", JobRun.status != "skipped")
+            .where(JobRun.trigger == "schedule", JobRun.status != JobStatus.SKIPPED)
             .group_by(JobRun.job)
         ).all()
     last = {job: started for job, started in rows}
@@ -185,7 +185,7 @@ class ClusterScheduler:
             clock=self._clock,
             min_gap_seconds=spec.interval_seconds * DUPLICATE_GAP,
         )
-        if outcome.status == "duplicate":
+        if outcome.status == JobStatus.DUPLICATE:
             log.info("job_duplicate_dropped", job=spec.name, worker=self.identity)
 
     def next_run_times(self) -> dict[str, datetime | None]:

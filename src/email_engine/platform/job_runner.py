@@ -25,7 +25,7 @@ from email_engine.db import session_scope
 from email_engine.platform.job_metrics import JOB_DURATION, JOB_RUNS
 from email_engine.platform.jobspec import JobSpec
 from email_engine.platform.lease import take_lease
-from email_engine.platform.models import JobLock, JobRun
+from email_engine.platform.models import JobLock, JobRun, JobStatus
 
 __all__ = [
     "LOCK_SECONDS",
@@ -53,7 +53,7 @@ class RunOutcome:
 
     run_id: int | None
     job: str
-    status: str
+    status: JobStatus
     started_at: datetime
     finished_at: datetime | None
     duration_seconds: float | None
@@ -160,7 +160,7 @@ def check_as_of(spec: JobSpec, as_of: datetime, *, environment: str, force: bool
 def _recent_scheduled_start(session: Session, job: str) -> datetime | None:
     return session.scalar(
         select(JobRun.started_at)
-        .where(JobRun.job == job, JobRun.trigger == "schedule", JobRun.status != "skipped")
+        .where(JobRun.job == job, JobRun.trigger == "schedule", JobRun.status != JobStatus.SKIPPED)
         .order_by(JobRun.started_at.desc())
         .limit(1)
     )
@@ -195,19 +195,19 @@ def run_job(
             # Holding the lock proves no run is in progress: a "running" row is from a dead process.
             session.execute(
                 update(JobRun)
-                .where(JobRun.job == spec.name, JobRun.status == "running")
-                .values(status="error", finished_at=started, error=ORPHAN_ERROR)
+                .where(JobRun.job == spec.name, JobRun.status == JobStatus.RUNNING)
+                .values(status=JobStatus.ERROR, finished_at=started, error=ORPHAN_ERROR)
                 .execution_options(synchronize_session=False)
             )
         if locked and min_gap_seconds is not None:
             last = _recent_scheduled_start(session, spec.name)
             if last is not None and (started - last).total_seconds() < min_gap_seconds:
                 release_job_lock(session, job=spec.name, holder=holder)
-                return RunOutcome(None, spec.name, "duplicate", started, None, None, None, None)
+                return RunOutcome(None, spec.name, JobStatus.DUPLICATE, started, None, None, None, None)
         run = JobRun(
             job=spec.name,
             trigger=trigger,
-            status="running" if locked else "skipped",
+            status=JobStatus.RUNNING if locked else JobStatus.SKIPPED,
             started_at=started,
             worker=worker[:128],
         )
@@ -218,11 +218,11 @@ def run_job(
         session.flush()
         run_id = run.id
     if not locked:
-        JOB_RUNS.labels(job=spec.name, status="skipped").inc()
+        JOB_RUNS.labels(job=spec.name, status=JobStatus.SKIPPED).inc()
         log.info("job_skipped", job=spec.name, trigger=trigger, reason="locked")
-        return RunOutcome(run_id, spec.name, "skipped", started, started, 0.0, None, run.error)
+        return RunOutcome(run_id, spec.name, JobStatus.SKIPPED, started, started, 0.0, None, run.error)
 
-    status, result, error = "ok", None, None
+    status, result, error = JobStatus.OK, None, None
     began = time.perf_counter()
     try:
         with _Heartbeat(ctx, spec.name, holder):
@@ -230,7 +230,7 @@ def run_job(
         if as_of is not None:
             result = {"as_of": as_of.isoformat(), **result}
     except Exception as exc:  # record every failure; the scheduler must keep going
-        status = "error"
+        status = JobStatus.ERROR
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
         result = None if as_of is None else {"as_of": as_of.isoformat()}
         log.error("job_failed", job=spec.name, trigger=trigger, error=error, exc_info=exc)
@@ -248,6 +248,6 @@ def run_job(
         release_job_lock(session, job=spec.name, holder=holder)
     JOB_RUNS.labels(job=spec.name, status=status).inc()
     JOB_DURATION.labels(job=spec.name).observe(duration)
-    if status == "ok":
+    if status == JobStatus.OK:
         log.info("job_finished", job=spec.name, trigger=trigger, duration=round(duration, 3))
     return RunOutcome(run_id, spec.name, status, started, finished, duration, result, error)

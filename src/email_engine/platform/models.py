@@ -6,6 +6,7 @@ Technical, not a domain's: the runner and the lease write them; ops and the cons
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Float, Index, String, Text
@@ -13,7 +14,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from email_engine.db import Base, BigIntPK, UTCDateTime
 
-__all__ = ["JobLock", "JobRun", "SchedulerLease"]
+__all__ = ["JobLock", "JobRun", "JobStatus", "SchedulerLease"]
+
+
+class JobStatus(StrEnum):
+    """How a job run went; ``job_run.status`` holds the value."""
+
+    RUNNING = "running"
+    OK = "ok"
+    ERROR = "error"
+    SKIPPED = "skipped"  # another run of the job held its lock
+    DUPLICATE = "duplicate"  # a scheduled run another leader already did this period: never recorded
 
 
 class JobRun(Base):
@@ -25,7 +36,7 @@ class JobRun(Base):
     trigger: Mapped[str] = mapped_column(
         String(16)
     )  # schedule | manual | as_of (evaluated as of result.as_of)
-    status: Mapped[str] = mapped_column(String(16))  # running | ok | error | skipped
+    status: Mapped[str] = mapped_column(String(16))  # a JobStatus value (never DUPLICATE)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     duration_seconds: Mapped[float | None] = mapped_column(Float, nullable=True)
