@@ -109,7 +109,7 @@ class IpPublic(BaseModel):
     pool_id: int | None
     vmta_name: str
     mailwizz_server_id: int | None
-    state: str
+    state: IpState
     notes: str | None
     created_at: datetime
     updated_at: datetime
@@ -158,8 +158,8 @@ class TransitionPublic(BaseModel):
 
     id: int
     ip_id: int
-    from_state: str | None
-    to_state: str
+    from_state: IpState | None
+    to_state: IpState
     reason: str
     actor: str
     forced: bool

@@ -7,7 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
+from email_engine.ips.lifecycle import IpState
 from email_engine.platform.schemas import StrictModel, Trimmed
+from email_engine.warmup.plan import PlanStatus
 from email_engine.warmup.schedule import MAX_SCHEDULE_DAYS
 
 
@@ -67,7 +69,7 @@ class PlanSummary(BaseModel):
     id: int
     ip_id: int
     preset: str | None
-    status: str
+    status: PlanStatus
     day_index: int | None
     consecutive_failures: int
     last_day: date | None
@@ -93,9 +95,9 @@ class PlanDetail(BaseModel):
     id: int
     ip_id: int
     ip_address: str
-    ip_state: str
+    ip_state: IpState
     preset: str | None
-    status: str
+    status: PlanStatus
     status_reason: str | None
     curve: list[int]
     days_in_curve: int
