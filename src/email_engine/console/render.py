@@ -11,6 +11,13 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 from starlette.responses import HTMLResponse
 
+from email_engine.ips.lifecycle import IpState
+from email_engine.platform.models import JobStatus
+from email_engine.reputation.auth_facts import CheckStatus
+from email_engine.reputation.compliance import RequirementStatus
+from email_engine.validation import bulk
+from email_engine.warmup.plan import PlanStatus
+
 __all__ = ["PAGES", "page", "percent", "render", "when"]
 
 #: The console's pages in navigation order (path, name).
@@ -60,6 +67,15 @@ def environment() -> Environment:
     )
     env.filters.update(when=when, percent=percent, number=number)
     env.globals["pages"] = PAGES
+    # Templates compare states with the enums too: a misspelt member fails loudly, a misspelt string never.
+    env.globals.update(
+        IpState=IpState,
+        PlanStatus=PlanStatus,
+        JobStatus=JobStatus,
+        CheckStatus=CheckStatus,
+        RequirementStatus=RequirementStatus,
+        ValidationJobStatus=bulk.JobStatus,
+    )
     return env
 
 

@@ -18,6 +18,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any
 
@@ -54,7 +55,9 @@ MAX_ATTEMPTS = 5  # a job that keeps killing its runner is failed, not retried f
 Clock = Callable[[], datetime]
 
 
-class JobStatus:
+class JobStatus(StrEnum):
+    """A validation job's state; ``validation_job.status`` holds the value."""
+
     PENDING = "pending"
     RUNNING = "running"
     DONE = "done"

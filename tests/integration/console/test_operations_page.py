@@ -13,7 +13,7 @@ from email_engine.clock import utcnow
 from email_engine.context import AppContext
 from email_engine.outbox.models import OutboxEvent
 from email_engine.outbox.service import enqueue_event
-from email_engine.platform.models import JobRun
+from email_engine.platform.models import JobRun, JobStatus
 from tests.integration.console.conftest import csrf_of
 
 
@@ -37,12 +37,33 @@ def test_run_a_job_now(login: Callable[[Role], TestClient], ctx: AppContext) -> 
         "/ui/operations/jobs/run", data={"csrf_token": csrf_of(page), "job": "job-runs-prune"}
     )
     assert answer.status_code == 303
-    assert "job-runs-prune: ok" in client.get("/ui/operations").text
+    page = client.get("/ui/operations").text
+    assert "job-runs-prune: ok" in page and '<span class="st-ok">ok</span>' in page
     unknown = client.post("/ui/operations/jobs/run", data={"csrf_token": csrf_of(page), "job": "nope"})
     assert unknown.status_code == 404 and "nope" in unknown.text
     with ctx.session_factory() as session:
         runs = session.scalars(select(JobRun).where(JobRun.job == "job-runs-prune")).all()
     assert [(r.trigger, r.status) for r in runs] == [("manual", "ok")]
+
+
+def test_a_failed_run_is_shown_as_a_failure(login: Callable[[Role], TestClient], ctx: AppContext) -> None:
+    with ctx.session_factory() as session:
+        now = utcnow()
+        session.add(
+            JobRun(
+                job="job-runs-prune",
+                trigger="schedule",
+                status=JobStatus.ERROR,
+                started_at=now,
+                finished_at=now,
+                duration_seconds=0.5,
+                error="OperationalError: database is locked",
+                worker="test",
+            )
+        )
+        session.commit()
+    page = login(Role.VIEWER).get("/ui/operations").text
+    assert '<span class="st-fail">error</span>' in page and "database is locked" in page
 
 
 def test_dead_events_are_retried(login: Callable[[Role], TestClient], ctx: AppContext) -> None:

@@ -129,6 +129,8 @@ def test_validate_now_runs_the_apis_domain_validation(
     assert "dkim</th>" in page and "ptr:192.0.2.10</th>" in page
     # The bulk-sender requirements with what to do for each (the stored compliance report).
     good, weak_part = page.split("<h3>example.com", 1)[1].split("<h3>example.net", 1)
+    assert good.startswith(' — <span class="st-ok">pass</span>, bulk-sender compliance: dns_compliant')
+    assert weak_part.startswith(' — <span class="st-fail">fail</span>, bulk-sender compliance: non_compliant')
     assert '<th scope="row">alignment</th><td class="st-ok">met</td>' in good
     assert '<th scope="row">one_click_unsubscribe</th><td class="st-warn">unverified</td>' in good
     assert (
