@@ -7,13 +7,28 @@ import sys
 from typing import Annotated
 
 import typer
+from pydantic import SecretStr, ValidationInfo, field_validator
 from sqlalchemy.orm import Session, sessionmaker
 
-from email_engine.config import get_settings
+from email_engine.config import Settings
 from email_engine.feedback.ingest import ForwardPolicy
 from email_engine.feedback.settings import FeedbackSettings
 
 __all__ = ["register"]
+
+
+class PipeSettings(Settings):
+    """The pipe's settings: weak API secrets are logged, never fatal.
+
+    The pipe uses neither ``API_KEY`` nor ``JWT_SECRET_KEY``; refusing to start over them (as
+    production does everywhere else) would stop PowerMTA's records reaching the spool. ``serve`` and
+    preflight report weak secrets.
+    """
+
+    @field_validator("api_key", "jwt_secret_key")
+    @classmethod
+    def _strong_in_production(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        return value
 
 
 def _forward(
@@ -71,7 +86,7 @@ def pipe(
     from email_engine.feedback.spool import Spool
     from email_engine.logging import configure_logging
 
-    settings = get_settings()
+    settings = PipeSettings()
     configure_logging(settings)
     feedback = settings.section(FeedbackSettings)
     spool = Spool(feedback.pipe_spool_dir)

@@ -81,3 +81,17 @@ def test_per_key_rows_cover_every_dimension(
             assert window["sent"] >= row["windows"]["24h"]["sent"] >= row["windows"]["1h"]["sent"]
             if window["sent"]:
                 assert window["bounce_rate"] == round(window["bounced"] / window["sent"], 6)
+
+
+def test_production_with_weak_secrets_still_stores_records(
+    tmp_path: Path, run_pipe: Any, session: Session
+) -> None:
+    """Production refuses weak secrets everywhere else; the pipe uses none, and stopping it would stop
+    PowerMTA's records reaching the spool."""
+    start = hour_of(utcnow() - timedelta(hours=3))
+    path = tmp_path / "acct.csv"
+    expected = write_file(path, records=50, base=start + timedelta(minutes=5))
+
+    done = run_pipe(path, "--json", ENVIRONMENT="production", API_KEY="short", JWT_SECRET_KEY="change-me")
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    assert session.scalar(select(func.count()).select_from(AccountingRow)) == len(expected.valid)
