@@ -50,7 +50,8 @@ def bench_planner(steps: int) -> float:
 def bench_daily_run(plans: int) -> tuple[float, float]:
     from email_engine.feedback.models import StatBucket
     from email_engine.ips import service as ips_service
-    from email_engine.warmup import service
+    from email_engine.reputation_signals.settings import SignalSettings
+    from email_engine.warmup import daily_run, service
 
     import_all_models()
     with tempfile.TemporaryDirectory() as folder:
@@ -91,7 +92,9 @@ def bench_daily_run(plans: int) -> tuple[float, float]:
             session.commit()
         with factory() as session:
             began = time.perf_counter()
-            summary = service.run_warmup(session, now=start + timedelta(days=1), mailwizz=None)
+            summary = daily_run.run_warmup(
+                session, now=start + timedelta(days=1), mailwizz=None, signals=SignalSettings(_env_file=None)
+            )
             session.commit()
             elapsed = time.perf_counter() - began
         assert len(summary["decided"]) == plans

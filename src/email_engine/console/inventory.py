@@ -37,6 +37,7 @@ from email_engine.ips.validators import IpPurpose
 from email_engine.reputation.service import list_events, listed_ips
 from email_engine.warmup import service as warmup_service
 from email_engine.warmup.plan import PRESETS
+from email_engine.warmup.stored_plan import plan_limit
 
 __all__ = ["PAGE_SIZE", "inventory_values", "ip_page_response", "router"]
 
@@ -61,7 +62,7 @@ def inventory_values(session: Session, *, now: datetime, state: str | None, offs
     rows = []
     for ip in ips:
         plan = plan_of.get(ip.id)
-        limit = warmup_service.plan_limit(plan) if plan is not None else None
+        limit = plan_limit(plan) if plan is not None else None
         rows.append(
             {
                 "ip": ip,

@@ -19,7 +19,7 @@ from email_engine.context import AppContext, build_context
 from email_engine.db import session_scope
 from email_engine.errors import EmailEngineError, InvalidInput
 from email_engine.reputation_signals.settings import SignalSettings
-from email_engine.warmup import failover_service, holds, service
+from email_engine.warmup import daily_run, failover_service, holds, service
 from email_engine.warmup.jobs import campaign_api, mailwizz_writer
 from email_engine.warmup.plan import PRESETS
 from email_engine.warmup.settings import WarmupSettings
@@ -247,7 +247,7 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
 def run(as_json: JsonOption = False) -> None:
     """Run the warmup job once now (same as `email-engine jobs run warmup`)."""
     with _context() as (ctx, session):
-        summary = service.run_warmup(
+        summary = daily_run.run_warmup(
             session, now=utcnow(), mailwizz=mailwizz_writer(ctx), signals=ctx.settings.section(SignalSettings)
         )
     _print_summary(summary, as_json)

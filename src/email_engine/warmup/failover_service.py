@@ -10,17 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from email_engine.errors import ConfigurationError, Conflict, DependencyUnavailable, InvalidInput
+from email_engine.errors import Conflict, InvalidInput
 from email_engine.ips.actuation import ServerWriter
 from email_engine.ips.lifecycle import IpState
 from email_engine.ips.models import IpTransition, SendingIp
 from email_engine.warmup import holds, service
+from email_engine.warmup.campaign_pause import CampaignFinder, pause_campaigns_through
 from email_engine.warmup.failover import (
     Candidate,
     FailoverAction,
@@ -33,14 +34,13 @@ from email_engine.warmup.failover import (
     takeover_volume,
 )
 from email_engine.warmup.gates import DayResult
-from email_engine.warmup.models import FailoverEvent, TrafficHold, WarmupPlan
+from email_engine.warmup.models import FailoverEvent, WarmupPlan
 from email_engine.warmup.plan import PlanStatus
 from email_engine.warmup.schedule import takeover_curve
 from email_engine.warmup.settings import WarmupSettings
 
 if TYPE_CHECKING:
     from email_engine.integrations.mailwizz.campaigns import CampaignApi
-    from email_engine.integrations.mailwizz.database import SendingCampaign
     from email_engine.reputation_signals.settings import SignalSettings
 
 __all__ = ["PRESET_FOR_PURPOSE", "list_failover_events", "rules_from_settings", "run_failover"]
@@ -50,13 +50,6 @@ log = structlog.get_logger(__name__)
 ACTOR = "job:failover"
 PRESET_FOR_PURPOSE = {"cold": "cold", "marketing": "standard", "transactional": "transactional"}
 _TOOK_OVER = (FailoverAction.FAIL_OVER.value, FailoverAction.WARM_STANDBY.value)
-
-
-@runtime_checkable
-class CampaignFinder(Protocol):
-    """The MailWizz database adapter's campaign look-up (``MailwizzDatabase``)."""
-
-    def campaigns_sending_through(self, server_id: int, since: datetime) -> list[SendingCampaign]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,7 +317,7 @@ def _apply(
         since = min(listed_day, today) - timedelta(days=max(settings.failover_window_days - 1, 1))
         try:
             with session.begin_nested():
-                campaigns, note = _pause_campaigns(
+                campaigns, note = pause_campaigns_through(
                     session,
                     ip,
                     hold,
@@ -332,6 +325,7 @@ def _apply(
                     api=campaigns_api,
                     since=datetime.combine(since, datetime.min.time(), tzinfo=UTC),
                     now=now,
+                    actor=ACTOR,
                 )
         except Exception as exc:  # the IP's stop above must stand, whatever this meets
             log.exception("failover.campaign_pause_failed", ip_id=ip.id)
@@ -404,88 +398,6 @@ def _apply(
     )
     log.info("failover.applied", ip_id=ip.id, action=decision.action.value, standby_id=decision.standby_id)
     return outcome
-
-
-def _pause_campaigns(
-    session: Session,
-    ip: SendingIp,
-    hold: TrafficHold,
-    *,
-    finder: CampaignFinder | None,
-    api: CampaignApi | None,
-    since: datetime,
-    now: datetime,
-) -> tuple[dict[str, Any] | None, str]:
-    """Pause the MailWizz campaigns that were sending through the stopped IP's delivery server
-    (read from MailWizz's ``campaign_delivery_log``), through MailWizz's API; never unpause one.
-    Returns what happened (for the job summary) and a sentence for the alert and the event. Nothing
-    here raises: an unreachable MailWizz leaves the names in the alert for a pause by hand and the
-    failed pauses queued in the outbox for retries."""
-    from email_engine.integrations.mailwizz.campaigns import enqueue_campaign_pause, pause_campaigns
-
-    if ip.mailwizz_server_id is None or finder is None:
-        return None, ""
-    try:
-        found = finder.campaigns_sending_through(ip.mailwizz_server_id, since)
-    except (DependencyUnavailable, ConfigurationError) as exc:
-        log.warning("failover.campaigns_unknown", ip_id=ip.id, error=exc.detail)
-        return {"error": exc.detail}, (
-            "the MailWizz campaigns that were sending through it could not be read "
-            f"({exc.detail}): pause them by hand in MailWizz"
-        )
-    if not found:
-        return {"found": []}, ""
-    uids = [campaign.campaign_uid for campaign in found]
-    named = ", ".join(f"{campaign.campaign_uid} ({campaign.name[:60]})" for campaign in found)
-    if api is None:
-        return {"found": uids, "paused": [], "by_hand": uids}, (
-            f"MailWizz's API is not configured: pause these campaigns by hand: {named}"
-        )
-    results = pause_campaigns(api, uids)
-    paused = [item.campaign_uid for item in results if item.outcome == "paused"]
-    failed = [item for item in results if item.outcome == "failed"]
-    for item in results:
-        if item.outcome == "paused":
-            _audit_campaign_pause(session, item.campaign_uid, ip, hold, now)
-    summary: dict[str, Any] = {
-        "found": uids,
-        "paused": paused,
-        "results": [item.as_dict() for item in results],
-    }
-    parts = []
-    if paused:
-        parts.append(f"MailWizz campaigns paused through its API: {', '.join(paused)}")
-    if failed:
-        names = [item.campaign_uid for item in failed]
-        summary["by_hand"] = names
-        enqueue_campaign_pause(session, campaign_uids=names, hold_id=hold.id, address=ip.address, now=now)
-        reason = failed[0].error or "no reason given"
-        parts.append(
-            f"MailWizz campaigns NOT paused ({reason}): pause them by hand: {', '.join(names)} "
-            "(the outbox retries the pause)"
-        )
-    others = [f"{item.campaign_uid} is {item.status}" for item in results if item.outcome == "not-pausable"]
-    if others:
-        parts.append("left alone: " + ", ".join(others))
-    return summary, "; ".join(parts)
-
-
-def _audit_campaign_pause(
-    session: Session, campaign_uid: str, ip: SendingIp, hold: TrafficHold, now: datetime
-) -> None:
-    from email_engine.auth.roles import Role
-    from email_engine.auth.service import Principal, record_audit
-
-    record_audit(
-        session,
-        principal=Principal(kind="job", name=ACTOR, role=Role.ADMIN),
-        action="PUT",
-        target=f"mailwizz:campaigns/{campaign_uid}/pause-unpause",
-        status_code=200,
-        client_address=None,
-        now=now,
-        details={"campaign_uid": campaign_uid, "ip": ip.address, "hold_id": hold.id, "to": "paused"},
-    )
 
 
 def _recover(

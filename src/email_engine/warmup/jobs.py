@@ -15,7 +15,7 @@ from email_engine.errors import ConfigurationError
 from email_engine.ips.actuation import MAILWIZZ_ADAPTER_KEY, ServerWriter
 from email_engine.platform.jobspec import JobSpec
 from email_engine.reputation_signals.settings import SignalSettings
-from email_engine.warmup import failover_service, service
+from email_engine.warmup import daily_run, failover_service
 from email_engine.warmup.settings import WarmupSettings
 
 if TYPE_CHECKING:
@@ -76,7 +76,7 @@ def campaign_api(ctx: AppContext) -> Iterator[CampaignApi | None]:
 
 def run_warmup_job(ctx: AppContext, now: datetime) -> dict[str, Any]:
     with session_scope(ctx.session_factory) as session:
-        return service.run_warmup(
+        return daily_run.run_warmup(
             session, now=now, mailwizz=mailwizz_writer(ctx), signals=ctx.settings.section(SignalSettings)
         )
 

@@ -1,4 +1,5 @@
-"""Warmup plans in the database: create, start, pause, resume, abort, the daily run, current limits.
+"""Warmup plans in the database: create, start, pause, resume, abort, current limits (the daily run is
+:mod:`daily_run`; a plan row read as the planner's values, :mod:`stored_plan`).
 
 Services flush; the router, CLI or job commits. ``now`` is always a parameter. MailWizz is reached
 through the inventory's ``push_mailwizz_limits`` (recorded in ``actuation`` rows, retried by the next
@@ -8,10 +9,10 @@ summary says so).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, date, datetime, time, timedelta
-from typing import TYPE_CHECKING, Any, Literal
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, fields
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 import structlog
 from sqlalchemy import func, select
@@ -21,106 +22,40 @@ from email_engine.errors import Conflict, InvalidInput, NotFound
 from email_engine.ips.actuation import ServerWriter, push_mailwizz_limits
 from email_engine.ips.lifecycle import IpState
 from email_engine.ips.models import SendingIp
-from email_engine.warmup.gates import DayResult, Gates, Listing, complaint_pause
+from email_engine.warmup.gates import Gates
 from email_engine.warmup.models import WarmupDay, WarmupPlan
-from email_engine.warmup.plan import (
-    PRESETS,
-    Decision,
-    PlanSpec,
-    PlanState,
-    PlanStatus,
-    Step,
-    next_step,
-    paused_state,
-    resume_state,
+from email_engine.warmup.plan import PRESETS, PlanSpec, PlanStatus, next_step, paused_state, resume_state
+from email_engine.warmup.schedule import MAX_FIRST_DAY_VOLUME, ScheduleError
+from email_engine.warmup.stored_plan import (
+    VolumeLimit,
+    limit_of,
+    plan_limit,
+    record_day,
+    spec_of,
+    state_of,
+    store_state,
 )
-from email_engine.warmup.schedule import MAX_FIRST_DAY_VOLUME, ScheduleError, hourly_limit, provider_limits
-
-if TYPE_CHECKING:
-    from email_engine.reputation_signals.settings import SignalSettings
 
 __all__ = [
-    "ResultsReader",
-    "VolumeLimit",
     "abort_plan",
+    "alert",
     "create_plan",
     "current_limits",
+    "get_ip",
     "get_plan",
     "list_plans",
-    "make_results_reader",
     "pause_plan",
     "plan_detail",
-    "plan_limit",
+    "push_limits",
     "resume_plan",
-    "run_warmup",
     "start_plan",
+    "transition",
     "unfinished_plans",
 ]
 
 log = structlog.get_logger(__name__)
 
 UNFINISHED = (PlanStatus.CREATED, PlanStatus.RUNNING, PlanStatus.PAUSED)
-JOB_ACTOR = "job:warmup"
-# Gates whose failure raises a warning alert on the first failing day (the others hold quietly).
-ALERTING_GATES = frozenset({"hard_bounce", "complaint", "volume_cap"})
-
-ResultsReader = Callable[[Session, SendingIp, date, datetime | None], DayResult | None]
-
-
-@dataclass(frozen=True, slots=True)
-class VolumeLimit:
-    """Messages per day and per hour an IP may send today (0 means: send nothing).
-
-    ``providers``: per-provider daily caps (gmail, microsoft, yahoo, other…) for a renderer that can
-    apply per-domain rates; empty when not applicable.
-    """
-
-    daily: int
-    hourly: int
-    providers: Mapping[str, int] = field(default_factory=dict)
-
-
-# --- conversions --------------------------------------------------------------------------------
-
-
-def _spec(plan: WarmupPlan) -> PlanSpec:
-    return PlanSpec(
-        curve=tuple(plan.schedule),
-        gates=Gates(**plan.gates),
-        provider_shares=dict(plan.provider_shares),
-        active_hours=plan.active_hours,
-        max_opening=max(MAX_FIRST_DAY_VOLUME, plan.proven_volume or 0),
-    )
-
-
-def _state(plan: WarmupPlan) -> PlanState:
-    return PlanState(
-        status=PlanStatus(plan.status),
-        day_index=plan.day_index,
-        consecutive_failures=plan.consecutive_failures,
-        last_day=plan.last_day,
-    )
-
-
-def _store_state(plan: WarmupPlan, state: PlanState, now: datetime) -> None:
-    plan.status = state.status.value
-    plan.day_index = state.day_index
-    plan.consecutive_failures = state.consecutive_failures
-    plan.last_day = state.last_day
-    plan.updated_at = now
-
-
-def _limit_of(plan: WarmupPlan) -> VolumeLimit | None:
-    """Today's limit of a plan that is running (None when it sends nothing under the plan)."""
-    if plan.status != PlanStatus.RUNNING.value or plan.day_index is None:
-        return None
-    spec = _spec(plan)
-    daily = spec.curve[plan.day_index]
-    return VolumeLimit(
-        daily=daily,
-        hourly=hourly_limit(daily, spec.active_hours),
-        providers=provider_limits(daily, spec.provider_shares),
-    )
 
 
 # --- create / read ------------------------------------------------------------------------------
@@ -133,7 +68,7 @@ def get_plan(session: Session, plan_id: int) -> WarmupPlan:
     return plan
 
 
-def _get_ip(session: Session, ip_id: int) -> SendingIp:
+def get_ip(session: Session, ip_id: int) -> SendingIp:
     ip = session.get(SendingIp, ip_id)
     if ip is None:
         raise NotFound(f"There is no IP {ip_id}; add it to the inventory first (POST /api/v1/ips).")
@@ -197,7 +132,7 @@ def create_plan(
     except TypeError as exc:
         raise InvalidInput(f"A gate has a value of the wrong type ({exc}).") from None
 
-    ip = _get_ip(session, ip_id)
+    ip = get_ip(session, ip_id)
     if ip.state == IpState.RETIRED.value:
         raise Conflict(f"IP {ip.address} is retired; reinstate it before planning a warmup.")
     busy = session.scalar(
@@ -248,11 +183,11 @@ def list_plans(
 def plan_detail(session: Session, plan_id: int) -> dict[str, Any]:
     """The plan, its curve, where the IP is on it, and why each day advanced or held."""
     plan = get_plan(session, plan_id)
-    ip = _get_ip(session, plan.ip_id)
+    ip = get_ip(session, plan.ip_id)
     days = session.scalars(
         select(WarmupDay).where(WarmupDay.plan_id == plan.id).order_by(WarmupDay.day)
     ).all()
-    limit = _limit_of(plan)
+    limit = limit_of(plan)
     return {
         "id": plan.id,
         "ip_id": ip.id,
@@ -304,12 +239,6 @@ def unfinished_plans(session: Session, ip_ids: Sequence[int]) -> dict[int, Warmu
     return {plan.ip_id: plan for plan in plans}
 
 
-def plan_limit(plan: WarmupPlan) -> VolumeLimit:
-    """What :func:`current_limits` gives this running or paused plan's IP today."""
-    limit = _limit_of(plan)
-    return limit if limit is not None else VolumeLimit(daily=0, hourly=0)
-
-
 def current_limits(session: Session, *, now: datetime) -> dict[int, VolumeLimit]:
     """Today's warmup limits keyed by ``sending_ip.id`` (for the PowerMTA renderer).
 
@@ -325,62 +254,6 @@ def current_limits(session: Session, *, now: datetime) -> dict[int, VolumeLimit]
     for plan in plans:
         limits[plan.ip_id] = plan_limit(plan)
     return limits
-
-
-# --- results --------------------------------------------------------------------------------------
-
-
-def make_results_reader(session: Session, signal_settings: SignalSettings) -> ResultsReader:
-    """A reader of yesterday's counts (feedback ``daily_ip_results``) plus listings first seen since
-    the plan started (reputation ``listed_ips``, read once per run).
-
-    It returns None when nothing at all was recorded for the IP that day and it has no new listing.
-    """
-    from email_engine.feedback.stats import daily_ip_results
-    from email_engine.reputation.service import listed_ips
-    from email_engine.reputation_signals.service import warmup_provider_signals
-
-    listed = listed_ips(session)
-
-    def read(session: Session, ip: SendingIp, day: date, listed_since: datetime | None) -> DayResult | None:
-        counts = daily_ip_results(session, ip_address=ip.address, day=day)
-        end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=UTC)
-        listings = tuple(
-            Listing(zone=item.zone, major=item.major)
-            for item in listed.get(ip.address, [])
-            if (listed_since is None or item.first_seen_at >= listed_since) and item.first_seen_at < end
-        )
-        values = (
-            counts.sent,
-            counts.hard_bounces,
-            counts.soft_bounces,
-            counts.blocks,
-            counts.complaints,
-            counts.deferred,
-            counts.delivered,
-        )
-        signals = warmup_provider_signals(
-            session,
-            ip_address=ip.address,
-            day=day,
-            rules=signal_settings.rules,
-            freshness_days=signal_settings.freshness_days,
-        )
-        if not any(values) and not listings and not signals:
-            return None
-        return DayResult(
-            sent=counts.sent,
-            delivered=counts.delivered,
-            hard_bounces=counts.hard_bounces,
-            soft_bounces=counts.soft_bounces,
-            blocks=counts.blocks,
-            complaints=counts.complaints,
-            deferred=counts.deferred,
-            new_listings=listings,
-            provider_signals=signals,
-        )
-
-    return read
 
 
 # --- pushing to MailWizz --------------------------------------------------------------------------
@@ -427,46 +300,6 @@ def transition(
         transition_ip(session, ip_id=ip.id, to_state=to_state, reason=reason, actor=actor, now=now)
 
 
-def _record_day(
-    session: Session, plan: WarmupPlan, step: Step, *, today: date, results: DayResult | None, now: datetime
-) -> WarmupDay:
-    row = WarmupDay(
-        plan_id=plan.id,
-        day=today,
-        day_index=step.day_index,
-        daily_limit=step.daily,
-        hourly_limit=step.hourly,
-        provider_limits=dict(step.provider_limits),
-        decision=step.decision.value,
-        reasons=list(step.reasons),
-        gates=[asdict(outcome) for outcome in step.gates],
-        results=None
-        if results is None
-        else {
-            **asdict(results),
-            "new_listings": [asdict(x) for x in results.new_listings],
-            "provider_signals": [
-                {"name": x.name, "action": x.action.value, "reason": x.reason}
-                for x in results.provider_signals
-            ],
-        },
-        decided_at=now,
-    )
-    session.add(row)
-    _store_state(plan, step.state, now)
-    session.flush()
-    log.info(
-        "warmup.day_decided",
-        plan_id=plan.id,
-        ip_id=plan.ip_id,
-        day=today.isoformat(),
-        decision=step.decision.value,
-        daily=step.daily,
-        hourly=step.hourly,
-    )
-    return row
-
-
 AlertSeverity = Literal["info", "warning", "critical"]
 
 
@@ -486,7 +319,7 @@ def start_plan(
     plan = get_plan(session, plan_id)
     if plan.status != PlanStatus.CREATED:
         raise Conflict(f"Warmup plan {plan.id} is {plan.status}; only a created plan can be started.")
-    ip = _get_ip(session, plan.ip_id)
+    ip = get_ip(session, plan.ip_id)
     from email_engine.reputation.service import listed_ips
 
     majors = sorted({item.zone for item in listed_ips(session).get(ip.address, []) if item.major})
@@ -501,9 +334,9 @@ def start_plan(
     plan.started_at = now
     plan.status_reason = None
     today = now.astimezone(UTC).date()
-    step = next_step(_spec(plan), _state(plan), None, today)
-    _record_day(session, plan, step, today=today, results=None, now=now)
-    push = push_limits(session, mailwizz, ip, _limit_of(plan), now)
+    step = next_step(spec_of(plan), state_of(plan), None, today)
+    record_day(session, plan, step, today=today, results=None, now=now)
+    push = push_limits(session, mailwizz, ip, limit_of(plan), now)
     log.info("warmup.plan_started", plan_id=plan.id, ip_id=ip.id, actor=actor)
     return plan, push
 
@@ -543,14 +376,14 @@ def pause_plan(
     reason = _clean_reason(reason)
     plan = get_plan(session, plan_id)
     try:
-        state = paused_state(_state(plan))
+        state = paused_state(state_of(plan))
     except ValueError as exc:
         raise Conflict(str(exc)) from None
-    _store_state(plan, state, now)
+    store_state(plan, state, now)
     plan.paused_at = now
     plan.status_reason = f"paused by {actor}" + (f": {reason}" if reason else "")
     session.flush()
-    push = push_limits(session, mailwizz, _get_ip(session, plan.ip_id), None, now)
+    push = push_limits(session, mailwizz, get_ip(session, plan.ip_id), None, now)
     log.info("warmup.plan_paused", plan_id=plan.id, actor=actor)
     return plan, push
 
@@ -561,20 +394,20 @@ def resume_plan(
     """Resume a paused plan a few points lower on the curve (never where it stopped)."""
     plan = get_plan(session, plan_id)
     try:
-        state = resume_state(_spec(plan), _state(plan))
+        state = resume_state(spec_of(plan), state_of(plan))
     except ValueError as exc:
         raise Conflict(str(exc)) from None
-    ip = _get_ip(session, plan.ip_id)
+    ip = get_ip(session, plan.ip_id)
     _refuse_when_held(session, ip)
     transition(session, ip, IpState.WARMING, reason=f"warmup plan {plan.id} resumed", actor=actor, now=now)
-    _store_state(plan, state, now)
+    store_state(plan, state, now)
     plan.paused_at = None
     plan.status_reason = f"resumed by {actor} at day {(state.day_index or 0) + 1}"
     session.flush()
     from email_engine.integrations.alerts.service import resolve_alert
 
     resolve_alert(session, key=f"warmup:plan:{plan.id}:paused", now=now)
-    push = push_limits(session, mailwizz, ip, _limit_of(plan), now)
+    push = push_limits(session, mailwizz, ip, limit_of(plan), now)
     log.info("warmup.plan_resumed", plan_id=plan.id, day_index=state.day_index, actor=actor)
     return plan, push
 
@@ -597,7 +430,7 @@ def abort_plan(
     plan.ended_at = now
     plan.updated_at = now
     plan.status_reason = f"aborted by {actor}" + (f": {reason}" if reason else "")
-    ip = _get_ip(session, plan.ip_id)
+    ip = get_ip(session, plan.ip_id)
     push: dict[str, Any] = {"status": "skipped", "detail": "the IP was not warming"}
     if ip.state == IpState.WARMING.value:
         transition(
@@ -607,147 +440,3 @@ def abort_plan(
     session.flush()
     log.info("warmup.plan_aborted", plan_id=plan.id, actor=actor)
     return plan, push
-
-
-# --- the daily run --------------------------------------------------------------------------------
-
-
-def _decide_today(
-    session: Session, plan: WarmupPlan, ip: SendingIp, *, today: date, now: datetime, reader: ResultsReader
-) -> Step:
-    yesterday = today - timedelta(days=1)
-    results = reader(session, ip, yesterday, plan.started_at)
-    step = next_step(_spec(plan), _state(plan), results, today)
-    _record_day(session, plan, step, today=today, results=results, now=now)
-    failed = {outcome.name for outcome in step.gates if not outcome.passed}
-    if step.decision is Decision.PAUSE and plan.paused_at is None:
-        plan.paused_at = now
-        plan.status_reason = "; ".join(step.reasons)
-        critical = results is not None and (
-            any(x.major for x in results.new_listings)
-            or complaint_pause(_spec(plan).gates, results) is not None
-        )
-        alert(
-            session,
-            key=f"warmup:plan:{plan.id}:paused",
-            severity="critical" if critical else "warning",
-            title=f"Warmup of {ip.address} paused",
-            text=f"Warmup plan {plan.id} for {ip.address} was paused on {today.isoformat()}: "
-            + "; ".join(step.reasons),
-            now=now,
-        )
-    elif step.decision is Decision.STEP_BACK:
-        alert(
-            session,
-            key=f"warmup:plan:{plan.id}:stepped_back",
-            severity="warning",
-            title=f"Warmup of {ip.address} stepped back",
-            text=f"Warmup plan {plan.id} for {ip.address} stepped back on {today.isoformat()}: "
-            + "; ".join(step.reasons),
-            now=now,
-        )
-    elif step.decision is Decision.HOLD and failed & ALERTING_GATES:
-        # Hard bounces, complaints over Gmail's 0.1 % and a cap that does not hold are told on the
-        # first day, not after the third.
-        alert(
-            session,
-            key=f"warmup:plan:{plan.id}:gates",
-            severity="warning",
-            title=f"Warmup of {ip.address} holding: {', '.join(sorted(failed & ALERTING_GATES))}",
-            text=f"Warmup plan {plan.id} for {ip.address} holds on {today.isoformat()}: "
-            + "; ".join(step.reasons),
-            now=now,
-        )
-    if step.decision in (Decision.ADVANCE, Decision.COMPLETE):
-        from email_engine.integrations.alerts.service import resolve_alert
-
-        resolve_alert(session, key=f"warmup:plan:{plan.id}:gates", now=now)
-    if step.decision is Decision.COMPLETE:
-        plan.ended_at = now
-        plan.status_reason = "completed: the IP is warm"
-        transition(
-            session, ip, IpState.ACTIVE, reason=f"warmup plan {plan.id} completed", actor=JOB_ACTOR, now=now
-        )
-    session.flush()
-    return step
-
-
-def _pause_for_state(session: Session, plan: WarmupPlan, ip: SendingIp, now: datetime) -> None:
-    """Someone moved the IP out of ``warming`` by hand: the plan stops pushing volume until resumed."""
-    _store_state(plan, paused_state(_state(plan)), now)
-    plan.paused_at = now
-    plan.status_reason = (
-        f"paused: the IP was moved to {ip.state} outside the plan; resume the plan to re-warm"
-    )
-    alert(
-        session,
-        key=f"warmup:plan:{plan.id}:paused",
-        severity="warning",
-        title=f"Warmup of {ip.address} paused",
-        text=f"IP {ip.address} is {ip.state}, not warming, so warmup plan {plan.id} was paused.",
-        now=now,
-    )
-    session.flush()
-
-
-def run_warmup(
-    session: Session,
-    *,
-    now: datetime,
-    mailwizz: ServerWriter | None,
-    signals: SignalSettings,
-) -> dict[str, Any]:
-    """One pass of the warmup job: decide today for each running plan (once per UTC day) and make
-    MailWizz hold every unfinished plan's limits (idempotent; failed pushes are retried next pass)."""
-    reader = make_results_reader(session, signals)
-    today = now.astimezone(UTC).date()
-    summary: dict[str, Any] = {
-        "day": today.isoformat(),
-        "decided": {},
-        "pushed": 0,
-        "push_failed": [],
-        "push_skipped": 0,
-        "errors": [],
-    }
-    plans = session.scalars(
-        select(WarmupPlan)
-        .where(WarmupPlan.status.in_((PlanStatus.RUNNING.value, PlanStatus.PAUSED.value)))
-        .order_by(WarmupPlan.id)
-    ).all()
-    for plan in plans:
-        ip = _get_ip(session, plan.ip_id)
-        limit: VolumeLimit | None
-        try:
-            with session.begin_nested():
-                if plan.status == PlanStatus.RUNNING.value and ip.state != IpState.WARMING.value:
-                    _pause_for_state(session, plan, ip, now)
-                    summary["decided"][str(plan.id)] = "pause"
-                if plan.last_day is None or plan.last_day < today:
-                    step = _decide_today(session, plan, ip, today=today, now=now, reader=reader)
-                    summary["decided"][str(plan.id)] = step.decision.value
-                limit = _limit_of(plan)
-                if plan.status == PlanStatus.COMPLETED.value:
-                    # The IP is active now: keep the final curve point as its quota.
-                    final = plan.schedule[-1]
-                    limit = VolumeLimit(daily=final, hourly=hourly_limit(final, plan.active_hours))
-                push = push_limits(session, mailwizz, ip, limit, now)
-        except (Conflict, InvalidInput, ValueError) as exc:
-            detail = getattr(exc, "detail", str(exc))
-            summary["errors"].append({"plan_id": plan.id, "error": detail})
-            log.warning("warmup.plan_failed", plan_id=plan.id, error=detail)
-            continue
-        if push["status"] == "applied":
-            summary["pushed"] += 1
-        elif push["status"] == "failed":
-            summary["push_failed"].append({"plan_id": plan.id, "ip_id": ip.id, "error": push["error"]})
-        else:
-            summary["push_skipped"] += 1
-    log.info(
-        "warmup.run",
-        day=today.isoformat(),
-        plans=len(plans),
-        pushed=summary["pushed"],
-        push_failed=len(summary["push_failed"]),
-        errors=len(summary["errors"]),
-    )
-    return summary

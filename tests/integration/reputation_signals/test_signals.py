@@ -35,6 +35,7 @@ from email_engine.reputation_signals.preflight import check_dmarc_alignment
 from email_engine.reputation_signals.settings import SignalSettings
 from email_engine.warmup import failover_service
 from email_engine.warmup import service as warmup_service
+from email_engine.warmup.daily_run import run_warmup
 from email_engine.warmup.models import WarmupPlan
 from email_engine.warmup.settings import WarmupSettings
 from tests.integration.warmup.helpers import feed_day, list_on, make_ip
@@ -252,7 +253,7 @@ def test_red_day_pauses_the_warmup_and_raises_one_deduplicated_alert(
     day1 = T0 + timedelta(days=1)
     run_snds(ctx, day1)
 
-    summary = warmup_service.run_warmup(session, now=day1, mailwizz=None, signals=SIGNALS)
+    summary = run_warmup(session, now=day1, mailwizz=None, signals=SIGNALS)
     session.commit()
     assert summary["decided"] == {str(plan.id): "pause"}
     detail = warmup_service.plan_detail(session, plan.id)
@@ -288,7 +289,7 @@ def test_red_day_pauses_the_warmup_and_raises_one_deduplicated_alert(
         session.scalar(select(AlertState.status).where(AlertState.key == f"reputation:snds:{IP}"))
         == "resolved"
     )
-    warmup_service.run_warmup(session, now=day2, mailwizz=None, signals=SIGNALS)
+    run_warmup(session, now=day2, mailwizz=None, signals=SIGNALS)
     session.commit()
     assert warmup_service.plan_detail(session, plan.id)["status"] == "paused"
 
@@ -306,9 +307,7 @@ def test_gmail_spam_rate_of_035_percent_pauses_the_plan_with_that_reason(
     day1 = T0 + timedelta(days=1)
     run_postmaster(ctx, day1)
 
-    assert warmup_service.run_warmup(session, now=day1, mailwizz=None, signals=SIGNALS)["decided"] == {
-        str(plan.id): "pause"
-    }
+    assert run_warmup(session, now=day1, mailwizz=None, signals=SIGNALS)["decided"] == {str(plan.id): "pause"}
     session.commit()
     detail = warmup_service.plan_detail(session, plan.id)
     assert detail["status"] == "paused"
@@ -338,9 +337,7 @@ def test_a_hold_level_spam_rate_holds_then_three_in_a_row_pause(
         now = T0 + timedelta(days=offset + 1)
         run_postmaster(ctx, now)
         decisions.append(
-            warmup_service.run_warmup(session, now=now, mailwizz=None, signals=SIGNALS)["decided"][
-                str(plan.id)
-            ]
+            run_warmup(session, now=now, mailwizz=None, signals=SIGNALS)["decided"][str(plan.id)]
         )
         session.commit()
     assert decisions == ["hold", "hold", "pause"]

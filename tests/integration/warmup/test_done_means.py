@@ -11,10 +11,11 @@ from sqlalchemy.orm import Session
 from email_engine.integrations.alerts.models import AlertState
 from email_engine.ips.models import SendingIp
 from email_engine.reputation_signals.settings import SignalSettings
-from email_engine.warmup import failover_service, service
+from email_engine.warmup import daily_run, failover_service, service
 from email_engine.warmup.models import FailoverEvent, WarmupPlan
 from email_engine.warmup.plan import PRESETS
 from email_engine.warmup.settings import WarmupSettings
+from email_engine.warmup.stored_plan import VolumeLimit
 from tests.integration.warmup.helpers import feed_day, list_on, make_ip
 from tests.support.mailwizz_db import MailwizzTestDb
 
@@ -25,7 +26,7 @@ SIGNALS = SignalSettings(_env_file=None)  # type: ignore[call-arg]
 
 
 def run(session: Session, mw: MailwizzTestDb, now: datetime) -> dict[str, object]:
-    summary = service.run_warmup(session, now=now, mailwizz=mw.adapter(), signals=SIGNALS)
+    summary = daily_run.run_warmup(session, now=now, mailwizz=mw.adapter(), signals=SIGNALS)
     session.commit()
     return summary
 
@@ -77,7 +78,7 @@ def test_cold_preset_drives_mailwizz_quotas_holds_on_bounces_and_pauses(
     run(session, mw, T0 + timedelta(days=5))
     session.refresh(plan)
     assert plan.status == "paused" and mw.row(server)["status"] == "inactive"
-    assert service.current_limits(session, now=T0 + timedelta(days=5))[ip.id] == service.VolumeLimit(0, 0)
+    assert service.current_limits(session, now=T0 + timedelta(days=5))[ip.id] == VolumeLimit(0, 0)
 
     # A person resumes: lower on the curve, never at full volume.
     service.resume_plan(
