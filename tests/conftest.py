@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,10 @@ from email_engine.main import create_app
 from email_engine.migrate import upgrade_database
 from email_engine.plugins import import_all_models
 from tests.support.databases import REDIS_URL, backend, empty_all_tables, throwaway_database
+from tests.support.dns_server import DnsServer
+from tests.support.factories import USER_PASSWORD
+from tests.support.mailwizz_db import MailwizzTestDb, throwaway_mailwizz_db
+from tests.support.validation_zones import validation_dns_server
 
 import_all_models()
 
@@ -35,8 +39,9 @@ os.environ.setdefault("ACCOUNTING_RETENTION_DAYS", "36500")
 # Erasure keeps a keyed pseudonym; a key per test run (subprocesses inherit it).
 os.environ.setdefault("PRIVACY_HASH_KEY", secrets.token_urlsafe(32))
 
-# The session ends by comparing every observed response status with the OpenAPI description.
-pytest_plugins = ["tests.support.openapi_truth"]
+# The session ends by comparing every observed response status with the OpenAPI description; a test that
+# starts a process must be marked slow.
+pytest_plugins = ["tests.support.openapi_truth", "tests.support.slow_marks"]
 
 
 @pytest.fixture(scope="session")
@@ -69,6 +74,36 @@ def make_settings(database_url: str, redis_url: str | None, **overrides: Any) ->
 @pytest.fixture
 def settings(database_url: str, redis_url: str | None) -> Settings:
     return make_settings(database_url, redis_url)
+
+
+@pytest.fixture
+def dns_server() -> Iterator[DnsServer]:
+    """The validation zones (tests/support/validation_zones.py) on a loopback DNS server."""
+    with validation_dns_server() as server:
+        yield server
+
+
+@pytest.fixture
+def dns_settings(database_url: str, redis_url: str | None, dns_server: DnsServer) -> Settings:
+    """``settings`` whose resolver asks ``dns_server``; a module or folder takes them as its ``settings``
+    with ``settings = dns_settings`` (imported from here)."""
+    return make_settings(database_url, redis_url, DNS_NAMESERVERS=dns_server.nameserver)
+
+
+@pytest.fixture(scope="module")
+def mw_database() -> Iterator[MailwizzTestDb]:
+    """A MailWizz-shaped database on the local MariaDB (tests/support/mailwizz_db.py), one per module."""
+    with throwaway_mailwizz_db() as db:
+        yield db
+
+
+@pytest.fixture
+def mw(mw_database: MailwizzTestDb) -> Iterator[MailwizzTestDb]:
+    """``mw_database``, emptied after each test."""
+    yield mw_database
+    with mw_database.connect() as conn, conn.cursor() as cursor:
+        cursor.execute(f"DELETE FROM `{mw_database.prefix}campaign`")  # cascades to the delivery log
+        cursor.execute(f"DELETE FROM {mw_database.table}")
 
 
 @pytest.fixture
@@ -128,6 +163,22 @@ def make_key(ctx: AppContext) -> Any:
             )
             db_session.commit()
         return {"X-API-Key": key}
+
+    return _make
+
+
+@pytest.fixture
+def make_user(ctx: AppContext) -> Callable[[Role], str]:
+    """Create a user named after a role, with that role and ``USER_PASSWORD``; returns its email."""
+
+    def _make(role: Role) -> str:
+        email = f"{role.value}@example.org"
+        with ctx.session_factory() as db_session:
+            auth_service.create_user(
+                db_session, email=email, username=role.value, password=USER_PASSWORD, role=role, now=utcnow()
+            )
+            db_session.commit()
+        return email
 
     return _make
 

@@ -10,6 +10,11 @@ import structlog
 from email_engine.config import Settings
 
 
+def _stderr_logger(*_args: object) -> structlog.PrintLogger:
+    """A logger on the ``sys.stderr`` of the moment (a CLI run inside a test swaps it, then closes its own)."""
+    return structlog.PrintLogger(sys.stderr)
+
+
 def configure_logging(settings: Settings) -> None:
     level = logging.getLevelNamesMapping().get(settings.log_level.upper(), logging.INFO)
     renderer: structlog.typing.Processor = (
@@ -26,6 +31,6 @@ def configure_logging(settings: Settings) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=False,
     )

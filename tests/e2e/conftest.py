@@ -20,22 +20,17 @@ import pytest
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from email_engine.auth import service as auth_service
 from email_engine.auth.roles import Role
-from email_engine.clock import utcnow
-from email_engine.config import Settings
 from email_engine.context import AppContext
 from email_engine.integrations.powermta.settings import PowerMtaSettings
 from email_engine.main import create_app
-from email_engine.validation.settings import ValidationSettings
-from tests.conftest import make_settings
+from tests.conftest import dns_settings
 from tests.integration.powermta.conftest import pmta_env
-from tests.support.dns_server import DnsServer
+from tests.support.factories import USER_PASSWORD
 from tests.support.live_server import LiveServer
-from tests.support.validation_zones import validation_dns_server
+from tests.support.validation_zones import zone_validation_settings
 
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
-PASSWORD = "browser test password"
 #: The flags the project runs Chromium with: no sandbox (root in CI), nothing that calls home.
 CHROMIUM_ARGS = [
     "--headless",
@@ -79,28 +74,14 @@ def browser(playwright_driver: Playwright) -> Iterator[Browser]:
         chromium.close()
 
 
-@pytest.fixture
-def dns_server() -> Iterator[DnsServer]:
-    with validation_dns_server() as server:
-        yield server
-
-
-@pytest.fixture
-def settings(database_url: str, redis_url: str | None, dns_server: DnsServer) -> Settings:
-    return make_settings(database_url, redis_url, DNS_NAMESERVERS=dns_server.nameserver)
+settings = dns_settings  # the resolver asks the loopback DNS server of the validation zones
 
 
 @pytest.fixture
 def server(ctx: AppContext, tmp_path: Path) -> Iterator[LiveServer]:
     ctx.settings.install(
-        ValidationSettings(  # type: ignore[call-arg]
-            _env_file=None,
-            VALIDATION_ALLOW_TEST_DOMAINS=True,
-            VALIDATION_DNS_TIMEOUT=0.3,
-            VALIDATION_DNS_DEADLINE=5,
-            VALIDATION_JOBS_DIR=tmp_path / "jobs",
-            VALIDATION_JOBS_AUTOSTART=True,
-            VALIDATION_JOB_CHUNK_ROWS=500,
+        zone_validation_settings(
+            tmp_path / "jobs", VALIDATION_JOBS_AUTOSTART=True, VALIDATION_JOB_CHUNK_ROWS=500
         ),
     )
     (tmp_path / "pmta").mkdir()
@@ -133,20 +114,6 @@ class Watched:
 
 
 @pytest.fixture
-def make_user(ctx: AppContext) -> Callable[[Role], str]:
-    def make(role: Role) -> str:
-        email = f"{role.value}@example.org"
-        with ctx.session_factory() as session:
-            auth_service.create_user(
-                session, email=email, username=role.value, password=PASSWORD, role=role, now=utcnow()
-            )
-            session.commit()
-        return email
-
-    return make
-
-
-@pytest.fixture
 def open_browser(
     browser: Browser, server: LiveServer, make_user: Callable[[Role], str]
 ) -> Iterator[Callable[[Role], Watched]]:
@@ -175,7 +142,7 @@ def open_browser(
         )
         watched.goto("/ui/login")
         page.get_by_label("Email").fill(email)
-        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_label("Password").fill(USER_PASSWORD)
         page.get_by_role("button", name="Log in").click()
         page.wait_for_url(f"{server.url}/ui/")
         return watched

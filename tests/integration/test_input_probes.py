@@ -10,11 +10,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from email_engine.config import Settings
 from email_engine.context import AppContext
 from email_engine.reputation.settings import ReputationSettings
 from email_engine.validation.settings import ValidationSettings
-from tests.conftest import make_settings
+from tests.conftest import dns_settings
 from tests.support.dns_server import DnsServer
 from tests.support.live_server import LiveServer
 
@@ -40,9 +39,7 @@ def dns_server() -> Iterator[DnsServer]:
         yield server
 
 
-@pytest.fixture
-def settings(database_url: str, redis_url: str | None, dns_server: DnsServer) -> Settings:
-    return make_settings(database_url, redis_url, DNS_NAMESERVERS=dns_server.nameserver)
+settings = dns_settings  # the resolver asks this module's dns_server
 
 
 @pytest.fixture

@@ -31,7 +31,6 @@ from tests.conftest import make_settings
 from tests.support.databases import backend
 from tests.support.dns_server import DnsServer
 from tests.support.live_server import LiveServer
-from tests.support.validation_zones import validation_dns_server
 
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance,content_type_conformance"
 SEED = 20261205
@@ -41,12 +40,6 @@ SEED = 20261205
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_MAX_EXAMPLES", "12"))
 BUDGET_SECONDS = {"admin": 60, "viewer": 30, "anonymous": 20}
 SCALE = float(os.environ.get("SCHEMATHESIS_TIME_SCALE", "1" if backend() == "postgresql" else "0.5"))
-
-
-@pytest.fixture
-def dns_server() -> Iterator[DnsServer]:
-    with validation_dns_server() as server:
-        yield server
 
 
 @pytest.fixture

@@ -24,6 +24,8 @@ def run_cli(
         "DATABASE_URL": database_url,
         "REDIS_URL": "",
         "LOG_LEVEL": "WARNING",
+        # Tables laid out the same whatever the length of the test's temporary paths (80 columns otherwise).
+        "COLUMNS": "200",
         **(env or {}),
     }
     return subprocess.run(

@@ -6,12 +6,14 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import psycopg
 from sqlalchemy import Engine, text
 
 from email_engine.db import Base
+from email_engine.feedback.partitions import PARTITIONED, drop_partitions_before
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -76,5 +78,9 @@ def empty_all_tables(engine: Engine) -> None:
             )
             for sequence in sequences:
                 conn.execute(text(f'ALTER SEQUENCE "{sequence}" RESTART'))
+            # Day partitions are made by the application, not by migrations: the next test (whichever module
+            # it comes from, on this worker) starts without them.
+            for table in PARTITIONED:
+                drop_partitions_before(conn, table, date.max)
         elif _has_sqlite_sequence(conn):
             conn.execute(text("DELETE FROM sqlite_sequence"))

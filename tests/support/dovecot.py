@@ -24,6 +24,7 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 
+from tests.support.factories import free_port
 from tests.support.tls_peer import make_self_signed
 
 __all__ = ["Dovecot", "dovecot_available"]
@@ -33,12 +34,6 @@ DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 
 def dovecot_available() -> bool:
     return Path(DOVECOT).is_file()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Dovecot:
@@ -124,7 +119,7 @@ service stats {{
         for path in (self.root / "mail", self.root / "home"):
             os.chown(path, uid, gid)
         self.root.chmod(0o755)
-        self.port = _free_port()
+        self.port = free_port()
         config = self.root / "dovecot.conf"
         config.write_text(self._config())
         self._process = subprocess.Popen(

@@ -5,9 +5,13 @@ Routable mail hosts use public addresses that are never contacted (nothing conne
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
+from email_engine.validation.settings import ValidationSettings
 from tests.support.dns_server import DnsServer
 
-__all__ = ["ROUTABLE_IP", "ZONE", "validation_dns_server"]
+__all__ = ["ROUTABLE_IP", "ZONE", "validation_dns_server", "zone_validation_settings"]
 
 ROUTABLE_IP = "93.184.215.14"
 SOA = "ns.mail.test. hostmaster.mail.test. 1 3600 600 86400 120"
@@ -46,3 +50,18 @@ def validation_dns_server() -> DnsServer:
     server.silent("slowhost.test")
     server.servfail("broken.test")
     return server
+
+
+def zone_validation_settings(jobs_dir: Path, **overrides: Any) -> ValidationSettings:
+    """Validation settings for tests against these zones: test domains allowed, short DNS timeouts, jobs kept in
+    ``jobs_dir`` and started by the test, 10-row chunks."""
+    values: dict[str, Any] = {
+        "VALIDATION_ALLOW_TEST_DOMAINS": True,
+        "VALIDATION_DNS_TIMEOUT": 0.3,
+        "VALIDATION_DNS_DEADLINE": 5,
+        "VALIDATION_JOBS_DIR": jobs_dir,
+        "VALIDATION_JOBS_AUTOSTART": False,
+        "VALIDATION_JOB_CHUNK_ROWS": 10,
+    }
+    values.update(overrides)
+    return ValidationSettings(_env_file=None, **values)  # type: ignore[call-arg]

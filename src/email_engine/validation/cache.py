@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Protocol
 
 import redis
@@ -40,10 +40,14 @@ def decode_facts(raw: str | bytes) -> DomainFacts | None:
 
 
 class MemoryFactsCache:
-    """A bounded in-process cache; the oldest entries go first when it is full."""
+    """A bounded in-process cache; the oldest entries go first when it is full.
 
-    def __init__(self, *, max_entries: int = 200_000) -> None:
+    ``clock`` gives seconds on a steady scale (tests move it to expire entries).
+    """
+
+    def __init__(self, *, max_entries: int = 200_000, clock: Callable[[], float] = time.monotonic) -> None:
         self.max_entries = max_entries
+        self._clock = clock
         self._entries: dict[str, tuple[float, DomainFacts]] = {}
         self._lock = threading.Lock()  # requests reach it from several threads
 
@@ -52,7 +56,7 @@ class MemoryFactsCache:
             return self._get_many(domains)
 
     def _get_many(self, domains: Iterable[str]) -> dict[str, DomainFacts]:
-        now = time.monotonic()
+        now = self._clock()
         found: dict[str, DomainFacts] = {}
         for domain in domains:
             entry = self._entries.get(domain)
@@ -69,7 +73,7 @@ class MemoryFactsCache:
             self._put_many(facts)
 
     def _put_many(self, facts: Mapping[str, DomainFacts]) -> None:
-        now = time.monotonic()
+        now = self._clock()
         for domain, fact in facts.items():
             if fact.ttl is None or fact.ttl <= 0:
                 continue

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from email_engine.context import AppContext
 from tests.integration.alerts.conftest import BOT_TOKEN, CHAT_ID, messages
 from tests.support.cli_runner import run_cli
 from tests.support.http_peers import HttpPeer
+
+pytestmark = pytest.mark.slow  # starts the CLI as a subprocess
 
 
 def test_alerts_test_reports_delivery_and_failure(ctx: AppContext, telegram: HttpPeer) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from email_engine.clock import utcnow
 from email_engine.config import Settings, generate_secret
 from tests.conftest import make_settings
 from tests.support.databases import REDIS_URL
+from tests.support.factories import free_port
 
 
 @pytest.fixture
@@ -71,16 +71,10 @@ def test_failed_logins_are_limited(client: TestClient) -> None:
     assert "login attempts" in blocked.json()["detail"]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
+@pytest.mark.slow
 def test_two_workers_share_one_budget_through_redis(database_url: str, tmp_path: Path) -> None:
     """Two real `serve` worker processes behind one port: 70 requests give exactly 10 refusals."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,

@@ -181,6 +181,7 @@ def test_the_last_admin_stays(http: httpx.Client, admin_headers: dict[str, str],
         assert refused.status_code == 409 and "last active admin" in refused.json()["detail"]
 
 
+@pytest.mark.slow
 def test_cli_user_commands(database_url: str, user_id: int, ctx: AppContext, http: httpx.Client) -> None:
     tokens = _login(http)
     done = run_cli("users", "disable", "op@example.org", "--json", database_url=database_url)

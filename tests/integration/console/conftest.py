@@ -10,12 +10,9 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from email_engine.auth import service as auth_service
 from email_engine.auth.roles import Role
-from email_engine.clock import utcnow
-from email_engine.context import AppContext
+from tests.support.factories import USER_PASSWORD
 
-PASSWORD = "console password of the team"
 _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]*)"')
 
 
@@ -23,20 +20,6 @@ def csrf_of(html: str) -> str:
     match = _CSRF.search(html)
     assert match, "the page has no form with a CSRF token"
     return match.group(1)
-
-
-@pytest.fixture
-def make_user(ctx: AppContext) -> Callable[[Role], str]:
-    def make(role: Role) -> str:
-        email = f"{role.value}@example.org"
-        with ctx.session_factory() as session:
-            auth_service.create_user(
-                session, email=email, username=role.value, password=PASSWORD, role=role, now=utcnow()
-            )
-            session.commit()
-        return email
-
-    return make
 
 
 @pytest.fixture
@@ -54,7 +37,12 @@ def login(browser_client: TestClient, make_user: Callable[[Role], str]) -> Calla
         form = browser_client.get("/ui/login")
         answer = browser_client.post(
             "/ui/login",
-            data={"email": email, "password": PASSWORD, "csrf_token": csrf_of(form.text), "next": "/ui/"},
+            data={
+                "email": email,
+                "password": USER_PASSWORD,
+                "csrf_token": csrf_of(form.text),
+                "next": "/ui/",
+            },
         )
         assert answer.status_code == 303, answer.text
         return browser_client

@@ -6,10 +6,13 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.integration.console.conftest import csrf_of
 from tests.support.cli_runner import run_cli
+
+pytestmark = pytest.mark.slow  # starts the CLI as a subprocess
 
 
 def test_init_prints_the_console_url_and_a_login_that_works(

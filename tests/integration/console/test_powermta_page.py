@@ -24,6 +24,7 @@ def test_missing_settings_are_named(login: Callable[[Role], TestClient], ctx: Ap
     assert "before rendering the PowerMTA configuration" in answer.text and "PMTA_" in answer.text
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("guide_db")
 def test_render_diff_and_deploy(
     login: Callable[[Role], TestClient],

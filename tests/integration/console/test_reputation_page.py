@@ -87,12 +87,15 @@ def test_validate_now_runs_the_apis_domain_validation(
 
     from email_engine.auth.models import AuditEntry
     from tests.integration.console.conftest import csrf_of
-    from tests.integration.reputation.conftest import add_domain, add_ip, rep_settings
+    from tests.integration.reputation.conftest import NOW, add_domain, rep_settings
     from tests.integration.reputation.test_dns_auth_dns import zone
     from tests.support.dns_server import DnsServer
+    from tests.support.factories import make_ip
 
     with ctx.session_factory() as session:
-        add_ip(session, "192.0.2.10", "mta1.example.com", vmta="vmta-1")
+        make_ip(
+            session, "192.0.2.10", hostname="mta1.example.com", vmta_name="vmta-1", state="active", now=NOW
+        )
         domain = add_domain(session, "example.com", dkim_selector="s1", bounce_domain="bounce.example.com")
         domain_id = domain.id
         weak_id = add_domain(session, "example.net", dkim_selector="weak").id

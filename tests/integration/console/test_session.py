@@ -17,7 +17,8 @@ from email_engine.auth.roles import Role
 from email_engine.clock import utcnow
 from email_engine.console import session as cookies
 from email_engine.context import AppContext
-from tests.integration.console.conftest import PASSWORD, csrf_of
+from tests.integration.console.conftest import csrf_of
+from tests.support.factories import USER_PASSWORD
 
 
 def _cookie_header(answer: object, name: str) -> str:
@@ -52,7 +53,7 @@ def test_login_sets_the_session_cookie_and_shows_the_overview(
     email = make_user(Role.OPERATOR)
     token = csrf_of(browser_client.get("/ui/login").text)
     answer = browser_client.post(
-        "/ui/login", data={"email": email, "password": PASSWORD, "csrf_token": token, "next": "/ui/"}
+        "/ui/login", data={"email": email, "password": USER_PASSWORD, "csrf_token": token, "next": "/ui/"}
     )
     assert answer.status_code == 303 and answer.headers["location"] == "/ui/"
     cookie = _cookie_header(answer, "ee_session")
@@ -93,7 +94,7 @@ def test_login_without_the_forms_token_is_refused(
 ) -> None:
     email = make_user(Role.ADMIN)
     browser_client.get("/ui/login")
-    answer = browser_client.post("/ui/login", data={"email": email, "password": PASSWORD})
+    answer = browser_client.post("/ui/login", data={"email": email, "password": USER_PASSWORD})
     assert answer.status_code == 403
     assert "ee_session" not in answer.headers.get("set-cookie", "")
 
@@ -103,7 +104,7 @@ def test_next_never_leaves_the_console(browser_client: TestClient, make_user: Ca
     token = csrf_of(browser_client.get("/ui/login").text)
     answer = browser_client.post(
         "/ui/login",
-        data={"email": email, "password": PASSWORD, "csrf_token": token, "next": "//evil.example/ui/"},
+        data={"email": email, "password": USER_PASSWORD, "csrf_token": token, "next": "//evil.example/ui/"},
     )
     assert answer.headers["location"] == "/ui/"
 
@@ -145,7 +146,8 @@ def test_disable_and_revoke_end_the_console_session_at_once(
     token = csrf_of(client.get("/ui/login").text)
     assert (
         client.post(
-            "/ui/login", data={"email": "operator@example.org", "password": PASSWORD, "csrf_token": token}
+            "/ui/login",
+            data={"email": "operator@example.org", "password": USER_PASSWORD, "csrf_token": token},
         ).status_code
         == 303
     )

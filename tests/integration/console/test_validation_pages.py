@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,43 +15,22 @@ from sqlalchemy import select
 from email_engine.auth.models import AuditEntry
 from email_engine.auth.roles import Role
 from email_engine.clock import utcnow
-from email_engine.config import Settings
 from email_engine.context import AppContext
 from email_engine.validation.bulk import run_pending_jobs
 from email_engine.validation.models import ValidationJob
-from email_engine.validation.settings import ValidationSettings
-from tests.conftest import make_settings
+from tests.conftest import dns_settings
 from tests.integration.console.conftest import csrf_of
-from tests.support.dns_server import DnsServer
-from tests.support.validation_zones import validation_dns_server
+from tests.support.validation_zones import zone_validation_settings
 
 DOMAINS = ["good.mail.test", "nullmx.mail.test", "missing.mail.test"]
 
 
-@pytest.fixture
-def dns_server() -> Iterator[DnsServer]:
-    with validation_dns_server() as server:
-        yield server
-
-
-@pytest.fixture
-def settings(database_url: str, redis_url: str | None, dns_server: DnsServer) -> Settings:
-    return make_settings(database_url, redis_url, DNS_NAMESERVERS=dns_server.nameserver)
+settings = dns_settings  # the resolver asks the loopback DNS server of the validation zones
 
 
 @pytest.fixture
 def jobs_dir(ctx: AppContext, tmp_path: Path) -> Path:
-    ctx.settings.install(
-        ValidationSettings(  # type: ignore[call-arg]
-            _env_file=None,
-            VALIDATION_ALLOW_TEST_DOMAINS=True,
-            VALIDATION_DNS_TIMEOUT=0.3,
-            VALIDATION_DNS_DEADLINE=5,
-            VALIDATION_JOBS_DIR=tmp_path / "jobs",
-            VALIDATION_JOBS_AUTOSTART=False,
-            VALIDATION_JOB_CHUNK_ROWS=10,
-        ),
-    )
+    ctx.settings.install(zone_validation_settings(tmp_path / "jobs"))
     return tmp_path / "jobs"
 
 

@@ -13,7 +13,10 @@ from tests.support.databases import backend
 
 BIN = Path(sys.executable).parent
 # Each test makes its own SQLite database: it runs once, in the SQLite pass of scripts/test.sh.
-pytestmark = pytest.mark.skipif(backend() != "sqlite", reason="runs once, in the SQLite pass")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(backend() != "sqlite", reason="runs once, in the SQLite pass"),
+]
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import sysconfig
@@ -27,6 +26,7 @@ import httpx
 import pytest
 
 from tests.support.databases import backend
+from tests.support.factories import free_port
 
 # Two installs and an update: minutes on a busy machine. It runs the SQLite default whatever the pass, so it runs
 # once, in the SQLite pass of scripts/test.sh (the PostgreSQL install is test_install_update.py's).
@@ -37,13 +37,6 @@ pytestmark = [
 ]
 
 GITIGNORED = shutil.ignore_patterns(".git", ".venv", "var", "__pycache__", "*.db", ".env", ".pytest_cache")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _clone(repo_root: Path, dest: Path) -> None:
@@ -80,7 +73,7 @@ def guide(tmp_path: Path, repo_root: Path) -> Iterator[dict[str, str]]:
     app_dir.parent.mkdir(parents=True)
     _clone(repo_root, app_dir)
     _prepared_venv(app_dir / ".venv")
-    port = _free_port()
+    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "VIRTUAL_ENV"}},
         "PREFIX": str(prefix),

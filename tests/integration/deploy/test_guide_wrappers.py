@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # starts the guide's wrapper scripts
+
 
 @pytest.mark.parametrize(
     ("script", "job"),

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # starts the install scripts
+
 
 def _lib(repo_root: Path, script: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,6 +20,7 @@ import psycopg
 import pytest
 
 from tests.support.databases import backend, throwaway_postgres
+from tests.support.factories import free_port
 
 # Always uses PostgreSQL (the production shape), so it runs once: in the PostgreSQL pass of scripts/test.sh.
 pytestmark = [
@@ -36,20 +36,13 @@ IGNORE = shutil.ignore_patterns(
 )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 @pytest.fixture
 def deployment(tmp_path: Path, repo_root: Path) -> Iterator[dict[str, str]]:
-    port = _free_port()
+    port = free_port()
     with throwaway_postgres() as url:
         env = {
             **os.environ,

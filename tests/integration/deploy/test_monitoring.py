@@ -28,6 +28,7 @@ def _ok(args: list[str], cwd: Path) -> str:
     return result.stdout
 
 
+@pytest.mark.slow
 def test_prometheus_config_and_rules(repo_root: Path) -> None:
     monitoring = repo_root / "monitoring"
     _ok([_tool("promtool"), "check", "config", "prometheus.yml"], monitoring)
@@ -73,6 +74,7 @@ def test_engine_down_alert_uses_the_scrape_job_name(repo_root: Path) -> None:
     assert referenced and referenced <= jobs
 
 
+@pytest.mark.slow
 def test_alertmanager_config(repo_root: Path, tmp_path: Path) -> None:
     template = (repo_root / "monitoring/alertmanager.yml").read_text()
     entrypoint = (repo_root / "monitoring/alertmanager-entrypoint.sh").read_text()

@@ -24,6 +24,7 @@ import pytest
 from fastapi import FastAPI
 
 from tests.support.databases import backend
+from tests.support.factories import free_port
 from tests.support.live_server import LiveServer
 
 # No database involved: runs once, in the SQLite pass of scripts/test.sh.
@@ -40,13 +41,6 @@ def _need(tool: str) -> str:
     if path is None:
         pytest.fail(f"{tool} is not installed; scripts/services.sh installs it (scripts/system-packages.txt)")
     return path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _wait_port(port: int, process: subprocess.Popen[bytes], what: str) -> None:
@@ -107,7 +101,7 @@ def test_the_guides_file_passes_nginx_t_before_a_certificate(repo_root: Path, tm
 @pytest.fixture
 def pebble(tmp_path: Path) -> Iterator[dict[str, int]]:
     """Pebble on a free port, validating HTTP-01 on another free port; every name resolves to 127.0.0.1."""
-    ports = {name: _free_port() for name in ("acme", "management", "http01", "tls", "dns", "dns_management")}
+    ports = {name: free_port() for name in ("acme", "management", "http01", "tls", "dns", "dns_management")}
     cert, key = tmp_path / "pebble-cert.pem", tmp_path / "pebble-key.pem"
     subprocess.run(
         [
@@ -191,7 +185,7 @@ def pebble(tmp_path: Path) -> Iterator[dict[str, int]]:
 def test_certbot_nginx_turns_the_guides_site_into_https(
     repo_root: Path, tmp_path: Path, pebble: dict[str, int], app: FastAPI
 ) -> None:
-    https_port = _free_port()
+    https_port = free_port()
     root = tmp_path / "nginx"
     sites = root / "sites-enabled"
     sites.mkdir(parents=True)

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # starts openssl, the shipped scripts
+
 
 def _need(tool: str) -> str:
     path = shutil.which(tool)

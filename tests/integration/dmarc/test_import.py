@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -108,6 +109,7 @@ def cli_lines(result: Any) -> list[dict[str, Any]]:
     return [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
 
 
+@pytest.mark.slow
 def test_cli_import_exact_totals_idempotent_and_hostile_files_refused(
     tmp_path: Path, database_url: str, session: Session
 ) -> None:
@@ -160,6 +162,7 @@ def test_cli_import_exact_totals_idempotent_and_hostile_files_refused(
     assert session.scalar(select(func.count()).select_from(DmarcDeadLetter)) == 2
 
 
+@pytest.mark.slow
 def test_cli_human_output_and_missing_file(tmp_path: Path, database_url: str, ctx: AppContext) -> None:
     shutil.copy(DATA / GOOD[0], tmp_path / "a.xml")
     result = run_cli(
@@ -303,6 +306,7 @@ def small_report(number: int) -> bytes:
     ).encode()
 
 
+@pytest.mark.slow
 def test_cli_workers_answer_in_file_order_across_batches(
     tmp_path: Path, database_url: str, session: Session
 ) -> None:

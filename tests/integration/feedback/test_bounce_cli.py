@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -42,6 +43,7 @@ def lines(output: bytes) -> list[dict[str, object]]:
     return [json.loads(line) for line in output.decode().splitlines()]
 
 
+@pytest.mark.slow
 def test_classify_answers_each_line_in_order_and_flags_bad_ones() -> None:
     inputs = [
         {
@@ -112,6 +114,7 @@ def test_classify_refuses_an_oversize_line_but_continues() -> None:
     assert out[1]["category"] == "bad-mailbox"
 
 
+@pytest.mark.slow
 def test_parse_dsn_prints_records_and_reports_bad_files(tmp_path: Path, shared_data: Path) -> None:
     corpus = shared_data / "bounce-corpus" / "eml"
     letter = tmp_path / "letter.eml"

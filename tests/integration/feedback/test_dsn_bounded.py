@@ -45,6 +45,7 @@ def big_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return many_groups(folder / "many-groups.eml"), huge_original(folder / "huge-original.eml")
 
 
+@pytest.mark.slow
 def test_the_cli_parses_or_refuses_25_mib_within_150_mb(big_files: tuple[Path, Path]) -> None:
     many, huge = big_files
     refused = _parse_dsn_process(many)

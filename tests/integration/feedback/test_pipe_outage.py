@@ -77,6 +77,7 @@ def test_drain_reports_failure_while_database_is_down(
     assert list((tmp_path / "spool").glob("*.batch"))
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(backend() != "postgresql", reason="stops PostgreSQL behind a TCP proxy")
 def test_postgres_stops_mid_run_and_comes_back(tmp_path: Path, settings: Settings, session: Session) -> None:
     start = hour_of(utcnow() - timedelta(hours=2))

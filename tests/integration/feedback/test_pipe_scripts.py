@@ -12,6 +12,8 @@ from email_engine.config import Settings
 from email_engine.feedback.stored import stored_records
 from tests.integration.feedback.conftest import pipe_env
 
+pytestmark = pytest.mark.slow  # starts the pipe scripts
+
 CSV = (
     "type,timeLogged,rcpt,dsnStatus,dsnDiag,bounceCat\r\n"
     'b,2026-11-24 09:00:01+0000,gone@example.com,5.1.1,"smtp;550 5.1.1 user unknown, ""gone""",bad-mailbox\r\n'

@@ -34,6 +34,8 @@ from tests.integration.feedback.conftest import EMAIL_ENGINE, pipe_env
 from tests.integration.feedback.test_accounting_migration import LEGACY_INSERT, _legacy_values
 from tests.support.databases import empty_all_tables, throwaway_database
 
+pytestmark = pytest.mark.slow  # starts the pipe
+
 NOW = datetime.now(UTC).replace(microsecond=0)
 HEADER = "type,timeLogged,rcpt,dsnStatus,dsnDiag,bounceCat,dlvSourceIp,vmta\r\n"
 PERSON = "Jane.Doe@Example.org"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -16,35 +15,11 @@ from email_engine.integrations.mailwizz.database import MailwizzDatabase
 from email_engine.ips import service
 from email_engine.ips.actuation import MAILWIZZ_ADAPTER_KEY
 from email_engine.ips.jobs import run_mailwizz_retry
-from email_engine.ips.models import Actuation, SendingIp
+from email_engine.ips.models import Actuation
+from tests.support.factories import free_port, make_ip
 from tests.support.mailwizz_db import MailwizzTestDb
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _ip(session: Session, server_id: int | None, state: str = "warming") -> SendingIp:
-    ip = service.create_ip(
-        session,
-        address="192.0.2.44",
-        hostname="mta44.example.com",
-        purpose="cold",
-        vmta_name="vmta-44",
-        mailwizz_server_id=server_id,
-        actor="test",
-        now=NOW,
-    )
-    if state != "standby":
-        service.transition_ip(
-            session, ip_id=ip.id, to_state=state, reason="test", actor="test", now=NOW, force=True
-        )
-    session.commit()
-    return ip
 
 
 def _actuations(session: Session) -> list[Actuation]:
@@ -53,7 +28,8 @@ def _actuations(session: Session) -> list[Actuation]:
 
 def test_push_writes_quotas_and_status_and_records_it(session: Session, mw: MailwizzTestDb) -> None:
     server_id = mw.add_server(status="inactive")
-    ip = _ip(session, server_id)
+    ip = make_ip(session, "192.0.2.44", server_id=server_id, state="warming", now=NOW)
+    session.commit()
     result = service.push_mailwizz_limits(
         session, mw.adapter(), ip=ip, hourly=5, daily=50, active=True, now=NOW
     )
@@ -81,7 +57,8 @@ def test_second_identical_push_writes_nothing_and_reuses_the_row(
     session: Session, mw: MailwizzTestDb
 ) -> None:
     server_id = mw.add_server(status="inactive")
-    ip = _ip(session, server_id)
+    ip = make_ip(session, "192.0.2.44", server_id=server_id, state="warming", now=NOW)
+    session.commit()
     adapter = mw.adapter()
     service.push_mailwizz_limits(session, adapter, ip=ip, hourly=5, daily=50, active=True, now=NOW)
     before = mw.row(server_id)
@@ -96,7 +73,8 @@ def test_second_identical_push_writes_nothing_and_reuses_the_row(
 
 def test_drift_in_mailwizz_is_corrected(session: Session, mw: MailwizzTestDb) -> None:
     server_id = mw.add_server(status="inactive")
-    ip = _ip(session, server_id)
+    ip = make_ip(session, "192.0.2.44", server_id=server_id, state="warming", now=NOW)
+    session.commit()
     service.push_mailwizz_limits(session, mw.adapter(), ip=ip, hourly=5, daily=50, active=True, now=NOW)
     with mw.connect() as conn, conn.cursor() as cursor:  # someone raises the quota by hand
         cursor.execute(f"UPDATE {mw.table} SET hourly_quota = 5000 WHERE server_id = %s", (server_id,))
@@ -111,9 +89,10 @@ def test_unreachable_database_leaves_a_visible_failed_row_and_the_next_run_retri
     session: Session, mw: MailwizzTestDb, client: TestClient, operator_headers: dict[str, str]
 ) -> None:
     server_id = mw.add_server(status="inactive", hourly=1, daily=10)
-    ip = _ip(session, server_id)
+    ip = make_ip(session, "192.0.2.44", server_id=server_id, state="warming", now=NOW)
+    session.commit()
     down = MailwizzDatabase(
-        host="127.0.0.1", port=_free_port(), user="root", password="", database=mw.name, connect_timeout=1.0
+        host="127.0.0.1", port=free_port(), user="root", password="", database=mw.name, connect_timeout=1.0
     )
     failed = service.push_mailwizz_limits(session, down, ip=ip, hourly=5, daily=50, active=True, now=NOW)
     session.commit()
@@ -136,9 +115,10 @@ def test_unreachable_database_leaves_a_visible_failed_row_and_the_next_run_retri
 
 def test_new_values_supersede_an_unfinished_push(session: Session, mw: MailwizzTestDb) -> None:
     server_id = mw.add_server(status="inactive")
-    ip = _ip(session, server_id)
+    ip = make_ip(session, "192.0.2.44", server_id=server_id, state="warming", now=NOW)
+    session.commit()
     down = MailwizzDatabase(
-        host="127.0.0.1", port=_free_port(), user="root", password="", database=mw.name, connect_timeout=1.0
+        host="127.0.0.1", port=free_port(), user="root", password="", database=mw.name, connect_timeout=1.0
     )
     service.push_mailwizz_limits(session, down, ip=ip, hourly=5, daily=50, active=True, now=NOW)
     service.push_mailwizz_limits(session, mw.adapter(), ip=ip, hourly=8, daily=80, active=True, now=NOW)
@@ -147,7 +127,8 @@ def test_new_values_supersede_an_unfinished_push(session: Session, mw: MailwizzT
 
 
 def test_missing_server_row_fails_visibly(session: Session, mw: MailwizzTestDb) -> None:
-    ip = _ip(session, 987654)
+    ip = make_ip(session, "192.0.2.44", server_id=987654, state="warming", now=NOW)
+    session.commit()
     result = service.push_mailwizz_limits(
         session, mw.adapter(), ip=ip, hourly=5, daily=50, active=True, now=NOW
     )
@@ -160,7 +141,8 @@ def test_bad_quotas_raise_and_nothing_is_written_anywhere(
     session: Session, mw: MailwizzTestDb, hourly: int, daily: int
 ) -> None:
     server_id = mw.add_server(status="inactive", hourly=1, daily=10)
-    ip = _ip(session, server_id)
+    ip = make_ip(session, "192.0.2.44", server_id=server_id, state="warming", now=NOW)
+    session.commit()
     with pytest.raises(InvalidInput):
         service.push_mailwizz_limits(
             session, mw.adapter(), ip=ip, hourly=hourly, daily=daily, active=True, now=NOW
@@ -175,7 +157,8 @@ def test_a_paused_ip_cannot_be_made_active_in_mailwizz(
     session: Session, mw: MailwizzTestDb, state: str
 ) -> None:
     server_id = mw.add_server(status="active", hourly=5, daily=50)
-    ip = _ip(session, server_id, state=state)
+    ip = make_ip(session, "192.0.2.44", server_id=server_id, state=state, now=NOW)
+    session.commit()
     with pytest.raises(Conflict, match=state):
         service.push_mailwizz_limits(session, mw.adapter(), ip=ip, hourly=5, daily=50, active=True, now=NOW)
     paused = service.push_mailwizz_limits(
@@ -186,7 +169,8 @@ def test_a_paused_ip_cannot_be_made_active_in_mailwizz(
 
 
 def test_ip_without_a_mailwizz_server_is_skipped(session: Session, mw: MailwizzTestDb) -> None:
-    ip = _ip(session, None)
+    ip = make_ip(session, "192.0.2.44", server_id=None, state="warming", now=NOW)
+    session.commit()
     result = service.push_mailwizz_limits(
         session, mw.adapter(), ip=ip, hourly=5, daily=50, active=True, now=NOW
     )
@@ -196,7 +180,7 @@ def test_ip_without_a_mailwizz_server_is_skipped(session: Session, mw: MailwizzT
 
 def _down(mw: MailwizzTestDb) -> MailwizzDatabase:
     return MailwizzDatabase(
-        host="127.0.0.1", port=_free_port(), user="root", password="", database=mw.name, connect_timeout=1.0
+        host="127.0.0.1", port=free_port(), user="root", password="", database=mw.name, connect_timeout=1.0
     )
 
 
@@ -208,7 +192,8 @@ def test_an_ip_leaving_the_sending_states_is_paused_in_mailwizz_at_once(
     operator_headers: dict[str, str],
 ) -> None:
     server_id = mw.add_server(status="active", hourly=5, daily=50)
-    ip = _ip(session, server_id, state="warming")
+    ip = make_ip(session, "192.0.2.44", server_id=server_id, state="warming", now=NOW)
+    session.commit()
     ctx.extras[MAILWIZZ_ADAPTER_KEY] = mw.adapter()
     response = client.post(
         f"/api/v1/ips/{ip.id}/transition",
@@ -231,7 +216,8 @@ def test_the_pause_is_kept_and_retried_when_mailwizz_is_down(
     operator_headers: dict[str, str],
 ) -> None:
     server_id = mw.add_server(status="active", hourly=5, daily=50)
-    ip = _ip(session, server_id, state="active")
+    ip = make_ip(session, "192.0.2.44", server_id=server_id, state="active", now=NOW)
+    session.commit()
     ctx.extras[MAILWIZZ_ADAPTER_KEY] = _down(mw)
     response = client.post(
         f"/api/v1/ips/{ip.id}/transition", json={"to": "resting", "reason": "rest"}, headers=operator_headers
@@ -258,7 +244,8 @@ def test_retry_drops_a_failed_activation_once_the_ip_stopped_sending(
     ctx: AppContext, session: Session, mw: MailwizzTestDb
 ) -> None:
     server_id = mw.add_server(status="inactive")
-    ip = _ip(session, server_id, state="warming")
+    ip = make_ip(session, "192.0.2.44", server_id=server_id, state="warming", now=NOW)
+    session.commit()
     service.push_mailwizz_limits(session, _down(mw), ip=ip, hourly=5, daily=50, active=True, now=NOW)
     service.transition_ip(
         session, ip_id=ip.id, to_state="quarantined", reason="listed", actor="test", now=NOW
@@ -279,7 +266,8 @@ def test_an_activation_always_carries_both_quotas(
 ) -> None:
     """A quota left as it is may be 0, which MailWizz reads as unlimited: never activate without both."""
     server_id = mw.add_server(status="inactive", hourly=0, daily=0)
-    ip = _ip(session, server_id)
+    ip = make_ip(session, "192.0.2.44", server_id=server_id, state="warming", now=NOW)
+    session.commit()
     with pytest.raises(InvalidInput, match="explicit hourly and daily quotas"):
         service.push_mailwizz_limits(
             session, mw.adapter(), ip=ip, hourly=hourly, daily=daily, active=True, now=NOW
@@ -292,7 +280,8 @@ def test_a_server_holding_a_zero_quota_can_always_be_paused(session: Session, mw
     """Someone set 0 (unlimited) by hand on a running server: the engine's pause still goes through,
     and a later pause after MailWizz reverted it (setIsNotInUse) too."""
     server_id = mw.add_server(status="active", hourly=0, daily=500)
-    ip = _ip(session, server_id)
+    ip = make_ip(session, "192.0.2.44", server_id=server_id, state="warming", now=NOW)
+    session.commit()
     result = service.push_mailwizz_limits(
         session, mw.adapter(), ip=ip, hourly=None, daily=400, active=False, now=NOW
     )
@@ -309,7 +298,8 @@ def test_retry_never_replays_an_activation_without_quotas(
 ) -> None:
     """An activation recorded before every activation carried its quotas is superseded, not replayed."""
     server_id = mw.add_server(status="inactive", hourly=0, daily=0)
-    ip = _ip(session, server_id)
+    ip = make_ip(session, "192.0.2.44", server_id=server_id, state="warming", now=NOW)
+    session.commit()
     session.add(
         Actuation(
             ip_id=ip.id,

@@ -171,6 +171,7 @@ def test_duplicates_and_refused_transitions(cli: Any) -> None:
     assert isinstance(cold.exception, Conflict) and "cold" in str(cold.exception)
 
 
+@pytest.mark.slow
 def test_the_installed_command_exits_non_zero_with_one_line(settings: Settings) -> None:
     env = {
         **os.environ,

@@ -22,29 +22,12 @@ from email_engine.integrations.mailwizz.quota import QUOTA_CACHE_SECONDS
 from email_engine.ips import service
 from email_engine.ips.actuation import MAILWIZZ_ADAPTER_KEY, pause_in_mailwizz
 from email_engine.ips.jobs import run_mailwizz_retry
-from email_engine.ips.models import Actuation, SendingIp
+from email_engine.ips.models import Actuation
 from tests.support.databases import MARIADB
+from tests.support.factories import make_ip
 from tests.support.mailwizz_db import MailwizzTestDb, throwaway_mailwizz_db
 
 NOW = datetime(2026, 11, 24, 6, 0, tzinfo=UTC)
-
-
-def _ip(session: Session, server_id: int, state: str = "warming") -> SendingIp:
-    ip = service.create_ip(
-        session,
-        address="192.0.2.45",
-        hostname="mta45.example.com",
-        purpose="cold",
-        vmta_name="vmta-45",
-        mailwizz_server_id=server_id,
-        actor="test",
-        now=NOW,
-    )
-    service.transition_ip(
-        session, ip_id=ip.id, to_state=state, reason="test", actor="test", now=NOW, force=True
-    )
-    session.commit()
-    return ip
 
 
 def _latest(session: Session) -> Actuation:
@@ -57,7 +40,8 @@ def test_a_pause_written_while_in_use_stays_paused_after_the_send_ends(
     ctx: AppContext, session: Session, mw: MailwizzTestDb
 ) -> None:
     server_id = mw.add_server(status="active", hourly=20, daily=200)
-    ip = _ip(session, server_id)
+    ip = make_ip(session, "192.0.2.45", server_id=server_id, state="warming", now=NOW)
+    session.commit()
     mw.mailwizz_send_starts(server_id)  # MailWizz picks the server for a campaign: in-use
     result = pause_in_mailwizz(session, mw.adapter(), ip=ip, now=NOW)
     session.commit()
@@ -82,7 +66,8 @@ def test_a_pause_written_while_in_use_stays_paused_after_the_send_ends(
 
 def test_a_pause_on_an_idle_server_is_not_flagged(session: Session, mw: MailwizzTestDb) -> None:
     server_id = mw.add_server(status="active", hourly=20, daily=200)
-    ip = _ip(session, server_id)
+    ip = make_ip(session, "192.0.2.45", server_id=server_id, state="warming", now=NOW)
+    session.commit()
     pause_in_mailwizz(session, mw.adapter(), ip=ip, now=NOW)
     session.commit()
     applied = _latest(session).applied
@@ -93,7 +78,8 @@ def test_the_quota_cache_is_recorded_with_the_time_mailwizz_applies_the_quota(
     session: Session, mw: MailwizzTestDb
 ) -> None:
     server_id = mw.add_server(status="inactive")
-    ip = _ip(session, server_id)
+    ip = make_ip(session, "192.0.2.45", server_id=server_id, state="warming", now=NOW)
+    session.commit()
     service.push_mailwizz_limits(session, mw.adapter(), ip=ip, hourly=5, daily=50, active=True, now=NOW)
     session.commit()
     applied = _latest(session).applied
@@ -105,7 +91,8 @@ def test_the_quota_cache_is_recorded_with_the_time_mailwizz_applies_the_quota(
 def test_a_server_on_a_mailwizz_warmup_plan_is_refused_clearly(session: Session, mw: MailwizzTestDb) -> None:
     plan_id = mw.add_warmup_plan()
     server_id = mw.add_server(status="active", hourly=7, daily=70, warmup_plan_id=plan_id)
-    ip = _ip(session, server_id)
+    ip = make_ip(session, "192.0.2.45", server_id=server_id, state="warming", now=NOW)
+    session.commit()
     result = service.push_mailwizz_limits(
         session, mw.adapter(), ip=ip, hourly=5, daily=50, active=True, now=NOW
     )
@@ -125,7 +112,8 @@ def test_a_server_on_a_mailwizz_warmup_plan_is_refused_clearly(session: Session,
 def test_taking_over_a_mailwizz_warmup_plan_detaches_it(session: Session, mw: MailwizzTestDb) -> None:
     plan_id = mw.add_warmup_plan()
     server_id = mw.add_server(status="inactive", hourly=7, daily=70, warmup_plan_id=plan_id)
-    ip = _ip(session, server_id)
+    ip = make_ip(session, "192.0.2.45", server_id=server_id, state="warming", now=NOW)
+    session.commit()
     result = service.push_mailwizz_limits(
         session, mw.adapter(take_over_warmup=True), ip=ip, hourly=5, daily=50, active=True, now=NOW
     )

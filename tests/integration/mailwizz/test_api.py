@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import socket
 from collections.abc import Iterator
 
 import pytest
@@ -19,6 +18,7 @@ from email_engine.integrations.mailwizz.api import (
     signature_base,
 )
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
+from tests.support.factories import free_port
 from tests.support.mailwizz_http import FakeMailwizz, running_mailwizz
 
 LIST = "ab123cd456ef7"
@@ -134,10 +134,7 @@ def test_server_errors_and_garbage_are_dependency_unavailable(fake: FakeMailwizz
 
 
 def test_unreachable_api_is_dependency_unavailable() -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    api = MailwizzApi(base_url=f"http://127.0.0.1:{port}/api", auth=ApiKeyAuth("k"), timeout=1.0)
+    api = MailwizzApi(base_url=f"http://127.0.0.1:{free_port()}/api", auth=ApiKeyAuth("k"), timeout=1.0)
     with pytest.raises(DependencyUnavailable, match="did not answer"):
         api.find_subscriber(LIST, EMAIL)
 

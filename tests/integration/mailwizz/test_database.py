@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from typing import Any
 
 import pytest
@@ -11,13 +10,8 @@ from email_engine.errors import ConfigurationError, Conflict, DependencyUnavaila
 from email_engine.integrations.mailwizz.database import MailwizzDatabase, check_table_prefix
 from email_engine.integrations.mailwizz.quota import MAX_QUOTA, DesiredServer, UnlimitedQuotaRefused
 from email_engine.integrations.mailwizz.settings import MailwizzSettings
+from tests.support.factories import free_port
 from tests.support.mailwizz_db import MailwizzTestDb, throwaway_mailwizz_db
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_read_server_returns_mailwizz_columns(mw: MailwizzTestDb) -> None:
@@ -155,7 +149,7 @@ def test_bad_status_is_refused(mw: MailwizzTestDb) -> None:
 
 def test_unreachable_database_is_dependency_unavailable() -> None:
     adapter = MailwizzDatabase(
-        host="127.0.0.1", port=_free_port(), user="root", password="", database="nowhere", connect_timeout=1.0
+        host="127.0.0.1", port=free_port(), user="root", password="", database="nowhere", connect_timeout=1.0
     )
     with pytest.raises(DependencyUnavailable, match="not reachable"):
         adapter.read_server(1)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from email_engine.context import AppContext
 from tests.integration.ops.conftest import TEST_JOBS
 from tests.support.cli_runner import run_cli
+
+pytestmark = pytest.mark.slow  # starts the CLI as a subprocess
 
 ENV = {"SCHEDULER_JOB_MODULES": TEST_JOBS, "SCHEDULER_ONLY_JOBS": "tick,broken"}
 

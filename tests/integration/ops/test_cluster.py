@@ -26,6 +26,8 @@ from email_engine.platform.models import JobRun
 from tests.integration.ops.conftest import TEST_JOBS
 from tests.support.databases import REDIS_URL, backend
 
+pytestmark = pytest.mark.slow  # starts three schedulers
+
 REPO = Path(__file__).resolve().parents[3]
 TICK_SECONDS = 2
 LEASE_SECONDS = 3

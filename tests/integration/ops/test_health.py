@@ -63,6 +63,7 @@ def test_powermta_status_page_ok_refused_down_and_not_configured(ctx: AppContext
     assert down.status == "fail" and "unreachable" in down.detail
 
 
+@pytest.mark.slow
 def test_powermta_status_command(ctx: AppContext) -> None:
     good = f"{sys.executable} -c \"print('PowerMTA v5.5 running')\""
     ctx.settings.install(health_settings(PMTA_STATUS_COMMAND=good))

@@ -147,6 +147,7 @@ def test_refused_events_and_capped_revivals_wait_for_an_operator(
     assert _statuses(ctx)["row-bounce-008"] == "dead"
 
 
+@pytest.mark.slow
 def test_bulk_retry_by_api_and_cli(
     ctx: AppContext,
     receiver: ScraperProReceiver,

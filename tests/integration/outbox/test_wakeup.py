@@ -86,6 +86,7 @@ def test_a_rolled_back_event_wakes_nobody_and_a_follower_does_not_deliver(
     assert _wait_until_sent(ctx, "wake-2")  # due too, delivered in the same drain
 
 
+@pytest.mark.slow
 def test_a_commit_in_another_process_wakes_the_deliverer(
     ctx: AppContext, waker: OutboxWaker, peer: HttpPeer
 ) -> None:

@@ -77,6 +77,7 @@ def test_lint_reports_the_broken_guide_config(cli: Invoke) -> None:
     assert f"{BROKEN}:15: error:" in result.output and "marketing-pool" in result.output
 
 
+@pytest.mark.slow
 def test_diff_and_deploy_with_rollback(
     cli: Invoke, guide_db: GuideInventory, pmta_dir: Path, tmp_path: Path, ctx: Any
 ) -> None:
@@ -190,6 +191,7 @@ def test_cli_refusals(
     assert isinstance(result.exception, error)
 
 
+@pytest.mark.slow
 def test_real_process_exit_codes(settings: Settings, guide_db: GuideInventory, pmta_dir: Path) -> None:
     env = {
         **pmta_env(pmta_dir),
@@ -264,6 +266,7 @@ def test_dns_senders_per_domain(cli: Invoke, guide_db: GuideInventory, ctx: Any)
     assert json.loads(cli("dns", "senders", "news.example.net", "--clear", "--json").stdout)["pools"] == []
 
 
+@pytest.mark.slow
 def test_generate_dkim_without_arguments_keys_every_domain_that_has_none(
     settings: Settings, ctx: Any, tmp_path: Path
 ) -> None:

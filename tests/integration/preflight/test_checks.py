@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.orm import Session
 
 from email_engine.config import SECRET_FIX, generate_secret
 from email_engine.context import AppContext, build_context
@@ -20,7 +19,7 @@ from email_engine.integrations.powermta import preflight as powermta_preflight
 from email_engine.integrations.powermta.settings import PowerMtaSettings
 from email_engine.integrations.scraper_pro import preflight as scraper_pro_preflight
 from email_engine.ips import preflight as ips_preflight
-from email_engine.ips.models import SendingDomain, SendingIp
+from email_engine.ips.models import SendingDomain
 from email_engine.platform.preflight import Item, PreflightSettings
 from email_engine.preflight import configuration, host, runner
 from email_engine.reputation import auth_service
@@ -32,6 +31,7 @@ from email_engine.warmup import preflight as warmup_preflight
 from tests.conftest import make_settings
 from tests.integration.preflight.conftest import DOMAIN, sending_zone
 from tests.support.dns_server import DnsServer
+from tests.support.factories import make_ip
 from tests.support.http_peers import HttpPeer
 from tests.support.scraper_pro_receiver import ScraperProReceiver
 from tests.support.tls_peer import TlsPeer
@@ -66,28 +66,11 @@ def _one(items: Any, name: str | None = None) -> Item:
     return found[0]
 
 
-def _add_ip(
-    session: Session, address: str, state: str = "active", hostname: str = "mta1.example.com"
-) -> SendingIp:
-    ip = SendingIp(
-        address=address,
-        hostname=hostname,
-        purpose="marketing",
-        vmta_name=f"vmta-{address.replace('.', '-')}",
-        state=state,
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    session.add(ip)
-    session.flush()
-    return ip
-
-
 # --- blacklists -----------------------------------------------------------------------------------
 def test_a_listed_ip_fails_with_the_fix(ctx: AppContext) -> None:
     with ctx.session_factory() as session:
-        _add_ip(session, "192.0.2.10")
-        _add_ip(session, "192.0.2.11")
+        make_ip(session, "192.0.2.10", state="active", now=NOW)
+        make_ip(session, "192.0.2.11", state="active", now=NOW)
         record_dnsbl_results(
             session,
             target="192.0.2.10",
@@ -109,7 +92,7 @@ def test_a_listed_ip_fails_with_the_fix(ctx: AppContext) -> None:
 
 def test_blacklists_stale_or_unanswered_checks_are_not_clean(ctx: AppContext) -> None:
     with ctx.session_factory() as session:
-        _add_ip(session, "192.0.2.10")
+        make_ip(session, "192.0.2.10", state="active", now=NOW)
         record_dnsbl_results(
             session,
             target="192.0.2.10",
@@ -156,8 +139,8 @@ def test_dns_records_from_the_stored_validation(make_ctx: Callable[..., AppConte
         good = make_ctx(DNS_NAMESERVERS=good_dns.nameserver)
         good.settings.install(rep)
         with good.session_factory() as session:
-            _add_ip(session, "192.0.2.10", hostname="mta1.example.com")
-            _add_ip(session, "192.0.2.11", hostname="mta2.example.com")
+            make_ip(session, "192.0.2.10", hostname="mta1.example.com", state="active", now=NOW)
+            make_ip(session, "192.0.2.11", hostname="mta2.example.com", state="active", now=NOW)
             domain = SendingDomain(
                 name=DOMAIN,
                 dkim_selector="s1",
@@ -362,7 +345,7 @@ def test_prometheus_without_the_engine_down_rule_fails(ctx: AppContext) -> None:
 def test_a_warming_ip_without_a_plan_fails(ctx: AppContext) -> None:
     assert _one(warmup_preflight.check_warmup(ctx, _pf(), NOW)).status == "skip"
     with ctx.session_factory() as session:
-        _add_ip(session, "192.0.2.20", state="warming")
+        make_ip(session, "192.0.2.20", state="warming", now=NOW)
         session.commit()
     item = _one(warmup_preflight.check_warmup(ctx, _pf(), NOW))
     assert item.status == "fail" and "192.0.2.20" in item.detail and "warmup create" in item.fix
@@ -423,7 +406,7 @@ def test_an_unreachable_mailwizz_database_fails_its_item(make_ctx: Callable[...,
         )
     )
     with context.session_factory() as session:
-        ip = _add_ip(session, "192.0.2.30")
+        ip = make_ip(session, "192.0.2.30", state="active", now=NOW)
         ip.mailwizz_server_id = 7
         session.commit()
     item = _one(ips_preflight.check_mailwizz_servers(context, _pf(), NOW))
@@ -468,8 +451,8 @@ def test_mailwizz_delivery_servers_must_be_linked_and_active(make_ctx: Callable[
             _one(ips_preflight.check_mailwizz_servers(context, _pf(), NOW)).status == "skip"
         )  # nothing sends yet
         with context.session_factory() as session:
-            first = _add_ip(session, "192.0.2.40", state="warming")
-            second = _add_ip(session, "192.0.2.41", state="active")
+            first = make_ip(session, "192.0.2.40", state="warming", now=NOW)
+            second = make_ip(session, "192.0.2.41", state="active", now=NOW)
             session.commit()
             first.mailwizz_server_id = active
             session.commit()

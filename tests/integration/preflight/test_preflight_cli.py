@@ -31,7 +31,8 @@ from tests.conftest import make_settings
 from tests.integration.preflight.conftest import BOUNCE_DOMAIN, DOMAIN, IPS, Deployment
 from tests.support.cli_runner import REPO, run_cli
 
-pytestmark = pytest.mark.usefixtures("ctx")  # the test database is emptied after each test
+# Starts the CLI as a subprocess; the test database is emptied after each test.
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("ctx")]
 
 CLEAN_ZONES = ("zen.spamhaus.org", "bl.spamcop.net", "b.barracudacentral.org")
 
@@ -43,7 +44,6 @@ def _bare_env(tmp_path: Path) -> dict[str, str]:
         "LOGROTATE_FILE": str(tmp_path / "logrotate.d" / "email-engine"),
         "BACKUP_ROOT": str(tmp_path / "backups"),
         "BACKUP_CRON_FILE": str(tmp_path / "cron.d" / "email-engine"),
-        "COLUMNS": "200",
     }
 
 

@@ -156,6 +156,7 @@ def test_forget_refuses_a_domain_and_needs_the_key(client: TestClient, admin_hea
     assert refused.status_code == 422 and "one address" in refused.json()["detail"]
 
 
+@pytest.mark.slow
 def test_cli_forget_is_audited(
     database_url: str, settings: Settings, session: Session, client: TestClient, admin_headers: dict[str, str]
 ) -> None:

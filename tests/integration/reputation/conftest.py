@@ -1,4 +1,4 @@
-"""Fixtures for the reputation tests: rbldnsd serving real-looking DNSBL zones, inventory rows."""
+"""Fixtures for the reputation tests: rbldnsd serving real-looking DNSBL zones, sending domains."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session
 
-from email_engine.ips.models import SendingDomain, SendingIp
+from email_engine.ips.models import SendingDomain
 from email_engine.reputation.settings import ReputationSettings
 from tests.support.rbldnsd import Rbldnsd
 
@@ -65,23 +65,6 @@ def rep_settings(**values: Any) -> ReputationSettings:
     base: dict[str, Any] = {"DNSBL_TIMEOUT": 0.5, "DNSBL_DEADLINE": 5}
     base.update(values)
     return ReputationSettings(_env_file=None, **base)  # type: ignore[call-arg]
-
-
-def add_ip(
-    session: Session, address: str, hostname: str = "mta1.example.com", vmta: str | None = None
-) -> SendingIp:
-    ip = SendingIp(
-        address=address,
-        hostname=hostname,
-        purpose="marketing",
-        vmta_name=vmta or f"vmta-{address}",
-        state="active",
-        created_at=NOW,
-        updated_at=NOW,
-    )
-    session.add(ip)
-    session.flush()
-    return ip
 
 
 def add_domain(session: Session, name: str, **values: Any) -> SendingDomain:

@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from email_engine.config import get_settings
 from email_engine.reputation import service
 from email_engine.reputation.cli import register
-from tests.integration.reputation.conftest import add_ip
+from tests.integration.reputation.conftest import NOW
+from tests.support.factories import make_ip
 from tests.support.rbldnsd import Rbldnsd
 
 
@@ -36,7 +37,7 @@ def cli(rbl: Rbldnsd, database_url: str, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 
 def test_check_prints_results_and_exits_1_when_listed(cli: Any, ctx: Any, session: Session) -> None:
-    add_ip(session, "192.0.2.66", vmta="vmta-listed")
+    make_ip(session, "192.0.2.66", vmta_name="vmta-listed", state="active", now=NOW)
     session.commit()
 
     listed = cli("blacklists", "check", "192.0.2.66", "192.0.2.10", "--json")

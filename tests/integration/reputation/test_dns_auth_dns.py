@@ -25,8 +25,9 @@ from email_engine.reputation.cli import register
 from email_engine.reputation.compliance import SendingIpFacts
 from email_engine.reputation.health import dns_auth_summary
 from email_engine.reputation.jobs import run_dns_auth
-from tests.integration.reputation.conftest import NOW, add_domain, add_ip, rep_settings
+from tests.integration.reputation.conftest import NOW, add_domain, rep_settings
 from tests.support.dns_server import DnsServer
+from tests.support.factories import make_ip
 
 SOA = "{apex}. 300 IN SOA ns.{apex}. hostmaster.{apex}. 1 3600 600 86400 60"
 
@@ -195,8 +196,10 @@ def test_api_validate_one_and_all_store_reports_and_health(
 ) -> None:
     ctx.settings.dns_nameservers = [dns.nameserver]
     ctx.settings.install(rep_settings())
-    add_ip(session, "192.0.2.10", "mta1.example.com", vmta="vmta-1")
-    add_ip(session, "192.0.2.99", "mta9.example.com", vmta="vmta-9").state = "retired"  # not checked
+    make_ip(session, "192.0.2.10", hostname="mta1.example.com", vmta_name="vmta-1", state="active", now=NOW)
+    make_ip(
+        session, "192.0.2.99", hostname="mta9.example.com", vmta_name="vmta-9", state="retired", now=NOW
+    )  # not checked
     good = add_domain(session, "example.com", dkim_selector="s1", bounce_domain="bounce.example.com")
     add_domain(session, "example.net", dkim_selector="weak")
     session.commit()

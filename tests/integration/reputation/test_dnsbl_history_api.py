@@ -16,7 +16,8 @@ from email_engine.reputation.dnsbl import ZoneResult
 from email_engine.reputation.health import blacklist_summary
 from email_engine.reputation.jobs import run_blacklists
 from email_engine.reputation.models import DnsblCheck, DnsblListing
-from tests.integration.reputation.conftest import NOW, add_domain, add_ip, rep_settings
+from tests.integration.reputation.conftest import NOW, add_domain, rep_settings
+from tests.support.factories import make_ip
 from tests.support.rbldnsd import Rbldnsd
 
 LISTED = ZoneResult("zen.spamhaus.org", "listed", ("127.0.0.2",), "SBL")
@@ -87,8 +88,8 @@ def test_api_check_ip_check_all_events_and_health(
 ) -> None:
     ctx.settings.dns_nameservers = [rbl.nameserver]
     ctx.settings.install(rep_settings(DNSBL_ZONES="zen.spamhaus.org,bl.spamcop.net,dbl.spamhaus.org"))
-    listed_ip = add_ip(session, "192.0.2.66", vmta="vmta-a")
-    add_ip(session, "192.0.2.10", vmta="vmta-b")
+    listed_ip = make_ip(session, "192.0.2.66", vmta_name="vmta-a", state="active", now=NOW)
+    make_ip(session, "192.0.2.10", vmta_name="vmta-b", state="active", now=NOW)
     add_domain(session, "bad.example.org", bounce_domain="bounce.example.com")
     session.commit()
 
@@ -208,8 +209,10 @@ def test_zone_selection_api_validates_and_persists(
 def test_blacklists_job_records_and_summarises(ctx: AppContext, session: Session, rbl: Rbldnsd) -> None:
     ctx.settings.dns_nameservers = [rbl.nameserver]
     ctx.settings.install(rep_settings(DNSBL_ZONES="zen.spamhaus.org"))
-    add_ip(session, "192.0.2.80", vmta="vmta-refused")  # Spamhaus refuses: error, never a listing
-    add_ip(session, "192.0.2.10", vmta="vmta-clean")
+    make_ip(
+        session, "192.0.2.80", vmta_name="vmta-refused", state="active", now=NOW
+    )  # Spamhaus refuses: error, never a listing
+    make_ip(session, "192.0.2.10", vmta_name="vmta-clean", state="active", now=NOW)
     session.commit()
     summary = run_blacklists(ctx, NOW)
     assert summary == {

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
@@ -20,8 +21,9 @@ from email_engine.reputation import preflight
 from email_engine.reputation.dnsbl import catalogue, resolve_zone_names
 from email_engine.reputation.health import blacklist_summary
 from email_engine.reputation.service import run_dnsbl_lookups
-from tests.integration.reputation.conftest import NOW, add_ip, rep_settings
+from tests.integration.reputation.conftest import NOW, rep_settings
 from tests.support.dns_server import DnsServer
+from tests.support.factories import make_ip
 from tests.support.rbldnsd import DnsRouter, Rbldnsd
 
 
@@ -35,7 +37,7 @@ def test_nxdomain_everywhere_gives_no_clean_zone_and_preflight_says_no_go(
     with DnsServer() as nxdomain:  # no records: every name is NXDOMAIN, even 2.0.0.127.zen.spamhaus.org
         ctx.settings.dns_nameservers = [nxdomain.nameserver]
         ctx.settings.install(rep_settings())
-        ip = add_ip(session, "192.0.2.10")
+        ip = make_ip(session, "192.0.2.10", state="active", now=NOW)
         session.commit()
         response = client.post(f"/api/v1/blacklists/check/{ip.id}", headers=operator_headers)
         assert nxdomain.query_count("2.0.0.127.zen.spamhaus.org", "A") == 1  # the test point was asked
@@ -63,6 +65,7 @@ def test_nxdomain_everywhere_gives_no_clean_zone_and_preflight_says_no_go(
     assert "zen.spamhaus.org" in health.data["unusable_zones"]
 
 
+@pytest.mark.slow
 def test_a_resolver_rewriting_everything_to_listed_is_not_a_listing(tmp_path: Path) -> None:
     # rbldnsd's default answer lists every address, so 127.0.0.1 is "listed" too: the zone cannot be read.
     zones = resolve_zone_names(["rbl.example.test"])
@@ -73,6 +76,7 @@ def test_a_resolver_rewriting_everything_to_listed_is_not_a_listing(tmp_path: Pa
     assert "127.0.0.1, which it must never list" in result.meaning
 
 
+@pytest.mark.slow
 def test_a_custom_zone_answering_127_255_255_254_is_an_error(tmp_path: Path) -> None:
     """A mirror or DQS name configured as a custom zone answers Spamhaus's error codes too."""
     zones = resolve_zone_names(["mirror.example.test", "refusing.example.test"])

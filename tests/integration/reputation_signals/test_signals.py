@@ -38,7 +38,8 @@ from email_engine.warmup import service as warmup_service
 from email_engine.warmup.daily_run import run_warmup
 from email_engine.warmup.models import WarmupPlan
 from email_engine.warmup.settings import WarmupSettings
-from tests.integration.warmup.helpers import feed_day, list_on, make_ip
+from tests.integration.warmup.helpers import feed_day, list_on
+from tests.support.factories import make_ip
 from tests.support.google_postmaster import PostmasterApi, ServiceAccount, TokenEndpoint
 from tests.support.snds_server import SndsServer, data_line
 

@@ -22,6 +22,8 @@ from email_engine.validation.csvfile import inspect_csv, validate_csv
 from email_engine.validation.service import validator_for
 from tests.support.dns_server import DnsServer
 
+pytestmark = pytest.mark.slow  # starts the CLI as a subprocess
+
 ROWS = [
     ("1", "Jane", "jane@good.mail.test"),
     ("2", "Info desk", "info@good.mail.test"),

@@ -13,6 +13,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from email_engine.clock import utcnow
@@ -63,6 +64,7 @@ def test_validation_result_download_has_no_formula(
     assert dde["email"] == "'" + DDE_ADDRESS
 
 
+@pytest.mark.slow
 def test_cli_output_has_no_formula(
     tmp_path: Path, settings: Settings, dns_server: DnsServer, database_url: str
 ) -> None:

@@ -1,5 +1,5 @@
-"""Helpers for warmup tests: IPs through the inventory service, results in the feedback domain's
-stat buckets, listings through the reputation service."""
+"""Helpers for warmup tests: results in the feedback domain's stat buckets, listings through the
+reputation service (IPs: tests/support/factories.py)."""
 
 from __future__ import annotations
 
@@ -8,54 +8,6 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-
-from email_engine.ips import service as ips_service
-from email_engine.ips.models import SendingIp
-
-
-def make_ip(
-    session: Session,
-    address: str,
-    *,
-    server_id: int | None,
-    now: datetime,
-    purpose: str = "cold",
-    state: str = "standby",
-    pool: str | None = None,
-) -> SendingIp:
-    """An IP in the inventory, moved to ``state`` through the lifecycle (active goes via warming),
-    in pool ``pool`` (created on first use) when given."""
-    from email_engine.ips.models import Pool
-
-    pool_id = None
-    if pool is not None:
-        pool_id = session.scalar(select(Pool.id).where(Pool.name == pool))
-        if pool_id is None:
-            pool_id = ips_service.create_pool(session, name=pool, purpose=purpose, now=now).id
-    name = "vmta-" + address.replace(".", "-").replace(":", "-")
-    ip = ips_service.create_ip(
-        session,
-        address=address,
-        hostname=f"{name}.example.test",
-        purpose=purpose,
-        vmta_name=name,
-        pool_id=pool_id,
-        mailwizz_server_id=server_id,
-        actor="test",
-        now=now,
-    )
-    path = {
-        "standby": [],
-        "warming": ["warming"],
-        "active": ["warming", "active"],
-        "warm-standby": ["warming", "active", "standby"],
-    }[state]
-    for target in path:
-        ips_service.transition_ip(
-            session, ip_id=ip.id, to_state=target, reason="test setup", actor="test", now=now
-        )
-    session.flush()
-    return ip
 
 
 def feed_day(session: Session, address: str, day: date, **counts: int) -> None:

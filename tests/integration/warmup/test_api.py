@@ -13,7 +13,7 @@ from email_engine.context import AppContext
 from email_engine.reputation_signals.settings import SignalSettings
 from email_engine.warmup.jobs import MAILWIZZ_KEY
 from email_engine.warmup.plan import PRESETS
-from tests.integration.warmup.helpers import make_ip
+from tests.support.factories import make_ip
 from tests.support.mailwizz_db import MailwizzTestDb
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

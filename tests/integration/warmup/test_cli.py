@@ -9,12 +9,15 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import Session
 
 from email_engine.config import Settings
-from tests.integration.warmup.helpers import make_ip
 from tests.support.databases import MARIADB
+from tests.support.factories import make_ip
 from tests.support.mailwizz_db import MailwizzTestDb
+
+pytestmark = pytest.mark.slow  # starts the CLI as a subprocess
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

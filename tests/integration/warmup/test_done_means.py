@@ -16,7 +16,8 @@ from email_engine.warmup.models import FailoverEvent, WarmupPlan
 from email_engine.warmup.plan import PRESETS
 from email_engine.warmup.settings import WarmupSettings
 from email_engine.warmup.stored_plan import VolumeLimit
-from tests.integration.warmup.helpers import feed_day, list_on, make_ip
+from tests.integration.warmup.helpers import feed_day, list_on
+from tests.support.factories import make_ip
 from tests.support.mailwizz_db import MailwizzTestDb
 
 T0 = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)

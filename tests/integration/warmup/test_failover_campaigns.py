@@ -28,7 +28,8 @@ from email_engine.warmup import holds
 from email_engine.warmup.jobs import JOBS, MAILWIZZ_API_KEY, MAILWIZZ_KEY
 from email_engine.warmup.models import FailoverEvent
 from email_engine.warmup.senders import SENDERS, send_campaign_pauses
-from tests.integration.warmup.helpers import feed_day, list_on, make_ip
+from tests.integration.warmup.helpers import feed_day, list_on
+from tests.support.factories import make_ip
 from tests.support.mailwizz_db import MailwizzTestDb
 from tests.support.mailwizz_http import FakeMailwizz, running_mailwizz
 

@@ -16,7 +16,8 @@ from email_engine.reputation.settings import ReputationSettings
 from email_engine.reputation_signals.settings import SignalSettings
 from email_engine.warmup import failover_service
 from email_engine.warmup.settings import WarmupSettings
-from tests.integration.warmup.helpers import feed_day, make_ip
+from tests.integration.warmup.helpers import feed_day
+from tests.support.factories import make_ip
 from tests.support.mailwizz_db import MailwizzTestDb
 from tests.support.rbldnsd import Rbldnsd
 

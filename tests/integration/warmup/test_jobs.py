@@ -14,7 +14,8 @@ from email_engine.ips.models import Actuation
 from email_engine.warmup import service
 from email_engine.warmup.jobs import JOBS, MAILWIZZ_KEY
 from email_engine.warmup.models import WarmupDay
-from tests.integration.warmup.helpers import feed_day, list_on, make_ip
+from tests.integration.warmup.helpers import feed_day, list_on
+from tests.support.factories import make_ip
 from tests.support.mailwizz_db import MailwizzTestDb
 
 T0 = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)

@@ -31,9 +31,9 @@ from email_engine.warmup.models import FailoverEvent, WarmupPlan
 from email_engine.warmup.plan import PRESETS
 from email_engine.warmup.settings import WarmupSettings
 from tests.conftest import make_settings
-from tests.integration.warmup.helpers import make_ip
 from tests.integration.warmup.scenario import TEST_POINT, ZONE, Scenario
 from tests.support.cli_runner import run_cli
+from tests.support.factories import make_ip
 from tests.support.mailwizz_db import MailwizzTestDb
 from tests.support.mailwizz_http import FakeMailwizz, running_mailwizz
 from tests.support.rbldnsd import Rbldnsd

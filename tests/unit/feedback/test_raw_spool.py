@@ -252,6 +252,7 @@ def test_live_raw_writer_keeps_its_open_segment(tmp_path: Path) -> None:
     assert spool.raw_pending()
 
 
+@pytest.mark.slow
 def test_raw_segment_of_a_killed_process_is_recovered_and_converted(tmp_path: Path) -> None:
     directory = tmp_path / "spool"
     data = HEADER + b"".join(row(n) for n in range(30))

@@ -45,6 +45,7 @@ def test_sealed_segment_round_trips_in_order(tmp_path: Path) -> None:
     assert batch.source == "pipe"
 
 
+@pytest.mark.slow
 def test_a_dead_conversion_leaves_no_half_written_batch(tmp_path: Path) -> None:
     """A converter that dies leaves its ``.parsing`` file; recovery deletes it (the raw segment is still there)."""
     directory = tmp_path / "spool"

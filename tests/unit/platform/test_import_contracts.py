@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import grimp
+import pytest
 
 import email_engine
 from email_engine.plugins import DOMAINS
@@ -18,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[3]
 SOURCE = Path(email_engine.__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_layer_contracts_are_kept() -> None:
     lint_imports = Path(sys.executable).with_name("lint-imports")
     done = subprocess.run(

@@ -11,6 +11,8 @@ import pytest
 from email_engine.errors import ConfigurationError, DependencyUnavailable, InvalidInput
 from email_engine.integrations.powermta.deploy import ReloadFailed, deploy_files, diff_files
 
+pytestmark = pytest.mark.slow  # starts reload commands
+
 OLD = {
     "config": b"# old config\npassword Old-Secret-123456\n",
     "routing-domains": b"# old routing\r\n\x00bytes\n",

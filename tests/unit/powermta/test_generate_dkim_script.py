@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # starts the shell script
+
 SCRIPT = Path(__file__).resolve().parents[3] / "scripts" / "generate-dkim.sh"
 
 
