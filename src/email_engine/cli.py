@@ -123,8 +123,8 @@ def init(
 
     from email_engine.auth import service as auth_service
     from email_engine.auth.roles import Role
+    from email_engine.cli_support import cli_session
     from email_engine.clock import utcnow
-    from email_engine.db import make_engine, make_session_factory, session_scope
     from email_engine.migrate import upgrade_database
 
     if not env_file.exists():
@@ -142,7 +142,7 @@ def init(
     settings = get_settings()
     upgrade_database(settings.database_url)
     typer.echo("database schema is up to date")
-    with session_scope(make_session_factory(make_engine(settings.database_url))) as session:
+    with cli_session() as (_ctx, session):
         if auth_service.list_users(session):
             typer.echo(
                 "users exist already; no admin created\n"

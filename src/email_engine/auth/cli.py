@@ -11,25 +11,19 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from email_engine.auth import service
 from email_engine.auth.models import User
 from email_engine.auth.roles import Role
 from email_engine.auth.schemas import ApiKeyPublic, UserPublic
-from email_engine.cli_support import JsonOption
+from email_engine.cli_support import JsonOption, cli_session
 from email_engine.clock import utcnow
-from email_engine.config import get_settings
-from email_engine.db import make_engine, make_session_factory, session_scope
 from email_engine.errors import Conflict, InvalidInput
 
 users_app = typer.Typer(help="Manage users who log in to the API.", no_args_is_help=True)
 keys_app = typer.Typer(help="Manage named API keys (stored only as hashes).", no_args_is_help=True)
 console = Console()
-
-
-def _sessions() -> sessionmaker[Session]:
-    return make_session_factory(make_engine(get_settings().database_url))
 
 
 @users_app.command("create-admin")
@@ -53,7 +47,7 @@ def create_admin(
         data = UserCreate(email=email, username=username, password=password, role=Role.ADMIN)
     except ValueError as exc:
         raise InvalidInput(f"Invalid admin details: {exc}") from exc
-    with session_scope(_sessions()) as session:
+    with cli_session() as (_ctx, session):
         _refuse_existing(session, data.email, data.username)
         user = service.create_user(
             session,
@@ -83,7 +77,7 @@ def _refuse_existing(session: Session, email: str, username: str) -> None:
 @users_app.command("list")
 def list_users(as_json: JsonOption = False) -> None:
     """List users."""
-    with session_scope(_sessions()) as session:
+    with cli_session() as (_ctx, session):
         users = [UserPublic.model_validate(user) for user in service.list_users(session)]
     if as_json:
         typer.echo(json.dumps([user.model_dump(mode="json") for user in users], indent=2))
@@ -133,7 +127,7 @@ def _report(user: User, message: str, as_json: bool) -> None:
 
 
 def _set_disabled(user: str, *, disabled: bool, as_json: bool) -> None:
-    with session_scope(_sessions()) as session:
+    with cli_session() as (_ctx, session):
         found = service.find_user(session, user)
         record, changes = service.update_user(session, user_id=found.id, disabled=disabled, now=utcnow())
         _audited(
@@ -171,7 +165,7 @@ def set_password(
     as_json: JsonOption = False,
 ) -> None:
     """Reset a user's password; every token the user holds stops working (audited)."""
-    with session_scope(_sessions()) as session:
+    with cli_session() as (_ctx, session):
         found = service.find_user(session, user)
         record = service.set_password(session, user_id=found.id, password=password, now=utcnow())
         _audited(session, action="set-password", user=record, details={"event": "password_reset"})
@@ -183,7 +177,7 @@ def set_password(
 @users_app.command("revoke-tokens")
 def revoke_tokens(user: UserRef, as_json: JsonOption = False) -> None:
     """Sign a user out everywhere: access and refresh tokens stop working at once (audited)."""
-    with session_scope(_sessions()) as session:
+    with cli_session() as (_ctx, session):
         found = service.find_user(session, user)
         record = service.revoke_tokens(session, user_id=found.id, now=utcnow())
         _audited(session, action="revoke-tokens", user=record, details={"event": "tokens_revoked"})
@@ -205,7 +199,7 @@ def create_key(
         data = ApiKeyCreate(name=name, role=role, expires_at=expires_at)
     except ValueError as exc:
         raise InvalidInput(f"Invalid key details: {exc}") from exc
-    with session_scope(_sessions()) as session:
+    with cli_session() as (_ctx, session):
         record, key = service.create_api_key(
             session, name=data.name, role=data.role, expires_at=data.expires_at, now=utcnow()
         )
@@ -221,7 +215,7 @@ def create_key(
 @keys_app.command("list")
 def list_keys(as_json: JsonOption = False) -> None:
     """List API keys (never the keys themselves)."""
-    with session_scope(_sessions()) as session:
+    with cli_session() as (_ctx, session):
         keys = [ApiKeyPublic.model_validate(key) for key in service.list_api_keys(session)]
     if as_json:
         typer.echo(json.dumps([key.model_dump(mode="json") for key in keys], indent=2))
@@ -242,7 +236,7 @@ def list_keys(as_json: JsonOption = False) -> None:
 @keys_app.command("revoke")
 def revoke_key(name: Annotated[str, typer.Argument(help="Name of the key to revoke.")]) -> None:
     """Revoke an API key; requests using it get 401 from then on."""
-    with session_scope(_sessions()) as session:
+    with cli_session() as (_ctx, session):
         service.revoke_api_key(session, name=name, now=utcnow())
     typer.echo(f"revoked {name}")
 

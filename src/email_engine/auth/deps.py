@@ -14,14 +14,18 @@ from email_engine.auth import service as auth_service
 from email_engine.auth.roles import Role, role_allows
 from email_engine.auth.service import Principal
 from email_engine.clock import utcnow
+from email_engine.context import AppContext
 from email_engine.deps import ContextDep
 from email_engine.errors import PermissionDenied, Unauthenticated
 
 __all__ = [
     "AdminDep",
+    "ApiKeyHeader",
+    "BearerHeader",
     "CurrentPrincipal",
     "OperatorDep",
     "authenticate",
+    "identify",
     "require_not_ingest",
     "require_role",
 ]
@@ -32,13 +36,18 @@ _bearer = HTTPBearer(auto_error=False, description="Access token from POST /api/
 _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def authenticate(
-    request: Request,
-    ctx: ContextDep,
-    api_key: Annotated[str | None, Depends(_api_key_header)],
-    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+ApiKeyHeader = Annotated[str | None, Depends(_api_key_header)]
+BearerHeader = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def identify(
+    ctx: AppContext,
+    api_key: str | None,
+    bearer: HTTPAuthorizationCredentials | None,
+    *,
+    missing: str = "Send an X-API-Key header or an Authorization: Bearer token.",
 ) -> Principal:
-    """Who is calling. Writes need at least the operator role unless a route asks for more."""
+    """The principal behind an API key or a bearer token; ``missing`` is the refusal when neither is sent."""
     with ctx.session_factory() as session:
         now = utcnow()
         if api_key:
@@ -48,8 +57,14 @@ def authenticate(
                 session, ctx.settings, token=bearer.credentials, now=now
             )
         else:
-            raise Unauthenticated("Send an X-API-Key header or an Authorization: Bearer token.")
+            raise Unauthenticated(missing)
         session.commit()  # last_used_at of named keys
+    return principal
+
+
+def authenticate(request: Request, ctx: ContextDep, api_key: ApiKeyHeader, bearer: BearerHeader) -> Principal:
+    """Who is calling. Writes need at least the operator role unless a route asks for more."""
+    principal = identify(ctx, api_key, bearer)
     request.state.principal = principal
     if request.method not in _READ_METHODS and not (
         role_allows(principal.role, Role.OPERATOR) or principal.role is Role.INGEST

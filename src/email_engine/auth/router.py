@@ -41,10 +41,10 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-@public_router.post("/login", response_model=TokenPair, summary="Exchange email and password for tokens")
+@public_router.post("/login", summary="Exchange email and password for tokens")
 def login(
     body: LoginRequest, request: Request, session: SessionDep, settings: SettingsDep, ctx: ContextDep
-) -> dict[str, object]:
+) -> TokenPair:
     """Every attempt is counted before the password is checked (docs/operations.md, "Login protection"):
     per client address (RATE_LIMIT_LOGIN), per account and address with a doubling backoff after
     LOGIN_BACKOFF_FREE_ATTEMPTS, and per account over all addresses (LOGIN_ACCOUNT_LIMIT). A correct
@@ -55,13 +55,11 @@ def login(
     tokens = service.login(session, settings, email=body.email, password=body.password, now=utcnow())
     session.commit()
     guard.succeeded(admission, now_ms=_now_ms())
-    return tokens
+    return TokenPair.model_validate(tokens)
 
 
-@public_router.post("/refresh", response_model=TokenPair, summary="Trade a refresh token for a new pair")
-def refresh(
-    body: RefreshRequest, request: Request, session: SessionDep, settings: SettingsDep
-) -> dict[str, object]:
+@public_router.post("/refresh", summary="Trade a refresh token for a new pair")
+def refresh(body: RefreshRequest, request: Request, session: SessionDep, settings: SettingsDep) -> TokenPair:
     """Refresh tokens are used once: the answer holds a new refresh token and the old one stops working.
     Presenting a used one again signs every session of the account out (a copy may be stolen)."""
     try:
@@ -71,17 +69,17 @@ def refresh(
         session.commit()  # keep the revocation
         raise
     session.commit()
-    return tokens
+    return TokenPair.model_validate(tokens)
 
 
-@public_router.post("/password", response_model=TokenPair, summary="Change your own password")
+@public_router.post("/password", summary="Change your own password")
 def change_password(
     body: PasswordChange,
     request: Request,
     session: SessionDep,
     ctx: ContextDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> dict[str, object]:
+) -> TokenPair:
     """For a logged-in user (bearer token), any role. Needs the current password, counted like a login
     attempt. Every other session of the account ends; the answer holds fresh tokens for this one."""
     if bearer is None:
@@ -104,16 +102,16 @@ def change_password(
     session.commit()
     guard.succeeded(admission, now_ms=_now_ms())
     request.state.audit_details = {"event": "password_changed", "user_id": principal.user_id}
-    return tokens
+    return TokenPair.model_validate(tokens)
 
 
-@router.get("/users", response_model=list[UserPublic], summary="List users (admin)")
-def list_users(session: SessionDep, _admin: AdminDep) -> object:
-    return service.list_users(session)
+@router.get("/users", summary="List users (admin)")
+def list_users(session: SessionDep, _admin: AdminDep) -> list[UserPublic]:
+    return [UserPublic.model_validate(user) for user in service.list_users(session)]
 
 
-@router.post("/users", response_model=UserPublic, status_code=201, summary="Create a user (admin)")
-def create_user(body: UserCreate, session: SessionDep, _admin: AdminDep) -> object:
+@router.post("/users", status_code=201, summary="Create a user (admin)")
+def create_user(body: UserCreate, session: SessionDep, _admin: AdminDep) -> UserPublic:
     user = service.create_user(
         session,
         email=body.email,
@@ -123,17 +121,16 @@ def create_user(body: UserCreate, session: SessionDep, _admin: AdminDep) -> obje
         now=utcnow(),
     )
     session.commit()
-    return user
+    return UserPublic.model_validate(user)
 
 
 @router.patch(
     "/users/{user_id}",
-    response_model=UserPublic,
     summary="Disable, enable or change the role of a user (admin)",
 )
 def update_user(
     user_id: UserId, body: UserUpdate, request: Request, session: SessionDep, _admin: AdminDep
-) -> object:
+) -> UserPublic:
     """`{"disabled": true}` closes the account and `{"role": "viewer"}` changes its role: both end the
     user's access and refresh tokens at once. The last active admin cannot be disabled or demoted (409)."""
     user, changes = service.update_user(
@@ -141,39 +138,37 @@ def update_user(
     )
     session.commit()
     request.state.audit_details = {"user_id": user.id, "changes": changes}
-    return user
+    return UserPublic.model_validate(user)
 
 
-@router.post(
-    "/users/{user_id}/password", response_model=UserPublic, summary="Reset a user's password (admin)"
-)
+@router.post("/users/{user_id}/password", summary="Reset a user's password (admin)")
 def reset_password(
     user_id: UserId, body: PasswordReset, request: Request, session: SessionDep, _admin: AdminDep
-) -> object:
+) -> UserPublic:
     """Sets a new password and ends every token the user holds."""
     user = service.set_password(session, user_id=user_id, password=body.password, now=utcnow())
     session.commit()
     request.state.audit_details = {"user_id": user.id, "event": "password_reset"}
-    return user
+    return UserPublic.model_validate(user)
 
 
-@router.post(
-    "/users/{user_id}/revoke-tokens", response_model=UserPublic, summary="Sign a user out everywhere (admin)"
-)
-def revoke_user_tokens(user_id: UserId, request: Request, session: SessionDep, _admin: AdminDep) -> object:
+@router.post("/users/{user_id}/revoke-tokens", summary="Sign a user out everywhere (admin)")
+def revoke_user_tokens(
+    user_id: UserId, request: Request, session: SessionDep, _admin: AdminDep
+) -> UserPublic:
     user = service.revoke_tokens(session, user_id=user_id, now=utcnow())
     session.commit()
     request.state.audit_details = {"user_id": user.id, "event": "tokens_revoked"}
-    return user
+    return UserPublic.model_validate(user)
 
 
-@router.get("/keys", response_model=list[ApiKeyPublic], summary="List API keys (admin)")
-def list_keys(session: SessionDep, _admin: AdminDep) -> object:
-    return service.list_api_keys(session)
+@router.get("/keys", summary="List API keys (admin)")
+def list_keys(session: SessionDep, _admin: AdminDep) -> list[ApiKeyPublic]:
+    return [ApiKeyPublic.model_validate(record) for record in service.list_api_keys(session)]
 
 
-@router.post("/keys", response_model=ApiKeyCreated, status_code=201, summary="Create an API key (admin)")
-def create_key(body: ApiKeyCreate, session: SessionDep, admin: AdminDep) -> object:
+@router.post("/keys", status_code=201, summary="Create an API key (admin)")
+def create_key(body: ApiKeyCreate, session: SessionDep, admin: AdminDep) -> ApiKeyCreated:
     record, key = service.create_api_key(
         session,
         name=body.name,
@@ -186,23 +181,24 @@ def create_key(body: ApiKeyCreate, session: SessionDep, admin: AdminDep) -> obje
     return ApiKeyCreated.model_validate({**ApiKeyPublic.model_validate(record).model_dump(), "key": key})
 
 
-@router.delete("/keys/{name}", response_model=ApiKeyPublic, summary="Revoke an API key (admin)")
-def revoke_key(name: str, session: SessionDep, _admin: AdminDep) -> object:
+@router.delete("/keys/{name}", summary="Revoke an API key (admin)")
+def revoke_key(name: str, session: SessionDep, _admin: AdminDep) -> ApiKeyPublic:
     record = service.revoke_api_key(session, name=name, now=utcnow())
     session.commit()
-    return record
+    return ApiKeyPublic.model_validate(record)
 
 
-@router.get("/audit", response_model=Page[AuditEntryPublic], summary="Read the audit log (admin)")
+@router.get("/audit", summary="Read the audit log (admin)")
 def read_audit(
     session: SessionDep,
     _admin: AdminDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: OffsetQuery = 0,
     actor: Annotated[str | None, Query(max_length=128)] = None,
-) -> dict[str, object]:
+) -> Page[AuditEntryPublic]:
     total, rows = service.list_audit(session, limit=limit, offset=offset, actor=actor)
-    return {"items": rows, "total": total, "limit": limit, "offset": offset}
+    items = [AuditEntryPublic.model_validate(row) for row in rows]
+    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 __all__ = ["Role", "public_router", "router"]

@@ -18,9 +18,9 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Connection
 
-from email_engine.cli_support import JsonOption, cli_context
+from email_engine.cli_support import JsonOption, cli_context, cli_session
 from email_engine.clock import utcnow
-from email_engine.db import make_engine, session_scope
+from email_engine.db import make_engine
 from email_engine.dmarc import service
 from email_engine.dmarc.archive import Limits
 from email_engine.dmarc.report import ReportMetadata
@@ -166,33 +166,26 @@ def import_files(
     not a readable report, declares a DTD, or decompresses past DMARC_MAX_XML_BYTES / DMARC_MAX_RATIO
     is refused ("error", with the reason) and kept in the dead-letter list. A line is printed once
     the file is committed. Exit code 1 when any file was refused."""
-    ctx = cli_context()
     # A bulk load allocates millions of short-lived XML elements: the cyclic collector's default
     # thresholds would rescan the heap thousands of times for nothing (none of them forms a cycle).
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
     failed = 0
     counts = {"imported": 0, "duplicate": 0, "error": 0}
-    try:
+    with cli_session() as (ctx, session):
         options = ctx.settings.section(DmarcSettings)
         pending: list[service.FileOutcome] = []
         rows = 0
-        session = ctx.session_factory()
-        try:
-            for group in _groups(_read_all(_inputs(paths), options.limits, jobs, ctx.settings.database_url)):
-                outcomes = service.store_files(session, group, source="cli", now=utcnow())
-                pending += outcomes
-                rows += sum(outcome.records for outcome in outcomes)
-                if rows >= COMMIT_ROWS or len(pending) >= COMMIT_FILES:
-                    session.commit()
-                    failed += _report(pending, counts, as_json=as_json)
-                    pending, rows = [], 0
-            session.commit()
-            failed += _report(pending, counts, as_json=as_json)
-        finally:
-            session.close()
-    finally:
-        ctx.close()
+        for group in _groups(_read_all(_inputs(paths), options.limits, jobs, ctx.settings.database_url)):
+            outcomes = service.store_files(session, group, source="cli", now=utcnow())
+            pending += outcomes
+            rows += sum(outcome.records for outcome in outcomes)
+            if rows >= COMMIT_ROWS or len(pending) >= COMMIT_FILES:
+                session.commit()
+                failed += _report(pending, counts, as_json=as_json)
+                pending, rows = [], 0
+        session.commit()
+        failed += _report(pending, counts, as_json=as_json)
     if not as_json:
         err.print(
             f"{counts['imported']} imported, {counts['duplicate']} duplicate, {counts['error']} refused "
@@ -234,14 +227,10 @@ def sources(
         first = date.fromisoformat(since) if since else last - timedelta(days=6)
     except ValueError as exc:
         raise typer.BadParameter(f"Dates are YYYY-MM-DD ({exc}).") from None
-    ctx = cli_context()
-    try:
-        with session_scope(ctx.session_factory) as session:
-            _total, items = service.source_rows(
-                session, since=first, until=last, header_from=domain.lower() if domain else None, limit=limit
-            )
-    finally:
-        ctx.close()
+    with cli_session() as (_ctx, session):
+        _total, items = service.source_rows(
+            session, since=first, until=last, header_from=domain.lower() if domain else None, limit=limit
+        )
     if as_json:
         typer.echo(
             json.dumps({"since": first.isoformat(), "until": last.isoformat(), "items": items}, indent=2)
@@ -270,23 +259,19 @@ def dead_letters(
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 50, as_json: JsonOption = False
 ) -> None:
     """Inputs that were refused, newest first, with the reason."""
-    ctx = cli_context()
-    try:
-        with session_scope(ctx.session_factory) as session:
-            _total, rows = service.dead_letters(session, limit=limit)
-            items: list[dict[str, str]] = [
-                {
-                    "id": str(row.id),
-                    "file": row.filename,
-                    "source": row.source,
-                    "reason": row.reason,
-                    "size": str(row.size),
-                    "at": row.created_at.isoformat(),
-                }
-                for row in rows
-            ]
-    finally:
-        ctx.close()
+    with cli_session() as (_ctx, session):
+        _total, rows = service.dead_letters(session, limit=limit)
+        items: list[dict[str, str]] = [
+            {
+                "id": str(row.id),
+                "file": row.filename,
+                "source": row.source,
+                "reason": row.reason,
+                "size": str(row.size),
+                "at": row.created_at.isoformat(),
+            }
+            for row in rows
+        ]
     if as_json:
         typer.echo(json.dumps(items, indent=2))
         return
@@ -301,11 +286,8 @@ def classify(as_json: JsonOption = False) -> None:
     """Look up the reverse DNS of new source IPs now (the dmarc-classify job does it every hour)."""
     from email_engine.dmarc.jobs import run_classify
 
-    ctx = cli_context()
-    try:
+    with cli_context() as ctx:
         summary = run_classify(ctx, utcnow())
-    finally:
-        ctx.close()
     typer.echo(json.dumps(summary, indent=None if as_json else 2))
 
 

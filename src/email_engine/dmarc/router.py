@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio.to_thread
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -87,7 +87,7 @@ def _default_range(since: date | None, until: date | None) -> tuple[date, date]:
     return since, until
 
 
-@router.get("/sources", response_model=SourcePage, summary="Who sends as which domain, per day and reporter")
+@router.get("/sources", summary="Who sends as which domain, per day and reporter")
 def get_sources(  # noqa: PLR0917 - FastAPI injects each query parameter
     session: SessionDep,
     since: Annotated[
@@ -99,7 +99,7 @@ def get_sources(  # noqa: PLR0917 - FastAPI injects each query parameter
     ] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: OffsetQuery = 0,
-) -> dict[str, Any]:
+) -> SourcePage:
     """One item per day, source IP, header-from domain and reporter, busiest first, with the DMARC
     alignment counts and the source's classification: `ours` (an IP of the inventory), `forwarder`
     (a known provider or forwarder by forward-confirmed reverse DNS) or `unknown`."""
@@ -108,39 +108,42 @@ def get_sources(  # noqa: PLR0917 - FastAPI injects each query parameter
     total, items = service.source_rows(
         session, since=since, until=until, header_from=cleaned, limit=limit, offset=offset
     )
-    return {"since": since, "until": until, "total": total, "limit": limit, "offset": offset, "items": items}
+    return SourcePage.model_validate(
+        {"since": since, "until": until, "total": total, "limit": limit, "offset": offset, "items": items}
+    )
 
 
-@router.get("/reports", response_model=Page[ReportPublic], summary="Stored reports, newest first")
+@router.get("/reports", summary="Stored reports, newest first")
 def get_reports(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: OffsetQuery = 0,
-) -> dict[str, Any]:
+) -> Page[ReportPublic]:
     total, rows = service.list_reports(session, limit=limit, offset=offset)
-    return {"items": rows, "total": total, "limit": limit, "offset": offset}
+    items = [ReportPublic.model_validate(row, from_attributes=True) for row in rows]
+    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
-def _dead_public(row: DmarcDeadLetter) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "filename": row.filename,
-        "source": row.source,
-        "reason": row.reason,
-        "size": row.size,
-        "kept": row.raw is not None,
-        "created_at": row.created_at,
-    }
+def _dead_public(row: DmarcDeadLetter) -> DeadLetterPublic:
+    return DeadLetterPublic(
+        id=row.id,
+        filename=row.filename,
+        source=row.source,
+        reason=row.reason,
+        size=row.size,
+        kept=row.raw is not None,
+        created_at=row.created_at,
+    )
 
 
-@router.get("/dead-letters", response_model=Page[DeadLetterPublic], summary="Refused inputs and why")
+@router.get("/dead-letters", summary="Refused inputs and why")
 def get_dead_letters(
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     offset: OffsetQuery = 0,
-) -> dict[str, Any]:
+) -> Page[DeadLetterPublic]:
     total, rows = service.dead_letters(session, limit=limit, offset=offset)
-    return {"items": [_dead_public(row) for row in rows], "total": total, "limit": limit, "offset": offset}
+    return Page(items=[_dead_public(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
 @router.get(

@@ -11,10 +11,10 @@ from typing import Annotated, Any, BinaryIO, TextIO
 import typer
 
 from email_engine.errors import EmailEngineError
+from email_engine.feedback import service
 from email_engine.feedback.accounting import AccountingRecord, clean_diagnostic, split_status
 from email_engine.feedback.bounce import classify_bounce
 from email_engine.feedback.dsn import parse_dsn_stream
-from email_engine.feedback.record_json import record_as_dict
 
 __all__ = ["bounces_app", "classify_line", "register"]
 
@@ -162,13 +162,8 @@ def _parse_file(path: Path) -> list[AccountingRecord]:
 
 
 def _output(record: AccountingRecord, name: str, classify_records: bool) -> dict[str, Any]:
-    out = {"file": name, **record_as_dict(record)}
-    if classify_records and record.type in {"rb", "rs"}:
-        result = classify_bounce(
-            record.dsn_status, record.dsn_diag, recipient_domain=record.rcpt.rpartition("@")[2]
-        )
-        out.update(category=result.category, bounceType=str(result.type), rule=result.rule)
-    return out
+    parsed = service.dsn_record(record, classify=classify_records)
+    return {"file": name, **parsed.model_dump(by_alias=True, exclude_unset=True)}
 
 
 def register(root: typer.Typer) -> None:

@@ -4,15 +4,13 @@
 from __future__ import annotations
 
 import tempfile
-from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter, Request
 
-from email_engine.feedback.bounce import classify_bounce
-from email_engine.feedback.dsn import parse_dsn_stream
+from email_engine.feedback import service
 from email_engine.feedback.dsn_stream import MAX_MESSAGE_BYTES
-from email_engine.feedback.record_json import record_as_dict
+from email_engine.feedback.schemas import ParsedDsn
 
 __all__ = ["BODY_LIMITS", "router"]
 
@@ -25,6 +23,7 @@ _IN_MEMORY = 1024 * 1024
 @router.post(
     PATH,
     summary="Read a bounce (RFC 3464 DSN) or complaint (RFC 5965 ARF) message",
+    response_model_exclude_unset=True,  # the verdict's keys only on remote bounces
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -34,7 +33,7 @@ _IN_MEMORY = 1024 * 1024
         }
     },
 )
-async def parse_dsn_message(request: Request) -> dict[str, Any]:
+async def parse_dsn_message(request: Request) -> ParsedDsn:
     """One record per recipient, as `bounces parse-dsn` prints them, with the classifier's verdict.
     Nothing is stored. Refused with 413 past 25 MiB or 1,000 recipient groups (docs/bounces.md), 422
     when the message is no report."""
@@ -42,14 +41,4 @@ async def parse_dsn_message(request: Request) -> dict[str, Any]:
         async for chunk in request.stream():
             spooled.write(chunk)
         spooled.seek(0)
-        records = await anyio.to_thread.run_sync(parse_dsn_stream, spooled)
-    out = []
-    for record in records:
-        item = record_as_dict(record)
-        if record.type in {"rb", "rs"}:
-            verdict = classify_bounce(
-                record.dsn_status, record.dsn_diag, recipient_domain=record.rcpt.rpartition("@")[2]
-            )
-            item.update(category=verdict.category, bounceType=str(verdict.type), rule=verdict.rule)
-        out.append(item)
-    return {"records": out}
+        return await anyio.to_thread.run_sync(service.read_dsn, spooled)

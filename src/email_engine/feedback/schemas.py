@@ -6,11 +6,14 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
 __all__ = [
     "BatchAccepted",
     "DeadLetterPublic",
     "DimensionRow",
+    "DsnRecord",
+    "ParsedDsn",
     "SingleAccepted",
     "StatsSummary",
     "SuppressionCreate",
@@ -99,3 +102,47 @@ class SuppressionPublic(BaseModel):
     note: str | None
     first_seen_at: datetime
     last_seen_at: datetime
+
+
+class DsnRecord(BaseModel):
+    """One recipient of a bounce or complaint message, with PowerMTA's column names (``timeLogged``…);
+    ``category``, ``bounceType`` and ``rule`` (the classifier's verdict) only on remote bounces."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+    type: str
+    time_logged: str | None = Field(description="ISO 8601 with its offset.")
+    time_queued: str | None
+    orig: str
+    rcpt: str
+    orcpt: str
+    dsn_action: str
+    dsn_status: str
+    dsn_diag: str
+    dsn_mta: str
+    bounce_cat: str
+    src_type: str
+    src_mta: str
+    dlv_type: str
+    dlv_source_ip: str
+    dlv_destination_ip: str
+    dlv_size: int | None
+    vmta: str
+    vmta_pool: str
+    job_id: str
+    env_id: str
+    queue: str
+    feedback_type: str
+    dsn_status_text: str
+    dsn_diag_raw: str
+    headers: dict[str, str]
+    extra: dict[str, str]
+    line_number: int
+    key: str = Field(description="The record's idempotency key.")
+    category: str | None = None
+    bounce_type: str | None = None
+    rule: str | None = None
+
+
+class ParsedDsn(BaseModel):
+    records: list[DsnRecord]

@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import getpass
 import json
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import Annotated, Any, TypeVar
 
 import typer
 from pydantic import BaseModel, ValidationError
 from rich.console import Console
-from sqlalchemy.orm import Session
 
-from email_engine.cli_support import JsonOption, whole_table
+from email_engine.cli_support import JsonOption, cli_session, whole_table
 from email_engine.clock import utcnow
-from email_engine.config import get_settings
-from email_engine.db import make_engine, make_session_factory, session_scope
 from email_engine.errors import InvalidInput
 from email_engine.ips import service
 from email_engine.ips.schemas import (
@@ -36,7 +32,6 @@ from email_engine.ips.schemas import (
     TransitionPublic,
     TransitionRequest,
 )
-from email_engine.logging import configure_logging
 
 ips_app = typer.Typer(help="Sending IPs: inventory and lifecycle.", no_args_is_help=True)
 domains_app = typer.Typer(
@@ -48,19 +43,6 @@ console = Console()
 LimitOption = Annotated[int, typer.Option(min=1, max=service.MAX_PAGE, help="Rows per page.")]
 OffsetOption = Annotated[int, typer.Option(min=0, help="Rows to skip.")]
 M = TypeVar("M", bound=BaseModel)
-
-
-@contextmanager
-def _session() -> Iterator[Session]:
-    settings = get_settings()
-    # Logs go to stderr so that --json output on stdout stays parseable.
-    configure_logging(settings)
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(make_session_factory(engine)) as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 def _actor() -> str:
@@ -123,7 +105,7 @@ def list_ips(
     as_json: JsonOption = False,
 ) -> None:
     """List sending IPs."""
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         total, rows = service.list_ips(
             session, state=state, purpose=purpose, pool_id=pool_id, limit=limit, offset=offset
         )
@@ -167,7 +149,7 @@ def add_ip(
         mailwizz_server_id=mailwizz_server_id,
         notes=notes,
     )
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         ip = service.create_ip(
             session,
             address=data.address,
@@ -187,7 +169,7 @@ def add_ip(
 @ips_app.command("show")
 def show_ip(ip_id: Annotated[int, typer.Argument(help="IP id.")], as_json: JsonOption = False) -> None:
     """Show one IP."""
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         public = IpPublic.model_validate(service.get_ip(session, ip_id))
     _emit_one(public, as_json=as_json)
 
@@ -223,7 +205,7 @@ def update_ip(
         changes["mailwizz_server_id"] = None
     if not changes:
         raise InvalidInput("Nothing to change; give at least one option (see --help).")
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         public = IpPublic.model_validate(service.update_ip(session, ip_id, changes, now=utcnow()))
     _emit_one(public, as_json=as_json)
 
@@ -240,7 +222,7 @@ def transition(
 ) -> None:
     """Move an IP to another lifecycle state (checked against the transition table)."""
     data = _validated(TransitionRequest, to=to, reason=reason, force=force)
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         record = service.transition_ip(
             session,
             ip_id=ip_id,
@@ -262,7 +244,7 @@ def history(
     as_json: JsonOption = False,
 ) -> None:
     """An IP's lifecycle transitions, newest first."""
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         total, rows = service.list_history(session, ip_id, limit=limit, offset=offset)
         items = [TransitionPublic.model_validate(row) for row in rows]
     _emit(items, ("at", "from_state", "to_state", "forced", "actor", "reason"), as_json=as_json, total=total)
@@ -275,7 +257,7 @@ def actuation(
     as_json: JsonOption = False,
 ) -> None:
     """Pushes of the IP's limits to MailWizz/PowerMTA, newest first (failed ones show why)."""
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         service.get_ip(session, ip_id)
         total, rows = service.list_actuations(session, ip_id, limit=limit)
         items = [ActuationPublic.model_validate(row) for row in rows]
@@ -295,7 +277,7 @@ DOMAIN_COLUMNS = ("id", "name", "dkim_selector", "bounce_domain", "tracking_doma
 @domains_app.command("list")
 def list_domains(limit: LimitOption = 50, offset: OffsetOption = 0, as_json: JsonOption = False) -> None:
     """List sending domains."""
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         total, rows = service.list_domains(session, limit=limit, offset=offset)
         items = [DomainPublic.model_validate(row) for row in rows]
     _emit(items, DOMAIN_COLUMNS, as_json=as_json, total=total)
@@ -320,7 +302,7 @@ def add_domain(
         tracking_domain=tracking_domain,
         notes=notes,
     )
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         domain = service.create_domain(session, **data.model_dump(), now=utcnow())
         public = DomainPublic.model_validate(domain)
     _emit_one(public, as_json=as_json)
@@ -331,7 +313,7 @@ def show_domain(
     domain_id: Annotated[int, typer.Argument(help="Domain id.")], as_json: JsonOption = False
 ) -> None:
     """Show one sending domain."""
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         public = DomainPublic.model_validate(service.get_domain(session, domain_id))
     _emit_one(public, as_json=as_json)
 
@@ -339,7 +321,7 @@ def show_domain(
 @domains_app.command("delete")
 def delete_domain(domain_id: Annotated[int, typer.Argument(help="Domain id.")]) -> None:
     """Delete a sending domain."""
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         service.delete_domain(session, domain_id)
     typer.echo(f"deleted domain {domain_id}")
 
@@ -355,7 +337,7 @@ def list_pools(
     as_json: JsonOption = False,
 ) -> None:
     """List pools."""
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         total, rows = service.list_pools(session, purpose=purpose, limit=limit, offset=offset)
         items = [PoolPublic.model_validate(row) for row in rows]
     _emit(items, ("id", "name", "purpose", "notes"), as_json=as_json, total=total)
@@ -370,7 +352,7 @@ def add_pool(
 ) -> None:
     """Create a pool."""
     data = _validated(PoolCreate, name=name, purpose=purpose, notes=notes)
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         pool = service.create_pool(
             session, name=data.name, purpose=data.purpose.value, notes=data.notes, now=utcnow()
         )
@@ -381,7 +363,7 @@ def add_pool(
 @pools_app.command("show")
 def show_pool(pool_id: Annotated[int, typer.Argument(help="Pool id.")], as_json: JsonOption = False) -> None:
     """Show one pool."""
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         public = PoolPublic.model_validate(service.get_pool(session, pool_id))
     _emit_one(public, as_json=as_json)
 
@@ -389,7 +371,7 @@ def show_pool(pool_id: Annotated[int, typer.Argument(help="Pool id.")], as_json:
 @pools_app.command("delete")
 def delete_pool(pool_id: Annotated[int, typer.Argument(help="Pool id.")]) -> None:
     """Delete an empty pool."""
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         service.delete_pool(session, pool_id)
     typer.echo(f"deleted pool {pool_id}")
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterable
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Path, Query, Response
+from pydantic import BaseModel
 
 from email_engine.auth.deps import CurrentPrincipal
 from email_engine.auth.roles import Role, role_allows
@@ -37,20 +39,21 @@ router = APIRouter(prefix="/api/v1", tags=["inventory"])
 Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Limit = Annotated[int, Query(ge=1, le=service.MAX_PAGE)]
 Offset = Annotated[int, Query(ge=0, le=10**9)]
+M = TypeVar("M", bound=BaseModel)
 
 
 def actor_of(principal: Principal) -> str:
     return f"{principal.kind}:{principal.name}"
 
 
-def _page(total: int, rows: object, limit: int, offset: int) -> dict[str, object]:
-    return {"items": rows, "total": total, "limit": limit, "offset": offset}
+def _page(model: type[M], total: int, rows: Iterable[object], limit: int, offset: int) -> Page[M]:
+    return Page(items=[model.model_validate(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
 # --- IPs ---------------------------------------------------------------------------------------
 
 
-@router.get("/ips", response_model=Page[IpPublic], summary="List sending IPs")
+@router.get("/ips", summary="List sending IPs")
 def list_ips(
     session: SessionDep,
     _who: CurrentPrincipal,
@@ -60,7 +63,7 @@ def list_ips(
     pool_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> dict[str, object]:
+) -> Page[IpPublic]:
     total, rows = service.list_ips(
         session,
         state=state.value if state else None,
@@ -69,11 +72,11 @@ def list_ips(
         limit=limit,
         offset=offset,
     )
-    return _page(total, rows, limit, offset)
+    return _page(IpPublic, total, rows, limit, offset)
 
 
-@router.post("/ips", response_model=IpPublic, status_code=201, summary="Add a sending IP (starts in standby)")
-def create_ip(body: IpCreate, session: SessionDep, who: CurrentPrincipal) -> object:
+@router.post("/ips", status_code=201, summary="Add a sending IP (starts in standby)")
+def create_ip(body: IpCreate, session: SessionDep, who: CurrentPrincipal) -> IpPublic:
     ip = service.create_ip(
         session,
         address=body.address,
@@ -87,20 +90,20 @@ def create_ip(body: IpCreate, session: SessionDep, who: CurrentPrincipal) -> obj
         now=utcnow(),
     )
     session.commit()
-    return ip
+    return IpPublic.model_validate(ip)
 
 
-@router.get("/ips/{ip_id}", response_model=IpPublic, summary="One sending IP")
-def get_ip(ip_id: Id, session: SessionDep, _who: CurrentPrincipal) -> object:
-    return service.get_ip(session, ip_id)
+@router.get("/ips/{ip_id}", summary="One sending IP")
+def get_ip(ip_id: Id, session: SessionDep, _who: CurrentPrincipal) -> IpPublic:
+    return IpPublic.model_validate(service.get_ip(session, ip_id))
 
 
-@router.patch("/ips/{ip_id}", response_model=IpPublic, summary="Change an IP's details (not its state)")
-def update_ip(ip_id: Id, body: IpUpdate, session: SessionDep, _who: CurrentPrincipal) -> object:
+@router.patch("/ips/{ip_id}", summary="Change an IP's details (not its state)")
+def update_ip(ip_id: Id, body: IpUpdate, session: SessionDep, _who: CurrentPrincipal) -> IpPublic:
     changes = body.model_dump(include=body.model_fields_set, mode="json")
     ip = service.update_ip(session, ip_id, changes, now=utcnow())
     session.commit()
-    return ip
+    return IpPublic.model_validate(ip)
 
 
 @router.delete("/ips/{ip_id}", status_code=204, summary="Delete a retired or never-used IP")
@@ -112,13 +115,12 @@ def delete_ip(ip_id: Id, session: SessionDep, _who: CurrentPrincipal) -> Respons
 
 @router.post(
     "/ips/{ip_id}/transition",
-    response_model=TransitionPublic,
     status_code=201,
     summary="Move an IP to another lifecycle state (force needs admin)",
 )
 def transition_ip(
     ip_id: Id, body: TransitionRequest, session: SessionDep, who: CurrentPrincipal, ctx: ContextDep
-) -> object:
+) -> TransitionPublic:
     if body.force and not role_allows(who.role, Role.ADMIN):
         raise PermissionDenied("Forcing a transition needs the admin role.")
     now = utcnow()
@@ -140,64 +142,63 @@ def transition_ip(
     return public
 
 
-@router.get("/ips/{ip_id}/history", response_model=Page[TransitionPublic], summary="An IP's transitions")
+@router.get("/ips/{ip_id}/history", summary="An IP's transitions")
 def ip_history(
     ip_id: Id, session: SessionDep, _who: CurrentPrincipal, limit: Limit = 50, offset: Offset = 0
-) -> dict[str, object]:
+) -> Page[TransitionPublic]:
     total, rows = service.list_history(session, ip_id, limit=limit, offset=offset)
-    return _page(total, rows, limit, offset)
+    return _page(TransitionPublic, total, rows, limit, offset)
 
 
 @router.get(
     "/ips/{ip_id}/actuation",
-    response_model=Page[ActuationPublic],
     summary="Pushes of this IP's limits to MailWizz/PowerMTA",
 )
 def ip_actuation(
     ip_id: Id, session: SessionDep, _who: CurrentPrincipal, limit: Limit = 50, offset: Offset = 0
-) -> dict[str, object]:
+) -> Page[ActuationPublic]:
     service.get_ip(session, ip_id)
     total, rows = service.list_actuations(session, ip_id, limit=limit, offset=offset)
-    return _page(total, rows, limit, offset)
+    return _page(ActuationPublic, total, rows, limit, offset)
 
 
 # --- pools -------------------------------------------------------------------------------------
 
 
-@router.get("/pools", response_model=Page[PoolPublic], summary="List pools")
+@router.get("/pools", summary="List pools")
 def list_pools(
     session: SessionDep,
     _who: CurrentPrincipal,
     purpose: IpPurpose | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
-) -> dict[str, object]:
+) -> Page[PoolPublic]:
     total, rows = service.list_pools(
         session, purpose=purpose.value if purpose else None, limit=limit, offset=offset
     )
-    return _page(total, rows, limit, offset)
+    return _page(PoolPublic, total, rows, limit, offset)
 
 
-@router.post("/pools", response_model=PoolPublic, status_code=201, summary="Create a pool")
-def create_pool(body: PoolCreate, session: SessionDep, _who: CurrentPrincipal) -> object:
+@router.post("/pools", status_code=201, summary="Create a pool")
+def create_pool(body: PoolCreate, session: SessionDep, _who: CurrentPrincipal) -> PoolPublic:
     pool = service.create_pool(
         session, name=body.name, purpose=body.purpose.value, notes=body.notes, now=utcnow()
     )
     session.commit()
-    return pool
+    return PoolPublic.model_validate(pool)
 
 
-@router.get("/pools/{pool_id}", response_model=PoolPublic, summary="One pool")
-def get_pool(pool_id: Id, session: SessionDep, _who: CurrentPrincipal) -> object:
-    return service.get_pool(session, pool_id)
+@router.get("/pools/{pool_id}", summary="One pool")
+def get_pool(pool_id: Id, session: SessionDep, _who: CurrentPrincipal) -> PoolPublic:
+    return PoolPublic.model_validate(service.get_pool(session, pool_id))
 
 
-@router.patch("/pools/{pool_id}", response_model=PoolPublic, summary="Rename or re-purpose a pool")
-def update_pool(pool_id: Id, body: PoolUpdate, session: SessionDep, _who: CurrentPrincipal) -> object:
+@router.patch("/pools/{pool_id}", summary="Rename or re-purpose a pool")
+def update_pool(pool_id: Id, body: PoolUpdate, session: SessionDep, _who: CurrentPrincipal) -> PoolPublic:
     changes = body.model_dump(include=body.model_fields_set, mode="json")
     pool = service.update_pool(session, pool_id, changes, now=utcnow())
     session.commit()
-    return pool
+    return PoolPublic.model_validate(pool)
 
 
 @router.delete("/pools/{pool_id}", status_code=204, summary="Delete an empty pool")
@@ -210,16 +211,16 @@ def delete_pool(pool_id: Id, session: SessionDep, _who: CurrentPrincipal) -> Res
 # --- domains -----------------------------------------------------------------------------------
 
 
-@router.get("/domains", response_model=Page[DomainPublic], summary="List sending domains")
+@router.get("/domains", summary="List sending domains")
 def list_domains(
     session: SessionDep, _who: CurrentPrincipal, limit: Limit = 50, offset: Offset = 0
-) -> dict[str, object]:
+) -> Page[DomainPublic]:
     total, rows = service.list_domains(session, limit=limit, offset=offset)
-    return _page(total, rows, limit, offset)
+    return _page(DomainPublic, total, rows, limit, offset)
 
 
-@router.post("/domains", response_model=DomainPublic, status_code=201, summary="Add a sending domain")
-def create_domain(body: DomainCreate, session: SessionDep, _who: CurrentPrincipal) -> object:
+@router.post("/domains", status_code=201, summary="Add a sending domain")
+def create_domain(body: DomainCreate, session: SessionDep, _who: CurrentPrincipal) -> DomainPublic:
     domain = service.create_domain(
         session,
         name=body.name,
@@ -230,20 +231,22 @@ def create_domain(body: DomainCreate, session: SessionDep, _who: CurrentPrincipa
         now=utcnow(),
     )
     session.commit()
-    return domain
+    return DomainPublic.model_validate(domain)
 
 
-@router.get("/domains/{domain_id}", response_model=DomainPublic, summary="One sending domain")
-def get_domain(domain_id: Id, session: SessionDep, _who: CurrentPrincipal) -> object:
-    return service.get_domain(session, domain_id)
+@router.get("/domains/{domain_id}", summary="One sending domain")
+def get_domain(domain_id: Id, session: SessionDep, _who: CurrentPrincipal) -> DomainPublic:
+    return DomainPublic.model_validate(service.get_domain(session, domain_id))
 
 
-@router.patch("/domains/{domain_id}", response_model=DomainPublic, summary="Change a sending domain")
-def update_domain(domain_id: Id, body: DomainUpdate, session: SessionDep, _who: CurrentPrincipal) -> object:
+@router.patch("/domains/{domain_id}", summary="Change a sending domain")
+def update_domain(
+    domain_id: Id, body: DomainUpdate, session: SessionDep, _who: CurrentPrincipal
+) -> DomainPublic:
     changes = body.model_dump(include=body.model_fields_set, mode="json")
     domain = service.update_domain(session, domain_id, changes, now=utcnow())
     session.commit()
-    return domain
+    return DomainPublic.model_validate(domain)
 
 
 @router.delete("/domains/{domain_id}", status_code=204, summary="Delete a sending domain")

@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from email_engine.cli_support import JsonOption, cli_context
+from email_engine.cli_support import JsonOption, cli_context, cli_session
 from email_engine.clock import utcnow
 from email_engine.ops.job_status import job_overview, run_history
 from email_engine.ops.registry import all_jobs, find_job
@@ -31,17 +31,13 @@ err = Console(stderr=True)
 @jobs_app.command("list")
 def list_command(as_json: JsonOption = False) -> None:
     """Every job with its interval, last run (status, duration, error) and next run."""
-    ctx = cli_context()
-    try:
+    with cli_session() as (ctx, session):
         settings = ctx.settings.section(SchedulerSettings)
         jobs = all_jobs(ctx.settings, include_disabled=True)
-        with ctx.session_factory() as session:
-            entries = job_overview(
-                session, jobs, now=utcnow(), disabled=[j.name for j in jobs if settings.is_disabled(j.name)]
-            )
+        entries = job_overview(
+            session, jobs, now=utcnow(), disabled=[j.name for j in jobs if settings.is_disabled(j.name)]
+        )
         holder = make_lease(ctx, settings, "observer").current()
-    finally:
-        ctx.close()
     if as_json:
         typer.echo(json.dumps({"leader": holder.as_dict() if holder else None, "jobs": entries}))
         return
@@ -85,8 +81,7 @@ def run_command(
     from email_engine.errors import EmailEngineError
     from email_engine.platform.job_runner import check_as_of, parse_as_of
 
-    ctx = cli_context()
-    try:
+    with cli_context() as ctx:
         spec = find_job(all_jobs(ctx.settings, include_disabled=True), name)
         as_of = None
         if at is not None:
@@ -97,8 +92,6 @@ def run_command(
                 err.print(f"error: {exc.detail}")
                 raise typer.Exit(2) from None
         outcome = run_job(ctx, spec, trigger="manual", worker=process_identity(), as_of=as_of)
-    finally:
-        ctx.close()
     if as_json:
         typer.echo(json.dumps(outcome.as_dict()))
     elif outcome.status == JobStatus.OK:
@@ -116,13 +109,9 @@ def history_command(
     as_json: JsonOption = False,
 ) -> None:
     """Recent runs of one job, newest first."""
-    ctx = cli_context()
-    try:
+    with cli_session() as (ctx, session):
         find_job(all_jobs(ctx.settings, include_disabled=True), name)
-        with ctx.session_factory() as session:
-            runs = run_history(session, job=name, limit=limit)
-    finally:
-        ctx.close()
+        runs = run_history(session, job=name, limit=limit)
     if as_json:
         typer.echo(json.dumps(runs))
         return
@@ -146,35 +135,31 @@ def scheduler_run() -> None:
 
     It competes for the leader lease like `serve` workers do, so several may run; stop with SIGTERM.
     """
-    ctx = cli_context()
-    settings = ctx.settings.section(SchedulerSettings)
-    scheduler = ClusterScheduler(ctx, jobs=all_jobs(ctx.settings), settings=settings)
     stop = threading.Event()
 
     def on_signal(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    scheduler.start()
-    err.print(
-        f"scheduler {scheduler.identity} running {len(scheduler.jobs)} jobs; lease: {scheduler.lease.backend}"
-    )
-    try:
-        stop.wait()
-    finally:
-        scheduler.shutdown()
-        ctx.close()
+    with cli_context() as ctx:
+        settings = ctx.settings.section(SchedulerSettings)
+        scheduler = ClusterScheduler(ctx, jobs=all_jobs(ctx.settings), settings=settings)
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        scheduler.start()
+        err.print(
+            f"scheduler {scheduler.identity} running {len(scheduler.jobs)} jobs; lease: {scheduler.lease.backend}"
+        )
+        try:
+            stop.wait()
+        finally:
+            scheduler.shutdown()
 
 
 @scheduler_app.command("status")
 def scheduler_status(as_json: JsonOption = False) -> None:
     """Who holds the leader lease and until when. Exits 1 when nobody does."""
-    ctx = cli_context()
-    try:
+    with cli_context() as ctx:
         holder = make_lease(ctx, ctx.settings.section(SchedulerSettings), "observer").current()
-    finally:
-        ctx.close()
     if as_json:
         typer.echo(json.dumps({"leader": holder.as_dict() if holder else None}))
     elif holder is None:

@@ -16,6 +16,7 @@ from email_engine.ops.job_status import job_overview, run_history
 from email_engine.ops.lifespan import running_scheduler
 from email_engine.ops.registry import all_jobs, find_job
 from email_engine.ops.scheduler import make_lease
+from email_engine.ops.schemas import JobRunPublic, JobsReport, RunOutcomePublic
 from email_engine.ops.settings import SchedulerSettings
 from email_engine.platform.job_runner import check_as_of, parse_as_of, run_job
 from email_engine.platform.leader_lease import process_identity
@@ -73,8 +74,8 @@ def run_now(ctx: AppContext, name: str, *, at: str | None = None, force: bool = 
 
 
 @jobs_router.get("", summary="Periodic jobs: interval, last run, duration, result, error, next run")
-def list_jobs(ctx: ContextDep, session: SessionDep) -> dict[str, Any]:
-    return jobs_report(ctx, session)
+def list_jobs(ctx: ContextDep, session: SessionDep) -> JobsReport:
+    return JobsReport.model_validate(jobs_report(ctx, session))
 
 
 @jobs_router.get("/{name}/runs", summary="Recent runs of one job, newest first")
@@ -83,9 +84,9 @@ def job_runs(
     ctx: ContextDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> list[dict[str, Any]]:
+) -> list[JobRunPublic]:
     find_job(all_jobs(ctx.settings, include_disabled=True), name)
-    return run_history(session, job=name, limit=limit)
+    return [JobRunPublic.model_validate(run) for run in run_history(session, job=name, limit=limit)]
 
 
 @jobs_router.post(
@@ -103,5 +104,5 @@ def run_job_now(
         str | None, Query(max_length=64, description="Evaluate as of this time, e.g. 2026-03-02T06:00:00Z.")
     ] = None,
     force: Annotated[bool, Query(description="Allow `at` for a state-changing job in production.")] = False,
-) -> dict[str, Any]:
-    return run_now(ctx, name, at=at, force=force)
+) -> RunOutcomePublic:
+    return RunOutcomePublic.model_validate(run_now(ctx, name, at=at, force=force))

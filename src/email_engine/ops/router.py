@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import PlainTextResponse
 
 from email_engine.deps import ContextDep
 from email_engine.ops.collector import StateCollector
 from email_engine.ops.job_routes import jobs_router
+from email_engine.ops.schemas import HealthReport
 from email_engine.ops.service import run_checks
 from email_engine.platform.metrics import CONTENT_TYPE_LATEST, render_metrics
 
@@ -18,16 +19,13 @@ router.include_router(jobs_router)
     "/health",
     summary="Service health",
     description="200 when healthy or degraded, 503 when unhealthy.",
-    responses={
-        503: {
-            "description": "Unhealthy (the same report)",
-            "content": {"application/json": {"schema": {"type": "object"}}},
-        }
-    },
+    response_model_exclude_unset=True,  # a check's `data` only when it has some
+    responses={503: {"model": HealthReport, "description": "Unhealthy (the same report)"}},
 )
-async def health(ctx: ContextDep) -> JSONResponse:
-    report = await run_checks(ctx)
-    return JSONResponse(report, status_code=503 if report["status"] == "unhealthy" else 200)
+async def health(ctx: ContextDep, response: Response) -> HealthReport:
+    report = HealthReport.model_validate(await run_checks(ctx))
+    response.status_code = 503 if report.status == "unhealthy" else 200
+    return report
 
 
 @public_router.get(

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from email_engine.cli_support import JsonOption, cli_context
+from email_engine.cli_support import JsonOption, cli_context, cli_session
 from email_engine.clock import utcnow
 from email_engine.db import session_scope
 from email_engine.outbox import service
@@ -35,15 +35,12 @@ def drain_command(
 
     Exits 1 when some events failed (they stay queued with backoff, or are dead after the limit).
     """
-    ctx = cli_context()
-    try:
+    with cli_context() as ctx:
         report = drain(
             ctx, settings=ctx.settings.section(OutboxSettings), clock=utcnow, budget_seconds=budget
         )
         with session_scope(ctx.session_factory) as session:
             remaining = service.backlog(session)
-    finally:
-        ctx.close()
     result = {**report.as_dict(), "backlog": remaining}
     if as_json:
         typer.echo(json.dumps(result))
@@ -59,13 +56,9 @@ def drain_command(
 @outbox_app.command("status")
 def status_command(as_json: JsonOption = False) -> None:
     """Counts by kind and status, and the most recent dead events."""
-    ctx = cli_context()
-    try:
-        with session_scope(ctx.session_factory) as session:
-            counts = service.status_counts(session)
-            dead = [OutboxEventPublic.model_validate(e) for e in service.recent_dead(session, limit=20)]
-    finally:
-        ctx.close()
+    with cli_session() as (_ctx, session):
+        counts = service.status_counts(session)
+        dead = [OutboxEventPublic.model_validate(e) for e in service.recent_dead(session, limit=20)]
     if as_json:
         typer.echo(json.dumps({"counts": counts, "dead": [d.model_dump(mode="json") for d in dead]}))
         return
@@ -95,22 +88,16 @@ def retry_command(
     """
     if (event_id is None) == (not every):
         raise typer.BadParameter("give an event ID or --all (not both)")
-    ctx = cli_context()
-    try:
-        with session_scope(ctx.session_factory) as session:
-            if event_id is not None:
-                event = service.retry_event(session, event_id=event_id, now=utcnow())
-                result: dict[str, object] = {"requeued": 1, "event_id": event.id, "kind": event.kind}
-                message = f"event {event.id} ({event.kind}) queued again"
-            else:
-                kinds = named_destination(destination).kinds if destination else None
-                count = service.requeue(session, kinds=kinds, state=state, now=utcnow())
-                result = {"requeued": count, "destination": destination, "state": state}
-                message = f"{count} {state} events queued again" + (
-                    f" for {destination}" if destination else ""
-                )
-    finally:
-        ctx.close()
+    with cli_session() as (_ctx, session):
+        if event_id is not None:
+            event = service.retry_event(session, event_id=event_id, now=utcnow())
+            result: dict[str, object] = {"requeued": 1, "event_id": event.id, "kind": event.kind}
+            message = f"event {event.id} ({event.kind}) queued again"
+        else:
+            kinds = named_destination(destination).kinds if destination else None
+            count = service.requeue(session, kinds=kinds, state=state, now=utcnow())
+            result = {"requeued": count, "destination": destination, "state": state}
+            message = f"{count} {state} events queued again" + (f" for {destination}" if destination else "")
     typer.echo(json.dumps(result) if as_json else message)
 
 

@@ -17,7 +17,7 @@ from email_engine.outbox.schemas import OutboxEventPublic, OutboxOverview, Reque
 router = APIRouter(prefix="/api/v1/outbox", tags=["outbox"])
 
 
-@router.get("", response_model=OutboxOverview, summary="Outbox counts by kind and status, recent dead events")
+@router.get("", summary="Outbox counts by kind and status, recent dead events")
 def outbox_overview(
     session: SessionDep,
     dead_limit: Annotated[int, Query(ge=0, le=500, description="How many dead events to list.")] = 50,
@@ -33,9 +33,7 @@ def outbox_overview(
     )
 
 
-@router.post(
-    "/retry", response_model=RequeueResult, summary="Queue every dead (or waiting) event again (operator)"
-)
+@router.post("/retry", summary="Queue every dead (or waiting) event again (operator)")
 def retry_events(
     session: SessionDep,
     _operator: OperatorDep,
@@ -62,7 +60,6 @@ def retry_events(
 
 @router.post(
     "/{event_id}/retry",
-    response_model=OutboxEventPublic,
     summary="Queue a dead or failing event for an immediate new attempt (operator)",
 )
 def retry_event(

@@ -9,9 +9,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from email_engine.cli_support import cli_context
 from email_engine.clock import utcnow
-from email_engine.config import get_settings
-from email_engine.context import build_context
 from email_engine.platform.preflight import PreflightSettings
 from email_engine.preflight.report import summary
 from email_engine.preflight.runner import run_preflight
@@ -27,13 +26,12 @@ def preflight(
 
     Each item is pass, fail (with the fix) or skip (not configured). Exit code 0 only on GO.
     """
-    ctx = build_context(get_settings())
-    try:
-        # A spinner on stderr while peers answer (up to PREFLIGHT_TIMEOUT each); stdout stays clean.
-        with Console(stderr=True).status("running the preflight checklist…", spinner="dots"):
-            items = run_preflight(ctx, ctx.settings.section(PreflightSettings), utcnow())
-    finally:
-        ctx.close()
+    # A spinner on stderr while peers answer (up to PREFLIGHT_TIMEOUT each); stdout stays clean.
+    with (
+        cli_context() as ctx,
+        Console(stderr=True).status("running the preflight checklist…", spinner="dots"),
+    ):
+        items = run_preflight(ctx, ctx.settings.section(PreflightSettings), utcnow())
     result = summary(items)
     if as_json:
         typer.echo(json.dumps(result, indent=2))

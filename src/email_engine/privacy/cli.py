@@ -44,33 +44,31 @@ def forget(
     validation job files; the suppression list keeps the pseudonym. Needs PRIVACY_HASH_KEY.
     The audit entry names the pseudonym, not the address.
     """
-    ctx = cli_context()
-    try:
-        with session_scope(ctx.session_factory) as session:
-            now = utcnow()
-            report = forget_address(
-                session,
-                address=address,
-                key=require_key(pseudonym_key(ctx.settings)),
-                validation_dir=ctx.settings.section(ValidationSettings).jobs_dir,
-                now=now,
-            )
-            counts = report.as_dict()
-            record_audit(
-                session,
-                principal=_principal(),
-                action="DELETE",
-                target=f"/api/v1/privacy/addresses/{report.pseudonym}",
-                status_code=200,
-                client_address=None,
-                now=now,
-                details={"event": "address_forgotten", **counts},
-            )
-    except EmailEngineError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
-    finally:
-        ctx.close()
+    with cli_context() as ctx:
+        try:
+            with session_scope(ctx.session_factory) as session:
+                now = utcnow()
+                report = forget_address(
+                    session,
+                    address=address,
+                    key=require_key(pseudonym_key(ctx.settings)),
+                    validation_dir=ctx.settings.section(ValidationSettings).jobs_dir,
+                    now=now,
+                )
+                counts = report.as_dict()
+                record_audit(
+                    session,
+                    principal=_principal(),
+                    action="DELETE",
+                    target=f"/api/v1/privacy/addresses/{report.pseudonym}",
+                    status_code=200,
+                    client_address=None,
+                    now=now,
+                    details={"event": "address_forgotten", **counts},
+                )
+        except EmailEngineError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from exc
     if as_json:
         typer.echo(json.dumps(counts))
     else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Path, Request
@@ -24,7 +24,6 @@ router = APIRouter(prefix="/api/v1/privacy", tags=["privacy"])
 
 @router.delete(
     "/addresses/{address}",
-    response_model=ForgetResult,
     summary="Forget an address everywhere it is stored (admin)",
 )
 def forget(
@@ -33,7 +32,7 @@ def forget(
     session: SessionDep,
     ctx: ContextDep,
     _admin: AdminDep,
-) -> dict[str, Any]:
+) -> ForgetResult:
     """Replaces the address with its keyed pseudonym in accounting records, stored diagnostics, dead
     letters, outbox payloads, audit entries and validation job files, and keeps it on the suppression
     list as that pseudonym so it is never mailed again (docs/data-lifecycle.md, "Privacy"). The audit
@@ -51,4 +50,4 @@ def forget(
     request.state.audit_details = {"event": "address_forgotten", **counts}
     session.commit()
     log.info("address_forgotten", **counts)
-    return counts
+    return ForgetResult(**counts)

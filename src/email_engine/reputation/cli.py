@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from email_engine.cli_support import JsonOption, cli_context, whole_table
+from email_engine.cli_support import JsonOption, cli_context, cli_session, whole_table
 from email_engine.clock import utcnow
 from email_engine.db import session_scope
 from email_engine.ips.models import SendingDomain, SendingIp
@@ -66,28 +66,24 @@ def check(
     Results for inventory IPs and domains are stored in the listing history (and alert on changes);
     other targets are only printed.
     """
-    ctx = cli_context()
-    try:
+    with cli_session() as (ctx, session), console.status("querying DNSBL zones…"):
         rep = ctx.settings.section(ReputationSettings)
-        with session_scope(ctx.session_factory) as session, console.status("querying DNSBL zones…"):
-            if targets:
-                # Every target is validated before any query; a bad one stops the command with a sentence.
-                cleaned = list(dict.fromkeys(service.normalise_target(t) for t in targets))
-                known = set(service.inventory_targets(session))
-                stored = [t for t in cleaned if t in known]
-                adhoc = [t for t in cleaned if t not in known]
-                now = utcnow()
-                reports = []
-                if stored:
-                    reports += service.check_targets_now(session, ctx.settings, rep, targets=stored, now=now)
-                if adhoc:
-                    reports += service.check_targets_now(
-                        session, ctx.settings, rep, targets=adhoc, now=now, record=False
-                    )
-            else:
-                reports = service.check_all(session, ctx.settings, rep, now=utcnow())["results"]
-    finally:
-        ctx.close()
+        if targets:
+            # Every target is validated before any query; a bad one stops the command with a sentence.
+            cleaned = list(dict.fromkeys(service.normalise_target(t) for t in targets))
+            known = set(service.inventory_targets(session))
+            stored = [t for t in cleaned if t in known]
+            adhoc = [t for t in cleaned if t not in known]
+            now = utcnow()
+            reports = []
+            if stored:
+                reports += service.check_targets_now(session, ctx.settings, rep, targets=stored, now=now)
+            if adhoc:
+                reports += service.check_targets_now(
+                    session, ctx.settings, rep, targets=adhoc, now=now, record=False
+                )
+        else:
+            reports = service.check_all(session, ctx.settings, rep, now=utcnow())["results"]
     if as_json:
         typer.echo(json.dumps(reports, indent=2))
     else:
@@ -117,12 +113,8 @@ def _print_reports(reports: list[dict[str, Any]]) -> None:
 @blacklists_app.command("zones")
 def zones(as_json: JsonOption = False) -> None:
     """Show the zones checked and where the selection comes from (database, DNSBL_ZONES or default)."""
-    ctx = cli_context()
-    try:
-        with session_scope(ctx.session_factory) as session:
-            selection = service.zone_selection(session, ctx.settings.section(ReputationSettings))
-    finally:
-        ctx.close()
+    with cli_session() as (ctx, session):
+        selection = service.zone_selection(session, ctx.settings.section(ReputationSettings))
     rows = [
         {"name": z.name, "kind": z.kind, "major": z.major, "ipv6": z.ipv6, "custom": z.custom}
         for z in selection.zones
@@ -148,26 +140,22 @@ def events(
     as_json: JsonOption = False,
 ) -> None:
     """The listing history, newest first."""
-    ctx = cli_context()
-    try:
-        with session_scope(ctx.session_factory) as session:
-            cleaned = service.normalise_target(target) if target else None
-            _total, rows = service.list_events(session, target=cleaned, open_only=open_only, limit=limit)
-            items = [
-                {
-                    "target": r.target,
-                    "zone": r.zone,
-                    "major": r.major,
-                    "codes": r.codes,
-                    "meaning": r.meaning,
-                    "first_seen_at": r.first_seen_at.isoformat(),
-                    "last_seen_at": r.last_seen_at.isoformat(),
-                    "delisted_at": r.delisted_at.isoformat() if r.delisted_at else None,
-                }
-                for r in rows
-            ]
-    finally:
-        ctx.close()
+    with cli_session() as (_ctx, session):
+        cleaned = service.normalise_target(target) if target else None
+        _total, rows = service.list_events(session, target=cleaned, open_only=open_only, limit=limit)
+        items = [
+            {
+                "target": r.target,
+                "zone": r.zone,
+                "major": r.major,
+                "codes": r.codes,
+                "meaning": r.meaning,
+                "first_seen_at": r.first_seen_at.isoformat(),
+                "last_seen_at": r.last_seen_at.isoformat(),
+                "delisted_at": r.delisted_at.isoformat() if r.delisted_at else None,
+            }
+            for r in rows
+        ]
     if as_json:
         typer.echo(json.dumps(items, indent=2))
         return
@@ -219,8 +207,7 @@ def auth_check(
         if target_kind(address) == "domain":
             raise typer.BadParameter(f"--ip {address!r} is not an IP address.")
     name = domain.strip().lower().rstrip(".")
-    ctx = cli_context()
-    try:
+    with cli_context() as ctx:
         rep = ctx.settings.section(ReputationSettings)
         with session_scope(ctx.session_factory) as session:
             known = session.scalar(select(SendingDomain).where(SendingDomain.name == name))
@@ -239,8 +226,6 @@ def auth_check(
             report = auth_service.check_domain(
                 ctx.settings, rep, domain=name, dkim_selector=selector, bounce_domain=bounce_domain, ips=ips
             )
-    finally:
-        ctx.close()
     if as_json:
         typer.echo(json.dumps(_auth_check_json(report.as_dict(), report.checks), indent=2))
     else:
@@ -314,12 +299,9 @@ def spf_check(
         sender = f"postmaster@{sender}"
     if not sender and not helo:
         raise typer.BadParameter("Give --sender (the envelope sender) or --helo (the HELO name), or both.")
-    ctx = cli_context()
-    try:
+    with cli_context() as ctx:
         rep = ctx.settings.section(ReputationSettings)
         evaluation = auth_service.check_spf_now(ctx.settings, rep, ip=address, sender=sender, helo=helo)
-    finally:
-        ctx.close()
     if as_json:
         typer.echo(json.dumps(evaluation.as_dict(), indent=2))
         return

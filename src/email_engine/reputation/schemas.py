@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -87,3 +87,59 @@ class ZonesUpdate(StrictModel):
         max_length=64,
         description="Catalogue names (zen.spamhaus.org…) or custom zones (rbl.example.org, domain:dbl.example.org).",
     )
+
+
+class LastCheckOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    target: str = Field(description="The IP or domain.")
+    checked_at: str = Field(description="ISO 8601 time with its offset.")
+    listed: bool
+    results: list[dict[str, Any]] = Field(description="Each zone's result as stored by that check.")
+
+
+class AuthCheckOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(description="spf, dkim:<selector>, dmarc, ptr:<ip>, mx…")
+    status: str = Field(description="pass, fail, warn, info or unknown.")
+    sentence: str = Field(description="What was found and what to fix.")
+    data: dict[str, Any]
+
+
+class RequirementOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    status: str = Field(description="met, not_met, unknown or unverified.")
+    sentence: str
+
+
+class ComplianceOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    status: str
+    requirements: list[RequirementOut]
+
+
+class DomainValidationOut(BaseModel):
+    """A sending domain's SPF/DKIM/DMARC/PTR/MX report (stored reports are returned as stored)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: int
+    checked_at: str = Field(description="ISO 8601 time with its offset.")
+    domain: str
+    status: str = Field(description="The worst check status.")
+    checks: list[AuthCheckOut]
+    compliance: ComplianceOut = Field(description="Gmail/Yahoo bulk-sender requirements as DNS shows them.")
+
+
+class ValidateAllOut(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    checked: int
+    failing: list[str] = Field(description="Domains with a failing check.")
+    non_compliant: list[str] = Field(description="Domains that do not meet the bulk-sender requirements.")
+    errors: list[str] = Field(description='"<domain>: <why it could not be validated>".')
+    results: list[DomainValidationOut]

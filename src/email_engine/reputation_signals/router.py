@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
 from email_engine.clock import utcnow
 from email_engine.deps import ContextDep, SessionDep
 from email_engine.reputation_signals import service
+from email_engine.reputation_signals.schemas import DailySeries
 from email_engine.reputation_signals.settings import SignalSettings
 
 __all__ = ["router"]
@@ -40,7 +41,7 @@ def daily(  # noqa: PLR0917 - FastAPI injects each query parameter
     kind: Annotated[
         service.SeriesKind | None, Query(description="ip, domain or provider; default: guessed from the key.")
     ] = None,
-) -> dict[str, Any]:
+) -> DailySeries:
     """Per day: `accounting` (our PowerMTA records for the key: sent, delivered, bounces, blocks, ARF
     complaints and their rates), `snds` (Microsoft SNDS: filter result, complaint rate, trap hits;
     for the `microsoft` provider the worst of our IPs), `gmail` (Postmaster Tools v2: spam rate,
@@ -50,4 +51,5 @@ def daily(  # noqa: PLR0917 - FastAPI injects each query parameter
     null on a day it has no data."""
     until = until or utcnow().date()
     since = since or until - timedelta(days=29)
-    return service.daily_series(session, key=key, since=since, until=until, kind=kind, rules=options.rules)
+    series = service.daily_series(session, key=key, since=since, until=until, kind=kind, rules=options.rules)
+    return DailySeries.model_validate(series)

@@ -23,8 +23,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from email_engine.config import get_settings
-from email_engine.context import build_context
+from email_engine.cli_support import cli_session
 from email_engine.errors import InvalidInput
 from email_engine.validation.csvfile import ProgressCallback, inspect_csv, validate_csv
 from email_engine.validation.service import session_suppression, validator_for
@@ -146,20 +145,15 @@ def validate_command(  # noqa: PLR0917 - typer maps parameters to options
     if output.resolve() == input_path.resolve():
         raise InvalidInput("The output file must differ from the input file.")
     plan = inspect_csv(input_path, column=column, label=str(input_path))
-    settings = get_settings()
-    ctx = build_context(settings)
     started = time.monotonic()
-    try:
+    with cli_session() as (ctx, session):
         validator = validator_for(ctx)
         mode = None if as_json else ("bar" if sys.stderr.isatty() else "lines")
         chunk_rows = validator.options.job_chunk_rows
         if mode is not None:  # progress moves once per chunk: keep chunks small enough to be seen moving
             chunk_rows = progress_chunk_rows(plan.size, chunk_rows)
-        with (
-            ctx.session_factory() as session,
-            _progress(mode, plan.size, progress_interval) as bar,
-        ):
-            check = session_suppression(session, settings) if suppression else None
+        with _progress(mode, plan.size, progress_interval) as bar:
+            check = session_suppression(session, ctx.settings) if suppression else None
             try:
                 summary = validate_csv(
                     plan,
@@ -174,8 +168,6 @@ def validate_command(  # noqa: PLR0917 - typer maps parameters to options
             except KeyboardInterrupt:
                 err.print("[yellow]interrupted:[/] run the same command with --resume to continue.")
                 raise typer.Exit(130) from None
-    finally:
-        ctx.close()
     seconds = time.monotonic() - started
     result = {**asdict(summary), "seconds": round(seconds, 3)}
     if as_json:

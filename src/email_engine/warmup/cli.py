@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from email_engine.cli_support import JsonOption
+from email_engine.cli_support import JsonOption, cli_session
 from email_engine.clock import utcnow
-from email_engine.config import get_settings
-from email_engine.context import AppContext, build_context
-from email_engine.db import session_scope
 from email_engine.errors import EmailEngineError, InvalidInput
 from email_engine.reputation_signals.settings import SignalSettings
 from email_engine.warmup import daily_run, failover_service, holds, service
@@ -32,20 +26,6 @@ console = Console()
 
 PlanId = Annotated[int, typer.Argument(help="The plan's id (see `email-engine warmup plans`).", min=1)]
 ACTOR = "cli"
-
-
-@contextmanager
-def _context() -> Iterator[tuple[AppContext, Session]]:
-    from email_engine.logging import configure_logging
-
-    settings = get_settings()
-    configure_logging(settings)  # logs to stderr, so --json output stays clean
-    ctx = build_context(settings)
-    try:
-        with session_scope(ctx.session_factory) as session:
-            yield ctx, session
-    finally:
-        ctx.close()
 
 
 def _emit(data: Any, as_json: bool) -> bool:
@@ -115,7 +95,7 @@ def plans(
     as_json: JsonOption = False,
 ) -> None:
     """List warmup plans, newest first."""
-    with _context() as (_ctx, session):
+    with cli_session() as (_ctx, session):
         total, rows = service.list_plans(session, status=status, ip_id=ip_id, limit=limit)
         data: list[dict[str, Any]] = [
             {
@@ -147,7 +127,7 @@ def plans(
 @app.command("show")
 def show(plan_id: PlanId, as_json: JsonOption = False) -> None:
     """Show a plan: its curve, where the IP is on it, and why each day advanced or held."""
-    with _context() as (_ctx, session):
+    with cli_session() as (_ctx, session):
         detail = service.plan_detail(session, plan_id)
     _show_detail(detail, as_json)
 
@@ -168,7 +148,7 @@ def create(
     as_json: JsonOption = False,
 ) -> None:
     """Create a plan from a preset or a custom schedule (exactly one)."""
-    with _context() as (ctx, session):
+    with cli_session() as (ctx, session):
         plan = service.create_plan(
             session,
             ip_id=ip_id,
@@ -188,7 +168,7 @@ def create(
 
 
 def _change(action: str, plan_id: int, reason: str | None, as_json: bool) -> None:
-    with _context() as (ctx, session):
+    with cli_session() as (ctx, session):
         mailwizz = mailwizz_writer(ctx)
         now = utcnow()
         if action == "start":
@@ -246,7 +226,7 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
 @app.command("run")
 def run(as_json: JsonOption = False) -> None:
     """Run the warmup job once now (same as `email-engine jobs run warmup`)."""
-    with _context() as (ctx, session):
+    with cli_session() as (ctx, session):
         summary = daily_run.run_warmup(
             session, now=utcnow(), mailwizz=mailwizz_writer(ctx), signals=ctx.settings.section(SignalSettings)
         )
@@ -258,7 +238,7 @@ def run(as_json: JsonOption = False) -> None:
 @app.command("failover")
 def failover(as_json: JsonOption = False) -> None:
     """Run the guarded failover pass once now (same as `email-engine jobs run failover`)."""
-    with _context() as (ctx, session), campaign_api(ctx) as api:
+    with cli_session() as (ctx, session), campaign_api(ctx) as api:
         summary = failover_service.run_failover(
             session,
             now=utcnow(),
@@ -306,7 +286,7 @@ def failover_holds(
     """Traffic holds: the IP, the cause (list or content), why, and who resolved it."""
     from email_engine.ips.models import SendingIp
 
-    with _context() as (_ctx, session):
+    with cli_session() as (_ctx, session):
         _total, rows = holds.list_holds(session, open_only=not show_all, limit=500)
         items = [_hold_row(h, getattr(session.get(SendingIp, h.ip_id), "address", "?")) for h in rows]
     if _emit(items, as_json):
@@ -344,7 +324,7 @@ def failover_resolve(
     from email_engine.auth.service import Principal, record_audit
     from email_engine.ips.models import SendingIp
 
-    with _context() as (_ctx, session):
+    with cli_session() as (_ctx, session):
         if target.isdigit():
             hold_id = int(target)
         else:

@@ -17,6 +17,7 @@ from email_engine.warmup.plan import PRESETS
 from email_engine.warmup.schemas import (
     FailoverEventOut,
     HoldResolve,
+    LimitPublic,
     PlanAction,
     PlanCreate,
     PlanDetail,
@@ -35,46 +36,42 @@ def _actor(principal: CurrentPrincipal) -> str:
     return f"{principal.kind}:{principal.name}"[:128]
 
 
-def _detail(session: SessionDep, plan_id: int, push: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {**service.plan_detail(session, plan_id), "push": push}
+def _detail(session: SessionDep, plan_id: int, push: dict[str, Any] | None = None) -> PlanDetail:
+    return PlanDetail.model_validate({**service.plan_detail(session, plan_id), "push": push})
 
 
-@router.get("/presets", response_model=list[Preset], summary="Built-in warmup curves")
-def list_presets() -> list[dict[str, Any]]:
+@router.get("/presets", summary="Built-in warmup curves")
+def list_presets() -> list[Preset]:
     return [
-        {
-            "name": preset.name,
-            "description": preset.description,
-            "days": len(preset.spec.curve),
-            "curve": list(preset.spec.curve),
-            "active_hours": preset.spec.active_hours,
-            "provider_shares": dict(preset.spec.provider_shares),
-        }
+        Preset(
+            name=preset.name,
+            description=preset.description,
+            days=len(preset.spec.curve),
+            curve=list(preset.spec.curve),
+            active_hours=preset.spec.active_hours,
+            provider_shares=dict(preset.spec.provider_shares),
+        )
         for preset in PRESETS.values()
     ]
 
 
-@router.get("/plans", response_model=Page[PlanSummary], summary="List warmup plans")
+@router.get("/plans", summary="List warmup plans")
 def list_plans(
     session: SessionDep,
     status: Annotated[str | None, Query(max_length=16)] = None,
     ip_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: OffsetQuery = 0,
-) -> dict[str, Any]:
+) -> Page[PlanSummary]:
     total, rows = service.list_plans(session, status=status, ip_id=ip_id, limit=limit, offset=offset)
-    return {
-        "items": [PlanSummary.model_validate(r) for r in rows],
-        "total": total,
-        "limit": limit,
-        "offset": offset,
-    }
+    items = [PlanSummary.model_validate(row) for row in rows]
+    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.post("/plans", response_model=PlanDetail, status_code=201, summary="Create a warmup plan")
+@router.post("/plans", status_code=201, summary="Create a warmup plan")
 def create_plan(
     body: PlanCreate, session: SessionDep, ctx: ContextDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
+) -> PlanDetail:
     """From a preset (`{"ip_id", "preset"}`) or a custom schedule (`{"ip_id", "schedule": [daily volumes]}`);
     `"start": true` starts it at once."""
     now = utcnow()
@@ -100,15 +97,15 @@ def create_plan(
     return _detail(session, plan.id, push)
 
 
-@router.get("/plans/{plan_id}", response_model=PlanDetail, summary="A plan: curve, position, daily reasons")
-def get_plan(plan_id: PlanId, session: SessionDep) -> dict[str, Any]:
+@router.get("/plans/{plan_id}", summary="A plan: curve, position, daily reasons")
+def get_plan(plan_id: PlanId, session: SessionDep) -> PlanDetail:
     return _detail(session, plan_id)
 
 
-@router.post("/plans/{plan_id}/start", response_model=PlanDetail, summary="Start a created plan")
+@router.post("/plans/{plan_id}/start", summary="Start a created plan")
 def start_plan(
     plan_id: PlanId, session: SessionDep, ctx: ContextDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
+) -> PlanDetail:
     _plan, push = service.start_plan(
         session, plan_id=plan_id, actor=_actor(principal), now=utcnow(), mailwizz=mailwizz_writer(ctx)
     )
@@ -116,14 +113,14 @@ def start_plan(
     return _detail(session, plan_id, push)
 
 
-@router.post("/plans/{plan_id}/pause", response_model=PlanDetail, summary="Pause a running plan")
+@router.post("/plans/{plan_id}/pause", summary="Pause a running plan")
 def pause_plan(
     plan_id: PlanId,
     session: SessionDep,
     ctx: ContextDep,
     principal: CurrentPrincipal,
     body: PlanAction | None = None,
-) -> dict[str, Any]:
+) -> PlanDetail:
     _plan, push = service.pause_plan(
         session,
         plan_id=plan_id,
@@ -136,10 +133,10 @@ def pause_plan(
     return _detail(session, plan_id, push)
 
 
-@router.post("/plans/{plan_id}/resume", response_model=PlanDetail, summary="Resume a paused plan (lower)")
+@router.post("/plans/{plan_id}/resume", summary="Resume a paused plan (lower)")
 def resume_plan(
     plan_id: PlanId, session: SessionDep, ctx: ContextDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
+) -> PlanDetail:
     _plan, push = service.resume_plan(
         session, plan_id=plan_id, actor=_actor(principal), now=utcnow(), mailwizz=mailwizz_writer(ctx)
     )
@@ -147,14 +144,14 @@ def resume_plan(
     return _detail(session, plan_id, push)
 
 
-@router.post("/plans/{plan_id}/abort", response_model=PlanDetail, summary="Abort a plan")
+@router.post("/plans/{plan_id}/abort", summary="Abort a plan")
 def abort_plan(
     plan_id: PlanId,
     session: SessionDep,
     ctx: ContextDep,
     principal: CurrentPrincipal,
     body: PlanAction | None = None,
-) -> dict[str, Any]:
+) -> PlanDetail:
     _plan, push = service.abort_plan(
         session,
         plan_id=plan_id,
@@ -168,10 +165,10 @@ def abort_plan(
 
 
 @router.get("/limits", summary="Today's warmup limits per IP id (what PowerMTA and MailWizz get)")
-def current_limits(session: SessionDep) -> dict[str, dict[str, Any]]:
+def current_limits(session: SessionDep) -> dict[str, LimitPublic]:
     limits = service.current_limits(session, now=utcnow())
     return {
-        str(ip_id): {"daily": limit.daily, "hourly": limit.hourly, "providers": dict(limit.providers)}
+        str(ip_id): LimitPublic(daily=limit.daily, hourly=limit.hourly, providers=dict(limit.providers))
         for ip_id, limit in limits.items()
     }
 
@@ -182,10 +179,10 @@ def list_failovers(
     ip_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: OffsetQuery = 0,
-) -> dict[str, Any]:
+) -> Page[FailoverEventOut]:
     total, rows = failover_service.list_failover_events(session, ip_id=ip_id, limit=limit, offset=offset)
-    items = [FailoverEventOut.model_validate(row).model_dump(mode="json") for row in rows]
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    items = [FailoverEventOut.model_validate(row) for row in rows]
+    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 HoldId = Annotated[int, Path(ge=1, le=2**63 - 1, description="The traffic hold's id.")]
@@ -203,22 +200,21 @@ def list_holds(
     ip_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: OffsetQuery = 0,
-) -> dict[str, Any]:
+) -> Page[TrafficHoldOut]:
     total, rows = holds.list_holds(session, open_only=open_only, ip_id=ip_id, limit=limit, offset=offset)
-    items = [TrafficHoldOut.model_validate(row).model_dump(mode="json") for row in rows]
-    return {"items": items, "total": total, "limit": limit, "offset": offset}
+    items = [TrafficHoldOut.model_validate(row) for row in rows]
+    return Page(items=items, total=total, limit=limit, offset=offset)
 
 
 @router.post(
     "/holds/{hold_id}/resolve",
-    response_model=TrafficHoldOut,
     summary="Resolve a traffic hold (the cause is fixed)",
     description="Closes the hold with the operator's note (audited). The IP stays quarantined; the normal "
     "recovery then applies: rest once delisted, then re-warm from day 1. 409 when already resolved.",
 )
 def resolve_hold(
     hold_id: HoldId, body: HoldResolve, session: SessionDep, principal: CurrentPrincipal
-) -> dict[str, Any]:
+) -> TrafficHoldOut:
     hold = holds.resolve_hold(session, hold_id=hold_id, note=body.note, actor=_actor(principal), now=utcnow())
     session.commit()
-    return TrafficHoldOut.model_validate(hold).model_dump(mode="json")
+    return TrafficHoldOut.model_validate(hold)

@@ -79,6 +79,16 @@ class PlanSummary(BaseModel):
     ended_at: datetime | None
 
 
+class LimitPublic(BaseModel):
+    """Today's limits of one IP (what PowerMTA and MailWizz get); 0 means send nothing."""
+
+    daily: int
+    hourly: int
+    providers: dict[str, int] = Field(
+        description="Per-provider daily caps (gmail, microsoft, yahoo, other…)."
+    )
+
+
 class DayOut(BaseModel):
     day: date
     day_number: int | None

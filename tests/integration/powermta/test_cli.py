@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
 import typer
 from typer.testing import CliRunner
 
@@ -35,9 +36,12 @@ def pmta_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def cli(settings: Settings, ctx: Any, monkeypatch: pytest.MonkeyPatch, pmta_dir: Path) -> Iterator[Invoke]:
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
     for name, value in pmta_env(pmta_dir).items():
         monkeypatch.setenv(name, value)
     get_settings.cache_clear()
+    # The commands configure logging onto CliRunner's stderr, which is closed afterwards.
+    saved = structlog.get_config()
     root = typer.Typer()
     register(root)
     runner = CliRunner()
@@ -48,6 +52,7 @@ def cli(settings: Settings, ctx: Any, monkeypatch: pytest.MonkeyPatch, pmta_dir:
 
     yield invoke
     get_settings.cache_clear()
+    structlog.configure(**saved)
 
 
 def test_render_writes_lintable_files(cli: Invoke, guide_db: GuideInventory, pmta_dir: Path) -> None:

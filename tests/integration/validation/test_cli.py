@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import structlog
 import typer
 from typer.testing import CliRunner
 
@@ -63,10 +64,12 @@ _validate_app.callback()(lambda: None)  # keep "validate" a subcommand, as under
 def _run(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """The same command in this process (quicker); errors are reported as ``main()`` does: exit 2."""
     get_settings.cache_clear()
+    saved = structlog.get_config()  # the command configures logging onto CliRunner's stderr
     try:
         result = CliRunner().invoke(_validate_app, ["validate", *args], env=env)
     finally:
         get_settings.cache_clear()
+        structlog.configure(**saved)
     code, stderr = result.exit_code, result.stderr
     if isinstance(result.exception, EmailEngineError):
         code, stderr = 2, f"error: {result.exception.detail}"

@@ -70,3 +70,17 @@ def test_an_undeclared_status_is_reported(spec: dict[str, Any]) -> None:
         ("get", "/unknown", 500),
     }
     assert undeclared_statuses(spec, seen) == ["GET /api/v1/ips answered 418"]
+
+
+def test_every_json_answer_names_its_schema(spec: dict[str, Any]) -> None:
+    """Routes return schema models: a success body described only as "an object" is a route that
+    returned a dict, and clients (and schemathesis) learn nothing from it."""
+    untyped = []
+    for path, method, operation in _operations(spec):
+        for code, response in operation["responses"].items():
+            content = response.get("content", {})
+            schema = content.get("application/json", {}).get("schema")
+            files = len(content) > 1  # a file download (CSV, the raw bytes) beside FastAPI's default
+            if code.startswith("2") and schema is not None and not files and "$ref" not in repr(schema):
+                untyped.append(f"{method.upper()} {path} {code}")
+    assert untyped == []

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from sqlalchemy import select
 
-from email_engine.cli_support import JsonOption, cli_context
+from email_engine.cli_support import JsonOption, cli_context, cli_session
 from email_engine.clock import utcnow
 from email_engine.db import session_scope
 from email_engine.integrations.alerts.senders import send_alerts
@@ -35,8 +35,7 @@ def test_command(
     """
     if len(message) > 1000:
         raise typer.BadParameter("The test message is limited to 1000 characters.")
-    ctx = cli_context()
-    try:
+    with cli_context() as ctx:
         with session_scope(ctx.session_factory) as session:
             key = enqueue_test_message(session, now=utcnow(), note=message)
         drain(
@@ -46,11 +45,9 @@ def test_command(
             senders={ALERT_KIND: send_alerts},
             budget_seconds=30,
         )
-        with ctx.session_factory() as session:
+        with session_scope(ctx.session_factory) as session:
             event = session.scalars(select(OutboxEvent).where(OutboxEvent.idempotency_key == key)).one()
             outcome = {"event_id": event.id, "status": event.status, "error": event.last_error}
-    finally:
-        ctx.close()
     ok = outcome["status"] == "sent"
     if as_json:
         typer.echo(json.dumps({"ok": ok, **outcome}))
@@ -65,21 +62,17 @@ def test_command(
 @alerts_app.command("active")
 def active_command(as_json: JsonOption = False) -> None:
     """Alert conditions that are firing now."""
-    ctx = cli_context()
-    try:
-        with ctx.session_factory() as session:
-            rows = [
-                {
-                    "key": state.key,
-                    "severity": state.severity,
-                    "title": state.title,
-                    "since": state.first_raised_at.isoformat(),
-                    "notifications": state.notifications,
-                }
-                for state in active_alerts(session)
-            ]
-    finally:
-        ctx.close()
+    with cli_session() as (_ctx, session):
+        rows = [
+            {
+                "key": state.key,
+                "severity": state.severity,
+                "title": state.title,
+                "since": state.first_raised_at.isoformat(),
+                "notifications": state.notifications,
+            }
+            for state in active_alerts(session)
+        ]
     if as_json:
         typer.echo(json.dumps(rows))
         return

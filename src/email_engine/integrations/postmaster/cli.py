@@ -10,9 +10,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from email_engine.cli_support import JsonOption, cli_context
+from email_engine.cli_support import JsonOption, cli_session
 from email_engine.clock import utcnow
-from email_engine.db import session_scope
 from email_engine.integrations.postmaster import service
 from email_engine.integrations.postmaster.settings import PostmasterSettings
 
@@ -27,12 +26,8 @@ console = Console()
 @app.command("fetch")
 def fetch(as_json: JsonOption = False) -> None:
     """Fetch now (the postmaster job does it every POSTMASTER_INTERVAL)."""
-    ctx = cli_context()
-    try:
-        with session_scope(ctx.session_factory) as session:
-            summary = service.fetch_and_store(session, ctx.settings.section(PostmasterSettings), now=utcnow())
-    finally:
-        ctx.close()
+    with cli_session() as (ctx, session):
+        summary = service.fetch_and_store(session, ctx.settings.section(PostmasterSettings), now=utcnow())
     typer.echo(json.dumps(summary, indent=None if as_json else 2))
 
 
@@ -48,31 +43,25 @@ def show(
 ) -> None:
     """Stored days (spam rate, DKIM/SPF/DMARC success, delivery errors) and the compliance status."""
     until = utcnow().date()
-    ctx = cli_context()
-    try:
-        with session_scope(ctx.session_factory) as session:
-            names = domain or service.stored_domains(session)
-            rows = service.domain_days(
-                session, domains=names, since=until - timedelta(days=days), until=until
-            )
-            items = [
-                {
-                    "domain": r.domain,
-                    "day": r.day.isoformat(),
-                    "spam_rate": r.spam_rate,
-                    "dkim": r.dkim_success_rate,
-                    "spf": r.spf_success_rate,
-                    "dmarc": r.dmarc_success_rate,
-                    "delivery_errors": r.delivery_error_rate,
-                }
-                for r in rows
-            ]
-            compliance = {
-                row.domain: {"compliant": row.compliant, "requirements": row.requirements}
-                for row in service.latest_compliance(session)
+    with cli_session() as (_ctx, session):
+        names = domain or service.stored_domains(session)
+        rows = service.domain_days(session, domains=names, since=until - timedelta(days=days), until=until)
+        items = [
+            {
+                "domain": r.domain,
+                "day": r.day.isoformat(),
+                "spam_rate": r.spam_rate,
+                "dkim": r.dkim_success_rate,
+                "spf": r.spf_success_rate,
+                "dmarc": r.dmarc_success_rate,
+                "delivery_errors": r.delivery_error_rate,
             }
-    finally:
-        ctx.close()
+            for r in rows
+        ]
+        compliance = {
+            row.domain: {"compliant": row.compliant, "requirements": row.requirements}
+            for row in service.latest_compliance(session)
+        }
     if as_json:
         typer.echo(json.dumps({"days": items, "compliance": compliance}, indent=2))
         return

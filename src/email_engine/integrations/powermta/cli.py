@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -13,12 +11,10 @@ import typer
 import yaml
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from email_engine.cli_support import JsonOption
+from email_engine.cli_support import JsonOption, cli_session
 from email_engine.clock import utcnow
 from email_engine.config import get_settings
-from email_engine.db import make_engine, make_session_factory, session_scope
 from email_engine.errors import InvalidInput
 from email_engine.integrations.powermta import deploy as deployer
 from email_engine.integrations.powermta import dkim, service
@@ -40,20 +36,9 @@ console = Console()
 err = Console(stderr=True)
 
 
-@contextmanager
-def _session() -> Iterator[Session]:
-    """One engine per command, disposed at the end (no pooled connection outlives the command)."""
-    engine = make_engine(get_settings().database_url)
-    try:
-        with session_scope(make_session_factory(engine)) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
 def _render() -> tuple[RenderedConfig, LintReport]:
-    with _session() as session:
-        return service.render_from_db(session, get_settings().section(PowerMtaSettings), now=utcnow())
+    with cli_session() as (ctx, session):
+        return service.render_from_db(session, ctx.settings.section(PowerMtaSettings), now=utcnow())
 
 
 def _print_report(report: LintReport) -> None:
@@ -184,7 +169,7 @@ def lint(
     expected: list[str] = []
     facts: dict[str, VmtaFacts] = {}
     if inventory:
-        with _session() as session:
+        with cli_session() as (_ctx, session):
             snapshot = service.snapshot_inventory(session, now=utcnow())
         expected = [ip.address for ip in snapshot.ips if ip.state != IpState.RETIRED]
         facts = vmta_facts(snapshot)
@@ -271,7 +256,7 @@ def dkim_generate_missing(
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc
     results: list[dict[str, Any]] = []
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         domains = session.scalars(select(SendingDomain).order_by(SendingDomain.name)).all()
         if not domains:
             raise InvalidInput(
@@ -341,7 +326,7 @@ def records(
     host that takes bounces is known, otherwise a note says it is needed.
     """
     settings = get_settings().section(PowerMtaSettings)
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         senders = service.domain_senders(session, domain, pools=pool or None)
     name = senders.domain
     inbound_host = settings.host_name if settings.inbound_listener else None
@@ -387,7 +372,7 @@ MAX_TABLE_FILE_BYTES = 512 * 1024
 @throttles_app.command("show")
 def throttles_show(as_json: JsonOption = False) -> None:
     """Print the tables in use as YAML (edit, then `pmta throttles set FILE`)."""
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         stored = service.load_tables(session)
     document = stored.tables.model_dump(mode="json")
     if as_json:
@@ -410,7 +395,7 @@ def throttles_set(
         raise InvalidInput(f"Cannot read {path}: {exc.strerror}.") from exc
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise InvalidInput(f"{path} is not valid YAML or JSON: {str(exc).splitlines()[0]}") from exc
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         stored = service.save_tables(session, document=document, actor="cli", now=utcnow())
     typer.echo(
         f"stored {len(stored.tables.providers)} providers and {len(stored.tables.backoff_patterns)} backoff "
@@ -421,7 +406,7 @@ def throttles_set(
 @throttles_app.command("reset")
 def throttles_reset() -> None:
     """Drop the operator's edit and go back to the shipped defaults."""
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         service.reset_tables(session)
     typer.echo("throttle tables reset to the shipped defaults")
 
@@ -443,7 +428,7 @@ def senders_command(
     as_json: JsonOption = False,
 ) -> None:
     """Show or set which pools send for DOMAIN: their IPs, and only theirs, go in its SPF record."""
-    with _session() as session:
+    with cli_session() as (_ctx, session):
         if pool or clear:
             if pool and clear:
                 raise InvalidInput("Give --pool or --clear, not both.")

@@ -30,46 +30,42 @@ def _settings(ctx: ContextDep) -> PowerMtaSettings:
     return ctx.settings.section(PowerMtaSettings)
 
 
-def _public(stored: service.StoredTables) -> dict[str, Any]:
-    return {
-        "source": stored.source,
-        "updated_at": stored.updated_at,
-        "updated_by": stored.updated_by,
-        "tables": stored.tables.model_dump(mode="json"),
-    }
+def _public(stored: service.StoredTables) -> ThrottleTablesPublic:
+    return ThrottleTablesPublic(
+        source=stored.source,
+        updated_at=stored.updated_at,
+        updated_by=stored.updated_by,
+        tables=stored.tables.model_dump(mode="json"),
+    )
 
 
 @router.get(
     "/config",
-    response_model=RenderedConfigPublic,
     summary="Render the PowerMTA files (secrets redacted)",
     responses={409: {"description": "A PMTA_* setting is missing or unsafe; `missing` names the variables"}},
 )
-def get_config(session: SessionDep, ctx: ContextDep, _principal: CurrentPrincipal) -> dict[str, Any]:
+def get_config(session: SessionDep, ctx: ContextDep, _principal: CurrentPrincipal) -> RenderedConfigPublic:
     """The files ``email-engine pmta render`` would write, rendered from the current inventory, and the
     linter's findings. The SMTP password is replaced by ``[redacted]``."""
     rendered, report = service.render_from_db(session, _settings(ctx), now=utcnow())
-    return {"files": rendered.redacted(), "lint": report.as_dict()}
+    return RenderedConfigPublic(files=rendered.redacted(), lint=report.as_dict())
 
 
 @router.get(
     "/throttles",
-    response_model=ThrottleTablesPublic,
     summary="The throttle and backoff tables in use",
     responses={409: {"description": "The stored tables no longer validate; the detail says how to fix them"}},
 )
-def get_throttles(session: SessionDep, _principal: CurrentPrincipal) -> dict[str, Any]:
+def get_throttles(session: SessionDep, _principal: CurrentPrincipal) -> ThrottleTablesPublic:
     return _public(service.load_tables(session))
 
 
-@router.put(
-    "/throttles", response_model=ThrottleTablesPublic, summary="Replace the throttle and backoff tables"
-)
+@router.put("/throttles", summary="Replace the throttle and backoff tables")
 def put_throttles(
     session: SessionDep,
     principal: OperatorDep,
     document: dict[str, Any] = Body(...),  # noqa: B008
-) -> dict[str, Any]:
+) -> ThrottleTablesPublic:
     """Validates the whole document (rates, intervals, domains, patterns that PowerMTA can read and
     that match their examples) and stores it; the next render uses it. Nothing is stored on error."""
     stored = service.save_tables(
@@ -79,8 +75,8 @@ def put_throttles(
     return _public(stored)
 
 
-@router.delete("/throttles", response_model=ThrottleTablesPublic, summary="Go back to the shipped defaults")
-def reset_throttles(session: SessionDep, _principal: OperatorDep) -> dict[str, Any]:
+@router.delete("/throttles", summary="Go back to the shipped defaults")
+def reset_throttles(session: SessionDep, _principal: OperatorDep) -> ThrottleTablesPublic:
     stored = service.reset_tables(session)
     session.commit()
     return _public(stored)
@@ -88,23 +84,21 @@ def reset_throttles(session: SessionDep, _principal: OperatorDep) -> dict[str, A
 
 @router.get(
     "/domains/{name}/pools",
-    response_model=DomainPoolsPublic,
     summary="The pools that send for a sending domain (its SPF IPs)",
 )
-def get_domain_pools(name: str, session: SessionDep, _principal: CurrentPrincipal) -> dict[str, Any]:
-    return service.domain_senders(session, name).as_dict()
+def get_domain_pools(name: str, session: SessionDep, _principal: CurrentPrincipal) -> DomainPoolsPublic:
+    return DomainPoolsPublic.model_validate(service.domain_senders(session, name).as_dict())
 
 
 @router.put(
     "/domains/{name}/pools",
-    response_model=DomainPoolsPublic,
     summary="Set the pools that send for a sending domain",
 )
 def put_domain_pools(
     name: str, body: DomainPoolsUpdate, session: SessionDep, _principal: OperatorDep
-) -> dict[str, Any]:
+) -> DomainPoolsPublic:
     """Replaces the list. `email-engine dns records DOMAIN` then puts only these pools' IPs in the
     domain's SPF (and in its return-path domain's). 404 for an unknown domain or pool."""
     result = service.set_domain_pools(session, name, body.pools, now=utcnow())
     session.commit()
-    return result.as_dict()
+    return DomainPoolsPublic.model_validate(result.as_dict())

@@ -9,9 +9,8 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from email_engine.cli_support import JsonOption, cli_context, whole_table
+from email_engine.cli_support import JsonOption, cli_session, whole_table
 from email_engine.clock import utcnow
-from email_engine.db import session_scope
 from email_engine.integrations.snds import service
 from email_engine.integrations.snds.settings import SndsSettings
 
@@ -33,14 +32,10 @@ def fetch(
         asked = date.fromisoformat(day) if day else None
     except ValueError:
         raise typer.BadParameter("--date is YYYY-MM-DD.") from None
-    ctx = cli_context()
-    try:
-        with session_scope(ctx.session_factory) as session:
-            summary = service.fetch_and_store(
-                session, ctx.settings.section(SndsSettings), now=utcnow(), day=asked
-            )
-    finally:
-        ctx.close()
+    with cli_session() as (ctx, session):
+        summary = service.fetch_and_store(
+            session, ctx.settings.section(SndsSettings), now=utcnow(), day=asked
+        )
     typer.echo(json.dumps(summary, indent=None if as_json else 2))
 
 
@@ -52,23 +47,19 @@ def show(
 ) -> None:
     """Stored SNDS days, newest last."""
     until = utcnow().date()
-    ctx = cli_context()
-    try:
-        with session_scope(ctx.session_factory) as session:
-            ips = ip or service.stored_ips(session)
-            rows = [
-                {
-                    "ip": row.ip,
-                    "day": row.day.isoformat(),
-                    "filter": row.filter_result,
-                    "complaints": row.complaint_text,
-                    "trap_hits": row.trap_hits,
-                    "recipients": row.message_recipients,
-                }
-                for row in service.ip_days(session, ips=ips, since=until - timedelta(days=days), until=until)
-            ]
-    finally:
-        ctx.close()
+    with cli_session() as (_ctx, session):
+        ips = ip or service.stored_ips(session)
+        rows = [
+            {
+                "ip": row.ip,
+                "day": row.day.isoformat(),
+                "filter": row.filter_result,
+                "complaints": row.complaint_text,
+                "trap_hits": row.trap_hits,
+                "recipients": row.message_recipients,
+            }
+            for row in service.ip_days(session, ips=ips, since=until - timedelta(days=days), until=until)
+        ]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
