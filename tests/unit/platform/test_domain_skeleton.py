@@ -28,14 +28,6 @@ from email_engine.plugins import DOMAINS, domain_modules, import_all_models
 
 #: Domains that answer HTML, not JSON: no schemas.py or service.py of their own.
 HTML_ONLY = frozenset({"console"})
-#: Routers that still answer dicts or keep their logic: typed responses and feedback's service are
-#: issue #16 step 5; each entry goes when its domain gets the files.
-NOT_YET = {
-    "ops": "routes answer dicts (no schemas.py) and call the registry and runner directly",
-    "feedback": "its router runs the queries (no service.py)",
-    "integrations.alerts": "its two bodies are declared in router.py",
-    "reputation_signals": "its route answers a dict (no schemas.py)",
-}
 
 
 def _has(domain: str, module: str) -> bool:
@@ -64,11 +56,7 @@ def test_tables_live_in_models_modules() -> None:
 
 @pytest.mark.parametrize(
     "domain",
-    [
-        pytest.param(d, marks=pytest.mark.xfail(reason=NOT_YET[d])) if d in NOT_YET else d
-        for d in DOMAINS
-        if _has(d, "router") and d not in HTML_ONLY
-    ],
+    [d for d in DOMAINS if _has(d, "router") and d not in HTML_ONLY],
 )
 def test_a_json_domain_has_schemas_and_service(domain: str) -> None:
     missing = [name for name in ("schemas", "service") if not _has(domain, name)]
