@@ -43,6 +43,7 @@ def _note(event: str, args: tuple[object, ...]) -> None:
 sys.addaudithook(_note)
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m selects by marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if SLOW_FIXTURES.intersection(getattr(item, "fixturenames", ())):
