@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from email_engine.config import Settings
 from email_engine.db import make_engine, make_session_factory
 from email_engine.platform.ratelimit import RateLimiter
+from email_engine.platform.settings import SESSION_SETTINGS
 
 __all__ = ["AppContext", "build_context"]
 
@@ -44,7 +45,7 @@ def build_context(settings: Settings) -> AppContext:
     return AppContext(
         settings=settings,
         engine=engine,
-        session_factory=make_session_factory(engine),
+        session_factory=make_session_factory(engine, info={SESSION_SETTINGS: settings}),
         limiter=RateLimiter(settings),
         redis=client,
     )

@@ -15,10 +15,11 @@ from typing import TypeVar
 
 from pydantic import PrivateAttr, SecretStr, ValidationError
 from pydantic_settings import BaseSettings
+from sqlalchemy.orm import Session
 
 from email_engine.plugins import domain_modules
 
-__all__ = ["ComposedSettings", "secret_fields", "section_classes"]
+__all__ = ["SESSION_SETTINGS", "ComposedSettings", "secret_fields", "section_classes", "session_section"]
 
 S = TypeVar("S", bound=BaseSettings)
 
@@ -80,3 +81,16 @@ def _secrets_of(owner: BaseSettings) -> Iterator[str]:
         value = getattr(owner, name)
         if isinstance(value, SecretStr) and value.get_secret_value():
             yield value.get_secret_value()
+
+
+#: The ``Session.info`` key under which a context's sessions carry its settings (``build_context``).
+SESSION_SETTINGS = "settings"
+
+
+def session_section(session: Session, cls: type[S]) -> S:
+    """A section for code that holds only a session: the settings of the context that opened it.
+
+    A session opened outside a context (the pipe's own factory) reads the section from the environment.
+    """
+    settings = session.info.get(SESSION_SETTINGS)
+    return settings.section(cls) if isinstance(settings, ComposedSettings) else cls()

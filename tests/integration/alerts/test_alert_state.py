@@ -8,8 +8,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from email_engine.context import AppContext
 from email_engine.errors import InvalidInput
 from email_engine.integrations.alerts.service import raise_alert, resolve_alert
+from email_engine.integrations.alerts.settings import AlertSettings
 from email_engine.outbox.models import OutboxEvent
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -95,3 +97,13 @@ def test_long_text_is_clipped_and_hostile_text_kept_verbatim(session: Session) -
     payload = session.scalars(select(OutboxEvent)).one().payload
     assert payload["text"].startswith("<b>&")
     assert len(payload["text"]) == 3000
+
+
+def test_reminders_follow_the_context_settings(ctx: AppContext) -> None:
+    """Callers that hold only a session get the reminder intervals of the context that opened it."""
+    ctx.settings.install(AlertSettings(ALERT_REMIND_CRITICAL_MINUTES=5))  # type: ignore[call-arg]
+    with ctx.session_factory() as session:
+        at = {"key": "k", "severity": "critical", "title": "t", "text": "x"}
+        assert raise_alert(session, **at, now=T0)  # type: ignore[arg-type]
+        assert not raise_alert(session, **at, now=T0 + timedelta(minutes=4))  # type: ignore[arg-type]
+        assert raise_alert(session, **at, now=T0 + timedelta(minutes=5))  # type: ignore[arg-type]

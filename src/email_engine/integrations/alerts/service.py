@@ -16,8 +16,9 @@ from sqlalchemy.orm import Session
 
 from email_engine.errors import InvalidInput
 from email_engine.integrations.alerts.models import AlertState
-from email_engine.integrations.alerts.settings import default_alert_settings
+from email_engine.integrations.alerts.settings import AlertSettings
 from email_engine.outbox.service import enqueue_event
+from email_engine.platform.settings import session_section
 from email_engine.platform.upsert import insert_for
 
 __all__ = [
@@ -108,7 +109,7 @@ def raise_alert(
     _check(key, now)
     if severity not in get_args(Severity):
         raise InvalidInput(f"Alert severity must be one of info, warning, critical (got {severity!r}).")
-    intervals = remind_intervals or default_alert_settings().remind_intervals()
+    intervals = remind_intervals or session_section(session, AlertSettings).remind_intervals()
     title = _clip(title.strip() or key, MAX_TITLE)
     text = _clip(text, MAX_TEXT)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from functools import lru_cache
 from typing import Annotated
 
 from pydantic import Field, field_validator
@@ -12,7 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode
 
 from email_engine.config import SETTINGS_CONFIG
 
-__all__ = ["AlertSettings", "default_alert_settings"]
+__all__ = ["AlertSettings"]
 
 
 class AlertSettings(BaseSettings):
@@ -41,8 +40,3 @@ class AlertSettings(BaseSettings):
             "warning": timedelta(minutes=self.remind_warning_minutes),
             "info": timedelta(minutes=self.remind_info_minutes),
         }
-
-
-@lru_cache(maxsize=1)
-def default_alert_settings() -> AlertSettings:
-    return AlertSettings()
